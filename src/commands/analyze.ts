@@ -1,0 +1,99 @@
+import {createWriteStream} from 'node:fs'
+import {Args, Command, Flags} from '@oclif/core'
+import {ConfigError, loadConfig, parseLimitFlags} from '../config.js'
+import {commonFields} from '../event/fields.js'
+import {makeLimits} from '../limits.js'
+import {CsvOutput} from '../output/csv.js'
+import {NdjsonOutput} from '../output/ndjson.js'
+import {SummaryOutput} from '../output/summary.js'
+import type {Output} from '../output/types.js'
+import {TextWriter} from '../output/writer.js'
+import {analyze, ExitCode} from '../pipeline/analyze.js'
+import {protocols as allProtocols} from '../protocols/registry.js'
+import type {Protocol} from '../protocols/types.js'
+import {terminalSafe} from '../util/sanitize.js'
+
+export default class Analyze extends Command {
+  static override summary = 'Read capture files and report their application transactions.'
+
+  static override description = `Reads pcap, pcapng (and gzip-compressed) captures as a stream, reassembles TCP and parses
+application protocols into request/response transactions. "-" reads standard input. Several files are read in
+order; each event then says which file it came from (pbx.file).
+
+Exit codes: 0 ok; 2 bad flags or config; 3 an input could not be opened or is not a capture; 4 a capture is
+truncated or damaged (everything before the damage was still analyzed and written).`
+
+  static override examples = [
+    '<%= config.bin %> analyze samples/http/nginx.pcap',
+    '<%= config.bin %> analyze capture.pcapng.gz --format ndjson | jq -c "select(.status != \\"OK\\")"',
+    '<%= config.bin %> analyze a.pcap b.pcap --format csv -o out.csv',
+    'tcpdump -w - -i lo | <%= config.bin %> analyze - --format ndjson',
+  ]
+
+  static override args = {
+    files: Args.string({description: 'capture files (pcap, pcapng, optionally gzip-compressed), or - for stdin', required: true}),
+  }
+
+  static override strict = false
+
+  static override flags = {
+    format: Flags.string({char: 'f', description: 'output format', options: ['summary', 'ndjson', 'csv'], default: 'summary'}),
+    output: Flags.string({char: 'o', description: 'write to this file instead of standard output'}),
+    protocols: Flags.string({
+      char: 'p',
+      description: `comma-separated protocols to parse (default: all: ${allProtocols.map((p) => p.name).join(',')})`,
+    }),
+    config: Flags.string({char: 'c', description: 'YAML config file (limits, protocol options)'}),
+    limit: Flags.string({description: 'override a bound, e.g. --limit tcpOooBytesPerConn=1048576 (see `pbx limits`)', multiple: true}),
+    'send-headers': Flags.boolean({description: 'include HTTP request/response headers in events'}),
+    top: Flags.integer({description: 'rows in each top-N table of the summary', default: 10}),
+    color: Flags.boolean({description: 'colour the summary (default: when stdout is a terminal)', allowNo: true}),
+  }
+
+  async run(): Promise<void> {
+    const {argv, flags} = await this.parse(Analyze)
+    const files = argv as string[]
+    let limits
+    let cfg
+    try {
+      cfg = loadConfig(flags.config)
+      limits = makeLimits({...cfg.limits, ...parseLimitFlags(flags.limit ?? [])})
+    } catch (e) {
+      if (e instanceof ConfigError || e instanceof Error) this.error(e.message, {exit: ExitCode.USAGE})
+      throw e
+    }
+    let selected: Protocol[] = allProtocols.filter((p) => cfg.protocols[p.name]?.enabled !== false)
+    if (flags.protocols) {
+      const names = flags.protocols.split(',').map((s) => s.trim()).filter(Boolean)
+      for (const n of names) {
+        if (!allProtocols.some((p) => p.name === n)) {
+          this.error(`unknown protocol "${n}"; known: ${allProtocols.map((p) => p.name).join(', ')}`, {exit: ExitCode.USAGE})
+        }
+      }
+      selected = allProtocols.filter((p) => names.includes(p.name))
+    }
+    const protocolOptions: Record<string, Record<string, unknown>> = {}
+    for (const p of allProtocols) protocolOptions[p.name] = {...(cfg.protocols[p.name] ?? {})}
+    if (flags['send-headers']) protocolOptions.http = {...protocolOptions.http, send_headers: true}
+
+    const toFile = flags.output !== undefined && flags.output !== '-'
+    const stream = toFile ? createWriteStream(flags.output as string) : process.stdout
+    if (toFile) {
+      // Surface an unwritable output path before reading anything.
+      await new Promise<void>((resolve, reject) => {
+        stream.once('open', () => resolve())
+        stream.once('error', reject)
+      }).catch((e: Error) => this.error(`cannot write ${flags.output}: ${e.message}`, {exit: ExitCode.USAGE}))
+    }
+    const writer = new TextWriter(stream, toFile ? (flags.output as string) : 'standard output')
+    const color = flags.color ?? (!toFile && process.stdout.isTTY === true && !process.env.NO_COLOR)
+    let output: Output
+    if (flags.format === 'ndjson') output = new NdjsonOutput(writer, toFile)
+    else if (flags.format === 'csv') output = new CsvOutput(writer, toFile, [...commonFields, ...selected.flatMap((p) => p.fields)])
+    else output = new SummaryOutput(writer, toFile, limits, {color, top: flags.top})
+
+    const result = await analyze({files, protocols: selected, limits, output, protocolOptions})
+    for (const e of result.errors) process.stderr.write(`pbx: ${terminalSafe(e, 1000)}\n`)
+    if (result.exitCode !== ExitCode.OK) this.exit(result.exitCode)
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The decode stage's output contract.
+ *
+ * The Decoder turns one captured Packet into one DecodedPacket: link layer, VLAN tags, IPv4/IPv6
+ * (with fragment reassembly), and the TCP or UDP header. The DecodedPacket is REUSED for every
+ * packet: `payload` is a view into the packet's data (or into a reassembled datagram owned by the
+ * decoder) and is valid only until the decoder's sink returns.
+ *
+ * Addresses are held as four 32-bit words so that flow lookups compare numbers, not strings:
+ * IPv4 uses a0 only (a1..a3 = 0); IPv6 uses a0..a3 in network order. Strings are built once per
+ * connection by `ipToString`, never per packet.
+ */
+
+export const IpProto = {
+  ICMP: 1,
+  TCP: 6,
+  UDP: 17,
+  ICMPV6: 58,
+} as const
+
+export const TcpFlag = {
+  FIN: 0x01,
+  SYN: 0x02,
+  RST: 0x04,
+  PSH: 0x08,
+  ACK: 0x10,
+  URG: 0x20,
+  ECE: 0x40,
+  CWR: 0x80,
+} as const
+
+export interface DecodedPacket {
+  /** Copied from the Packet. */
+  frame: number
+  tsSec: number
+  tsNsec: number
+  /** 4 or 6. */
+  ipVersion: 4 | 6
+  /** Source address words (see above). */
+  src0: number
+  src1: number
+  src2: number
+  src3: number
+  dst0: number
+  dst1: number
+  dst2: number
+  dst3: number
+  /** IP protocol number of the transport header (after IPv6 extension headers). */
+  proto: number
+  /** Total IP datagram length (header + payload) as the IP header(s) state it, after reassembly. */
+  ipLength: number
+  /** Outermost VLAN id, or -1. */
+  vlan: number
+  /** TCP/UDP ports; 0 for other protocols. */
+  srcPort: number
+  dstPort: number
+  /** TCP only. Sequence and acknowledgement numbers as unsigned 32-bit values. */
+  seq: number
+  ack: number
+  /** TCP flags byte (TcpFlag bits). */
+  tcpFlags: number
+  window: number
+  /**
+   * Transport payload: TCP/UDP data after the header; for ICMP/ICMPv6 and other protocols the
+   * whole IP payload. Trimmed to the IP length (Ethernet padding removed). May be shorter than the
+   * header says when the capture was truncated by snaplen: `payloadTruncated` then says by how much.
+   */
+  payload: Buffer
+  payloadTruncated: number
+}
+
+export interface DecodedSink {
+  /** Called once per IP packet that carries a transport header (or a completed fragment set). */
+  ip(p: DecodedPacket): void
+}

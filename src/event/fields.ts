@@ -1,0 +1,44 @@
+/**
+ * Fields every transaction event carries (SCHEMA.md, "Every transaction event"). Protocol folders
+ * add their own in <proto>/fields.ts. Together they are the single source for CSV columns and
+ * `pbx fields`.
+ */
+import type {FieldSpec} from '../protocols/types.js'
+
+export const commonFields: FieldSpec[] = [
+  {name: '@timestamp', type: 'date', description: 'Start of the transaction (first request packet), capture clock, RFC 3339 UTC.'},
+  {name: 'type', type: 'keyword', description: 'Protocol of the transaction (http, dns, ...).'},
+  {name: 'status', type: 'keyword', description: "Outcome: OK, Error, Client Error or Server Error (Packetbeat's values)."},
+  {name: 'event.kind', type: 'keyword', description: 'Always "event".'},
+  {name: 'event.category', type: 'keyword', array: true, description: 'Always ["network"].'},
+  {name: 'event.type', type: 'keyword', array: true, description: 'Always ["connection","protocol"].'},
+  {name: 'event.dataset', type: 'keyword', description: 'Same as type.'},
+  {name: 'event.start', type: 'date', description: 'First packet of the request.'},
+  {name: 'event.end', type: 'date', description: 'Last packet of the response (or of the request when there is none).'},
+  {name: 'event.duration', type: 'long', description: 'event.end minus event.start, in nanoseconds.'},
+  {name: 'event.action', type: 'keyword', description: 'Protocol-specific action, where a protocol sets one.'},
+  {name: 'source.ip', type: 'ip', description: 'Client address.'},
+  {name: 'source.port', type: 'long', description: 'Client port (TCP/UDP).'},
+  {name: 'source.bytes', type: 'long', description: 'Application bytes sent by the client in this transaction.'},
+  {name: 'destination.ip', type: 'ip', description: 'Server address.'},
+  {name: 'destination.port', type: 'long', description: 'Server port (TCP/UDP).'},
+  {name: 'destination.bytes', type: 'long', description: 'Application bytes sent by the server in this transaction.'},
+  {name: 'client.ip', type: 'ip', description: 'Same as source.ip.'},
+  {name: 'client.port', type: 'long', description: 'Same as source.port.'},
+  {name: 'client.bytes', type: 'long', description: 'Same as source.bytes.'},
+  {name: 'server.ip', type: 'ip', description: 'Same as destination.ip.'},
+  {name: 'server.port', type: 'long', description: 'Same as destination.port.'},
+  {name: 'server.bytes', type: 'long', description: 'Same as destination.bytes.'},
+  {name: 'network.transport', type: 'keyword', description: 'tcp, udp, icmp or ipv6-icmp.'},
+  {name: 'network.type', type: 'keyword', description: 'ipv4 or ipv6.'},
+  {name: 'network.protocol', type: 'keyword', description: 'Same as type.'},
+  {name: 'network.community_id', type: 'keyword', description: 'Community ID v1 (seed 0) of the 5-tuple.'},
+  {name: 'network.bytes', type: 'long', description: 'source.bytes + destination.bytes.'},
+  {name: 'method', type: 'keyword', description: 'Protocol-neutral request method or command (GET, SELECT, ...).'},
+  {name: 'query', type: 'keyword', description: 'Protocol-neutral summary of the request (e.g. "GET /index.html", the SQL text).'},
+  {name: 'resource', type: 'keyword', description: 'Protocol-neutral resource (URL path, collection, key, ...).'},
+  {name: 'path', type: 'keyword', description: 'Protocol-neutral path (URL path, table, ...).'},
+  {name: 'notes', type: 'keyword', array: true, description: 'Anomalies met while building this event (gap, unmatched half, truncated body, ...).'},
+  {name: 'pbx.frames', type: 'long', array: true, description: 'First and last frame numbers of the transaction in its capture file.'},
+  {name: 'pbx.file', type: 'keyword', description: 'Input file name, when several files are read in one run.'},
+]

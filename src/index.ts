@@ -1,0 +1,12 @@
+/** Library entry point: the pipeline and its parts, for programs that embed pbx. */
+export {analyze, ExitCode} from './pipeline/analyze.js'
+export type {AnalyzeOptions, AnalyzeResult} from './pipeline/analyze.js'
+export {DEFAULT_LIMITS, makeLimits} from './limits.js'
+export type {Limits} from './limits.js'
+export {Stats} from './stats.js'
+export {protocols} from './protocols/registry.js'
+export {NdjsonOutput} from './output/ndjson.js'
+export {CsvOutput} from './output/csv.js'
+export {SummaryOutput} from './output/summary.js'
+export {TextWriter} from './output/writer.js'
+export {buildEvent} from './event/build.js'

@@ -1,0 +1,69 @@
+/**
+ * Every bound pbx places on memory or work lives here, in one object, so that a user can see and
+ * change all of them (`--limit name=value`, or `limits:` in the config file) and so that no stage
+ * invents a bound of its own. Reaching a bound never aborts a run: the stage degrades (drops,
+ * flushes, turns bytes into a gap) and leaves a note on the event and a counter in the run's stats.
+ */
+export interface Limits {
+  /** Largest capture record accepted (caplen); larger records are a corrupt-file error. */
+  maxRecordBytes: number
+  /** Out-of-order TCP bytes buffered for one connection (both directions together). */
+  tcpOooBytesPerConn: number
+  /** Out-of-order TCP bytes buffered across all connections. */
+  tcpOooBytesTotal: number
+  /** Out-of-order segments held for one direction of a connection. */
+  tcpOooSegmentsPerDir: number
+  /** Open TCP connections tracked at once; the oldest idle one is flushed when exceeded. */
+  maxConnections: number
+  /** A TCP connection with no packet for this many seconds of capture time is closed. */
+  tcpIdleTimeoutSec: number
+  /** A UDP request with no answer within this many seconds of capture time is emitted alone. */
+  udpTransactionTimeoutSec: number
+  /** Incomplete IP fragment sets held at once. */
+  maxFragmentSets: number
+  /** Bytes held for one fragment set (a datagram cannot exceed 65535 + header anyway). */
+  maxFragmentSetBytes: number
+  /** A fragment set not completed within this many seconds of capture time is dropped. */
+  fragmentTimeoutSec: number
+  /** Largest application message header block (HTTP header section, ...) buffered. */
+  maxHeaderBytes: number
+  /** Largest application message buffered whole (a DNS-over-TCP message, a MySQL packet, ...). */
+  maxMessageBytes: number
+  /** Requests waiting for a response on one connection (pipelining). */
+  maxPendingRequests: number
+  /** Body bytes decompressed to count decoded sizes (gzip/deflate); the rest is counted as a note. */
+  maxDecodedBodyBytes: number
+  /** Distinct keys kept by each summary top-N table (space-saving counter beyond that). */
+  summaryTopKeys: number
+}
+
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  maxRecordBytes: 256 * 1024,
+  tcpOooBytesPerConn: 4 * 1024 * 1024,
+  tcpOooBytesTotal: 64 * 1024 * 1024,
+  tcpOooSegmentsPerDir: 2048,
+  maxConnections: 200_000,
+  tcpIdleTimeoutSec: 300,
+  udpTransactionTimeoutSec: 10,
+  maxFragmentSets: 4096,
+  maxFragmentSetBytes: 65535 + 60,
+  fragmentTimeoutSec: 30,
+  maxHeaderBytes: 64 * 1024,
+  maxMessageBytes: 16 * 1024 * 1024,
+  maxPendingRequests: 1024,
+  maxDecodedBodyBytes: 8 * 1024 * 1024,
+  summaryTopKeys: 10_000,
+})
+
+/** Merges user overrides (already parsed to numbers) over the defaults; unknown names are an error. */
+export function makeLimits(overrides: Record<string, number> = {}): Limits {
+  const out: Limits = {...DEFAULT_LIMITS}
+  for (const [k, v] of Object.entries(overrides)) {
+    if (!Object.hasOwn(DEFAULT_LIMITS, k)) {
+      throw new Error(`unknown limit "${k}"; known limits: ${Object.keys(DEFAULT_LIMITS).join(', ')}`)
+    }
+    if (!Number.isFinite(v) || v < 0) throw new Error(`limit ${k} must be a non-negative number, got ${v}`)
+    ;(out as unknown as Record<string, number>)[k] = v
+  }
+  return out
+}

@@ -1,0 +1,84 @@
+/**
+ * CSV output. Columns: the common fields, then the fields of each selected protocol (from its
+ * fields.ts), in registry order; nested event objects are flattened with dots. Arrays are joined
+ * with ';'; objects that are not listed as columns are left out. csv-stringify does the quoting.
+ *
+ * CSV injection (OWASP): a text cell that begins with = + - @, a tab or a carriage return is
+ * prefixed with a single quote, so a spreadsheet never evaluates packet data as a formula. Numbers
+ * are written as numbers and are never altered.
+ */
+import {stringify} from 'csv-stringify/sync'
+import type {PbxEvent} from '../event/build.js'
+import type {FieldSpec} from '../protocols/types.js'
+import type {Output, RunInfo} from './types.js'
+import type {TextWriter} from './writer.js'
+
+const DANGEROUS = /^[=+\-@\t\r]/
+
+export function neutralizeCell(s: string): string {
+  return DANGEROUS.test(s) ? "'" + s : s
+}
+
+function lookup(ev: PbxEvent, path: string[]): unknown {
+  let v: unknown = ev
+  for (const k of path) {
+    if (v === null || typeof v !== 'object' || !Object.hasOwn(v, k)) return undefined
+    v = (v as Record<string, unknown>)[k]
+  }
+  return v
+}
+
+function cell(v: unknown): string {
+  if (v === undefined || v === null) return ''
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v)
+  if (typeof v === 'string') return neutralizeCell(v)
+  if (Array.isArray(v)) return neutralizeCell(v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(';'))
+  return neutralizeCell(JSON.stringify(v))
+}
+
+export class CsvOutput implements Output {
+  private readonly columns: string[]
+  private readonly paths: string[][]
+
+  constructor(
+    private readonly w: TextWriter,
+    private readonly closeStream: boolean,
+    fields: FieldSpec[],
+  ) {
+    const seen = new Set<string>()
+    this.columns = []
+    for (const f of fields) {
+      if (f.type === 'object' || seen.has(f.name)) continue
+      seen.add(f.name)
+      this.columns.push(f.name)
+    }
+    // '@timestamp' is one key; every other dotted name is a path into nested objects.
+    this.paths = this.columns.map((c) => (c.startsWith('@') ? [c] : c.split('.')))
+  }
+
+  begin(_run: RunInfo): void {
+    this.w.write(stringify([this.columns]))
+  }
+
+  write(ev: PbxEvent): void {
+    const row = new Array<string>(this.paths.length)
+    for (let i = 0; i < this.paths.length; i++) row[i] = cell(lookup(ev, this.paths[i]))
+    this.w.write(stringify([row]))
+  }
+
+  get blocked(): boolean {
+    return this.w.blocked
+  }
+
+  get closed(): boolean {
+    return this.w.closed
+  }
+
+  drain(): Promise<void> {
+    return this.w.drain()
+  }
+
+  end(_run: RunInfo): Promise<void> {
+    return this.w.end(this.closeStream)
+  }
+}

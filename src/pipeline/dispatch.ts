@@ -1,0 +1,155 @@
+/**
+ * Decoded packets -> transports -> protocols. Chooses a protocol for each TCP connection and UDP
+ * flow: first by the server port (the protocol's `ports`), then by content (each candidate's
+ * `detect` looks at the first payload bytes). A connection no protocol claims is still tracked by
+ * the reassembler (flows, statistics) but its bytes are not parsed.
+ */
+import type {DecodedPacket, DecodedSink} from '../decode/types.js'
+import {IpProto} from '../decode/types.js'
+import type {Conn} from '../reassembly/conn.js'
+import {TcpReassembler} from '../reassembly/tcp.js'
+import type {ConnInfo, Dir, EndReason, Moment, StreamFactory, StreamHandler} from '../reassembly/types.js'
+import {UdpFlows} from '../reassembly/udp.js'
+import type {ConnObserver} from '../reassembly/conn.js'
+import type {IpHandler, Protocol, ProtocolContext, UdpHandler} from '../protocols/types.js'
+import type {Limits} from '../limits.js'
+import type {Stats} from '../stats.js'
+
+/** First payload bytes per direction a detecting connection looks at before giving up. */
+const DETECT_ATTEMPTS = 4
+
+export type ContextFor = (p: Protocol) => ProtocolContext
+
+/**
+ * Holds a TCP connection whose protocol is not known from its port: offers the first payloads
+ * to every candidate's detect(); the first that says yes gets a handler, which receives the
+ * bytes that were offered and everything after. Until then nothing is buffered (detection looks
+ * at one delivery at a time), so a connection that is never claimed costs nothing.
+ */
+class DetectingHandler implements StreamHandler {
+  private inner: StreamHandler | null = null
+  private attempts = 0
+  private gaveUp = false
+
+  constructor(
+    private readonly conn: ConnInfo,
+    private readonly candidates: Protocol[],
+    private readonly ctxFor: ContextFor,
+  ) {}
+
+  data(dir: Dir, bytes: Buffer, at: Moment): void {
+    if (this.inner) return this.inner.data(dir, bytes, at)
+    if (this.gaveUp) return
+    for (const p of this.candidates) {
+      if (p.tcp?.detect?.(bytes, dir)) {
+        this.inner = p.tcp.create(this.conn, this.ctxFor(p))
+        this.inner.data(dir, bytes, at)
+        return
+      }
+    }
+    if (++this.attempts >= DETECT_ATTEMPTS) this.gaveUp = true
+  }
+
+  gap(dir: Dir, nbytes: number, at: Moment): void {
+    this.inner?.gap(dir, nbytes, at)
+  }
+
+  end(reason: EndReason, at: Moment): void {
+    this.inner?.end(reason, at)
+  }
+}
+
+class DetectingUdp implements UdpHandler {
+  private inner: UdpHandler | null = null
+  private attempts = 0
+
+  constructor(
+    private readonly conn: ConnInfo,
+    private readonly candidates: Protocol[],
+    private readonly ctxFor: ContextFor,
+  ) {}
+
+  datagram(dir: Dir, payload: Buffer, at: Moment): void {
+    if (this.inner) return this.inner.datagram(dir, payload, at)
+    if (this.attempts >= DETECT_ATTEMPTS) return
+    this.attempts++
+    for (const p of this.candidates) {
+      if (p.udp?.detect?.(payload, dir)) {
+        this.inner = p.udp.create(this.conn, this.ctxFor(p))
+        this.inner.datagram(dir, payload, at)
+        return
+      }
+    }
+  }
+
+  end(at: Moment): void {
+    this.inner?.end(at)
+  }
+}
+
+export class Dispatcher implements DecodedSink, StreamFactory {
+  private readonly tcp: TcpReassembler
+  private readonly udp: UdpFlows
+  private readonly tcpPorts = new Map<number, Protocol>()
+  private readonly udpPorts = new Map<number, Protocol>()
+  private readonly tcpDetect: Protocol[]
+  private readonly udpDetect: Protocol[]
+  private readonly ipHandlers = new Map<number, IpHandler>()
+  private readonly ipHandlerList: IpHandler[] = []
+  /** The last packet's time and frame, for flushing at end of input. */
+  readonly last: Moment = {frame: 0, tsSec: 0, tsNsec: 0}
+
+  constructor(
+    protocols: Protocol[],
+    private readonly ctxFor: ContextFor,
+    limits: Limits,
+    stats: Stats,
+    observer?: ConnObserver,
+  ) {
+    for (const p of protocols) {
+      // The first protocol registered for a port wins (registry order).
+      for (const port of p.tcp?.ports ?? []) if (!this.tcpPorts.has(port)) this.tcpPorts.set(port, p)
+      for (const port of p.udp?.ports ?? []) if (!this.udpPorts.has(port)) this.udpPorts.set(port, p)
+      if (p.ip) {
+        const h = p.ip.create(ctxFor(p))
+        this.ipHandlerList.push(h)
+        for (const proto of p.ip.protos) if (!this.ipHandlers.has(proto)) this.ipHandlers.set(proto, h)
+      }
+    }
+    this.tcpDetect = protocols.filter((p) => p.tcp?.detect)
+    this.udpDetect = protocols.filter((p) => p.udp?.detect)
+    this.tcp = new TcpReassembler(this, limits, stats, observer)
+    this.udp = new UdpFlows((c) => this.openUdp(c), limits, stats, observer)
+  }
+
+  open(conn: ConnInfo): StreamHandler | null {
+    const p = this.tcpPorts.get(conn.serverPort) ?? this.tcpPorts.get(conn.clientPort)
+    if (p?.tcp) return p.tcp.create(conn, this.ctxFor(p))
+    if (this.tcpDetect.length === 0) return null
+    return new DetectingHandler(conn, this.tcpDetect, this.ctxFor)
+  }
+
+  private openUdp(conn: Conn): UdpHandler | null {
+    const p = this.udpPorts.get(conn.serverPort) ?? this.udpPorts.get(conn.clientPort)
+    if (p?.udp) return p.udp.create(conn, this.ctxFor(p))
+    if (this.udpDetect.length === 0) return null
+    return new DetectingUdp(conn, this.udpDetect, this.ctxFor)
+  }
+
+  ip(p: DecodedPacket): void {
+    const last = this.last
+    last.frame = p.frame
+    last.tsSec = p.tsSec
+    last.tsNsec = p.tsNsec
+    if (p.proto === IpProto.TCP) this.tcp.segment(p)
+    else if (p.proto === IpProto.UDP) this.udp.datagram(p)
+    else this.ipHandlers.get(p.proto)?.packet(p)
+  }
+
+  /** End of input: every open connection, flow and pending transaction is flushed and reported. */
+  end(): void {
+    this.tcp.end(this.last)
+    this.udp.end(this.last)
+    for (const h of this.ipHandlerList) h.end(this.last)
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The reassembly stage's contract (modelled on gopacket/reassembly).
+ *
+ * For every TCP connection the reassembler sees, it asks the StreamFactory for a StreamHandler
+ * once, when the connection is first seen. That handler then receives, per direction:
+ *   data(dir, bytes, at)  zero or more times: bytes in sequence order, no byte twice;
+ *   gap(dir, n, at)       where n bytes are missing (never captured, or dropped at a bound);
+ * and finally exactly one end(reason, at). No call follows end().
+ *
+ * Ownership: `bytes` is a view valid only during the call (it may point into the capture chunk or
+ * into the reassembler's out-of-order store). `at` is a reused object: read its fields during the
+ * call, copy the numbers if they must be kept. A handler must not throw; if it does, the connection
+ * is ended with reason 'error' and the exception is counted (the one catch at a session boundary).
+ *
+ * Direction: 0 = client to server, 1 = server to client. The client is the sender of a SYN
+ * (without ACK); else the receiver of a SYN-ACK; else, for connections picked up mid-stream, the
+ * side whose port is not a known service port (or the higher port); `Conn.roleBy` records which.
+ */
+
+export type Dir = 0 | 1
+
+/** A point in capture time, with the frame that carried it. Reused; copy the fields to keep them. */
+export interface Moment {
+  frame: number
+  tsSec: number
+  tsNsec: number
+}
+
+export type EndReason = 'fin' | 'rst' | 'timeout' | 'eof' | 'evicted' | 'error'
+
+/**
+ * One transport conversation (a TCP connection, or a UDP 5-tuple flow), oriented client -> server.
+ * Strings (ips, community id) are computed once, lazily, per connection.
+ */
+export interface ConnInfo {
+  readonly id: number
+  /** 'icmp' / 'ipv6-icmp' only for conversations built by the ICMP protocol (ports are then 0). */
+  readonly transport: 'tcp' | 'udp' | 'icmp' | 'ipv6-icmp'
+  readonly ipVersion: 4 | 6
+  readonly clientIp: string
+  readonly serverIp: string
+  readonly clientPort: number
+  readonly serverPort: number
+  /** Community ID v1 (seed 0) of this conversation. */
+  readonly communityId: string
+  /** How client and server were told apart. */
+  readonly roleBy: 'syn' | 'synack' | 'port' | 'first-packet'
+}
+
+export interface StreamHandler {
+  data(dir: Dir, bytes: Buffer, at: Moment): void
+  gap(dir: Dir, nbytes: number, at: Moment): void
+  end(reason: EndReason, at: Moment): void
+}
+
+export interface StreamFactory {
+  /**
+   * Called once per new connection, with the first payload-carrying or SYN packet's connection.
+   * Return null to ignore the connection's bytes (it is still tracked for flows and statistics).
+   */
+  open(conn: ConnInfo): StreamHandler | null
+}

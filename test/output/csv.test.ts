@@ -1,0 +1,51 @@
+import {PassThrough} from 'node:stream'
+import {parse} from 'csv-parse/sync'
+import {describe, expect, it} from 'vitest'
+import {CsvOutput, neutralizeCell} from '../../src/output/csv.js'
+import {TextWriter} from '../../src/output/writer.js'
+import {Stats} from '../../src/stats.js'
+
+async function render(events: Record<string, unknown>[]): Promise<string[][]> {
+  const sink = new PassThrough()
+  const chunks: Buffer[] = []
+  sink.on('data', (c: Buffer) => chunks.push(c))
+  const out = new CsvOutput(new TextWriter(sink, 'test'), false, [
+    {name: '@timestamp', type: 'date', description: ''},
+    {name: 'source.ip', type: 'ip', description: ''},
+    {name: 'http.request.method', type: 'keyword', description: ''},
+    {name: 'notes', type: 'keyword', array: true, description: ''},
+    {name: 'event.duration', type: 'long', description: ''},
+  ])
+  const run = {files: [], stats: new Stats(), captures: [], errors: []}
+  out.begin(run)
+  for (const e of events) out.write(e)
+  await out.end(run)
+  return parse(Buffer.concat(chunks).toString('utf8'))
+}
+
+describe('CsvOutput', () => {
+  it('writes a header from the field list and flattens nested fields', async () => {
+    const rows = await render([
+      {'@timestamp': 't0', source: {ip: '1.2.3.4'}, http: {request: {method: 'GET'}}, notes: ['a', 'b'], event: {duration: -5}},
+      {'@timestamp': 't1', source: {ip: '::1'}},
+    ])
+    expect(rows[0]).toEqual(['@timestamp', 'source.ip', 'http.request.method', 'notes', 'event.duration'])
+    expect(rows[1]).toEqual(['t0', '1.2.3.4', 'GET', 'a;b', '-5'])
+    expect(rows[2]).toEqual(['t1', '::1', '', '', ''])
+  })
+
+  it('neutralizes formula-looking text cells (OWASP CSV injection) but not numbers', async () => {
+    const rows = await render([{http: {request: {method: '=HYPERLINK("http://x")'}}, notes: ['@SUM(1)'], event: {duration: -1}}])
+    expect(rows[1][2]).toBe('\'=HYPERLINK("http://x")')
+    expect(rows[1][3]).toBe("'@SUM(1)")
+    expect(rows[1][4]).toBe('-1')
+    for (const c of ['+1', '-x', '\tA', '\rB']) expect(neutralizeCell(c).startsWith("'")).toBe(true)
+    expect(neutralizeCell('GET')).toBe('GET')
+  })
+
+  it('does not read inherited properties such as __proto__ or constructor', async () => {
+    const ev = JSON.parse('{"http":{"request":{"__proto__":{"method":"polluted"}}}}')
+    const rows = await render([ev])
+    expect(rows[1][2]).toBe('')
+  })
+})
