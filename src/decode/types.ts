@@ -70,6 +70,6 @@ export interface DecodedPacket {
 }
 
 export interface DecodedSink {
-  /** Called once per IP packet that carries a transport header (or a completed fragment set). */
+  /** Called once per IP packet (any IP protocol) and once per completed fragment set. */
   ip(p: DecodedPacket): void
 }

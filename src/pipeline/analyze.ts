@@ -11,7 +11,7 @@
 import {readCapture} from '../capture/reader.js'
 import {CaptureError, type CaptureInfo} from '../capture/types.js'
 import {Decoder} from '../decode/decoder.js'
-import {buildEvent, type PbxEvent} from '../event/build.js'
+import {type BuildOptions, buildEvent, type PbxEvent} from '../event/build.js'
 import type {Limits} from '../limits.js'
 import type {Output, RunInfo} from '../output/types.js'
 import type {Protocol, ProtocolContext, Transaction} from '../protocols/types.js'
@@ -64,8 +64,7 @@ export async function analyze(o: AnalyzeOptions): Promise<AnalyzeResult> {
   for (const file of o.files) {
     if (out.closed) break
     stats.files++
-    let precision: CaptureInfo['precision'] = 'us'
-    const buildOpts = {precision, file: many ? file : undefined}
+    const buildOpts: BuildOptions = {precision: 'us', file: many ? file : undefined}
     const emit = (t: Transaction) => {
       stats.transactions++
       let ev: PbxEvent | null = buildEvent(t, buildOpts)
@@ -95,7 +94,6 @@ export async function analyze(o: AnalyzeOptions): Promise<AnalyzeResult> {
         stats,
         onInfo: (i) => {
           info = i
-          precision = i.precision
           buildOpts.precision = i.precision
         },
         afterChunk: (n?: number) => {

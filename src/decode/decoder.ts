@@ -1,0 +1,594 @@
+/**
+ * The decode stage: link layer -> VLAN/MPLS/PPPoE -> IPv4/IPv6 (+ defragmentation) -> TCP/UDP header.
+ *
+ * Link types: Ethernet (1; 802.1Q/802.1ad/0x9100 tags at any depth, VN-Tag/E-Tag, MPLS, PPPoE
+ * session, 802.3 LLC/SNAP), Linux SLL (113) and SLL2 (276), BSD Null (0) and LOOP (108) in either
+ * byte order, raw IP (101, 12, 14 by version nibble; 228 IPv4; 229 IPv6), FDDI (10) and NFLOG (239).
+ *
+ * Contract (see ./types.ts and ../capture/types.ts):
+ * - packet(p) is called once per capture record, in file order; end() once after the last record.
+ * - For every IP packet (or completed fragment set) the decoder fills ONE reused DecodedPacket and
+ *   calls sink.ip(dp) synchronously. dp.payload is a view into p.data (or into the defragmenter's
+ *   scratch buffer) and is valid only until sink.ip returns.
+ * - Nothing here throws on malformed input: every read is bounds-checked first; a packet that cannot
+ *   be decoded is counted in stats.bad('<layer>: <reason>') and not delivered.
+ * - IPv4 header checksums are NOT verified (checksum offload makes them wrong in many captures),
+ *   nor are TCP/UDP checksums.
+ *
+ * Truncation: when the IP length says more than was captured, the packet is still delivered with
+ * the captured bytes and `payloadTruncated` = the missing count. If the record itself was cut by
+ * snaplen (origLen > caplen) that is normal; if the full frame was captured the IP header lies and
+ * 'ipv4|ipv6: length exceeds frame' is counted as well. Headers themselves must be complete.
+ *
+ * Stats kept here: linkType, nonIp, ipv4, ipv6 (per frame, fragments included), vlanTagged,
+ * tcpPackets/udpPackets/icmpPackets/otherIpProto (per complete datagram, counted before its
+ * transport header is checked), fragments, fragmentsReassembled, fragmentsDropped, bad(...).
+ * packets/bytes/truncatedRecords belong to the capture stage.
+ *
+ * Tunnels (GRE, IP-in-IP, VXLAN...) are not opened: the outer packet is delivered with its
+ * protocol number (otherIpProto) or as UDP.
+ */
+import type {Packet, PacketSink} from '../capture/types.js'
+import type {Limits} from '../limits.js'
+import type {Stats} from '../stats.js'
+import {Defragmenter} from './defrag.js'
+import type {DecodedPacket, DecodedSink} from './types.js'
+
+const ETH_IPV4 = 0x0800
+const ETH_IPV6 = 0x86dd
+const ETH_VLAN = 0x8100
+const ETH_QINQ = 0x88a8
+const ETH_QINQ_OLD = 0x9100
+const ETH_MPLS = 0x8847
+const ETH_MPLS_MC = 0x8848
+const ETH_PPPOE_SESSION = 0x8864
+const ETH_VNTAG = 0x8926
+const ETH_ETAG = 0x893f
+
+/** Strings for unusual values are built once and reused (no string building per packet). */
+const linkTypeReasons = new Map<number, string>()
+function unsupportedLinkType(lt: number): string {
+  let s = linkTypeReasons.get(lt)
+  if (s === undefined) {
+    s = `link: unsupported link type ${lt}`
+    if (linkTypeReasons.size < 1024) linkTypeReasons.set(lt, s)
+  }
+  return s
+}
+const RAW_VERSION_REASONS: string[] = []
+for (let v = 0; v < 16; v++) RAW_VERSION_REASONS.push(`raw: unknown IP version ${v}`)
+
+const EMPTY = Buffer.alloc(0)
+
+export class Decoder implements PacketSink {
+  private readonly dp: DecodedPacket
+  private readonly defrag: Defragmenter
+  /** The current record was cut by snaplen (origLen > captured length). */
+  private snapCut = false
+
+  constructor(
+    private readonly sink: DecodedSink,
+    limits: Limits,
+    private readonly stats: Stats,
+  ) {
+    this.defrag = new Defragmenter(limits, stats)
+    this.dp = {
+      frame: 0,
+      tsSec: 0,
+      tsNsec: 0,
+      ipVersion: 4,
+      src0: 0,
+      src1: 0,
+      src2: 0,
+      src3: 0,
+      dst0: 0,
+      dst1: 0,
+      dst2: 0,
+      dst3: 0,
+      proto: 0,
+      ipLength: 0,
+      vlan: -1,
+      srcPort: 0,
+      dstPort: 0,
+      seq: 0,
+      ack: 0,
+      tcpFlags: 0,
+      window: 0,
+      payload: EMPTY,
+      payloadTruncated: 0,
+    }
+  }
+
+  /** Incomplete fragment sets held (diagnostics/tests). */
+  get pendingFragmentSets(): number {
+    return this.defrag.pending
+  }
+
+  packet(p: Packet): void {
+    const lt = p.linkType
+    const d = p.data
+    const dp = this.dp
+    this.stats.linkType(lt)
+    this.snapCut = p.origLen > d.length
+    dp.frame = p.frame
+    dp.tsSec = p.tsSec
+    dp.tsNsec = p.tsNsec
+    dp.vlan = -1
+    switch (lt) {
+      case 1: // LINKTYPE_ETHERNET: dst(6) src(6) type(2)
+        if (d.length < 14) {
+          this.stats.bad('ethernet: truncated header')
+          return
+        }
+        this.ether(d, 14, d.readUInt16BE(12), false)
+        return
+      case 113: // LINKTYPE_LINUX_SLL: pkttype(2) hatype(2) halen(2) addr(8) protocol(2)
+        if (d.length < 16) {
+          this.stats.bad('sll: truncated header')
+          return
+        }
+        this.ether(d, 16, d.readUInt16BE(14), true)
+        return
+      case 276: // LINKTYPE_LINUX_SLL2: protocol(2) reserved(2) ifindex(4) hatype(2) pkttype(1) halen(1) addr(8)
+        if (d.length < 20) {
+          this.stats.bad('sll2: truncated header')
+          return
+        }
+        this.ether(d, 20, d.readUInt16BE(0), true)
+        return
+      case 0: // LINKTYPE_NULL: 4-byte AF_ value in the capturing host's byte order
+      case 108: {
+        // LINKTYPE_LOOP: the same in network byte order; accept either order for both
+        if (d.length < 4) {
+          this.stats.bad('null: truncated header')
+          return
+        }
+        let fam = d.readUInt32LE(0)
+        if (fam > 0xffff) fam = d.readUInt32BE(0)
+        if (fam === 2) this.ipv4(d, 4)
+        else if (fam === 24 || fam === 28 || fam === 30) this.ipv6(d, 4) // BSD, FreeBSD, Darwin AF_INET6
+        else this.stats.nonIp++
+        return
+      }
+      case 101: // LINKTYPE_RAW, and DLT_RAW as numbered by some BSDs: the version nibble decides
+      case 12:
+      case 14:
+        this.raw(d, 0)
+        return
+      case 228: // LINKTYPE_IPV4
+        this.ipv4(d, 0)
+        return
+      case 229: // LINKTYPE_IPV6
+        this.ipv6(d, 0)
+        return
+      case 10: // LINKTYPE_FDDI: FC(1) dst(6) src(6), then 802.2 LLC (SNAP carries the EtherType)
+        if (d.length < 13) {
+          this.stats.bad('fddi: truncated header')
+          return
+        }
+        this.ether(d, 13, 0, false) // type 0: "a length", so the LLC/SNAP path below decides
+        return
+      case 239: // LINKTYPE_NFLOG
+        this.nflog(d)
+        return
+      default:
+        this.stats.bad(unsupportedLinkType(lt))
+    }
+  }
+
+  /** End of input: incomplete fragment sets are dropped and counted. */
+  end(): void {
+    this.defrag.end()
+  }
+
+  /** An IP packet whose version nibble says what it is (raw IP, MPLS payload). */
+  private raw(d: Buffer, off: number): void {
+    if (off >= d.length) {
+      this.stats.bad('raw: empty packet')
+      return
+    }
+    const v = d[off] >> 4
+    if (v === 4) this.ipv4(d, off)
+    else if (v === 6) this.ipv6(d, off)
+    else this.stats.bad(RAW_VERSION_REASONS[v])
+  }
+
+  /**
+   * Dispatches on an EtherType at `off`. Follows 802.1Q / 802.1ad / 0x9100 tags at any depth (the
+   * outermost id becomes dp.vlan), MPLS label stacks, PPPoE session frames and 802.3 LLC/SNAP.
+   * `cooked`: the type came from an SLL header (values <= 1500 are Linux pseudo-protocols, not lengths).
+   */
+  private ether(d: Buffer, off: number, type: number, cooked: boolean): void {
+    const dp = this.dp
+    let tagged = false
+    for (;;) {
+      if (type === ETH_IPV4) {
+        this.ipv4(d, off)
+        return
+      }
+      if (type === ETH_IPV6) {
+        this.ipv6(d, off)
+        return
+      }
+      if (type === ETH_VLAN || type === ETH_QINQ || type === ETH_QINQ_OLD) {
+        // IEEE 802.1Q section 9.6: TCI(2) = PCP(3) DEI(1) VID(12), then the next EtherType.
+        if (off + 4 > d.length) {
+          this.stats.bad('vlan: truncated tag')
+          return
+        }
+        if (!tagged) {
+          tagged = true
+          dp.vlan = d.readUInt16BE(off) & 0x0fff
+          this.stats.vlanTagged++
+        }
+        type = d.readUInt16BE(off + 2)
+        off += 4
+        continue
+      }
+      if (type === ETH_VNTAG || type === ETH_ETAG) {
+        // Cisco VN-Tag: 4 tag bytes; IEEE 802.1BR E-TAG: 6 tag bytes; each followed by an EtherType.
+        const n = type === ETH_VNTAG ? 4 : 6
+        if (off + n + 2 > d.length) {
+          this.stats.bad('ethernet: truncated VN-Tag/E-Tag')
+          return
+        }
+        type = d.readUInt16BE(off + n)
+        off += n + 2
+        continue
+      }
+      if (type === ETH_MPLS || type === ETH_MPLS_MC) {
+        // RFC 3032: 4-byte label stack entries until the bottom-of-stack bit; then guess by nibble.
+        for (;;) {
+          if (off + 4 > d.length) {
+            this.stats.bad('mpls: truncated label stack')
+            return
+          }
+          const bos = d[off + 2] & 1
+          off += 4
+          if (bos) break
+        }
+        if (off < d.length && (d[off] >> 4 === 4 || d[off] >> 4 === 6)) this.raw(d, off)
+        else this.stats.nonIp++ // pseudowire / Ethernet-over-MPLS is not opened
+        return
+      }
+      if (type === ETH_PPPOE_SESSION) {
+        // RFC 2516: ver/type(1) code(1) session(2) length(2), then the PPP protocol (RFC 1661).
+        if (off + 8 > d.length) {
+          this.stats.bad('pppoe: truncated header')
+          return
+        }
+        const pppProto = d.readUInt16BE(off + 6)
+        if (pppProto === 0x0021) this.ipv4(d, off + 8)
+        else if (pppProto === 0x0057) this.ipv6(d, off + 8)
+        else this.stats.nonIp++
+        return
+      }
+      if (type <= 1500 && !cooked) {
+        // IEEE 802.3 length field: only LLC/SNAP with an EtherType (AA AA 03 + OUI 0) can carry IP.
+        if (off + 8 <= d.length && d[off] === 0xaa && d[off + 1] === 0xaa && d[off + 2] === 0x03) {
+          if (d[off + 3] === 0 && d[off + 4] === 0 && d[off + 5] === 0) {
+            type = d.readUInt16BE(off + 6)
+            off += 8
+            cooked = true // the SNAP type is an EtherType, never a length
+            continue
+          }
+        }
+      }
+      this.stats.nonIp++
+      return
+    }
+  }
+
+  /**
+   * LINKTYPE_NFLOG (https://www.tcpdump.org/linktypes/LINKTYPE_NFLOG.html): family(1) version(1)
+   * resource id(2, BE), then TLVs of length(2) type(2) in the capturing host's byte order (length
+   * includes the 4-byte TLV header, values padded to 4). NFULA_PAYLOAD (9) holds the IP packet.
+   */
+  private nflog(d: Buffer): void {
+    if (d.length < 4) {
+      this.stats.bad('nflog: truncated header')
+      return
+    }
+    const family = d[0]
+    // Byte order: the first TLV's length must be sane in the order we pick.
+    let le = true
+    if (d.length >= 8) {
+      const l = d.readUInt16LE(4)
+      if (l < 4 || 4 + l > d.length) le = false
+    }
+    let off = 4
+    while (off + 4 <= d.length) {
+      const len = le ? d.readUInt16LE(off) : d.readUInt16BE(off)
+      const type = (le ? d.readUInt16LE(off + 2) : d.readUInt16BE(off + 2)) & 0x7fff
+      if (len < 4) {
+        this.stats.bad('nflog: bad TLV length')
+        return
+      }
+      if (type === 9) {
+        // A snaplen cut may end the record inside the payload TLV: the IP layer handles that.
+        const pkt = d.subarray(off + 4, Math.min(off + len, d.length))
+        if (family === 2) this.ipv4(pkt, 0)
+        else if (family === 10) this.ipv6(pkt, 0)
+        else this.raw(pkt, 0)
+        return
+      }
+      off += (len + 3) & ~3
+    }
+    this.stats.nonIp++ // no payload TLV
+  }
+
+  /** RFC 791 section 3.1. */
+  private ipv4(d: Buffer, off: number): void {
+    const stats = this.stats
+    const dp = this.dp
+    stats.ipv4++
+    const avail = d.length - off
+    if (avail < 20) {
+      stats.bad('ipv4: truncated header')
+      return
+    }
+    const vihl = d[off]
+    if (vihl >> 4 !== 4) {
+      stats.bad('ipv4: version is not 4')
+      return
+    }
+    const ihl = (vihl & 0x0f) * 4
+    if (ihl < 20) {
+      stats.bad('ipv4: header length < 20')
+      return
+    }
+    if (ihl > avail) {
+      stats.bad('ipv4: truncated header')
+      return
+    }
+    let total = d.readUInt16BE(off + 2)
+    if (total === 0) {
+      // Segmentation offload: the stack hands the capture an oversized packet with length 0.
+      stats.bad('ipv4: total length 0, using captured length')
+      total = avail
+    } else if (total < ihl) {
+      stats.bad('ipv4: total length < header length')
+      return
+    }
+    let end = off + total
+    let truncated = 0
+    if (total > avail) {
+      truncated = total - avail
+      end = d.length
+      if (!this.snapCut) stats.bad('ipv4: total length exceeds frame')
+    }
+    dp.ipVersion = 4
+    dp.src0 = d.readUInt32BE(off + 12)
+    dp.src1 = 0
+    dp.src2 = 0
+    dp.src3 = 0
+    dp.dst0 = d.readUInt32BE(off + 16)
+    dp.dst1 = 0
+    dp.dst2 = 0
+    dp.dst3 = 0
+    const proto = d[off + 9]
+    const ff = d.readUInt16BE(off + 6)
+    const fragOffset = (ff & 0x1fff) * 8
+    const more = (ff & 0x2000) !== 0
+    if (more || fragOffset !== 0) {
+      stats.fragments++
+      if (truncated > 0) {
+        stats.bad('ipv4: truncated fragment')
+        return
+      }
+      const df = this.defrag
+      if (df.add(dp, proto, d.readUInt16BE(off + 4), fragOffset, more, d.subarray(off + ihl, end), ihl, proto)) {
+        stats.fragmentsReassembled++
+        const data = df.datagram
+        dp.ipLength = df.headerLen + data.length
+        this.transport(proto, data, 0, data.length, 0)
+      }
+      return
+    }
+    dp.ipLength = total
+    this.transport(proto, d, off + ihl, end, truncated)
+  }
+
+  /** RFC 8200 sections 3 and 4. */
+  private ipv6(d: Buffer, off: number): void {
+    const stats = this.stats
+    const dp = this.dp
+    stats.ipv6++
+    if (d.length - off < 40) {
+      stats.bad('ipv6: truncated header')
+      return
+    }
+    if (d[off] >> 4 !== 6) {
+      stats.bad('ipv6: version is not 6')
+      return
+    }
+    const plen = d.readUInt16BE(off + 4)
+    let end: number
+    let truncated = 0
+    if (plen === 0) {
+      // Jumbogram (RFC 2675) or segmentation offload: the captured length is all we have.
+      stats.bad('ipv6: payload length 0, using captured length')
+      end = d.length
+    } else {
+      end = off + 40 + plen
+      if (end > d.length) {
+        truncated = end - d.length
+        end = d.length
+        if (!this.snapCut) stats.bad('ipv6: payload length exceeds frame')
+      }
+    }
+    dp.ipVersion = 6
+    dp.src0 = d.readUInt32BE(off + 8)
+    dp.src1 = d.readUInt32BE(off + 12)
+    dp.src2 = d.readUInt32BE(off + 16)
+    dp.src3 = d.readUInt32BE(off + 20)
+    dp.dst0 = d.readUInt32BE(off + 24)
+    dp.dst1 = d.readUInt32BE(off + 28)
+    dp.dst2 = d.readUInt32BE(off + 32)
+    dp.dst3 = d.readUInt32BE(off + 36)
+    dp.ipLength = end + truncated - off
+    this.ipv6Chain(d, off, off + 40, end, truncated, d[off + 6], true)
+  }
+
+  /**
+   * Walks the IPv6 extension header chain (RFC 8200 section 4.1 order is not enforced) from `pos`
+   * with next header `nh`, then hands the upper layer to transport(). After reassembly the walk
+   * continues inside the reassembled data (headers after the fragment header belong to it).
+   */
+  private ipv6Chain(
+    buf: Buffer,
+    ipStart: number,
+    pos: number,
+    end: number,
+    truncated: number,
+    nh: number,
+    allowFragment: boolean,
+  ): void {
+    const stats = this.stats
+    for (;;) {
+      let len: number
+      switch (nh) {
+        case 0: // hop-by-hop options
+        case 43: // routing
+        case 60: // destination options
+        case 135: // mobility (RFC 6275)
+        case 139: // HIP (RFC 7401)
+        case 140: // shim6 (RFC 5533)
+          if (pos + 2 > end) {
+            stats.bad('ipv6: truncated extension header')
+            return
+          }
+          len = (buf[pos + 1] + 1) * 8
+          break
+        case 51: // AH (RFC 4302 section 2.2): length in 4-octet units minus 2
+          if (pos + 2 > end) {
+            stats.bad('ipv6: truncated extension header')
+            return
+          }
+          len = (buf[pos + 1] + 2) * 4
+          break
+        case 44: {
+          // Fragment header (RFC 8200 section 4.5): nh(1) reserved(1) offset(13)+res(2)+M(1) id(4)
+          if (pos + 8 > end) {
+            stats.bad('ipv6: truncated extension header')
+            return
+          }
+          const ofm = buf.readUInt16BE(pos + 2)
+          const fragOffset = ofm & 0xfff8
+          const more = (ofm & 1) !== 0
+          const next = buf[pos]
+          if (fragOffset === 0 && !more) {
+            // Atomic fragment (RFC 6946): processed as a whole packet.
+            nh = next
+            pos += 8
+            continue
+          }
+          if (!allowFragment) {
+            stats.bad('ipv6: fragment header inside reassembled packet')
+            return
+          }
+          stats.fragments++
+          if (truncated > 0) {
+            stats.bad('ipv6: truncated fragment')
+            return
+          }
+          const df = this.defrag
+          if (!df.add(this.dp, 0, buf.readUInt32BE(pos + 4), fragOffset, more, buf.subarray(pos + 8, end), pos - ipStart, next)) {
+            return
+          }
+          stats.fragmentsReassembled++
+          buf = df.datagram
+          this.dp.ipLength = df.headerLen + buf.length
+          nh = df.proto
+          pos = 0
+          end = buf.length
+          allowFragment = false
+          continue
+        }
+        default: // upper layer, ESP (50) and No Next Header (59) end the chain
+          this.transport(nh, buf, pos, end, truncated)
+          return
+      }
+      if (pos + len > end) {
+        stats.bad(truncated > 0 ? 'ipv6: truncated extension header' : 'ipv6: extension header exceeds payload')
+        return
+      }
+      nh = buf[pos]
+      pos += len
+    }
+  }
+
+  /**
+   * Transport layer over buf[start, end); `truncated` bytes of the IP payload were not captured.
+   * Counts the protocol, parses TCP/UDP headers, and delivers.
+   */
+  private transport(proto: number, buf: Buffer, start: number, end: number, truncated: number): void {
+    const dp = this.dp
+    const stats = this.stats
+    dp.proto = proto
+    dp.srcPort = 0
+    dp.dstPort = 0
+    dp.seq = 0
+    dp.ack = 0
+    dp.tcpFlags = 0
+    dp.window = 0
+    const avail = end - start
+    if (proto === 6) {
+      // RFC 9293 section 3.1.
+      stats.tcpPackets++
+      if (avail < 20) {
+        stats.bad(avail + truncated < 20 ? 'tcp: segment shorter than header' : 'tcp: truncated header')
+        return
+      }
+      const hlen = (buf[start + 12] >> 4) * 4
+      if (hlen < 20) {
+        stats.bad('tcp: bad data offset')
+        return
+      }
+      if (hlen > avail) {
+        stats.bad(avail + truncated < hlen ? 'tcp: data offset beyond segment' : 'tcp: truncated header')
+        return
+      }
+      dp.srcPort = buf.readUInt16BE(start)
+      dp.dstPort = buf.readUInt16BE(start + 2)
+      dp.seq = buf.readUInt32BE(start + 4) >>> 0
+      dp.ack = buf.readUInt32BE(start + 8) >>> 0
+      dp.tcpFlags = buf[start + 13]
+      dp.window = buf.readUInt16BE(start + 14)
+      dp.payload = buf.subarray(start + hlen, end)
+      dp.payloadTruncated = truncated
+      this.sink.ip(dp)
+      return
+    }
+    if (proto === 17) {
+      // RFC 768.
+      stats.udpPackets++
+      if (avail < 8) {
+        stats.bad(avail + truncated < 8 ? 'udp: datagram shorter than header' : 'udp: truncated header')
+        return
+      }
+      dp.srcPort = buf.readUInt16BE(start)
+      dp.dstPort = buf.readUInt16BE(start + 2)
+      const ulen = buf.readUInt16BE(start + 4)
+      if (ulen < 8 || ulen > avail + truncated) {
+        // Length field unusable: deliver everything the IP layer carries.
+        stats.bad('udp: bad length field')
+        dp.payload = buf.subarray(start + 8, end)
+        dp.payloadTruncated = truncated
+      } else if (start + ulen <= end) {
+        dp.payload = buf.subarray(start + 8, start + ulen)
+        dp.payloadTruncated = 0
+      } else {
+        dp.payload = buf.subarray(start + 8, end)
+        dp.payloadTruncated = start + ulen - end
+      }
+      this.sink.ip(dp)
+      return
+    }
+    if (proto === 1 || proto === 58) stats.icmpPackets++
+    else stats.otherIpProto++
+    dp.payload = buf.subarray(start, end)
+    dp.payloadTruncated = truncated
+    this.sink.ip(dp)
+  }
+}

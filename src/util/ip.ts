@@ -1,0 +1,138 @@
+/**
+ * IP address text <-> words.
+ *
+ * Addresses travel through pbx as four unsigned 32-bit words (see src/decode/types.ts): IPv4 uses
+ * word 0 only, IPv6 uses words 0..3 in network order. These helpers build the text form once per
+ * connection or event (never per packet) and parse literals for tests, configuration and the
+ * packet builders in src/synth.
+ */
+
+/** Dotted quad of an IPv4 address held in one 32-bit word (network order: first octet = top byte). */
+export function ipv4ToString(word: number): string {
+  return `${(word >>> 24) & 0xff}.${(word >>> 16) & 0xff}.${(word >>> 8) & 0xff}.${word & 0xff}`
+}
+
+// Scratch for the eight 16-bit groups; ipv6ToString is synchronous and not re-entrant-sensitive.
+const groups = new Uint16Array(8)
+
+/**
+ * RFC 5952 canonical text of an IPv6 address given as four network-order words:
+ * - section 4.1: no leading zeros in a group; 4.3: lower-case hex digits;
+ * - section 4.2: the longest run of two or more all-zero groups is replaced by "::" (a single zero
+ *   group is never compressed); on a tie the first run wins;
+ * - section 5: IPv4-mapped addresses (::ffff:0:0/96) end in dotted-quad notation.
+ */
+export function ipv6ToString(a0: number, a1: number, a2: number, a3: number): string {
+  if (a0 === 0 && a1 === 0 && (a2 >>> 0) === 0xffff) return `::ffff:${ipv4ToString(a3)}`
+  groups[0] = a0 >>> 16
+  groups[1] = a0
+  groups[2] = a1 >>> 16
+  groups[3] = a1
+  groups[4] = a2 >>> 16
+  groups[5] = a2
+  groups[6] = a3 >>> 16
+  groups[7] = a3
+  let bestStart = -1
+  let bestLen = 1 // runs of length 1 are not compressed (RFC 5952 section 4.2.2)
+  let runStart = -1
+  for (let i = 0; i <= 8; i++) {
+    if (i < 8 && groups[i] === 0) {
+      if (runStart < 0) runStart = i
+    } else if (runStart >= 0) {
+      const len = i - runStart
+      if (len > bestLen) {
+        bestLen = len
+        bestStart = runStart
+      }
+      runStart = -1
+    }
+  }
+  let out = ''
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      out += '::'
+      i += bestLen - 1
+      continue
+    }
+    if (out.length > 0 && !out.endsWith(':')) out += ':'
+    out += groups[i].toString(16)
+  }
+  return out
+}
+
+/** Text form of an address in the DecodedPacket word layout. */
+export function ipToString(version: 4 | 6, a0: number, a1: number, a2: number, a3: number): string {
+  return version === 4 ? ipv4ToString(a0) : ipv6ToString(a0, a1, a2, a3)
+}
+
+export interface ParsedIp {
+  version: 4 | 6
+  /** Four unsigned 32-bit words; IPv4 uses words[0] only (the others are 0). */
+  words: [number, number, number, number]
+}
+
+/** Parses a dotted quad (exactly four decimal octets, no leading "+"/"-"); NaN when invalid. */
+function parseV4Word(s: string): number {
+  const parts = s.split('.')
+  if (parts.length !== 4) return Number.NaN
+  let w = 0
+  for (const part of parts) {
+    if (!/^\d{1,3}$/.test(part)) return Number.NaN
+    const n = Number(part)
+    if (n > 255) return Number.NaN
+    w = w * 256 + n
+  }
+  return w
+}
+
+/**
+ * Parses an IPv4 or IPv6 literal (RFC 4291 section 2.2 text forms, including "::" and a trailing
+ * dotted quad; no zone id, no brackets). Returns null when the text is not an address.
+ */
+export function tryParseIp(s: string): ParsedIp | null {
+  if (s.indexOf(':') < 0) {
+    const w = parseV4Word(s)
+    return Number.isNaN(w) ? null : {version: 4, words: [w, 0, 0, 0]}
+  }
+  const g: number[] = []
+  const dbl = s.indexOf('::')
+  if (dbl >= 0 && s.indexOf('::', dbl + 1) >= 0) return null
+  const parseSide = (side: string, out: number[], allowV4: boolean): boolean => {
+    if (side === '') return true
+    const parts = side.split(':')
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]
+      if (allowV4 && i === parts.length - 1 && part.indexOf('.') >= 0) {
+        const w = parseV4Word(part)
+        if (Number.isNaN(w)) return false
+        out.push(Math.floor(w / 65536), w % 65536)
+        continue
+      }
+      if (!/^[0-9a-fA-F]{1,4}$/.test(part)) return false
+      out.push(Number.parseInt(part, 16))
+    }
+    return true
+  }
+  if (dbl >= 0) {
+    const head: number[] = []
+    const tail: number[] = []
+    if (!parseSide(s.slice(0, dbl), head, false) || !parseSide(s.slice(dbl + 2), tail, true)) return null
+    if (head.length + tail.length > 7) return null
+    g.push(...head)
+    for (let i = head.length + tail.length; i < 8; i++) g.push(0)
+    g.push(...tail)
+  } else {
+    if (!parseSide(s, g, true) || g.length !== 8) return null
+  }
+  return {
+    version: 6,
+    words: [(g[0] * 65536 + g[1]) >>> 0, (g[2] * 65536 + g[3]) >>> 0, (g[4] * 65536 + g[5]) >>> 0, (g[6] * 65536 + g[7]) >>> 0],
+  }
+}
+
+/** Like tryParseIp, but throws on text that is not an address (for tests and configuration). */
+export function parseIp(s: string): ParsedIp {
+  const r = tryParseIp(s)
+  if (r === null) throw new Error(`not an IP address: "${s}"`)
+  return r
+}
