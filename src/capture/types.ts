@@ -55,7 +55,11 @@ export class CaptureError extends Error {
     /** 'not-capture': the input is not a capture at all; 'corrupt': it is one, damaged/truncated. */
     readonly kind: 'not-capture' | 'corrupt' | 'io',
   ) {
-    super(`${file}: ${kind === 'not-capture' ? 'not a capture file' : 'capture damaged'} at byte offset ${offset}: ${reason}`)
+    super(
+      kind === 'io'
+        ? `${file}: cannot read: ${reason}`
+        : `${file}: ${kind === 'not-capture' ? 'not a capture file' : 'capture damaged'} at byte offset ${offset}: ${reason}`,
+    )
     this.name = 'CaptureError'
   }
 }

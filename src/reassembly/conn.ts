@@ -1,0 +1,199 @@
+/**
+ * Conn: one TCP connection or UDP flow, oriented client -> server, with the per-direction counters
+ * the flows feature reads. Created once per conversation by the TCP reassembler or the UDP flow
+ * table (never per packet); the address strings and the Community ID are built lazily, once.
+ *
+ * The table-bookkeeping fields (hash, bucketNext, lruPrev, lruNext, inClosed) belong to
+ * ConnTable (./conn-table.ts); nothing else may write them.
+ */
+import type {DecodedPacket} from '../decode/types.js'
+import {communityId} from '../util/community-id.js'
+import {ipToString} from '../util/ip.js'
+import type {ConnInfo, Dir, EndReason, Moment} from './types.js'
+
+export type RoleBy = ConnInfo['roleBy']
+
+/**
+ * Optional hook both tables call (the flows feature uses it). Call order per conn:
+ * opened(c) once; packet(c, dir, p) for every packet of the conn (after its counters are updated);
+ * closed(c, reason, at) once, when the record leaves the table. For TCP this may be a few seconds
+ * of capture time after the stream handler's end('fin'/'rst'), so that trailing ACKs are counted.
+ * `p` and `at` are reused objects: read them during the call only.
+ */
+export interface ConnObserver {
+  opened(c: Conn): void
+  packet(c: Conn, dir: Dir, p: DecodedPacket): void
+  closed(c: Conn, reason: EndReason, at: Moment): void
+}
+
+// Zeek conn.log history letters (base/protocols/conn/main.zeek): upper case = originator (our
+// client, dir 0), lower case = responder; each recorded once per direction.
+export const Hist = {
+  SYN: 0, // S: SYN without ACK
+  SYNACK: 1, // H: SYN+ACK
+  ACK: 2, // A: pure ACK
+  DATA: 3, // D: packet with payload
+  FIN: 4, // F: FIN
+  RST: 5, // R: RST
+  GAP: 6, // G: content gap
+  RETRANS: 7, // T: retransmitted payload
+} as const
+const HIST_UPPER = 'SHADFRGT'
+const HIST_LOWER = 'shadfrgt'
+
+export class Conn implements ConnInfo {
+  readonly id: number
+  readonly transport: 'tcp' | 'udp'
+  readonly ipVersion: 4 | 6
+  /** Client address words (DecodedPacket layout). */
+  readonly c0: number
+  readonly c1: number
+  readonly c2: number
+  readonly c3: number
+  /** Server address words. */
+  readonly s0: number
+  readonly s1: number
+  readonly s2: number
+  readonly s3: number
+  readonly clientPort: number
+  readonly serverPort: number
+  readonly roleBy: RoleBy
+
+  /** Per direction (index = Dir): packets, IP bytes (IP total length), transport payload bytes. */
+  readonly packets: [number, number] = [0, 0]
+  readonly ipBytes: [number, number] = [0, 0]
+  readonly payloadBytes: [number, number] = [0, 0]
+  /** OR of the TCP flags seen per direction. */
+  readonly tcpFlagsSeen: [number, number] = [0, 0]
+  firstSec = 0
+  firstNsec = 0
+  lastSec = 0
+  lastNsec = 0
+  firstFrame = 0
+  lastFrame = 0
+  /** Zeek-style history, e.g. "ShADadFf". */
+  history = ''
+  private histBits = 0
+
+  private _clientIp: string | undefined
+  private _serverIp: string | undefined
+  private _communityId: string | undefined
+
+  // --- ConnTable bookkeeping (see ./conn-table.ts) ---
+  hash = 0
+  bucketNext: Conn | null = null
+  lruPrev: Conn | null = null
+  lruNext: Conn | null = null
+  /** True once the conn sits in the table's closed (lingering) list. */
+  inClosed = false
+
+  /**
+   * Builds the conn from the packet that created it. `senderIsClient` says whether p's source is
+   * the client. Copies the numbers it needs; does not keep `p`.
+   */
+  constructor(id: number, transport: 'tcp' | 'udp', p: DecodedPacket, senderIsClient: boolean, roleBy: RoleBy) {
+    this.id = id
+    this.transport = transport
+    this.ipVersion = p.ipVersion
+    this.roleBy = roleBy
+    if (senderIsClient) {
+      this.c0 = p.src0
+      this.c1 = p.src1
+      this.c2 = p.src2
+      this.c3 = p.src3
+      this.s0 = p.dst0
+      this.s1 = p.dst1
+      this.s2 = p.dst2
+      this.s3 = p.dst3
+      this.clientPort = p.srcPort
+      this.serverPort = p.dstPort
+    } else {
+      this.c0 = p.dst0
+      this.c1 = p.dst1
+      this.c2 = p.dst2
+      this.c3 = p.dst3
+      this.s0 = p.src0
+      this.s1 = p.src1
+      this.s2 = p.src2
+      this.s3 = p.src3
+      this.clientPort = p.dstPort
+      this.serverPort = p.srcPort
+    }
+    this.firstSec = this.lastSec = p.tsSec
+    this.firstNsec = this.lastNsec = p.tsNsec
+    this.firstFrame = this.lastFrame = p.frame
+  }
+
+  get clientIp(): string {
+    if (this._clientIp === undefined) this._clientIp = ipToString(this.ipVersion, this.c0, this.c1, this.c2, this.c3)
+    return this._clientIp
+  }
+
+  get serverIp(): string {
+    if (this._serverIp === undefined) this._serverIp = ipToString(this.ipVersion, this.s0, this.s1, this.s2, this.s3)
+    return this._serverIp
+  }
+
+  get communityId(): string {
+    if (this._communityId === undefined) {
+      this._communityId = communityId(
+        this.ipVersion,
+        this.transport === 'tcp' ? 6 : 17,
+        this.c0,
+        this.c1,
+        this.c2,
+        this.c3,
+        this.s0,
+        this.s1,
+        this.s2,
+        this.s3,
+        this.clientPort,
+        this.serverPort,
+      )
+    }
+    return this._communityId
+  }
+
+  /**
+   * Direction of `p` within this conn: 0 when p's source is the client, else 1. Only meaningful for
+   * a packet of this conn (ConnTable.find already matched it).
+   */
+  dirOf(p: DecodedPacket): Dir {
+    return p.srcPort === this.clientPort &&
+      p.src0 === this.c0 &&
+      p.src1 === this.c1 &&
+      p.src2 === this.c2 &&
+      p.src3 === this.c3 &&
+      p.dstPort === this.serverPort &&
+      p.dst0 === this.s0 &&
+      p.dst1 === this.s1 &&
+      p.dst2 === this.s2 &&
+      p.dst3 === this.s3
+      ? 0
+      : 1
+  }
+
+  /** Updates the counters with one packet (no allocation). */
+  count(dir: Dir, p: DecodedPacket): void {
+    this.packets[dir]++
+    this.ipBytes[dir] += p.ipLength
+    this.payloadBytes[dir] += p.payload.length + p.payloadTruncated
+    this.tcpFlagsSeen[dir] |= p.tcpFlags
+    this.lastSec = p.tsSec
+    this.lastNsec = p.tsNsec
+    this.lastFrame = p.frame
+  }
+
+  /** Records a history letter once per direction (string work only the first time). */
+  hist(dir: Dir, letter: number): void {
+    const bit = 1 << (letter + (dir === 0 ? 0 : 8))
+    if ((this.histBits & bit) !== 0) return
+    this.histBits |= bit
+    this.history += dir === 0 ? HIST_UPPER[letter] : HIST_LOWER[letter]
+  }
+
+  /** Capture time of the last packet, in seconds (for idle checks). */
+  lastActivity(): number {
+    return this.lastSec + this.lastNsec / 1e9
+  }
+}

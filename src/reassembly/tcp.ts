@@ -1,0 +1,623 @@
+/**
+ * TcpReassembler: TCP segments -> per-direction ordered byte streams (contract in ./types.ts).
+ *
+ * Call order: segment(p) for every TCP packet in capture order, then end(at) once at end of input.
+ * Per connection the StreamHandler sees data/gap calls in sequence order and then exactly one end.
+ *
+ * Per direction we keep the next expected sequence number (from the SYN, ISN + 1, or from the first
+ * segment seen when the connection is picked up mid-stream). All sequence comparisons are done on
+ * signed 32-bit differences, so they survive the wrap at 2^32 (RFC 9293 section 3.4, "sequence
+ * number comparisons ... modulo 2^32").
+ *   - An in-order segment is delivered straight from the packet's payload view (zero copy), with
+ *     any bytes already delivered trimmed off (retransmission / partial overlap, counted in
+ *     stats.tcpRetransmittedBytes).
+ *   - A segment beyond the expected sequence is COPIED into the connection's out-of-order store
+ *     (bytes must outlive the packet), sorted by sequence, and delivered when the hole fills.
+ *     The store is bounded by Limits.tcpOooSegmentsPerDir, tcpOooBytesPerConn and tcpOooBytesTotal;
+ *     reaching a bound reports the earliest hole as a gap and delivers what follows it.
+ *   - When the peer acknowledges bytes beyond a hole and data after the hole is stored, the hole
+ *     can never be filled (it was lost before the capture point): it is reported as a gap at once.
+ *   - A connection ends with 'fin' once both directions have sent a FIN and all bytes before each
+ *     FIN are delivered. A hole before a FIN is reported as a gap as soon as the peer's ACK of that
+ *     FIN proves it lost; otherwise it waits for the segment (reordering), RST, idle timeout,
+ *     eviction or end of input - each of which reports remaining holes (including bytes missing
+ *     just before a FIN) as gaps and delivers the stored data.
+ * Bytes a snaplen cut from a segment (payloadTruncated) are reported as a gap in their place.
+ *
+ * Connection records linger in a "closed" list for TCP_CLOSED_LINGER_SEC of capture time after
+ * FIN/RST so that trailing ACKs and retransmissions are counted against them (observer only); a SYN
+ * with a new ISN on such a 4-tuple starts a new connection (port reuse).
+ *
+ * A handler that throws ends its connection with reason 'error' (stats.bad('tcp: handler threw'));
+ * this class is the session boundary where that single catch lives.
+ */
+import {type DecodedPacket, TcpFlag} from '../decode/types.js'
+import type {Limits} from '../limits.js'
+import type {Stats} from '../stats.js'
+import {Conn, type ConnObserver, Hist, type RoleBy} from './conn.js'
+import {ConnTable} from './conn-table.js'
+import {isTcpServicePort} from './ports.js'
+import type {Dir, EndReason, Moment, StreamFactory, StreamHandler} from './types.js'
+
+/** Capture seconds a FIN/RST-closed connection record stays to absorb trailing packets. */
+export const TCP_CLOSED_LINGER_SEC = 5
+
+/** Segments starting further than this beyond the expected sequence are treated as bogus. */
+const MAX_SEQ_AHEAD = 1 << 30
+
+/** Pooled out-of-order segment records (at most this many kept for reuse). */
+const SEG_POOL_MAX = 1024
+
+const EMPTY = Buffer.alloc(0)
+
+/** One out-of-order segment. `data` is an owned copy; `trunc` bytes follow it that were not captured. */
+interface OooSeg {
+  seq: number
+  data: Buffer
+  trunc: number
+  frame: number
+  tsSec: number
+  tsNsec: number
+}
+
+/** Reassembly state of one direction. The store is allocated on first out-of-order segment only. */
+class TcpDir {
+  /** nextSeq is known (SYN or first segment seen). */
+  started = false
+  nextSeq = 0
+  synSeen = false
+  isn = 0
+  finSeen = false
+  /** Sequence number of the FIN (first byte after the data). */
+  finSeq = 0
+  store: OooSeg[] | null = null
+}
+
+/** All bytes up to the FIN have been delivered (or reported as gaps). */
+function complete(d: TcpDir): boolean {
+  return (d.store === null || d.store.length === 0) && ((d.nextSeq - d.finSeq) | 0) >= 0
+}
+
+export class TcpConn extends Conn {
+  handler: StreamHandler | null = null
+  /** factory.open has been asked (at the first SYN or payload-carrying packet). */
+  opened = false
+  /** The stream has ended (handler.end called, or would have been): only counting from now on. */
+  ended = false
+  endReason: EndReason = 'eof'
+  readonly d0 = new TcpDir()
+  readonly d1 = new TcpDir()
+  /** Out-of-order bytes stored for this connection (both directions). */
+  oooBytes = 0
+  /** FINs seen per direction (bit 0: client, bit 1: server) while not reassembling. */
+  finBits = 0
+
+  constructor(id: number, p: DecodedPacket, senderIsClient: boolean, roleBy: RoleBy) {
+    super(id, 'tcp', p, senderIsClient, roleBy)
+  }
+}
+
+export class TcpReassembler {
+  private table = new ConnTable<TcpConn>()
+  private nextId = 0
+  private oooTotal = 0
+  private readonly pool: OooSeg[] = []
+  /** Reused Moment for data delivered from the out-of-order store (the segment's own frame/time). */
+  private readonly segAt: Moment = {frame: 0, tsSec: 0, tsNsec: 0}
+  /** Reused Moment carrying a connection's last packet (timeout / eviction). */
+  private readonly lastAt: Moment = {frame: 0, tsSec: 0, tsNsec: 0}
+  private maxSec = Number.NEGATIVE_INFINITY
+  private maxNsec = 0
+  private nextSweepSec = Number.NEGATIVE_INFINITY
+
+  constructor(
+    private readonly factory: StreamFactory,
+    private readonly limits: Limits,
+    private readonly stats: Stats,
+    private readonly observer?: ConnObserver,
+  ) {}
+
+  /** Connections currently tracked (open plus lingering closed ones). */
+  get size(): number {
+    return this.table.size
+  }
+
+  /** Out-of-order bytes currently stored across all connections. */
+  get storedBytes(): number {
+    return this.oooTotal
+  }
+
+  /** One TCP packet. `p` (and its payload view) is only read during the call. */
+  segment(p: DecodedPacket): void {
+    this.sweep(p)
+    const flags = p.tcpFlags
+    const syn = (flags & TcpFlag.SYN) !== 0
+    const ack = (flags & TcpFlag.ACK) !== 0
+    let c = this.table.find(p)
+    let dir: Dir = this.table.dir
+    if (c !== null && syn && !ack) {
+      // Port reuse: a SYN with a new ISN on a finished 4-tuple, or on one whose sender already
+      // carried a stream, starts a new connection.
+      const sd = dir === 0 ? c.d0 : c.d1
+      if (c.ended ? !sd.synSeen || sd.isn !== p.seq : sd.started && (!sd.synSeen || sd.isn !== p.seq)) {
+        if (!c.ended) {
+          // The old stream was abandoned without a close we saw: end it like an idle timeout.
+          this.stats.bad('tcp: new syn on open connection')
+          this.closeStream(c, 'timeout', p)
+        }
+        this.retire(c, p)
+        c = null
+      }
+    }
+    if (c === null) {
+      c = this.create(p, syn, ack)
+      dir = c.dirOf(p)
+    }
+
+    c.count(dir, p)
+    const len = p.payload.length
+    const trunc = p.payloadTruncated
+    const fin = (flags & TcpFlag.FIN) !== 0
+    const rst = (flags & TcpFlag.RST) !== 0
+    if (syn) c.hist(dir, ack ? Hist.SYNACK : Hist.SYN)
+    if (rst) c.hist(dir, Hist.RST)
+    if (fin) c.hist(dir, Hist.FIN)
+    if (len + trunc > 0) c.hist(dir, Hist.DATA)
+    else if (ack && !syn && !fin && !rst) c.hist(dir, Hist.ACK)
+    this.table.touch(c)
+    this.observer?.packet(c, dir, p)
+    if (c.ended) return
+
+    if (!c.opened && (syn || len + trunc > 0)) {
+      c.opened = true
+      try {
+        c.handler = this.factory.open(c)
+      } catch {
+        this.stats.bad('tcp: factory threw')
+        c.handler = null
+      }
+    }
+
+    const d = dir === 0 ? c.d0 : c.d1
+    if (syn && !d.synSeen) {
+      d.synSeen = true
+      d.isn = p.seq
+    }
+    if (c.handler === null) {
+      // Not reassembling: only follow the close.
+      if (rst) {
+        this.closeAndLinger(c, 'rst', p)
+        return
+      }
+      if (fin) {
+        c.finBits |= dir === 0 ? 1 : 2
+        if (c.finBits === 3) this.closeAndLinger(c, 'fin', p)
+      }
+      return
+    }
+
+    // Bytes the peer acknowledges beyond a hole in this direction's opposite were lost upstream.
+    if (ack) {
+      const od: Dir = dir === 0 ? 1 : 0
+      const o = od === 0 ? c.d0 : c.d1
+      if ((o.store !== null && o.store.length > 0) || (o.finSeen && o.nextSeq !== o.finSeq)) {
+        this.ackPastHole(c, od, o, p.ack, p)
+        if (c.handler === null) return
+      }
+    }
+    if (rst) {
+      this.closeAndLinger(c, 'rst', p)
+      return
+    }
+
+    let seq = p.seq
+    if (syn) {
+      if (!d.started) {
+        d.started = true
+        d.nextSeq = (seq + 1) >>> 0
+      }
+      seq = (seq + 1) >>> 0 // data in a SYN segment starts after the SYN's sequence number
+    }
+    if (len + trunc > 0) {
+      if (!d.started) {
+        d.started = true
+        d.nextSeq = seq
+      }
+      this.data(c, dir, d, seq, p.payload, trunc, p)
+      if (c.handler === null) return
+    }
+    if (fin) {
+      const finSeq = (seq + len + trunc) >>> 0
+      if (!d.started) {
+        d.started = true
+        d.nextSeq = finSeq
+      }
+      if (!d.finSeen) {
+        d.finSeen = true
+        d.finSeq = finSeq
+      }
+    }
+    // Closed by FINs once both directions have all their bytes up to their FIN.
+    if (c.d0.finSeen && c.d1.finSeen && complete(c.d0) && complete(c.d1)) this.closeAndLinger(c, 'fin', p)
+  }
+
+  /**
+   * End of input: every connection still tracked is flushed (holes reported as gaps, stored data
+   * delivered) and ended with 'eof', in connection-creation order; lingering closed records are
+   * released. The reassembler is empty afterwards and may be reused.
+   */
+  end(at: Moment): void {
+    const all = this.table.allByCreation()
+    for (const c of all) {
+      if (!c.ended) this.closeStream(c, 'eof', at)
+      this.observer?.closed(c, c.endReason, at)
+    }
+    this.table = new ConnTable<TcpConn>()
+    this.oooTotal = 0
+  }
+
+  // --- connection lifecycle -------------------------------------------------------------------
+
+  private create(p: DecodedPacket, syn: boolean, ack: boolean): TcpConn {
+    let senderIsClient: boolean
+    let roleBy: RoleBy
+    if (syn && !ack) {
+      senderIsClient = true
+      roleBy = 'syn'
+    } else if (syn) {
+      senderIsClient = false
+      roleBy = 'synack'
+    } else {
+      const srcSvc = isTcpServicePort(p.srcPort)
+      const dstSvc = isTcpServicePort(p.dstPort)
+      if (srcSvc !== dstSvc) {
+        senderIsClient = dstSvc
+        roleBy = 'port'
+      } else if (p.srcPort !== p.dstPort) {
+        senderIsClient = p.srcPort > p.dstPort // the lower port is the server
+        roleBy = 'port'
+      } else {
+        senderIsClient = true
+        roleBy = 'first-packet'
+      }
+    }
+    const hash = this.table.lastHash
+    const max = Math.max(1, this.limits.maxConnections)
+    while (this.table.size >= max) this.evictOne()
+    const c = new TcpConn(++this.nextId, p, senderIsClient, roleBy)
+    c.hash = hash
+    this.table.insert(c)
+    this.stats.tcpConnections++
+    this.observer?.opened(c)
+    return c
+  }
+
+  /** Frees one slot: a lingering closed record if any, else the least recently active open one. */
+  private evictOne(): void {
+    const closed = this.table.closed.head as TcpConn | null
+    if (closed !== null) {
+      this.retire(closed, this.lastMoment(closed))
+      return
+    }
+    const c = this.table.open.head as TcpConn
+    this.stats.tcpConnectionsEvicted++
+    this.stats.limit('maxConnections')
+    const at = this.lastMoment(c)
+    this.closeStream(c, 'evicted', at)
+    this.retire(c, at)
+  }
+
+  /**
+   * Idle handling on capture time, at most once per second of capture time: open connections
+   * idle for more than tcpIdleTimeoutSec end with 'timeout'; closed records older than
+   * TCP_CLOSED_LINGER_SEC are released. Both lists are ordered by last activity, so only heads
+   * are examined.
+   */
+  private sweep(p: DecodedPacket): void {
+    if (p.tsSec > this.maxSec || (p.tsSec === this.maxSec && p.tsNsec > this.maxNsec)) {
+      this.maxSec = p.tsSec
+      this.maxNsec = p.tsNsec
+    }
+    if (this.maxSec < this.nextSweepSec) return
+    this.nextSweepSec = this.maxSec + 1
+    const now = this.maxSec + this.maxNsec / 1e9
+    const idle = this.limits.tcpIdleTimeoutSec
+    for (let c = this.table.open.head as TcpConn | null; c !== null; c = this.table.open.head as TcpConn | null) {
+      if (now - c.lastActivity() <= idle) break
+      const at = this.lastMoment(c)
+      this.closeStream(c, 'timeout', at)
+      this.retire(c, at)
+    }
+    for (let c = this.table.closed.head as TcpConn | null; c !== null; c = this.table.closed.head as TcpConn | null) {
+      if (now - c.lastActivity() <= TCP_CLOSED_LINGER_SEC) break
+      this.retire(c, this.lastMoment(c))
+    }
+  }
+
+  private lastMoment(c: Conn): Moment {
+    const m = this.lastAt
+    m.frame = c.lastFrame
+    m.tsSec = c.lastSec
+    m.tsNsec = c.lastNsec
+    return m
+  }
+
+  private closeAndLinger(c: TcpConn, reason: EndReason, at: Moment): void {
+    this.closeStream(c, reason, at)
+    this.table.markClosed(c)
+  }
+
+  /** Removes the record from the table and tells the observer (once per conn). */
+  private retire(c: TcpConn, at: Moment): void {
+    this.table.remove(c)
+    this.observer?.closed(c, c.endReason, at)
+  }
+
+  /**
+   * Ends the stream: remaining holes become gaps, stored data is delivered, then handler.end.
+   * No-op when already ended.
+   */
+  private closeStream(c: TcpConn, reason: EndReason, at: Moment): void {
+    if (c.ended) return
+    if (c.handler !== null) {
+      this.flushDir(c, 0, c.d0, at)
+      this.flushDir(c, 1, c.d1, at)
+    }
+    if (c.ended) return // the handler threw while flushing and was ended with 'error'
+    const h = c.handler
+    c.handler = null
+    c.ended = true
+    c.endReason = reason
+    this.releaseStores(c)
+    if (h !== null) {
+      try {
+        h.end(reason, at)
+      } catch {
+        this.stats.bad('tcp: handler threw')
+      }
+    }
+  }
+
+  /** The handler threw: end the connection with 'error' (the one catch at the session boundary). */
+  private fail(c: TcpConn, at: Moment): void {
+    const h = c.handler
+    if (h === null) return
+    this.stats.bad('tcp: handler threw')
+    c.handler = null
+    c.ended = true
+    c.endReason = 'error'
+    this.releaseStores(c)
+    try {
+      h.end('error', at)
+    } catch {
+      // already counted above; end() throwing too changes nothing
+    }
+  }
+
+  // --- handler calls (each guarded) -----------------------------------------------------------
+
+  private callData(c: TcpConn, dir: Dir, bytes: Buffer, at: Moment): void {
+    const h = c.handler
+    if (h === null) return
+    try {
+      h.data(dir, bytes, at)
+    } catch {
+      this.fail(c, at)
+    }
+  }
+
+  private reportGap(c: TcpConn, dir: Dir, n: number, at: Moment): void {
+    this.stats.tcpGaps++
+    this.stats.tcpGapBytes += n
+    c.hist(dir, Hist.GAP)
+    const h = c.handler
+    if (h === null) return
+    try {
+      h.gap(dir, n, at)
+    } catch {
+      this.fail(c, at)
+    }
+  }
+
+  // --- sequence handling ----------------------------------------------------------------------
+
+  /** A segment carrying `buf` (+ `trunc` uncaptured bytes) starting at `seq`. */
+  private data(c: TcpConn, dir: Dir, d: TcpDir, seq: number, buf: Buffer, trunc: number, at: Moment): void {
+    let len = buf.length
+    if (d.finSeen) {
+      // Nothing is sent after a FIN: clamp the segment to end at the FIN's sequence number.
+      const room = (d.finSeq - seq) | 0
+      if (room <= 0) {
+        this.stats.bad('tcp: data after fin')
+        return
+      }
+      if (len > room) {
+        buf = buf.subarray(0, room)
+        len = room
+        trunc = 0
+      } else if (len + trunc > room) trunc = room - len
+    }
+    for (;;) {
+      const rel = (seq - d.nextSeq) | 0
+      if (rel + len + trunc <= 0) {
+        // Entirely before the expected sequence: a retransmission of delivered bytes.
+        this.stats.tcpRetransmittedBytes += len
+        c.hist(dir, Hist.RETRANS)
+        return
+      }
+      if (rel <= 0) {
+        if (rel < 0) {
+          this.stats.tcpRetransmittedBytes += Math.min(-rel, len)
+          c.hist(dir, Hist.RETRANS)
+        }
+        this.deliver(c, dir, d, buf, trunc, -rel, at)
+        this.drain(c, dir, d)
+        return
+      }
+      if (c.handler === null) return
+      if (rel > MAX_SEQ_AHEAD) {
+        this.stats.bad('tcp: segment far beyond window')
+        return
+      }
+      const st = d.store
+      const n = st === null ? 0 : st.length
+      let over: string | null = null
+      if (n + 1 > this.limits.tcpOooSegmentsPerDir) over = 'tcpOooSegmentsPerDir'
+      else if (c.oooBytes + len > this.limits.tcpOooBytesPerConn) over = 'tcpOooBytesPerConn'
+      else if (this.oooTotal + len > this.limits.tcpOooBytesTotal) over = 'tcpOooBytesTotal'
+      if (over === null) {
+        this.store(c, d, seq, buf, trunc, at)
+        return
+      }
+      // A bound is reached: give up on the earliest hole and move on.
+      this.stats.limit(over)
+      if (st === null || n === 0 || rel <= ((st[0].seq - d.nextSeq) | 0)) {
+        // This segment is the earliest data we have: skip to it; the next turn delivers it.
+        d.nextSeq = seq
+        this.reportGap(c, dir, rel, at)
+      } else {
+        this.skipHole(c, dir, d, at)
+      }
+    }
+  }
+
+  /**
+   * Delivers an in-order segment: `skip` leading bytes were already delivered. Captured bytes go
+   * out as a view; uncaptured (`trunc`) bytes as a gap. nextSeq advances before each call.
+   */
+  private deliver(c: TcpConn, dir: Dir, d: TcpDir, buf: Buffer, trunc: number, skip: number, at: Moment): void {
+    const len = buf.length
+    if (skip < len) {
+      d.nextSeq = (d.nextSeq + (len - skip)) >>> 0
+      this.callData(c, dir, skip === 0 ? buf : buf.subarray(skip), at)
+      skip = 0
+    } else skip -= len
+    if (trunc > skip) {
+      const n = trunc - skip
+      d.nextSeq = (d.nextSeq + n) >>> 0
+      this.reportGap(c, dir, n, at)
+    }
+  }
+
+  /** Delivers stored segments that have become in order. */
+  private drain(c: TcpConn, dir: Dir, d: TcpDir): void {
+    const st = d.store
+    if (st === null) return
+    while (st.length > 0 && c.handler !== null) {
+      const s = st[0]
+      const rel = (s.seq - d.nextSeq) | 0
+      if (rel > 0) break
+      st.shift()
+      this.unaccount(c, s)
+      const len = s.data.length
+      if (rel + len + s.trunc > 0) {
+        if (rel < 0) this.stats.tcpRetransmittedBytes += Math.min(-rel, len)
+        const m = this.segAt
+        m.frame = s.frame
+        m.tsSec = s.tsSec
+        m.tsNsec = s.tsNsec
+        this.deliver(c, dir, d, s.data, s.trunc, -rel, m)
+      } else {
+        this.stats.tcpRetransmittedBytes += len
+      }
+      this.recycle(s)
+    }
+  }
+
+  /** Reports the hole before the first stored segment as a gap and delivers what follows it. */
+  private skipHole(c: TcpConn, dir: Dir, d: TcpDir, at: Moment): void {
+    const st = d.store
+    if (st === null || st.length === 0) return
+    const hole = (st[0].seq - d.nextSeq) | 0
+    if (hole > 0) {
+      d.nextSeq = st[0].seq
+      this.reportGap(c, dir, hole, at)
+    }
+    this.drain(c, dir, d)
+  }
+
+  /**
+   * The peer acknowledged `ackNum`: every hole below a stored segment under that ACK, and bytes
+   * missing before an acknowledged FIN, were received by the peer but never captured.
+   */
+  private ackPastHole(c: TcpConn, dir: Dir, d: TcpDir, ackNum: number, at: Moment): void {
+    const st = d.store
+    while (c.handler !== null && st !== null && st.length > 0 && ((ackNum - st[0].seq) | 0) > 0) this.skipHole(c, dir, d, at)
+    if (c.handler === null || !d.finSeen || (st !== null && st.length > 0)) return
+    const missing = (d.finSeq - d.nextSeq) | 0
+    if (missing > 0 && ((ackNum - d.finSeq) | 0) > 0) {
+      d.nextSeq = d.finSeq
+      this.reportGap(c, dir, missing, at)
+    }
+  }
+
+  /** Flushes one direction at close: all holes become gaps, and bytes missing before a FIN too. */
+  private flushDir(c: TcpConn, dir: Dir, d: TcpDir, at: Moment): void {
+    const st = d.store
+    while (c.handler !== null && st !== null && st.length > 0) this.skipHole(c, dir, d, at)
+    if (c.handler !== null && d.finSeen && d.started) {
+      const missing = (d.finSeq - d.nextSeq) | 0
+      if (missing > 0) {
+        d.nextSeq = d.finSeq
+        this.reportGap(c, dir, missing, at)
+      }
+    }
+  }
+
+  // --- out-of-order store ---------------------------------------------------------------------
+
+  /** Stores a COPY of an out-of-order segment (its bytes must outlive the packet), sorted by seq. */
+  private store(c: TcpConn, d: TcpDir, seq: number, buf: Buffer, trunc: number, at: Moment): void {
+    this.stats.tcpOutOfOrderSegments++
+    if (d.store === null) d.store = []
+    const st = d.store
+    const base = d.nextSeq
+    const rel = (seq - base) | 0
+    const len = buf.length
+    let i = st.length
+    while (i > 0 && ((st[i - 1].seq - base) | 0) > rel) i--
+    // A stored segment starting at the same or an earlier point that already covers this one.
+    if (i > 0) {
+      const prev = st[i - 1]
+      if (((prev.seq - base) | 0) + prev.data.length + prev.trunc >= rel + len + trunc) {
+        this.stats.tcpRetransmittedBytes += len
+        return
+      }
+    }
+    const s = this.pool.pop() ?? {seq: 0, data: EMPTY, trunc: 0, frame: 0, tsSec: 0, tsNsec: 0}
+    s.seq = seq
+    // Copy: the packet's bytes are only valid during this call. (Small copies come from Node's
+    // shared allocation slab; the bounds count the segment bytes, not the slab.)
+    s.data = Buffer.allocUnsafe(len)
+    buf.copy(s.data)
+    s.trunc = trunc
+    s.frame = at.frame
+    s.tsSec = at.tsSec
+    s.tsNsec = at.tsNsec
+    st.splice(i, 0, s)
+    c.oooBytes += len
+    this.oooTotal += len
+  }
+
+  private unaccount(c: TcpConn, s: OooSeg): void {
+    c.oooBytes -= s.data.length
+    this.oooTotal -= s.data.length
+  }
+
+  private recycle(s: OooSeg): void {
+    s.data = EMPTY
+    if (this.pool.length < SEG_POOL_MAX) this.pool.push(s)
+  }
+
+  private releaseStores(c: TcpConn): void {
+    for (let k = 0; k < 2; k++) {
+      const st = (k === 0 ? c.d0 : c.d1).store
+      if (st === null) continue
+      for (const s of st) {
+        this.unaccount(c, s)
+        this.recycle(s)
+      }
+      st.length = 0
+    }
+  }
+}

@@ -1,0 +1,16 @@
+/** Runs the analyze pipeline in-process and returns what the NDJSON output wrote. */
+import {PassThrough} from 'node:stream'
+import {makeLimits} from '../../src/limits.js'
+import {NdjsonOutput} from '../../src/output/ndjson.js'
+import {TextWriter} from '../../src/output/writer.js'
+import {type AnalyzeResult, analyze} from '../../src/pipeline/analyze.js'
+import {protocols} from '../../src/protocols/registry.js'
+
+export async function analyzeToNdjson(files: string[], limits: Record<string, number> = {}): Promise<{text: string; result: AnalyzeResult}> {
+  const sink = new PassThrough()
+  const chunks: Buffer[] = []
+  sink.on('data', (c: Buffer) => chunks.push(c))
+  const output = new NdjsonOutput(new TextWriter(sink, 'memory'), false)
+  const result = await analyze({files, protocols: [...protocols], limits: makeLimits(limits), output})
+  return {text: Buffer.concat(chunks).toString('utf8'), result}
+}
