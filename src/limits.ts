@@ -17,6 +17,8 @@ export interface Limits {
   maxConnections: number
   /** A TCP connection with no packet for this many seconds of capture time is closed. */
   tcpIdleTimeoutSec: number
+  /** A UDP flow (5-tuple) with no datagram for this many seconds of capture time is ended. */
+  udpFlowIdleTimeoutSec: number
   /** A UDP request with no answer within this many seconds of capture time is emitted alone. */
   udpTransactionTimeoutSec: number
   /** Incomplete IP fragment sets held at once. */
@@ -44,6 +46,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   tcpOooSegmentsPerDir: 2048,
   maxConnections: 200_000,
   tcpIdleTimeoutSec: 300,
+  udpFlowIdleTimeoutSec: 60,
   udpTransactionTimeoutSec: 10,
   maxFragmentSets: 4096,
   maxFragmentSetBytes: 65535 + 60,

@@ -4,7 +4,7 @@
  * Call order: datagram(p) for every UDP packet in capture order, then end(at) once at end of input.
  * Per flow: open(conn) is asked once when the flow is created; its handler then receives
  * datagram(dir, payload, at) calls (payload is the packet's view, valid only during the call, and
- * `at` is the packet itself) and exactly one end(at): at idle timeout (UDP_IDLE_TIMEOUT_SEC of
+ * `at` is the packet itself) and exactly one end(at): at idle timeout (limits.udpFlowIdleTimeoutSec of
  * capture time without a datagram; `at` = the flow's last datagram), at eviction (Limits.maxConnections
  * flows tracked; the least recently active one goes) or at end of input (`at` as given, flows in
  * creation order).
@@ -29,7 +29,6 @@ import type {Moment} from './types.js'
  * Capture seconds without a datagram after which a UDP flow ends. Not yet in Limits (the contract
  * file is not ours); meant to become Limits.udpFlowIdleTimeoutSec.
  */
-export const UDP_IDLE_TIMEOUT_SEC = 60
 
 export class UdpFlow extends Conn {
   handler: UdpHandler | null = null
@@ -132,7 +131,7 @@ export class UdpFlows {
     this.nextSweepSec = this.maxSec + 1
     const now = this.maxSec + this.maxNsec / 1e9
     for (let c = this.table.open.head as UdpFlow | null; c !== null; c = this.table.open.head as UdpFlow | null) {
-      if (now - c.lastActivity() <= UDP_IDLE_TIMEOUT_SEC) break
+      if (now - c.lastActivity() <= this.limits.udpFlowIdleTimeoutSec) break
       this.finish(c, 'timeout', this.lastMoment(c))
     }
   }

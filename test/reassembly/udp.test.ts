@@ -3,7 +3,10 @@ import {IpProto} from '../../src/decode/types.js'
 import type {UdpHandler} from '../../src/protocols/types.js'
 import type {Conn, ConnObserver} from '../../src/reassembly/conn.js'
 import type {Dir, Moment} from '../../src/reassembly/types.js'
-import {UDP_IDLE_TIMEOUT_SEC, UdpFlows} from '../../src/reassembly/udp.js'
+import {DEFAULT_LIMITS} from '../../src/limits.js'
+import {UdpFlows} from '../../src/reassembly/udp.js'
+
+const UDP_IDLE_TIMEOUT_SEC = DEFAULT_LIMITS.udpFlowIdleTimeoutSec
 import {Stats} from '../../src/stats.js'
 import {communityIdFromStrings} from '../../src/util/community-id.js'
 import {IP_A, IP_B, limits, pkt, resetFrames} from './helpers.js'
