@@ -30,6 +30,11 @@ export function buildEvent(t: Transaction, o: BuildOptions): PbxEvent {
   }
   src.bytes = t.requestBytes
   dst.bytes = t.responseBytes
+  // A protocol may add to (never replace) the endpoints, e.g. destination.domain from TLS SNI.
+  const fs = t.fields.source as Record<string, unknown> | undefined
+  const fd = t.fields.destination as Record<string, unknown> | undefined
+  if (fs) for (const k of Object.keys(fs)) if (!(k in src)) src[k] = fs[k]
+  if (fd) for (const k of Object.keys(fd)) if (!(k in dst)) dst[k] = fd[k]
 
   const ev: PbxEvent = {
     '@timestamp': start,
@@ -65,7 +70,7 @@ export function buildEvent(t: Transaction, o: BuildOptions): PbxEvent {
   let pbxExtra: Record<string, unknown> | undefined
   for (const k of Object.keys(t.fields)) {
     const v = t.fields[k]
-    if (v === undefined) continue
+    if (v === undefined || k === 'source' || k === 'destination') continue
     if (k === 'pbx') pbxExtra = v as Record<string, unknown>
     else ev[k] = v
   }

@@ -65,6 +65,12 @@ describe('buildEvent', () => {
     expect(Object.keys(JSON.parse(a)).slice(0, 4)).toEqual(['@timestamp', 'type', 'status', 'event'])
   })
 
+  it('lets a protocol add endpoint fields without replacing ip, port or bytes', () => {
+    const ev = buildEvent(txn({fields: {destination: {domain: 'example.com', ip: 'spoofed'}}}), {precision: 'us'}) as Record<string, any>
+    expect(ev.destination).toEqual({ip: '10.0.0.2', port: 80, bytes: 2000, domain: 'example.com'})
+    expect(ev.server.domain).toBe('example.com')
+  })
+
   it('leaves ports out for ICMP conversations and clamps a backwards clock to duration 0', () => {
     const icmp = {...conn, transport: 'icmp' as const, clientPort: 0, serverPort: 0}
     const ev = buildEvent(txn({conn: icmp, endSec: 1699999999}), {precision: 'us'}) as Record<string, any>

@@ -1,0 +1,454 @@
+/**
+ * One TLS connection: two RecordParsers feed a Session; a Session becomes one Transaction.
+ *
+ * Transaction model (as Packetbeat's): one event per TLS session, i.e. per ClientHello ..
+ * ServerHello/Certificate/Finished. It is emitted when the connection ends (end()), so that the
+ * records and alerts that follow the handshake (encrypted, only counted) are included; a second
+ * plaintext ClientHello after a ServerHello starts a new session and emits the previous one.
+ * event.end is the frame where the handshake completed (both sides encrypted after the
+ * ServerHello), or the last TLS record seen when it never completed.
+ *
+ * status: OK when established without a fatal alert; Error otherwise (fatal alert, incomplete
+ * handshake, hello without its peer), with a note saying why.
+ */
+import {type CertSummary, summarizeCertificate} from './certificate.js'
+import {ja3sString, ja3String, ja4, md5Hex} from './fingerprint.js'
+import {
+  alertName,
+  cipherName,
+  compressionName,
+  ecPointFormatName,
+  ecsVersion,
+  extensionName,
+  groupName,
+  isGrease,
+  sigAlgName,
+  versionString,
+} from './names.js'
+import {
+  CT_ALERT,
+  type Hello,
+  isHelloRetryRequest,
+  parseHello,
+  parseSsl2ClientHello,
+  type RecordSink,
+  RecordParser,
+  type Ssl2ClientHello,
+  splitCertificates,
+} from './parser.js'
+import type {ConnInfo, Dir, Moment, ProtocolContext, StreamHandler, Transaction} from '../types.js'
+import type {EndReason} from '../../reassembly/types.js'
+
+/** Alerts kept per session; more are counted in a note. */
+const MAX_ALERTS = 16
+
+const HS_CLIENT_HELLO = 1
+const HS_SERVER_HELLO = 2
+const HS_CERTIFICATE = 11
+const HS_SERVER_KEY_EXCHANGE = 12
+const HS_CERTIFICATE_REQUEST = 13
+const HS_CLIENT_KEY_EXCHANGE = 16
+
+interface Alert {
+  severity: string
+  code: number
+  type: string
+  source: string
+}
+
+class Session {
+  startSec = 0
+  startNsec = 0
+  startFrame = 0
+  endSec = 0
+  endNsec = 0
+  endFrame = 0
+  started = false
+  readonly bytes: [number, number] = [0, 0]
+  readonly records: [number, number] = [0, 0]
+  clientHello?: Hello
+  clientHellos = 0
+  ssl2Hello?: Ssl2ClientHello
+  serverHello?: Hello
+  hrr?: Hello
+  serverCert?: CertSummary
+  serverChain = 0
+  clientCert?: CertSummary
+  clientChain = 0
+  keyExchanged = false
+  certRequested = false
+  established = false
+  fatal = false
+  alerts: Alert[] = []
+  alertsDropped = 0
+  encryptedAlerts = 0
+  notes: string[] = []
+
+  note(s: string): void {
+    if (this.notes.length < 32 && !this.notes.includes(s)) this.notes.push(s)
+  }
+
+  /** Negotiated version: ServerHello's supported_versions, else its legacy version. */
+  get negotiated(): number | undefined {
+    const sh = this.serverHello
+    if (!sh) return undefined
+    return sh.supportedVersions?.[0] ?? sh.version
+  }
+
+  /** TLS 1.3 (or a 1.3 draft) was selected, by a ServerHello or a HelloRetryRequest. */
+  get tls13(): boolean {
+    const h = this.serverHello ?? this.hrr
+    const v = h ? (h.supportedVersions?.[0] ?? h.version) : 0
+    return v === 0x0304 || v >> 8 === 0x7f || v === 0x7e01 || v === 0x7e02
+  }
+}
+
+export class TlsConnection implements StreamHandler, RecordSink {
+  private readonly parsers: [RecordParser, RecordParser]
+  private s = new Session()
+  private ended = false
+
+  constructor(
+    private readonly conn: ConnInfo,
+    private readonly ctx: ProtocolContext,
+  ) {
+    const max = ctx.limits.maxMessageBytes
+    this.parsers = [new RecordParser(0, this, max), new RecordParser(1, this, max)]
+  }
+
+  // --- StreamHandler -------------------------------------------------------------------------
+
+  data(dir: Dir, bytes: Buffer, at: Moment): void {
+    const p = this.parsers[dir]
+    if (p.dead) return
+    this.s.bytes[dir] += bytes.length
+    p.push(bytes, at)
+  }
+
+  gap(dir: Dir, nbytes: number, at: Moment): void {
+    const p = this.parsers[dir]
+    if (p.dead) return
+    this.s.note(`gap: ${nbytes} bytes missing (${dir === 0 ? 'client' : 'server'})`)
+    this.ctx.stats.bad('tls: gap in stream')
+    p.gap()
+    this.touch(at)
+  }
+
+  end(_reason: EndReason, _at: Moment): void {
+    if (this.ended) return
+    this.ended = true
+    this.flush()
+  }
+
+  // --- RecordSink ----------------------------------------------------------------------------
+
+  record(dir: Dir, type: number, encrypted: boolean, at: Moment): void {
+    const s = this.s
+    if (!s.started) {
+      s.started = true
+      s.startSec = at.tsSec
+      s.startNsec = at.tsNsec
+      s.startFrame = at.frame
+    }
+    s.records[dir]++
+    if (encrypted && type === CT_ALERT) {
+      s.encryptedAlerts++
+      if (s.alerts.length < MAX_ALERTS) {
+        s.alerts.push({severity: 'unknown', code: -1, type: 'encrypted alert', source: dir === 0 ? 'client' : 'server'})
+      } else s.alertsDropped++
+    }
+    this.touch(at)
+    if (!s.established && s.serverHello && this.parsers[0].encrypted && this.parsers[1].encrypted) {
+      s.established = true
+    }
+  }
+
+  changeCipherSpec(_dir: Dir, _at: Moment): boolean {
+    return !this.s.tls13
+  }
+
+  alert(dir: Dir, level: number, description: number, _at: Moment): void {
+    const s = this.s
+    if (level === 2) s.fatal = true
+    const a: Alert = {
+      severity: level === 1 ? 'warning' : level === 2 ? 'fatal' : `unknown_${level}`,
+      code: description,
+      type: alertName(description),
+      source: dir === 0 ? 'client' : 'server',
+    }
+    if (s.alerts.length < MAX_ALERTS) s.alerts.push(a)
+    else s.alertsDropped++
+  }
+
+  ssl2(dir: Dir, body: Buffer, _at: Moment): void {
+    const s = this.s
+    if (dir === 0 && body[0] === 1) {
+      const h = parseSsl2ClientHello(body)
+      if (h) {
+        s.ssl2Hello = h
+        s.clientHellos++
+        return
+      }
+      this.bad(dir, 'malformed SSLv2 client hello', true)
+      this.parsers[dir].kill()
+      return
+    }
+    // SSLv2 SERVER-HELLO (type 4) or other SSLv2 messages: the session is SSL 2.0; its later
+    // records are SSLv2-framed, which this analyzer does not follow.
+    if (body[0] === 4) s.note('SSL 2.0 server hello (not parsed)')
+    else this.bad(dir, 'unexpected SSLv2 record', false)
+    this.parsers[dir].kill()
+  }
+
+  bad(dir: Dir, reason: string, fatal: boolean): void {
+    this.ctx.stats.bad('tls: ' + reason)
+    this.s.note(`${reason} (${dir === 0 ? 'client' : 'server'})`)
+    // A fatal failure before any hello produces no event (flush() needs a hello); the counter
+    // above records it.
+    void fatal
+  }
+
+  handshake(dir: Dir, type: number, body: Buffer, at: Moment): void {
+    const s = this.s
+    switch (type) {
+      case HS_CLIENT_HELLO: {
+        if (dir !== 0) {
+          this.bad(dir, 'client hello from the server side', false)
+          return
+        }
+        if (s.serverHello && s.clientHello) {
+          // A new plaintext handshake after a complete one: a new session.
+          this.flush()
+          this.s = new Session()
+          this.record(dir, 22, false, at)
+        }
+        const h = parseHello(body, false)
+        if (h.error) this.bad(dir, 'client hello: ' + h.error, false)
+        this.s.clientHellos++
+        // The first ClientHello is the session's fingerprint (as tshark/Zeek report it); a second
+        // one follows a HelloRetryRequest.
+        if (!this.s.clientHello) this.s.clientHello = h
+        return
+      }
+      case HS_SERVER_HELLO: {
+        if (dir !== 1) {
+          this.bad(dir, 'server hello from the client side', false)
+          return
+        }
+        const h = parseHello(body, true)
+        if (h.error) this.bad(dir, 'server hello: ' + h.error, false)
+        if (isHelloRetryRequest(h)) s.hrr = h
+        else s.serverHello = h
+        return
+      }
+      case HS_CERTIFICATE: {
+        const {certs, error} = splitCertificates(body)
+        if (error) this.bad(dir, error, false)
+        if (certs.length === 0) return
+        const sum = summarizeCertificate(certs[0]!)
+        if ('error' in sum) {
+          this.bad(dir, sum.error, false)
+        } else if (dir === 1) s.serverCert = sum
+        else s.clientCert = sum
+        if (dir === 1) s.serverChain = certs.length
+        else s.clientChain = certs.length
+        return
+      }
+      case HS_SERVER_KEY_EXCHANGE:
+      case HS_CLIENT_KEY_EXCHANGE:
+        s.keyExchanged = true
+        return
+      case HS_CERTIFICATE_REQUEST:
+        if (dir === 1) s.certRequested = true
+        return
+      default:
+        return
+    }
+  }
+
+  // --- transaction -----------------------------------------------------------------------------
+
+  private touch(at: Moment): void {
+    const s = this.s
+    if (s.established) return
+    s.endSec = at.tsSec
+    s.endNsec = at.tsNsec
+    s.endFrame = at.frame
+  }
+
+  private flush(): void {
+    const s = this.s
+    if (!s.clientHello && !s.serverHello && !s.ssl2Hello && !s.hrr) return
+    const t = buildTransaction(s, this.conn)
+    if (!(s.clientHello || s.ssl2Hello)) this.ctx.stats.unmatchedResponses++
+    else if (!s.serverHello && !s.hrr) this.ctx.stats.unmatchedRequests++
+    this.ctx.emit(t)
+  }
+}
+
+function certFields(c: CertSummary): Record<string, unknown> {
+  const subject: Record<string, unknown> = {}
+  if (c.subjectCn !== undefined) subject.common_name = c.subjectCn
+  if (c.subjectOrg) subject.organization = c.subjectOrg
+  const issuer: Record<string, unknown> = {}
+  if (c.issuerCn !== undefined) issuer.common_name = c.issuerCn
+  if (c.issuerOrg) issuer.organization = c.issuerOrg
+  const x: Record<string, unknown> = {subject, issuer}
+  if (c.notBefore) x.not_before = c.notBefore
+  if (c.notAfter) x.not_after = c.notAfter
+  x.serial_number = c.serialNumber
+  if (c.alternativeNames) x.alternative_names = c.alternativeNames
+  return x
+}
+
+function sideCert(side: Record<string, unknown>, c: CertSummary | undefined, chain: number): void {
+  if (!c) return
+  side.x509 = certFields(c)
+  side.subject = c.subject
+  side.issuer = c.issuer
+  if (c.notBefore) side.not_before = c.notBefore
+  if (c.notAfter) side.not_after = c.notAfter
+  side.hash = {sha1: c.sha1}
+  side.certificate_chain_length = chain
+}
+
+function helloExtensions(h: Hello, server: boolean): Record<string, unknown> {
+  const e: Record<string, unknown> = {}
+  if (h.sni !== undefined) e.server_name_indication = [h.sni]
+  if (h.alpn) e.application_layer_protocol_negotiation = h.alpn
+  if (h.groups) e.supported_groups = h.groups.filter((g) => !isGrease(g)).map(groupName)
+  if (h.ecPointFormats) e.ec_points_formats = h.ecPointFormats.map(ecPointFormatName)
+  if (h.sigAlgs) e.signature_algorithms = h.sigAlgs.filter((g) => !isGrease(g)).map(sigAlgName)
+  if (h.supportedVersions) e.supported_versions = h.supportedVersions.filter((v) => !isGrease(v)).map(versionString)
+  if (h.ticketPresent) e.session_ticket = h.ticketNonEmpty ? 'present' : 'empty'
+  const parsed = new Set([0, 16, 10, 11, 13, 43, 35])
+  const other = h.extensions.filter((x) => !parsed.has(x) && !isGrease(x)).map(extensionName)
+  if (other.length > 0) e._unparsed_ = other
+  if (server && h.extensions.includes(0)) e.server_name_indication = []
+  return e
+}
+
+const verDotted = (v: number) => `${v >> 8}.${v & 0xff}`
+
+function buildTransaction(s: Session, conn: ConnInfo): Transaction {
+  const notes = [...s.notes]
+  const ch = s.clientHello
+  const sh = s.serverHello
+  const tls: Record<string, unknown> = {}
+  const client: Record<string, unknown> = {}
+  const server: Record<string, unknown> = {}
+  const detailed: Record<string, unknown> = {}
+  const pbx: Record<string, unknown> = {}
+
+  const negotiated = s.negotiated
+  let detailedVersion: number | undefined = negotiated
+  if (negotiated !== undefined) {
+    const ev = ecsVersion(negotiated)
+    if (ev) {
+      tls.version = ev.version
+      tls.version_protocol = ev.protocol
+    }
+  } else if (ch) {
+    detailedVersion = ch.version
+  } else if (s.ssl2Hello) detailedVersion = s.ssl2Hello.version
+  if (sh && sh.ciphers.length > 0) tls.cipher = cipherName(sh.ciphers[0]!)
+  tls.established = s.established
+
+  let resumed = false
+  let method: string | undefined
+  if (sh && ch) {
+    if (s.tls13) {
+      resumed = sh.preSharedKey
+      method = 'psk'
+    } else {
+      const idMatch = ch.sessionId.length > 0 && ch.sessionId === sh.sessionId
+      const ticket = ch.ticketNonEmpty && sh.ticketPresent
+      resumed = !s.keyExchanged && !s.serverCert && (idMatch || ticket)
+      method = ticket ? 'ticket' : 'id'
+    }
+  }
+  tls.resumed = resumed
+  if (resumed && method) detailed.resumption_method = method
+  if (sh?.alpn && sh.alpn.length > 0) tls.next_protocol = sh.alpn[0]
+
+  if (ch) {
+    if (ch.sni !== undefined) client.server_name = ch.sni
+    const j = ja3String(ch)
+    client.ja3 = md5Hex(j)
+    client.ja4 = ja4(ch)
+    client.supported_ciphers = ch.ciphers.filter((c) => !isGrease(c)).map(cipherName)
+    pbx.ja3_full = j
+    detailed.client_hello = {
+      version: verDotted(ch.version),
+      session_id: ch.sessionId,
+      supported_compression_methods: ch.compressions.map(compressionName),
+      extensions: helloExtensions(ch, false),
+    }
+  } else if (s.ssl2Hello) {
+    const h = s.ssl2Hello
+    client.supported_ciphers = h.ciphers.map((c) => (c >> 16 === 0 ? cipherName(c) : `SSL2_0x${c.toString(16).toUpperCase().padStart(6, '0')}`))
+    detailed.client_hello = {version: verDotted(h.version), session_id: h.sessionId, ssl2: true}
+  }
+  if (sh) {
+    const j = ja3sString(sh)
+    server.ja3s = md5Hex(j)
+    pbx.ja3s_full = j
+    detailed.server_hello = {
+      version: verDotted(sh.version),
+      session_id: sh.sessionId,
+      selected_compression_method: compressionName(sh.compressions[0] ?? 0),
+      extensions: helloExtensions(sh, true),
+    }
+  }
+  if (s.hrr) {
+    pbx.hello_retry_request = true
+    notes.push('hello retry request')
+  }
+  sideCert(client, s.clientCert, s.clientChain)
+  sideCert(server, s.serverCert, s.serverChain)
+  if (detailedVersion !== undefined) detailed.version = versionString(detailedVersion)
+  detailed.client_certificate_requested = s.certRequested
+  if (s.alerts.length > 0) {
+    detailed.alerts = s.alerts
+    detailed.alert_types = s.alerts.map((a) => a.type)
+  }
+  if (s.alertsDropped > 0) notes.push(`${s.alertsDropped} more alerts not listed`)
+  pbx.client_records = s.records[0]
+  pbx.server_records = s.records[1]
+  if (s.encryptedAlerts > 0) pbx.encrypted_alerts = s.encryptedAlerts
+  if (ch || s.ssl2Hello) pbx.client_hellos = s.clientHellos
+
+  if (Object.keys(client).length > 0) tls.client = client
+  if (Object.keys(server).length > 0) tls.server = server
+  tls.detailed = detailed
+
+  let ok = s.established && !s.fatal
+  if (!ch && !s.ssl2Hello) notes.push('response without request: server hello without client hello')
+  else if (!sh && !s.hrr) notes.push('no response: no server hello')
+  else if (!s.established) notes.push('handshake incomplete')
+  if (s.fatal) {
+    const f = s.alerts.find((a) => a.severity === 'fatal')
+    notes.push(f ? `fatal alert: ${f.type} (${f.source})` : 'fatal alert')
+  }
+  if (!sh) ok = false
+
+  const t: Transaction = {
+    type: 'tls',
+    conn,
+    status: ok ? 'OK' : 'Error',
+    startSec: s.startSec,
+    startNsec: s.startNsec,
+    startFrame: s.startFrame,
+    endSec: s.endSec,
+    endNsec: s.endNsec,
+    endFrame: s.endFrame,
+    requestBytes: s.bytes[0],
+    responseBytes: s.bytes[1],
+    fields: {tls, pbx: {tls: pbx}},
+  }
+  // Packetbeat copies the SNI into destination.domain.
+  if (typeof client.server_name === 'string') t.fields.destination = {domain: client.server_name}
+  if (notes.length > 0) t.notes = notes
+  return t
+}
+
