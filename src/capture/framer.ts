@@ -1,0 +1,52 @@
+import type {Limits} from '../limits.js'
+import type {Stats} from '../stats.js'
+import type {CaptureInfo, Packet} from './types.js'
+
+/**
+ * What a format framer (pcap.ts, pcapng.ts) needs from the CaptureParser that drives it.
+ * The parser owns the Packet object; a framer fills its fields and calls deliver().
+ */
+export interface FrameContext {
+  readonly file: string
+  readonly limits: Limits
+  readonly stats: Stats
+  /** The reused Packet object (see types.ts for the ownership rule). */
+  readonly packet: Packet
+  /** Numbers, counts and hands `packet` to the sink. Call only after all fields are set. */
+  deliver(): void
+  /** Consumes a frame number without delivering a packet (records tshark numbers but pbx skips). */
+  skipFrame(): void
+  /** Called by a framer when its first header is parsed. The object stays live (see CaptureParser). */
+  setInfo(info: CaptureInfo): void
+  /** Hands the info to the parser's onInfo callback (once; later calls do nothing). deliver() calls it too. */
+  announceInfo(): void
+}
+
+/**
+ * A format framer cuts the byte stream into units (a file header, a record, a block, a block
+ * trailer) and interprets each one. The parser guarantees that `unit()` sees the whole unit in one
+ * contiguous buffer (the caller's chunk, or the parser's scratch buffer for units that straddle
+ * chunks), so framers never handle partial data.
+ *
+ * Call order: frame() one or more times for the unit at the current position (with growing
+ * `avail`), then unit() exactly once with the length frame() returned, then the parser discards the
+ * number of bytes unit() returned before asking for the next unit.
+ */
+export interface Framer {
+  /**
+   * Length in bytes of the unit starting at buf[pos], given `avail` readable bytes there; or a
+   * negative number -n meaning "n bytes are needed to tell". Must not change state. Throws
+   * CaptureError for a length that cannot be valid (offset = absolute offset of the unit).
+   * Never returns a length above the framer's bound (limits.maxRecordBytes plus header overhead).
+   */
+  frame(buf: Buffer, pos: number, avail: number, offset: number): number
+  /**
+   * Interprets a complete unit (buf[pos, pos+len)), delivering at most one packet.
+   * Returns how many bytes after the unit to discard unseen (a skipped pcapng block body), else 0.
+   */
+  unit(buf: Buffer, pos: number, len: number, offset: number): number
+  /** Offset of a block whose body is being skipped or whose trailer is still due, else -1. */
+  pendingBlockOffset(): number
+  /** Called from CaptureParser.end() when no bytes are pending; may finish the CaptureInfo. */
+  finish(): void
+}

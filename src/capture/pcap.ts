@@ -1,0 +1,132 @@
+/**
+ * Classic libpcap file format (https://www.ietf.org/archive/id/draft-ietf-opsawg-pcap-04.html):
+ * a 24-byte file header, then records of a 16-byte header (ts_sec, ts_frac, caplen, origlen)
+ * followed by caplen bytes. Byte order and timestamp unit come from the magic number.
+ * The "modified" (Kuznetzov, patched libpcap 2.3) variant adds 8 bytes to every record header
+ * (ifindex, protocol, pkt_type, pad), which are skipped.
+ */
+import type {FrameContext, Framer} from './framer.js'
+import {CaptureError} from './types.js'
+
+export const PCAP_FILE_HEADER_LEN = 24
+
+/** Magic numbers as read big-endian from the first four bytes of the file. */
+export const PcapMagic = {
+  US_BE: 0xa1b2c3d4,
+  US_LE: 0xd4c3b2a1,
+  NS_BE: 0xa1b23c4d,
+  NS_LE: 0x4d3cb2a1,
+  KUZNETZOV_BE: 0xa1b2cd34,
+  KUZNETZOV_LE: 0x34cdb2a1,
+} as const
+
+/** Whether the first four bytes (read big-endian) are a pcap magic number. */
+export function isPcapMagic(m: number): boolean {
+  return (
+    m === PcapMagic.US_BE ||
+    m === PcapMagic.US_LE ||
+    m === PcapMagic.NS_BE ||
+    m === PcapMagic.NS_LE ||
+    m === PcapMagic.KUZNETZOV_BE ||
+    m === PcapMagic.KUZNETZOV_LE
+  )
+}
+
+/** LINKTYPE_* lives in the low 26 bits; the upper bits may carry FCS information (draft 8.2). */
+const LINKTYPE_MASK = 0x03ffffff
+
+export class PcapFramer implements Framer {
+  private headerDone = false
+  private le = true
+  private nano = false
+  /** 16, or 24 for the Kuznetzov variant. */
+  private recHdrLen = 16
+  private snaplen = 0
+  private linkType = 0
+  private readonly maxRecord: number
+
+  constructor(private readonly ctx: FrameContext) {
+    this.maxRecord = ctx.limits.maxRecordBytes
+  }
+
+  frame(buf: Buffer, pos: number, avail: number, offset: number): number {
+    if (!this.headerDone) return PCAP_FILE_HEADER_LEN
+    const hl = this.recHdrLen
+    if (avail < hl) return -hl
+    const caplen = this.le ? buf.readUInt32LE(pos + 8) : buf.readUInt32BE(pos + 8)
+    if (caplen > this.maxRecord) {
+      throw new CaptureError(
+        this.ctx.file,
+        offset,
+        `record caplen ${caplen} exceeds maxRecordBytes ${this.maxRecord}`,
+        'corrupt',
+      )
+    }
+    return hl + caplen
+  }
+
+  unit(buf: Buffer, pos: number, len: number, offset: number): number {
+    if (!this.headerDone) {
+      this.fileHeader(buf, pos)
+      return 0
+    }
+    const ctx = this.ctx
+    const stats = ctx.stats
+    const le = this.le
+    // Unsigned (draft section 5), as libpcap, Wireshark's wiretap and capinfos read it.
+    const tsSec = le ? buf.readUInt32LE(pos) : buf.readUInt32BE(pos)
+    const frac = le ? buf.readUInt32LE(pos + 4) : buf.readUInt32BE(pos + 4)
+    const origLen = le ? buf.readUInt32LE(pos + 12) : buf.readUInt32BE(pos + 12)
+    const caplen = len - this.recHdrLen
+    if (caplen > this.snaplen && this.snaplen !== 0) stats.bad('pcap: caplen > snaplen')
+    if (caplen > origLen) stats.bad('pcap: caplen > origlen')
+    const p = ctx.packet
+    let nsec = this.nano ? frac : frac * 1000
+    let sec = tsSec
+    if (nsec >= 1e9) {
+      // An out-of-range fraction (seen from broken writers): carry it into the seconds.
+      stats.bad('pcap: timestamp fraction out of range')
+      const carry = Math.floor(nsec / 1e9)
+      sec += carry
+      nsec -= carry * 1e9
+    }
+    p.tsSec = sec
+    p.tsNsec = nsec
+    p.linkType = this.linkType
+    p.origLen = origLen
+    p.offset = offset
+    const start = pos + this.recHdrLen
+    p.data = buf.subarray(start, start + caplen)
+    ctx.deliver()
+    return 0
+  }
+
+  private fileHeader(buf: Buffer, pos: number): void {
+    const magic = buf.readUInt32BE(pos)
+    this.le =
+      magic === PcapMagic.US_LE || magic === PcapMagic.NS_LE || magic === PcapMagic.KUZNETZOV_LE
+    this.nano = magic === PcapMagic.NS_BE || magic === PcapMagic.NS_LE
+    if (magic === PcapMagic.KUZNETZOV_BE || magic === PcapMagic.KUZNETZOV_LE) this.recHdrLen = 24
+    const le = this.le
+    const major = le ? buf.readUInt16LE(pos + 4) : buf.readUInt16BE(pos + 4)
+    if (major !== 2) this.ctx.stats.bad('pcap: unexpected major version')
+    this.snaplen = le ? buf.readUInt32LE(pos + 16) : buf.readUInt32BE(pos + 16)
+    const lt = le ? buf.readUInt32LE(pos + 20) : buf.readUInt32BE(pos + 20)
+    this.linkType = lt & LINKTYPE_MASK
+    this.headerDone = true
+    this.ctx.setInfo({
+      format: this.nano ? 'pcap-ns' : 'pcap',
+      gzip: false,
+      precision: this.nano ? 'ns' : 'us',
+      linkTypes: [this.linkType],
+      snaplen: this.snaplen,
+    })
+    this.ctx.announceInfo()
+  }
+
+  pendingBlockOffset(): number {
+    return -1
+  }
+
+  finish(): void {}
+}
