@@ -10,7 +10,7 @@
  *   'not-capture', and 'corrupt' for damaged captures and damaged gzip streams. All packets before
  *   the damage have been delivered when the error is thrown.
  */
-import {createReadStream} from 'node:fs'
+import {createReadStream, type ReadStream} from 'node:fs'
 import {Readable} from 'node:stream'
 import {createGunzip} from 'node:zlib'
 import type {Limits} from '../limits.js'
@@ -26,8 +26,12 @@ export const READ_CHUNK_BYTES = 1024 * 1024
 export interface ReadCaptureOptions {
   limits: Limits
   stats: Stats
-  /** Called after each chunk's packets were delivered; a returned promise is awaited. */
-  afterChunk?: () => void | Promise<void>
+  /**
+   * Called after each chunk's packets were delivered, with the bytes read so far from the source
+   * (compressed bytes for gzip input: comparable with the file size, for progress); a returned
+   * promise is awaited (output backpressure).
+   */
+  afterChunk?: (sourceBytesRead: number) => void | Promise<void>
   /** Called once with the CaptureInfo (see CaptureParser's constructor for when). */
   onInfo?: (info: CaptureInfo) => void
 }
@@ -148,7 +152,7 @@ export async function readCapture(source: string, sink: PacketSink, opts: ReadCa
     for await (const chunk of inputChunks(raw, () => (gzip = true))) {
       parser.push(chunk)
       if (afterChunk !== undefined) {
-        const r = afterChunk()
+        const r = afterChunk((raw as Partial<ReadStream>).bytesRead ?? parser.offset)
         if (r !== undefined) await r
       }
     }

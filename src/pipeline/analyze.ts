@@ -45,7 +45,7 @@ export interface AnalyzeOptions {
   process?: (ev: PbxEvent) => PbxEvent | null
   /** Sees connections and flows (the flows feature). Created per file. */
   observer?: (emit: (t: Transaction) => void) => ConnObserver & {end(): void}
-  /** Called after each chunk with bytes read so far of the current file (progress display). */
+  /** Called after each chunk with the bytes read so far of the current file (progress display). */
   progress?: (file: string, bytesRead: number) => void
 }
 
@@ -87,7 +87,6 @@ export async function analyze(o: AnalyzeOptions): Promise<AnalyzeResult> {
     const dispatcher = new Dispatcher(o.protocols, ctxFor, o.limits, stats, observer)
     const decoder = new Decoder(dispatcher, o.limits, stats)
     let info: CaptureInfo | null = null
-    let bytesRead = 0
     try {
       info = await readCapture(file, decoder, {
         limits: o.limits,
@@ -96,8 +95,7 @@ export async function analyze(o: AnalyzeOptions): Promise<AnalyzeResult> {
           info = i
           buildOpts.precision = i.precision
         },
-        afterChunk: (n?: number) => {
-          if (n !== undefined) bytesRead = n
+        afterChunk: (bytesRead: number) => {
           o.progress?.(file, bytesRead)
           if (out.closed) throw new StopReading()
           if (out.blocked) return out.drain()

@@ -1,0 +1,15 @@
+import type {FieldSpec} from '../types.js'
+
+/** MongoDB event fields (Packetbeat's names). */
+export const fields: FieldSpec[] = [
+  {name: 'method', type: 'keyword', description: 'The command: find, insert, update, delete, aggregate, getMore, ... (OP_MSG / $cmd queries: the first key of the command document)'},
+  {name: 'resource', type: 'keyword', description: 'db.collection the command applies to (db alone for database commands)'},
+  {name: 'query', type: 'keyword', description: 'Compact relaxed Extended JSON of the command / filter document (bounded to 1024 characters; absent if the document could not be decoded)'},
+  {name: 'mongodb.fullCollectionName', type: 'keyword', description: 'Full collection name of legacy opcodes (OP_QUERY, OP_GET_MORE, OP_INSERT, ...)'},
+  {name: 'mongodb.numberToSkip', type: 'long', description: 'OP_QUERY: documents to skip'},
+  {name: 'mongodb.numberToReturn', type: 'long', description: 'OP_QUERY / OP_GET_MORE: documents requested'},
+  {name: 'mongodb.numberReturned', type: 'long', description: 'Documents returned (OP_REPLY numberReturned; OP_MSG cursor batch length)'},
+  {name: 'mongodb.startingFrom', type: 'long', description: 'OP_REPLY: position of the first returned document in the cursor'},
+  {name: 'mongodb.cursorId', type: 'long', description: 'Cursor id (getMore / killCursors requests, replies); a decimal string when beyond 2^53'},
+  {name: 'mongodb.error', type: 'keyword', description: 'Reply error: $err, errmsg of ok: 0, first writeErrors / writeConcernError message; status is then Error'},
+]

@@ -1,0 +1,387 @@
+/**
+ * MongoDB wire protocol messages (https://www.mongodb.com/docs/manual/reference/mongodb-wire-protocol/
+ * and the legacy opcodes page): a 16-byte header (messageLength, requestID, responseTo, opCode,
+ * all int32 little-endian) followed by an opcode-specific body.
+ *
+ * `parseMessage(buf, off, st)` frames ONE message at `off` and returns the offset past it, NEED or
+ * BAD (`st.reason`), or SKIP for a well-framed message with an unknown opcode (skipped by its
+ * length). The summary (st.msg) holds only what the event needs: the command name, collection,
+ * counts and a bounded JSON rendering of the command/filter document. Documents are counted, not
+ * stored. Every BSON document is framed and depth-checked (./bson-walk.ts) before the `bson`
+ * package sees it; a document that fails is left unrendered with a note. Never throws.
+ */
+import {deserialize, EJSON} from 'bson'
+import {countElems, docLength, type Elem, elemNumber, elemString, findElem, firstElem, int64, scanDocument} from './bson-walk.js'
+
+export const NEED = -1
+export const BAD = -2
+export const SKIP = -3
+export const HEADER = 16
+/** Documents larger than this are not rendered into `query` (only named and counted). */
+export const MAX_RENDER_DOC = 64 * 1024
+export const MAX_QUERY = 1024
+
+export const OP = {
+  REPLY: 1,
+  UPDATE: 2001,
+  INSERT: 2002,
+  QUERY: 2004,
+  GET_MORE: 2005,
+  DELETE: 2006,
+  KILL_CURSORS: 2007,
+  COMPRESSED: 2012,
+  MSG: 2013,
+  // deprecated, framed but not decoded
+  LEGACY_MSG: 1000,
+  COMMAND: 2010,
+  COMMAND_REPLY: 2011,
+} as const
+
+const KNOWN = new Set<number>(Object.values(OP))
+
+export function isKnownOpcode(op: number): boolean {
+  return KNOWN.has(op)
+}
+
+export interface MongoMsg {
+  opCode: number
+  requestId: number
+  responseTo: number
+  length: number
+  /** The command (find, insert, getMore, ...) for requests. */
+  method?: string
+  /** db.collection (or db for database commands). */
+  resource?: string
+  query?: string
+  fullCollectionName?: string
+  numberToSkip?: number
+  numberToReturn?: number
+  numberReturned?: number
+  startingFrom?: number
+  cursorId?: number | string
+  /** OP_MSG flag bits. */
+  moreToCome?: boolean
+  /** The request expects no reply (legacy writes, kill cursors, OP_MSG moreToCome). */
+  noReply?: boolean
+  /** Reply error ($err, ok: 0 errmsg, writeErrors[0].errmsg, writeConcernError.errmsg). */
+  error?: string
+  /** Documents carried by the message (counted, not stored). */
+  documents: number
+  notes?: string[]
+}
+
+export interface ParseState {
+  msg: MongoMsg | null
+  reason: string
+  need: number
+  maxBytes: number
+}
+
+export function newParseState(maxBytes: number): ParseState {
+  return {msg: null, reason: '', need: 0, maxBytes}
+}
+
+/** True when the 16 bytes at `off` look like a message header (length bounds, known opcode). */
+export function plausibleHeader(buf: Buffer, off: number, maxBytes: number): boolean {
+  if (buf.length - off < HEADER) return false
+  const len = buf.readInt32LE(off)
+  return len >= HEADER && len <= maxBytes && KNOWN.has(buf.readInt32LE(off + 12))
+}
+
+function note(m: MongoMsg, n: string): void {
+  if (m.notes === undefined) m.notes = []
+  if (m.notes.length < 8) m.notes.push(n)
+}
+
+function cstring(buf: Buffer, off: number, end: number): [string, number] | null {
+  const i = buf.indexOf(0, off)
+  if (i < 0 || i >= end) return null
+  return [buf.toString('utf8', off, Math.min(i, off + 512)), i + 1]
+}
+
+/** Compact JSON of the document at [off, off+len), bounded; undefined (with a note) if it cannot be rendered. */
+export function renderDoc(buf: Buffer, off: number, len: number, m: MongoMsg): string | undefined {
+  if (len > MAX_RENDER_DOC) {
+    note(m, `document of ${len} bytes not rendered`)
+    return undefined
+  }
+  const s = scanDocument(buf, off, off + len)
+  if (s < 0) {
+    note(m, s === -2 ? 'document nested too deeply, not rendered' : 'malformed BSON document')
+    return undefined
+  }
+  try {
+    const doc = deserialize(buf.subarray(off, off + len), {
+      promoteBuffers: false,
+      bsonRegExp: true,
+      useBigInt64: false,
+      promoteLongs: true,
+      validation: {utf8: false},
+    })
+    const j = EJSON.stringify(doc, {relaxed: true})
+    return j.length > MAX_QUERY ? j.slice(0, MAX_QUERY) + '...' : j
+  } catch (e) {
+    note(m, 'BSON not decoded: ' + (e instanceof Error ? e.message.slice(0, 100) : 'error'))
+    return undefined
+  }
+}
+
+/** Reads the documents in [p, end): returns how many were well-framed; notes trailing garbage. */
+function countDocs(buf: Buffer, p: number, end: number, m: MongoMsg): number {
+  let n = 0
+  while (p < end) {
+    const l = docLength(buf, p, end)
+    if (l < 0) {
+      note(m, 'malformed BSON document')
+      break
+    }
+    n++
+    p += l
+  }
+  return n
+}
+
+/** Command name and resource from a command document (first key; its string value names the collection). */
+function commandOf(buf: Buffer, off: number, len: number, db: string | undefined, m: MongoMsg): void {
+  let first = firstElem(buf, off, len)
+  if (first !== undefined && (first.name === '$query' || first.name === 'query') && first.type === 0x03) {
+    // {$query: {cmd: ...}, $readPreference: ...}: the command is inside.
+    const l = docLength(buf, first.off, first.off + first.size)
+    if (l > 0) first = firstElem(buf, first.off, l)
+  }
+  if (first === undefined) return
+  m.method = first.name
+  const coll = elemString(buf, first)
+  if (db !== undefined) m.resource = coll !== undefined ? db + '.' + coll : db
+  else if (coll !== undefined) m.resource = coll
+}
+
+/** Error text of a reply document: $err, or ok: 0 with errmsg, or the first write error. */
+function replyError(buf: Buffer, off: number, len: number): string | undefined {
+  const err = findElem(buf, off, len, '$err')
+  if (err !== undefined) return elemString(buf, err) ?? 'error'
+  const ok = elemNumber(buf, findElem(buf, off, len, 'ok'))
+  if (ok === 0) return elemString(buf, findElem(buf, off, len, 'errmsg')) ?? elemString(buf, findElem(buf, off, len, 'codeName')) ?? 'ok: 0'
+  const we = findElem(buf, off, len, 'writeErrors')
+  if (we !== undefined && we.type === 0x04) {
+    const first = firstElem(buf, we.off, we.size)
+    if (first !== undefined && first.type === 0x03) {
+      return elemString(buf, findElem(buf, first.off, first.size, 'errmsg')) ?? 'write error'
+    }
+  }
+  const wce = findElem(buf, off, len, 'writeConcernError')
+  if (wce !== undefined && wce.type === 0x03) return elemString(buf, findElem(buf, wce.off, wce.size, 'errmsg')) ?? 'write concern error'
+  return undefined
+}
+
+/** cursor.id and the batch size of an OP_MSG / command reply. */
+function cursorOf(buf: Buffer, off: number, len: number, m: MongoMsg): void {
+  const c = findElem(buf, off, len, 'cursor')
+  if (c === undefined || c.type !== 0x03) return
+  const id: Elem | undefined = findElem(buf, c.off, c.size, 'id')
+  if (id !== undefined && id.type === 0x12) m.cursorId = int64(buf, id.off)
+  const batch = findElem(buf, c.off, c.size, 'firstBatch') ?? findElem(buf, c.off, c.size, 'nextBatch')
+  if (batch !== undefined && batch.type === 0x04) m.numberReturned = countElems(buf, batch.off, batch.size)
+}
+
+function splitNs(ns: string): [string, string] {
+  const i = ns.indexOf('.')
+  return i < 0 ? [ns, ''] : [ns.slice(0, i), ns.slice(i + 1)]
+}
+
+/** `fromClient`: the message travels client -> server (decides what of an OP_MSG is read). */
+export function parseMessage(buf: Buffer, off: number, st: ParseState, fromClient: boolean): number {
+  st.msg = null
+  st.need = 0
+  if (buf.length - off < HEADER) {
+    st.need = HEADER
+    return NEED
+  }
+  const len = buf.readInt32LE(off)
+  const opCode = buf.readInt32LE(off + 12)
+  if (len < HEADER || len > st.maxBytes) {
+    st.reason = len < HEADER ? 'message length below header size' : 'message longer than maxMessageBytes'
+    return BAD
+  }
+  if (!KNOWN.has(opCode)) {
+    st.reason = 'unknown opcode'
+    if (buf.length - off < len) {
+      st.need = len
+      return NEED
+    }
+    return SKIP
+  }
+  if (buf.length - off < len) {
+    st.need = len
+    return NEED
+  }
+  const end = off + len
+  const m: MongoMsg = {opCode, requestId: buf.readInt32LE(off + 4), responseTo: buf.readInt32LE(off + 8), length: len, documents: 0}
+  st.msg = m
+  const p = off + HEADER
+  switch (opCode) {
+    case OP.QUERY:
+      parseQuery(buf, p, end, m)
+      break
+    case OP.REPLY:
+      if (end - p < 20) note(m, 'OP_REPLY too short')
+      else {
+        const flags = buf.readInt32LE(p)
+        m.cursorId = int64(buf, p + 4)
+        m.startingFrom = buf.readInt32LE(p + 12)
+        m.numberReturned = buf.readInt32LE(p + 16)
+        m.documents = countDocs(buf, p + 20, end, m)
+        const l = docLength(buf, p + 20, end)
+        if (l > 0) m.error = replyError(buf, p + 20, l)
+        if (flags & 1) m.error ??= 'cursor not found'
+        if (flags & 2) m.error ??= 'query failure'
+      }
+      break
+    case OP.MSG:
+      parseOpMsg(buf, p, end, m, fromClient)
+      break
+    case OP.GET_MORE: {
+      m.method = 'getMore'
+      const ns = cstring(buf, p + 4, end)
+      if (ns === null || end - ns[1] < 12) note(m, 'OP_GET_MORE truncated')
+      else {
+        m.fullCollectionName = m.resource = ns[0]
+        m.numberToReturn = buf.readInt32LE(ns[1])
+        m.cursorId = int64(buf, ns[1] + 4)
+      }
+      break
+    }
+    case OP.INSERT: {
+      m.method = 'insert'
+      m.noReply = true
+      const ns = cstring(buf, p + 4, end)
+      if (ns === null) note(m, 'OP_INSERT truncated')
+      else {
+        m.fullCollectionName = m.resource = ns[0]
+        m.documents = countDocs(buf, ns[1], end, m)
+      }
+      break
+    }
+    case OP.UPDATE:
+    case OP.DELETE: {
+      m.method = opCode === OP.UPDATE ? 'update' : 'delete'
+      m.noReply = true
+      const ns = cstring(buf, p + 4, end)
+      if (ns === null || end - ns[1] < 4) note(m, 'message truncated')
+      else {
+        m.fullCollectionName = m.resource = ns[0]
+        const q = ns[1] + 4
+        const l = docLength(buf, q, end)
+        if (l > 0) m.query = renderDoc(buf, q, l, m)
+        m.documents = countDocs(buf, q, end, m)
+      }
+      break
+    }
+    case OP.KILL_CURSORS:
+      m.method = 'killCursors'
+      m.noReply = true
+      if (end - p >= 8) m.documents = 0
+      break
+    case OP.COMPRESSED:
+      if (end - p >= 9) {
+        const orig = buf.readInt32LE(p)
+        m.method = orig === OP.MSG ? 'OP_MSG' : orig === OP.QUERY ? 'OP_QUERY' : orig === OP.REPLY ? 'OP_REPLY' : 'opcode ' + orig
+      }
+      note(m, 'compressed, not decoded')
+      break
+    default:
+      note(m, `deprecated opcode ${opCode}, not decoded`)
+  }
+  return end
+}
+
+function parseQuery(buf: Buffer, p: number, end: number, m: MongoMsg): void {
+  const ns = cstring(buf, p + 4, end)
+  if (ns === null || end - ns[1] < 8) {
+    note(m, 'OP_QUERY truncated')
+    return
+  }
+  m.fullCollectionName = ns[0]
+  m.numberToSkip = buf.readInt32LE(ns[1])
+  m.numberToReturn = buf.readInt32LE(ns[1] + 4)
+  const q = ns[1] + 8
+  const l = docLength(buf, q, end)
+  if (l < 0) {
+    note(m, 'malformed BSON document')
+    return
+  }
+  m.documents = countDocs(buf, q, end, m)
+  const [db, coll] = splitNs(ns[0])
+  if (coll === '$cmd' || coll.endsWith('.$cmd')) commandOf(buf, q, l, db, m)
+  else {
+    m.method = 'find'
+    m.resource = ns[0]
+  }
+  m.query = renderDoc(buf, q, l, m)
+}
+
+/** OP_MSG: flagBits, then sections (kind 0: one body document; kind 1: size, identifier, documents). */
+function parseOpMsg(buf: Buffer, p: number, end: number, m: MongoMsg, fromClient: boolean): void {
+  if (end - p < 5) {
+    note(m, 'OP_MSG too short')
+    return
+  }
+  const flags = buf.readUInt32LE(p)
+  m.moreToCome = (flags & 2) !== 0
+  if ((flags & 1) !== 0) end -= 4 // CRC-32C checksum (not verified)
+  let s = p + 4
+  let bodyOff = -1
+  let bodyLen = 0
+  while (s < end) {
+    const kind = buf[s]
+    if (kind === 0) {
+      const l = docLength(buf, s + 1, end)
+      if (l < 0) {
+        note(m, 'malformed OP_MSG body section')
+        break
+      }
+      if (bodyOff < 0) {
+        bodyOff = s + 1
+        bodyLen = l
+      }
+      m.documents++
+      s += 1 + l
+    } else if (kind === 1) {
+      if (end - s < 5) {
+        note(m, 'malformed OP_MSG document sequence')
+        break
+      }
+      const size = buf.readInt32LE(s + 1)
+      if (size < 5 || size > end - s - 1) {
+        note(m, 'malformed OP_MSG document sequence')
+        break
+      }
+      const id = cstring(buf, s + 5, s + 1 + size)
+      if (id === null) {
+        note(m, 'malformed OP_MSG document sequence')
+        break
+      }
+      m.documents += countDocs(buf, id[1], s + 1 + size, m)
+      s += 1 + size
+    } else {
+      note(m, `unknown OP_MSG section kind ${kind}`)
+      break
+    }
+  }
+  if (bodyOff < 0) return
+  if (!fromClient) {
+    m.error = replyError(buf, bodyOff, bodyLen)
+    cursorOf(buf, bodyOff, bodyLen, m)
+    return
+  }
+  const db = elemString(buf, findElem(buf, bodyOff, bodyLen, '$db'))
+  commandOf(buf, bodyOff, bodyLen, db, m)
+  if (m.method === 'getMore') {
+    const c = firstElem(buf, bodyOff, bodyLen)
+    if (c !== undefined && c.type === 0x12) m.cursorId = int64(buf, c.off)
+    const coll = elemString(buf, findElem(buf, bodyOff, bodyLen, 'collection'))
+    if (coll !== undefined && db !== undefined) m.resource = db + '.' + coll
+  }
+  m.query = renderDoc(buf, bodyOff, bodyLen, m)
+  m.noReply = m.moreToCome
+}
