@@ -1,4 +1,5 @@
-import {createWriteStream} from 'node:fs'
+import {createWriteStream, statSync} from 'node:fs'
+import cliProgress from 'cli-progress'
 import {Args, Command, Flags} from '@oclif/core'
 import {ConfigError, loadConfig, parseLimitFlags} from '../config.js'
 import {commonFields} from '../event/fields.js'
@@ -48,6 +49,7 @@ truncated or damaged (everything before the damage was still analyzed and writte
     'send-headers': Flags.boolean({description: 'include HTTP request/response headers in events'}),
     top: Flags.integer({description: 'rows in each top-N table of the summary', default: 10}),
     color: Flags.boolean({description: 'colour the summary (default: when stdout is a terminal)', allowNo: true}),
+    progress: Flags.boolean({description: 'show a progress bar on stderr (default: when stderr is a terminal)', allowNo: true}),
   }
 
   async run(): Promise<void> {
@@ -92,8 +94,52 @@ truncated or damaged (everything before the damage was still analyzed and writte
     else if (flags.format === 'csv') output = new CsvOutput(writer, toFile, [...commonFields, ...selected.flatMap((p) => p.fields)])
     else output = new SummaryOutput(writer, toFile, limits, {color, top: flags.top})
 
-    const result = await analyze({files, protocols: selected, limits, output, protocolOptions})
+    const progress = makeProgress(files, flags.progress ?? process.stderr.isTTY === true)
+    let result
+    try {
+      result = await analyze({files, protocols: selected, limits, output, protocolOptions, progress: progress?.update})
+    } finally {
+      progress?.stop()
+    }
     for (const e of result.errors) process.stderr.write(`pbx: ${terminalSafe(e, 1000)}\n`)
     if (result.exitCode !== ExitCode.OK) this.exit(result.exitCode)
+  }
+}
+
+/** A progress bar on stderr over the total size of the input files (unknown for stdin: no bar). */
+function makeProgress(files: string[], enabled: boolean): {update: (file: string, bytes: number) => void; stop: () => void} | null {
+  if (!enabled || files.includes('-')) return null
+  const sizes = new Map<string, number>()
+  let total = 0
+  for (const f of files) {
+    try {
+      const n = statSync(f).size
+      sizes.set(f, n)
+      total += n
+    } catch {
+      sizes.set(f, 0)
+    }
+  }
+  if (total === 0) return null
+  const bar = new cliProgress.SingleBar(
+    {stream: process.stderr, format: 'pbx {bar} {percentage}% | {file}', hideCursor: true, clearOnComplete: true, fps: 5},
+    cliProgress.Presets.shades_classic,
+  )
+  bar.start(total, 0, {file: ''})
+  let done = 0
+  let current = ''
+  let currentBytes = 0
+  return {
+    update(file, bytes) {
+      if (file !== current) {
+        done += sizes.get(current) ?? 0
+        current = file
+      }
+      currentBytes = Math.min(bytes, sizes.get(file) ?? bytes)
+      bar.update(done + currentBytes, {file: terminalSafe(file, 60)})
+    },
+    stop() {
+      bar.stop()
+    },
   }
 }

@@ -52,8 +52,8 @@ export function buildEvent(t: Transaction, o: BuildOptions): PbxEvent {
   }
   if (t.event) Object.assign(event, t.event)
   ev.event = event
-  ev.source = src
-  ev.destination = dst
+  ev.source = t.sentByServer ? dst : src
+  ev.destination = t.sentByServer ? src : dst
   ev.client = {...src}
   ev.server = {...dst}
   ev.network = {

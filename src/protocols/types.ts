@@ -56,6 +56,11 @@ export interface Transaction {
    * Leave fields out rather than setting them to undefined or null.
    */
   fields: Record<string, unknown>
+  /**
+   * For one-message events sent by the server (a DHCP OFFER/ACK): source.* and destination.* then
+   * describe the packet as sent (server -> client), while client.* and server.* keep their roles.
+   */
+  sentByServer?: boolean
   /** Optional override of event.action etc: merged into `event`. */
   event?: Record<string, unknown>
 }

@@ -71,6 +71,14 @@ describe('buildEvent', () => {
     expect(ev.server.domain).toBe('example.com')
   })
 
+  it('orients source/destination as sent for a message from the server, keeping client/server', () => {
+    const ev = buildEvent(txn({sentByServer: true}), {precision: 'us'}) as Record<string, any>
+    expect(ev.source.ip).toBe('10.0.0.2')
+    expect(ev.destination.ip).toBe('10.0.0.1')
+    expect(ev.client.ip).toBe('10.0.0.1')
+    expect(ev.server.ip).toBe('10.0.0.2')
+  })
+
   it('leaves ports out for ICMP conversations and clamps a backwards clock to duration 0', () => {
     const icmp = {...conn, transport: 'icmp' as const, clientPort: 0, serverPort: 0}
     const ev = buildEvent(txn({conn: icmp, endSec: 1699999999}), {precision: 'us'}) as Record<string, any>

@@ -1,0 +1,343 @@
+/**
+ * DNS queries -> transactions, per UDP flow or TCP connection.
+ *
+ * Pairing: a response answers the pending query with the same (id, first question name
+ * (case-insensitive), type, class); when either side has no question section (zone-transfer
+ * continuations, inverse queries) the oldest pending query with that id. The QR bit, not the direction, tells queries from responses.
+ *
+ * Decisions (documented in the fields' descriptions and the README of this folder):
+ * - Retransmitted query (same key while one is pending): the earlier copy is emitted at once with
+ *   status Error and the note "no response before the query was retransmitted" (Packetbeat does
+ *   the same), and the new copy waits for the response. tshark links the response to one copy and
+ *   leaves the other unanswered, so both tools report two transactions.
+ * - Zone transfers (AXFR/IXFR query): every response message with the query's id is folded into
+ *   ONE transaction: answers are concatenated, answers_count/authorities_count/additionals_count
+ *   and response bytes are sums, event.end is the last message. The transaction is emitted when
+ *   the closing SOA arrives (the second SOA for AXFR), at end(), or when the pending bound is hit.
+ * - A response with no query: emitted alone, status Error, note "response without request".
+ * - rcode != NOERROR: status Error (as Packetbeat).
+ * - A query with no response: emitted at end() or, for UDP, once udpTransactionTimeoutSec of
+ *   capture time have passed since it (checked on every datagram of the flow and at end()), with
+ *   status Error and the note "no response".
+ *
+ * Memory: a pending query keeps its decoded message (strings, no views). At most
+ * limits.maxPendingRequests are pending per flow; beyond that the oldest is emitted as unanswered
+ * (note, ctx.stats.limit). Records listed per section are capped at MAX_LISTED_RECORDS (counts stay
+ * exact; a note says the list was cut) - Limits has no field for this, so it is a constant here.
+ */
+import type {ConnInfo, Moment, ProtocolContext, Status, Transaction} from '../types.js'
+import {type DnsMessage, type DnsRecord, decodeMessage, fullRcode} from './codec.js'
+import {className, opcodeName, rcodeName, typeName} from './names.js'
+
+export const MAX_LISTED_RECORDS = 1000
+
+interface Pending {
+  key: string
+  query: DnsMessage
+  startSec: number
+  startNsec: number
+  startFrame: number
+  bytes: number
+  notes: string[] | undefined
+  /** Zone transfer in progress: the folded response so far. */
+  xfr?: Folded
+}
+
+interface Folded {
+  msg: DnsMessage
+  endSec: number
+  endNsec: number
+  endFrame: number
+  bytes: number
+  answers: number
+  authorities: number
+  additionals: number
+  soaSeen: number
+  cut: boolean
+}
+
+function keyOf(m: DnsMessage): string {
+  const q = m.questions[0]
+  return q === undefined ? `${m.id}` : `${m.id}|${q.name.toLowerCase()}|${q.type}|${q.class}`
+}
+
+function isTransfer(m: DnsMessage): boolean {
+  const t = m.questions[0]?.type
+  return t === 252 || t === 251
+}
+
+function recordsOut(list: DnsRecord[]): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = []
+  for (const r of list) out.push({name: r.name, type: typeName(r.type), class: className(r.class), ttl: r.ttl, data: r.data})
+  return out
+}
+
+export class DnsMatcher {
+  private readonly pending = new Map<string, Pending>()
+  private readonly isUdp: boolean
+  /** Notes waiting for the next emitted transaction (gaps in a TCP stream). */
+  private carryNotes: string[] | undefined
+
+  constructor(
+    private readonly conn: ConnInfo,
+    private readonly ctx: ProtocolContext,
+  ) {
+    this.isUdp = conn.transport === 'udp'
+  }
+
+  /** Adds a note to the next transaction emitted (e.g. a message lost in a TCP gap). */
+  note(text: string): void {
+    ;(this.carryNotes ??= []).push(text)
+  }
+
+  /**
+   * One whole DNS message in buf[offset, end). `wireBytes` is what it cost on the wire (the
+   * message length; TCP callers pass the same, the 2-byte prefix is not counted, like Packetbeat).
+   * `buf` is only read during the call.
+   */
+  message(buf: Buffer, offset: number, end: number, at: Moment): void {
+    if (this.isUdp) this.expire(at)
+    const d = decodeMessage(buf, offset, end)
+    if (d === null) {
+      this.ctx.stats.bad('dns: message shorter than the 12-byte header')
+      this.note('message shorter than the 12-byte header skipped')
+      return
+    }
+    const m = d.message
+    const size = end - offset
+    for (const e of m.errors) this.ctx.stats.bad(`dns: ${e.replace(/^[a-z]+: /, '')}`)
+    if (!m.qr) this.onQuery(m, size, at)
+    else this.onResponse(m, size, at)
+  }
+
+  private onQuery(m: DnsMessage, size: number, at: Moment): void {
+    const key = keyOf(m)
+    const old = this.pending.get(key)
+    if (old !== undefined) {
+      this.pending.delete(key)
+      this.flushPending(old, 'no response before the query was retransmitted')
+    }
+    if (this.pending.size >= this.ctx.limits.maxPendingRequests) {
+      const oldest = this.pending.values().next().value as Pending
+      this.pending.delete(oldest.key)
+      this.ctx.stats.limit('maxPendingRequests')
+      this.flushPending(oldest, 'pending-query limit (maxPendingRequests) reached')
+    }
+    const notes = m.errors.length > 0 ? m.errors.map((e) => `malformed query: ${e}`) : undefined
+    this.pending.set(key, {
+      key,
+      query: m,
+      startSec: at.tsSec,
+      startNsec: at.tsNsec,
+      startFrame: at.frame,
+      bytes: size,
+      notes,
+    })
+  }
+
+  private findFor(m: DnsMessage): Pending | undefined {
+    if (m.questions.length > 0) {
+      const p = this.pending.get(keyOf(m))
+      if (p !== undefined) return p
+    }
+    // no question on one side (zone-transfer continuations, inverse queries, mDNS): first with the id
+    for (const p of this.pending.values()) {
+      if (p.query.id === m.id && (m.questions.length === 0 || p.query.questions.length === 0 || p.xfr)) return p
+    }
+    return undefined
+  }
+
+  private onResponse(m: DnsMessage, size: number, at: Moment): void {
+    const p = this.findFor(m)
+    const errNotes = m.errors.map((e) => `malformed response: ${e}`)
+    if (p === undefined) {
+      this.ctx.stats.unmatchedResponses++
+      errNotes.unshift('response without request')
+      this.emit(undefined, m, at.tsSec, at.tsNsec, at.frame, at.tsSec, at.tsNsec, at.frame, 0, size, errNotes)
+      return
+    }
+    if (errNotes.length > 0) (p.notes ??= []).push(...errNotes)
+    if (isTransfer(p.query) && !this.isUdp) {
+      this.fold(p, m, size, at)
+      return
+    }
+    this.pending.delete(p.key)
+    this.emit(p.query, m, p.startSec, p.startNsec, p.startFrame, at.tsSec, at.tsNsec, at.frame, p.bytes, size, p.notes)
+  }
+
+  /** Zone transfer: adds one response message to the transfer's transaction. */
+  private fold(p: Pending, m: DnsMessage, size: number, at: Moment): void {
+    let f = p.xfr
+    if (f === undefined) {
+      f = p.xfr = {msg: m, endSec: 0, endNsec: 0, endFrame: 0, bytes: 0, answers: 0, authorities: 0, additionals: 0, soaSeen: 0, cut: false}
+    } else {
+      const room = MAX_LISTED_RECORDS - f.msg.answers.length
+      if (m.answers.length > room) f.cut = true
+      for (let i = 0; i < m.answers.length && i < room; i++) f.msg.answers.push(m.answers[i])
+      if (m.rcode !== 0 && f.msg.rcode === 0) f.msg.rcode = m.rcode
+    }
+    f.endSec = at.tsSec
+    f.endNsec = at.tsNsec
+    f.endFrame = at.frame
+    f.bytes += size
+    f.answers += m.ancount
+    f.authorities += m.nscount
+    f.additionals += m.arcount
+    for (const r of m.answers) if (r.type === 6) f.soaSeen++
+    if (f.msg.answers.length > MAX_LISTED_RECORDS) {
+      f.msg.answers.length = MAX_LISTED_RECORDS
+      f.cut = true
+    }
+    // AXFR ends with the second SOA (RFC 5936 2.2); IXFR likewise ends with the zone's SOA again.
+    const done = m.rcode !== 0 || f.soaSeen >= 2 || (p.query.questions[0]?.type === 251 && f.soaSeen === 1 && m.answers.length === 1)
+    if (done) {
+      this.pending.delete(p.key)
+      this.emitFolded(p)
+    }
+  }
+
+  private emitFolded(p: Pending): void {
+    const f = p.xfr as Folded
+    const notes = p.notes ?? []
+    if (f.cut) notes.push(`zone transfer answers listed: first ${MAX_LISTED_RECORDS}`)
+    f.msg.ancount = f.answers
+    f.msg.nscount = f.authorities
+    f.msg.arcount = f.additionals
+    this.emit(p.query, f.msg, p.startSec, p.startNsec, p.startFrame, f.endSec, f.endNsec, f.endFrame, p.bytes, f.bytes, notes)
+  }
+
+  private flushPending(p: Pending, reason: string): void {
+    if (p.xfr !== undefined) {
+      ;(p.notes ??= []).push('zone transfer not complete')
+      this.emitFolded(p)
+      return
+    }
+    this.ctx.stats.unmatchedRequests++
+    const notes = p.notes ?? []
+    notes.unshift(reason)
+    this.emit(p.query, undefined, p.startSec, p.startNsec, p.startFrame, p.startSec, p.startNsec, p.startFrame, p.bytes, 0, notes)
+  }
+
+  /** UDP: emits queries older than udpTransactionTimeoutSec of capture time as unanswered. */
+  expire(at: Moment): void {
+    if (this.pending.size === 0) return
+    const limit = this.ctx.limits.udpTransactionTimeoutSec
+    for (const p of this.pending.values()) {
+      const age = at.tsSec - p.startSec + (at.tsNsec - p.startNsec) / 1e9
+      if (age <= limit) break // insertion order is capture order
+      this.pending.delete(p.key)
+      this.flushPending(p, 'no response')
+    }
+  }
+
+  /** End of the flow/connection: everything pending is emitted. */
+  end(): void {
+    for (const p of this.pending.values()) this.flushPending(p, 'no response')
+    this.pending.clear()
+    if (this.carryNotes) {
+      // notes with no transaction left to carry them are still counted in the stats by the caller
+      this.carryNotes = undefined
+    }
+  }
+
+  private emit(
+    q: DnsMessage | undefined,
+    r: DnsMessage | undefined,
+    startSec: number,
+    startNsec: number,
+    startFrame: number,
+    endSec: number,
+    endNsec: number,
+    endFrame: number,
+    reqBytes: number,
+    respBytes: number,
+    notes: string[] | undefined,
+  ): void {
+    const m = (r ?? q) as DnsMessage
+    const question = (q ?? m).questions[0] ?? m.questions[0]
+    const dns: Record<string, unknown> = {}
+    dns.type = r ? 'answer' : 'query'
+    dns.id = m.id
+    dns.op_code = opcodeName(m.opcode)
+    dns.flags = {
+      authoritative: m.aa,
+      recursion_available: m.ra,
+      recursion_desired: m.rd,
+      truncated_response: m.tc,
+      authentic_data: m.ad,
+      checking_disabled: m.cd,
+    }
+    const hf: string[] = []
+    if (m.aa) hf.push('AA')
+    if (m.tc) hf.push('TC')
+    if (m.rd) hf.push('RD')
+    if (m.ra) hf.push('RA')
+    if (m.ad) hf.push('AD')
+    if (m.cd) hf.push('CD')
+    dns.header_flags = hf
+    let status: Status = 'OK'
+    if (r) {
+      const rc = fullRcode(r)
+      dns.response_code = rcodeName(rc)
+      if (rc !== 0) status = 'Error'
+    } else status = 'Error'
+    if (q === undefined) status = 'Error'
+    let method: string | undefined
+    let query: string | undefined
+    let resource: string | undefined
+    if (question) {
+      const type = typeName(question.type)
+      const cls = className(question.class)
+      dns.question = {name: question.name, type, class: cls}
+      method = opcodeName(m.opcode)
+      query = `class ${cls}, type ${type}, ${question.name}`
+      resource = question.name
+    }
+    dns.answers_count = m.ancount
+    if (m.answers.length > 0) dns.answers = recordsOut(m.answers.length > MAX_LISTED_RECORDS ? m.answers.slice(0, MAX_LISTED_RECORDS) : m.answers)
+    dns.authorities_count = m.nscount
+    if (m.authorities.length > 0) dns.authorities = recordsOut(m.authorities.slice(0, MAX_LISTED_RECORDS))
+    dns.additionals_count = m.arcount
+    if (m.additionals.length > 0) dns.additionals = recordsOut(m.additionals.slice(0, MAX_LISTED_RECORDS))
+    if (r) {
+      const ips: string[] = []
+      // malformed A/AAAA data is in RFC 3597 form (backslash-hash): not an address
+      for (const a of r.answers) if ((a.type === 1 || a.type === 28) && !a.data.startsWith('\\#')) ips.push(a.data)
+      if (ips.length > 0) dns.resolved_ip = ips
+    }
+    const opt = m.opt ?? q?.opt
+    if (opt) {
+      const o: Record<string, unknown> = {
+        version: String(opt.version),
+        do: opt.do,
+        ext_rcode: rcodeName(opt.extRcode << 4),
+        udp_size: opt.udpSize,
+      }
+      Object.assign(o, opt.options)
+      dns.opt = o
+    }
+    if (this.carryNotes) {
+      notes = notes ? [...this.carryNotes, ...notes] : this.carryNotes
+      this.carryNotes = undefined
+    }
+    const t: Transaction = {
+      type: 'dns',
+      conn: this.conn,
+      status,
+      startSec,
+      startNsec,
+      startFrame,
+      endSec,
+      endNsec,
+      endFrame,
+      requestBytes: reqBytes,
+      responseBytes: respBytes,
+      fields: {dns},
+    }
+    if (method !== undefined) t.method = method
+    if (query !== undefined) t.query = query
+    if (resource !== undefined) t.resource = resource
+    if (notes && notes.length > 0) t.notes = notes
+    this.ctx.emit(t)
+  }
+}
