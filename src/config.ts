@@ -4,7 +4,7 @@
  *   limits:                 # any field of Limits (src/limits.ts)
  *     tcpOooBytesPerConn: 8388608
  *   protocols:
- *     http: {enabled: true, send_headers: true}
+ *     http: {enabled: true, send_headers: true, ports: [80, 8080]}
  *     redis: {enabled: false}
  *
  * Errors name the file and what is wrong; the command turns them into exit code 2.
@@ -56,6 +56,9 @@ export function loadConfig(file: string | undefined): PbxConfig {
     if (!isObject(doc.protocols)) throw new ConfigError(`config ${file}: protocols must be a mapping`)
     for (const [k, v] of Object.entries(doc.protocols)) {
       if (!isObject(v)) throw new ConfigError(`config ${file}: protocols.${k} must be a mapping`)
+      if (v.ports !== undefined && !(Array.isArray(v.ports) && v.ports.every((x) => Number.isInteger(x) && x >= 0 && x <= 65535))) {
+        throw new ConfigError(`config ${file}: protocols.${k}.ports must be a list of port numbers`)
+      }
       cfg.protocols[k] = {...v}
     }
   }

@@ -52,6 +52,12 @@ truncated or damaged (everything before the damage was still analyzed and writte
     progress: Flags.boolean({description: 'show a progress bar on stderr (default: when stderr is a terminal)', allowNo: true}),
   }
 
+  /** Prints `pbx: message` on stderr (unwrapped, one line) and exits with `code`. */
+  private fail(message: string, opts: {exit: number}): never {
+    process.stderr.write(`pbx: ${terminalSafe(message, 2000)}\n`)
+    return this.exit(opts.exit)
+  }
+
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Analyze)
     const files = argv as string[]
@@ -61,7 +67,7 @@ truncated or damaged (everything before the damage was still analyzed and writte
       cfg = loadConfig(flags.config)
       limits = makeLimits({...cfg.limits, ...parseLimitFlags(flags.limit ?? [])})
     } catch (e) {
-      if (e instanceof ConfigError || e instanceof Error) this.error(e.message, {exit: ExitCode.USAGE})
+      if (e instanceof ConfigError || e instanceof Error) this.fail(e.message, {exit: ExitCode.USAGE})
       throw e
     }
     let selected: Protocol[] = allProtocols.filter((p) => cfg.protocols[p.name]?.enabled !== false)
@@ -69,7 +75,7 @@ truncated or damaged (everything before the damage was still analyzed and writte
       const names = flags.protocols.split(',').map((s) => s.trim()).filter(Boolean)
       for (const n of names) {
         if (!allProtocols.some((p) => p.name === n)) {
-          this.error(`unknown protocol "${n}"; known: ${allProtocols.map((p) => p.name).join(', ')}`, {exit: ExitCode.USAGE})
+          this.fail(`unknown protocol "${n}"; known: ${allProtocols.map((p) => p.name).join(', ')}`, {exit: ExitCode.USAGE})
         }
       }
       selected = allProtocols.filter((p) => names.includes(p.name))
@@ -85,7 +91,7 @@ truncated or damaged (everything before the damage was still analyzed and writte
       await new Promise<void>((resolve, reject) => {
         stream.once('open', () => resolve())
         stream.once('error', reject)
-      }).catch((e: Error) => this.error(`cannot write ${flags.output}: ${e.message}`, {exit: ExitCode.USAGE}))
+      }).catch((e: Error) => this.fail(`cannot write ${flags.output}: ${e.message}`, {exit: ExitCode.USAGE}))
     }
     const writer = new TextWriter(stream, toFile ? (flags.output as string) : 'standard output')
     const color = flags.color ?? (!toFile && process.stdout.isTTY === true && !process.env.NO_COLOR)

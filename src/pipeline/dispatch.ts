@@ -106,7 +106,22 @@ export class Dispatcher implements DecodedSink, StreamFactory {
     stats: Stats,
     observer?: ConnObserver,
   ) {
+    // Ports configured for a protocol (`protocols.<name>.ports`, as Packetbeat's `ports`) replace its
+    // defaults and are claimed before any default port of another protocol.
+    const configured = (p: Protocol): number[] | undefined => {
+      const v = ctxFor(p).options.ports
+      return Array.isArray(v) && v.every((x) => Number.isInteger(x) && x >= 0 && x <= 65535) ? (v as number[]) : undefined
+    }
     for (const p of protocols) {
+      const ports = configured(p)
+      if (!ports) continue
+      for (const port of ports) {
+        if (p.tcp) this.tcpPorts.set(port, p)
+        if (p.udp) this.udpPorts.set(port, p)
+      }
+    }
+    for (const p of protocols) {
+      if (configured(p)) continue
       // The first protocol registered for a port wins (registry order).
       for (const port of p.tcp?.ports ?? []) if (!this.tcpPorts.has(port)) this.tcpPorts.set(port, p)
       for (const port of p.udp?.ports ?? []) if (!this.udpPorts.has(port)) this.udpPorts.set(port, p)

@@ -155,6 +155,22 @@ describe('pbx analyze', () => {
     expect(r.stderr).toMatch(/cannot write .*out\.ndjson/)
   })
 
+  it('applies ports from the config before default ports and content detection', () => {
+    const cfg = path.join(tmp, 'ports.yaml')
+    // the sample's nginx listens on 18080: HTTP is found there by content, unless another protocol is
+    // configured for that port
+    writeFileSync(cfg, 'protocols:\n  memcache: {ports: [18080]}\n')
+    const r = pbx(['analyze', SAMPLE, '-c', cfg, '-f', 'ndjson'])
+    expect(r.status).toBe(0)
+    const types = new Set(lines(r.stdout).map((l) => JSON.parse(l).type))
+    expect(types.has('http')).toBe(false)
+    const bad = path.join(tmp, 'badports.yaml')
+    writeFileSync(bad, 'protocols:\n  http: {ports: [80, "x"]}\n')
+    const b = pbx(['analyze', SAMPLE, '-c', bad])
+    expect(b.status).toBe(2)
+    expect(b.stderr).toMatch(/protocols\.http\.ports must be a list of port numbers/)
+  })
+
   it('applies a config file: a protocol disabled there produces no events', () => {
     const cfg = path.join(tmp, 'nohttp.yaml')
     writeFileSync(cfg, 'protocols:\n  http: {enabled: false}\n')
