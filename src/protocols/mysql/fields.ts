@@ -1,0 +1,23 @@
+/**
+ * MySQL event fields (Packetbeat's names where Packetbeat has one; pbx.* extras otherwise). The
+ * single source for CSV columns and `pbx fields`. Common fields (method, query, path, ...) are in
+ * src/event/fields.ts.
+ */
+import type {FieldSpec} from '../types.js'
+
+export const fields: FieldSpec[] = [
+  {name: 'mysql.affected_rows', type: 'long', description: 'Rows affected (OK packet), of the last statement.'},
+  {name: 'mysql.insert_id', type: 'long', description: 'Last insert id (OK packet).'},
+  {name: 'mysql.num_fields', type: 'long', description: 'Columns of the (first) result set, or of a prepared statement.'},
+  {name: 'mysql.num_rows', type: 'long', description: 'Rows returned, summed over all result sets (rows are counted, not stored).'},
+  {name: 'mysql.error_code', type: 'long', description: 'Error code of an ERR packet.'},
+  {name: 'mysql.error_message', type: 'text', description: 'Error message of an ERR packet, as "<SQLSTATE>: <message>" (Packetbeat\'s form).'},
+  {name: 'pbx.query_fingerprint', type: 'keyword', description: 'Normalised query (literals as ?, IN lists collapsed); see src/util/sql-fingerprint.ts.'},
+  {name: 'pbx.mysql.command', type: 'keyword', description: 'Protocol command (COM_QUERY, COM_STMT_EXECUTE, ...) or LOGIN.'},
+  {name: 'pbx.mysql.statement_id', type: 'long', description: 'Prepared statement id (COM_STMT_PREPARE response, COM_STMT_EXECUTE/CLOSE/...).'},
+  {name: 'pbx.mysql.sql_state', type: 'keyword', description: 'SQLSTATE of an ERR packet.'},
+  {name: 'pbx.mysql.result_sets', type: 'long', description: 'Result sets of a multi-result response, when more than one.'},
+  {name: 'pbx.mysql.user', type: 'keyword', description: 'User name from the handshake response (or COM_CHANGE_USER) of this connection.'},
+  {name: 'pbx.mysql.database', type: 'keyword', description: 'Current database: from the handshake response, then COM_INIT_DB.'},
+  {name: 'pbx.mysql.server_version', type: 'keyword', description: 'Server version string from the server greeting.'},
+]
