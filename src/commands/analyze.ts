@@ -3,6 +3,7 @@ import cliProgress from 'cli-progress'
 import {Args, Command, Flags} from '@oclif/core'
 import {ConfigError, loadConfig, parseLimitFlags} from '../config.js'
 import {commonFields} from '../event/fields.js'
+import {createFlowObserver, fields as flowFields} from '../flows/index.js'
 import {makeLimits} from '../limits.js'
 import {CsvOutput} from '../output/csv.js'
 import {NdjsonOutput} from '../output/ndjson.js'
@@ -49,6 +50,8 @@ truncated or damaged (everything before the damage was still analyzed and writte
     'send-headers': Flags.boolean({description: 'include HTTP request/response headers in events'}),
     top: Flags.integer({description: 'rows in each top-N table of the summary', default: 10}),
     color: Flags.boolean({description: 'colour the summary (default: when stdout is a terminal)', allowNo: true}),
+    flows: Flags.boolean({description: 'also emit a flow record (type "flow") per TCP connection and UDP flow'}),
+    'flow-period': Flags.string({description: 'with --flows: also emit interim flow records every SECONDS of capture time'}),
     progress: Flags.boolean({description: 'show a progress bar on stderr (default: when stderr is a terminal)', allowNo: true}),
   }
 
@@ -84,6 +87,16 @@ truncated or damaged (everything before the damage was still analyzed and writte
     for (const p of allProtocols) protocolOptions[p.name] = {...(cfg.protocols[p.name] ?? {})}
     if (flags['send-headers']) protocolOptions.http = {...protocolOptions.http, send_headers: true}
 
+    let observer
+    if (flags.flows || flags['flow-period'] !== undefined) {
+      const periodSec = flags['flow-period'] === undefined ? 0 : Number(flags['flow-period'])
+      try {
+        observer = createFlowObserver({periodSec})
+      } catch (e) {
+        this.fail(`--flow-period: ${(e as Error).message}`, {exit: ExitCode.USAGE})
+      }
+    }
+
     const toFile = flags.output !== undefined && flags.output !== '-'
     const stream = toFile ? createWriteStream(flags.output as string) : process.stdout
     if (toFile) {
@@ -97,13 +110,15 @@ truncated or damaged (everything before the damage was still analyzed and writte
     const color = flags.color ?? (!toFile && process.stdout.isTTY === true && !process.env.NO_COLOR)
     let output: Output
     if (flags.format === 'ndjson') output = new NdjsonOutput(writer, toFile)
-    else if (flags.format === 'csv') output = new CsvOutput(writer, toFile, [...commonFields, ...selected.flatMap((p) => p.fields)])
+    else if (flags.format === 'csv') {
+      output = new CsvOutput(writer, toFile, [...commonFields, ...selected.flatMap((p) => p.fields), ...(flags.flows ? flowFields : [])])
+    }
     else output = new SummaryOutput(writer, toFile, limits, {color, top: flags.top})
 
     const progress = makeProgress(files, flags.progress ?? process.stderr.isTTY === true)
     let result
     try {
-      result = await analyze({files, protocols: selected, limits, output, protocolOptions, progress: progress?.update})
+      result = await analyze({files, protocols: selected, limits, output, protocolOptions, observer, progress: progress?.update})
     } finally {
       progress?.stop()
     }

@@ -1,5 +1,6 @@
 import {Command, Flags} from '@oclif/core'
 import {commonFields} from '../event/fields.js'
+import {fields as flowFields} from '../flows/index.js'
 import {protocols} from '../protocols/registry.js'
 import type {FieldSpec} from '../protocols/types.js'
 
@@ -14,7 +15,7 @@ export default class Fields extends Command {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Fields)
-    const groups: [string, FieldSpec[]][] = [['common', commonFields], ...protocols.map((p): [string, FieldSpec[]] => [p.name, p.fields])]
+    const groups: [string, FieldSpec[]][] = [['common', commonFields], ...protocols.map((p): [string, FieldSpec[]] => [p.name, p.fields]), ['flow', flowFields]]
     const chosen = flags.protocol ? groups.filter(([g]) => g === flags.protocol) : groups
     if (chosen.length === 0) this.error(`unknown protocol "${flags.protocol}"; known: ${groups.map(([g]) => g).join(', ')}`, {exit: 2})
     if (flags.json) {

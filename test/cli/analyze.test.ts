@@ -180,6 +180,28 @@ describe('pbx analyze', () => {
   })
 })
 
+describe('pbx analyze --flows', () => {
+  it('adds one final flow record per connection, with packets that add up to the capture', () => {
+    const r = pbx(['analyze', SAMPLE, '--flows', '-f', 'ndjson'])
+    expect(r.status).toBe(0)
+    const evs = lines(r.stdout).map((l) => JSON.parse(l))
+    const flows = evs.filter((e) => e.type === 'flow')
+    const http = evs.filter((e) => e.type === 'http')
+    expect(http.length).toBeGreaterThan(0)
+    expect(new Set(flows.map((f) => f.flow.id)).size).toBe(flows.length)
+    expect(flows.every((f) => f.flow.final === true)).toBe(true)
+    const summary = pbx(['analyze', SAMPLE])
+    const packets = Number(/packets\s+(\d+)/.exec(summary.stdout)![1])
+    expect(flows.reduce((n, f) => n + f.network.packets, 0)).toBe(packets)
+  })
+
+  it('rejects a negative --flow-period with exit 2', () => {
+    const r = pbx(['analyze', SAMPLE, '--flow-period=-1'])
+    expect(r.status).toBe(2)
+    expect(r.stderr).toMatch(/flow-period/)
+  })
+})
+
 describe('pbx fields and pbx limits', () => {
   it('lists the common and per-protocol fields', () => {
     const r = pbx(['fields', '--json'])
