@@ -1,0 +1,35 @@
+/**
+ * The HTTP protocol's schema: every field the http protocol puts in `Transaction.fields` and the
+ * protocol-neutral summary fields it sets. Single source for CSV columns and `pbx fields`.
+ */
+import type {FieldSpec} from '../types.js'
+
+export const fields: FieldSpec[] = [
+  {name: 'method', type: 'keyword', description: 'Request method as sent (GET, POST, ...).'},
+  {name: 'query', type: 'keyword', description: 'Packetbeat summary: method and URL path, e.g. "GET /index.html" (no query string).'},
+  {name: 'path', type: 'keyword', description: 'URL path of the request (as url.path).'},
+  {name: 'http.version', type: 'keyword', description: 'HTTP version of the request (of the response when there is no request): 1.0, 1.1, or 0.9 for a simple request; absent when the version sent was malformed.'},
+  {name: 'http.request.method', type: 'keyword', description: 'Request method as sent, case preserved.'},
+  {name: 'http.request.bytes', type: 'long', description: 'Bytes of the request message on the wire: start line, headers, chunk framing, body, trailers.'},
+  {name: 'http.request.body.bytes', type: 'long', description: 'Request body bytes on the wire after de-chunking, before content decoding; bytes lost in gaps are not counted.'},
+  {name: 'http.request.mime_type', type: 'keyword', description: 'Request Content-Type without parameters, lower-cased.'},
+  {name: 'http.request.referrer', type: 'keyword', description: 'Referer header of the request.'},
+  {name: 'http.request.headers', type: 'object', description: 'Request headers (only with send_headers): lower-cased names, repeated fields joined with ", ", content-length as a number.'},
+  {name: 'http.response.status_code', type: 'long', description: 'Status code of the final response.'},
+  {name: 'http.response.status_phrase', type: 'keyword', description: 'Reason phrase of the final response as sent (may be empty).'},
+  {name: 'http.response.bytes', type: 'long', description: 'Bytes of the final response message on the wire (interim 1xx responses are counted in destination.bytes only).'},
+  {name: 'http.response.body.bytes', type: 'long', description: 'Response body bytes on the wire after de-chunking, before content decoding (tshark reports the decoded size: see pbx.http.response.body.decoded_bytes); gap bytes not counted.'},
+  {name: 'http.response.mime_type', type: 'keyword', description: 'Response Content-Type without parameters, lower-cased.'},
+  {name: 'http.response.headers', type: 'object', description: 'Response headers (only with send_headers): lower-cased names, repeated fields joined with ", ", content-length as a number.'},
+  {name: 'url.original', type: 'keyword', description: 'Request-target exactly as sent (latin1-decoded).'},
+  {name: 'url.full', type: 'keyword', description: 'scheme://host[:port]path[?query], host from an absolute target, the Host header, or the server address.'},
+  {name: 'url.scheme', type: 'keyword', description: 'URL scheme: http, or the scheme of an absolute-form target.'},
+  {name: 'url.domain', type: 'keyword', description: 'Host from an absolute or authority-form target, else the Host header (port and IPv6 brackets removed), else the server IP.'},
+  {name: 'url.port', type: 'long', description: 'Port when explicit in the target or the Host header (or the server port when there is no Host and it is not 80).'},
+  {name: 'url.path', type: 'keyword', description: 'Path of the request-target, without query.'},
+  {name: 'url.query', type: 'keyword', description: 'Query string of the request-target, without the "?"; absent when empty.'},
+  {name: 'user_agent.original', type: 'keyword', description: 'User-Agent header of the request.'},
+  {name: 'pbx.http.request.body.decoded_bytes', type: 'long', description: 'Decoded size of a gzip/deflate request body (limited by maxDecodedBodyBytes).'},
+  {name: 'pbx.http.response.body.decoded_bytes', type: 'long', description: 'Decoded size of a gzip/deflate response body (limited by maxDecodedBodyBytes); this is what tshark reports as the body size.'},
+  {name: 'pbx.http.interim_status_codes', type: 'long', array: true, description: 'Status codes of interim 1xx responses (100 Continue, 103 Early Hints, ...) that preceded the final response.'},
+]

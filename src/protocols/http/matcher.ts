@@ -1,0 +1,348 @@
+/**
+ * HTTP request/response matching for one connection, and the Transaction built from each pair.
+ *
+ * Pairing is FIFO (RFC 9112 §9.3.2: responses come in the order of the requests, with keep-alive
+ * and pipelining alike). A request is queued when its header section is complete (onHead), so that
+ * a response that arrives before the request body ends (100-continue, early 413) still finds it.
+ * Interim 1xx responses (other than 101) are attached to the oldest unanswered request and do not
+ * complete it. A pair is emitted once both halves are finished; because both directions are FIFO,
+ * pairs finish in queue order. The queue is bounded by limits.maxPendingRequests: beyond it the
+ * oldest request is emitted unanswered with a note.
+ *
+ * Call order: the parsers call onHead/onMessage/requestMethod while they parse; the stream handler
+ * calls end() once, after both parsers have ended. Messages handed over are owned here.
+ *
+ * Status follows Packetbeat: 'OK' for a final status < 400, 'Error' for >= 400 and for a request
+ * without a response or a response without a request.
+ */
+import type {ConnInfo, ProtocolContext, Status, Transaction} from '../types.js'
+import type {HttpMessage, HttpParser, ParserHooks} from './parser.js'
+
+interface Pending {
+  req: HttpMessage
+  reqDone: boolean
+  resp: HttpMessage | null
+  interim: HttpMessage[] | null
+}
+
+export class HttpMatcher implements ParserHooks {
+  private readonly queue: Pending[] = []
+  /** Index in `queue` of the oldest request without a final response. */
+  private unanswered = 0
+  private reqParser: HttpParser | null = null
+  private readonly sendHeaders: boolean
+
+  constructor(
+    private readonly conn: ConnInfo,
+    private readonly ctx: ProtocolContext,
+  ) {
+    this.sendHeaders = ctx.options.send_headers === true
+  }
+
+  /** The request-direction parser, told to stop on a tunnel or to resume after a refused CONNECT. */
+  attach(reqParser: HttpParser): void {
+    this.reqParser = reqParser
+  }
+
+  onHead(_p: HttpParser, m: HttpMessage): void {
+    if (!m.isRequest) return
+    this.queue.push({req: m, reqDone: false, resp: null, interim: null})
+    if (this.queue.length > this.ctx.limits.maxPendingRequests) {
+      const old = this.queue.shift()!
+      if (this.unanswered > 0) this.unanswered--
+      this.ctx.stats.limit('maxPendingRequests')
+      this.emit(old, 'pending requests exceed maxPendingRequests: emitted unanswered')
+    }
+  }
+
+  requestMethod(): string | undefined {
+    const p = this.queue[this.unanswered]
+    return p === undefined ? undefined : p.req.method
+  }
+
+  onMessage(_p: HttpParser, m: HttpMessage): void {
+    if (m.isRequest) {
+      for (let i = this.queue.length - 1; i >= 0; i--) {
+        if (this.queue[i].req === m) {
+          this.queue[i].reqDone = true
+          break
+        }
+      }
+      this.drain()
+      return
+    }
+    const p = this.queue[this.unanswered]
+    if (m.statusCode < 200 && m.statusCode !== 101) {
+      // Interim response (RFC 9110 §15.2): recorded on the request it precedes.
+      if (p !== undefined) {
+        if (p.interim === null) p.interim = [m]
+        else p.interim.push(m)
+      } else {
+        this.emitResponseOnly(m)
+      }
+      return
+    }
+    if (p === undefined) {
+      this.emitResponseOnly(m)
+      return
+    }
+    p.resp = m
+    this.unanswered++
+    if (p.req.method === 'CONNECT') {
+      if (m.tunnel) {
+        m.note('CONNECT tunnel established: HTTP parsing stopped')
+        this.reqParser?.enterTunnel()
+      } else {
+        this.reqParser?.release()
+      }
+    } else if (m.tunnel) {
+      const up = m.header('upgrade')
+      m.note(up === undefined ? 'switching protocols: HTTP parsing stopped' : `switching protocols to ${up}: HTTP parsing stopped`)
+      this.reqParser?.enterTunnel()
+    }
+    this.drain()
+  }
+
+  /** End of connection: everything still queued is emitted (unanswered or incomplete). */
+  end(): void {
+    while (this.queue.length > 0) this.emit(this.queue.shift()!, null)
+    this.unanswered = 0
+  }
+
+  private drain(): void {
+    while (this.queue.length > 0) {
+      const p = this.queue[0]
+      if (!p.reqDone || p.resp === null) return
+      this.queue.shift()
+      this.unanswered--
+      this.emit(p, null)
+    }
+  }
+
+  private emit(p: Pending, extraNote: string | null): void {
+    const notes: string[] = []
+    if (p.req.notes !== null) notes.push(...p.req.notes)
+    if (!p.reqDone) notes.push('request incomplete')
+    if (p.interim !== null) for (const i of p.interim) if (i.notes !== null) notes.push(...i.notes)
+    if (p.resp === null) {
+      notes.push('no response')
+      this.ctx.stats.unmatchedRequests++
+    } else if (p.resp.notes !== null) {
+      notes.push(...p.resp.notes)
+    }
+    if (extraNote !== null) notes.push(extraNote)
+    // Both halves may carry the same anomaly (a gap cutting both heads): report it once.
+    this.ctx.emit(this.build(p.req, p.interim, p.resp, notes.length > 1 ? [...new Set(notes)] : notes))
+  }
+
+  private emitResponseOnly(m: HttpMessage): void {
+    this.ctx.stats.unmatchedResponses++
+    const notes = m.notes === null ? [] : [...m.notes]
+    notes.push('response without request')
+    this.ctx.emit(this.build(null, null, m, notes))
+  }
+
+  private build(req: HttpMessage | null, interim: HttpMessage[] | null, resp: HttpMessage | null, notes: string[]): Transaction {
+    const first = (req ?? resp)!
+    const last = (resp ?? req)!
+    let interimBytes = 0
+    if (interim !== null) for (const i of interim) interimBytes += i.bytes
+    const status: Status = resp !== null && req !== null && resp.statusCode < 400 ? 'OK' : 'Error'
+    const http: Record<string, unknown> = {}
+    if (first.version !== '') http.version = first.version
+    const fields: Record<string, unknown> = {http}
+    const pbxHttp: Record<string, unknown> = {}
+    const t: Transaction = {
+      type: 'http',
+      conn: this.conn,
+      status,
+      startSec: first.startSec,
+      startNsec: first.startNsec,
+      startFrame: first.startFrame,
+      endSec: last.endSec,
+      endNsec: last.endNsec,
+      endFrame: last.endFrame,
+      requestBytes: req === null ? 0 : req.bytes,
+      responseBytes: (resp === null ? 0 : resp.bytes) + interimBytes,
+      fields,
+    }
+    if (req !== null) {
+      const url = buildUrl(req, this.conn)
+      t.method = req.method
+      t.path = url.path ?? req.target
+      t.query = `${req.method} ${t.path}`
+      const r: Record<string, unknown> = {method: req.method, bytes: req.bytes, body: {bytes: req.bodyBytes}}
+      const referrer = req.header('referer')
+      if (referrer !== undefined) r.referrer = referrer
+      const mt = mimeType(req)
+      if (mt !== undefined) r.mime_type = mt
+      if (this.sendHeaders) r.headers = headerObject(req)
+      http.request = r
+      fields.url = url.fields
+      const ua = req.header('user-agent')
+      if (ua !== undefined) fields.user_agent = {original: ua}
+      if (req.decodedBytes >= 0) pbxHttp.request = {body: {decoded_bytes: req.decodedBytes}}
+    }
+    if (resp !== null) {
+      const r: Record<string, unknown> = {
+        status_code: resp.statusCode,
+        status_phrase: resp.statusPhrase,
+        bytes: resp.bytes,
+        body: {bytes: resp.bodyBytes},
+      }
+      const mt = mimeType(resp)
+      if (mt !== undefined) r.mime_type = mt
+      if (this.sendHeaders) r.headers = headerObject(resp)
+      http.response = r
+      if (resp.decodedBytes >= 0) pbxHttp.response = {body: {decoded_bytes: resp.decodedBytes}}
+    }
+    if (interim !== null) pbxHttp.interim_status_codes = interim.map((i) => i.statusCode)
+    if (Object.keys(pbxHttp).length > 0) fields.pbx = {http: pbxHttp}
+    if (notes.length > 0) t.notes = notes
+    return t
+  }
+}
+
+/** Content-Type without parameters, lower-cased (RFC 9110 §8.3.1). */
+function mimeType(m: HttpMessage): string | undefined {
+  const ct = m.header('content-type')
+  if (ct === undefined) return undefined
+  const semi = ct.indexOf(';')
+  const v = (semi === -1 ? ct : ct.slice(0, semi)).trim().toLowerCase()
+  return v === '' ? undefined : v
+}
+
+/**
+ * Headers as Packetbeat sends them: lower-cased names, repeated fields joined with ", ",
+ * content-length as a number. A prototype-less object, so names such as __proto__ or constructor
+ * from the wire become plain own properties.
+ */
+function headerObject(m: HttpMessage): Record<string, string | number> {
+  const o = Object.create(null) as Record<string, string | number>
+  for (const h of m.headers) {
+    const prev = o[h.name]
+    o[h.name] = prev === undefined ? h.value : `${prev}, ${h.value}`
+  }
+  if (m.contentLength >= 0) o['content-length'] = m.contentLength
+  return o
+}
+
+interface UrlParts {
+  path?: string
+  fields: Record<string, unknown>
+}
+
+/**
+ * url.* from the request-target (RFC 9112 §3.2: origin-, absolute-, authority- or asterisk-form)
+ * and the Host header. url.port is set only when a port is explicit (in Host or in an absolute
+ * target); url.full is built as scheme://host[:port]path[?query], with the server address when
+ * there is no Host.
+ */
+export function buildUrl(req: HttpMessage, conn: ConnInfo): UrlParts {
+  const target = req.target
+  const fields: Record<string, unknown> = {original: target}
+  let scheme = 'http'
+  let authority: string | undefined
+  let rest: string | undefined
+  if (target.charCodeAt(0) === 0x2f) {
+    rest = target
+  } else if (target === '*') {
+    fields.path = '*'
+    return {path: '*', fields}
+  } else {
+    const sep = target.indexOf('://')
+    if (sep > 0 && isScheme(target, sep)) {
+      scheme = target.slice(0, sep).toLowerCase()
+      let e = sep + 3
+      while (e < target.length) {
+        const c = target.charCodeAt(e)
+        if (c === 0x2f || c === 0x3f || c === 0x23) break
+        e++
+      }
+      authority = target.slice(sep + 3, e)
+      const at = authority.lastIndexOf('@')
+      if (at !== -1) authority = authority.slice(at + 1)
+      rest = target.slice(e)
+      if (rest === '' || rest.charCodeAt(0) !== 0x2f) rest = '/' + rest
+    } else {
+      // authority-form (CONNECT host:port); an empty target leaves the Host header to name the host
+      authority = target === '' ? undefined : target
+    }
+  }
+  if (authority === undefined) authority = req.header('host')
+  let host: string
+  let port: number | undefined
+  if (authority !== undefined && authority !== '') {
+    const hp = splitHostPort(authority)
+    host = hp.host
+    port = hp.port
+  } else {
+    host = conn.serverIp
+    if (conn.serverPort !== 80) port = conn.serverPort
+  }
+  fields.scheme = scheme
+  if (host !== '') fields.domain = host
+  if (port !== undefined) fields.port = port
+  const hostInUrl = host.includes(':') ? `[${host}]` : host
+  const origin = `${scheme}://${hostInUrl}${port !== undefined ? ':' + port : ''}`
+  if (rest === undefined) {
+    fields.full = origin
+    return {fields}
+  }
+  let path = rest
+  let query: string | undefined
+  const hash = path.indexOf('#')
+  if (hash !== -1) path = path.slice(0, hash)
+  const q = path.indexOf('?')
+  if (q !== -1) {
+    query = path.slice(q + 1)
+    path = path.slice(0, q)
+  }
+  fields.full = origin + path + (query !== undefined ? '?' + query : '')
+  fields.path = path
+  if (query !== undefined && query !== '') fields.query = query
+  return {path, fields}
+}
+
+function isScheme(s: string, end: number): boolean {
+  for (let i = 0; i < end; i++) {
+    const c = s.charCodeAt(i)
+    const alpha = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)
+    if (i === 0 ? !alpha : !(alpha || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e)) return false
+  }
+  return end > 0
+}
+
+/** "host", "host:port", "[v6]", "[v6]:port" -> host (lower-cased, brackets removed) and port. */
+function splitHostPort(a: string): {host: string; port: number | undefined} {
+  a = a.trim()
+  let host = a
+  let portStr: string | undefined
+  if (a.charCodeAt(0) === 0x5b) {
+    const close = a.indexOf(']')
+    if (close !== -1) {
+      host = a.slice(1, close)
+      if (a.charCodeAt(close + 1) === 0x3a) portStr = a.slice(close + 2)
+    }
+  } else {
+    const colon = a.lastIndexOf(':')
+    if (colon !== -1 && a.indexOf(':') === colon) {
+      host = a.slice(0, colon)
+      portStr = a.slice(colon + 1)
+    }
+  }
+  let port: number | undefined
+  if (portStr !== undefined && portStr.length > 0 && portStr.length <= 5) {
+    let n = 0
+    for (let i = 0; i < portStr.length; i++) {
+      const c = portStr.charCodeAt(i) - 0x30
+      if (c < 0 || c > 9) {
+        n = -1
+        break
+      }
+      n = n * 10 + c
+    }
+    if (n >= 0 && n <= 65535) port = n
+  }
+  return {host: host.toLowerCase(), port}
+}
