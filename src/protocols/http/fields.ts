@@ -29,6 +29,7 @@ export const fields: FieldSpec[] = [
   {name: 'url.path', type: 'keyword', description: 'Path of the request-target, without query.'},
   {name: 'url.query', type: 'keyword', description: 'Query string of the request-target, without the "?"; absent when empty.'},
   {name: 'user_agent.original', type: 'keyword', description: 'User-Agent header of the request.'},
+  {name: 'user.name', type: 'keyword', description: 'User name of an Authorization: Basic header (the password is not kept).'},
   {name: 'pbx.http.request.body.decoded_bytes', type: 'long', description: 'Decoded size of a gzip/deflate request body (limited by maxDecodedBodyBytes).'},
   {name: 'pbx.http.response.body.decoded_bytes', type: 'long', description: 'Decoded size of a gzip/deflate response body (limited by maxDecodedBodyBytes); this is what tshark reports as the body size.'},
   {name: 'pbx.http.interim_status_codes', type: 'long', array: true, description: 'Status codes of interim 1xx responses (100 Continue, 103 Early Hints, ...) that preceded the final response.'},

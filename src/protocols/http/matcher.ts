@@ -181,6 +181,8 @@ export class HttpMatcher implements ParserHooks {
       fields.url = url.fields
       const ua = req.header('user-agent')
       if (ua !== undefined) fields.user_agent = {original: ua}
+      const user = basicAuthUser(req.header('authorization'))
+      if (user !== undefined) fields.user = {name: user}
       if (req.decodedBytes >= 0) pbxHttp.request = {body: {decoded_bytes: req.decodedBytes}}
     }
     if (resp !== null) {
@@ -201,6 +203,20 @@ export class HttpMatcher implements ParserHooks {
     if (notes.length > 0) t.notes = notes
     return t
   }
+}
+
+/**
+ * The user name of `Authorization: Basic <base64(user:password)>` (RFC 7617 §2), as Packetbeat's
+ * user.name; the password is never kept. Undefined for other schemes or undecodable credentials.
+ */
+function basicAuthUser(auth: string | undefined): string | undefined {
+  if (auth === undefined) return undefined
+  const m = /^basic[ \t]+([A-Za-z0-9+/=]+)[ \t]*$/i.exec(auth)
+  if (m === null) return undefined
+  const cred = Buffer.from(m[1], 'base64').toString('utf8')
+  const colon = cred.indexOf(':')
+  const user = colon === -1 ? '' : cred.slice(0, colon)
+  return user === '' ? undefined : user
 }
 
 /** Content-Type without parameters, lower-cased (RFC 9110 §8.3.1). */

@@ -341,6 +341,23 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'Authorization: Basic gives user.name (never the password); other schemes and bad credentials give none',
+    steps: [
+      req(
+        'GET /1 HTTP/1.1\r\nHost: h\r\nAuthorization: Basic c2ltcGxlc2ltb246YWJjZDEyMys=\r\n\r\n' +
+          'GET /2 HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer abc.def\r\n\r\n' +
+          'GET /3 HTTP/1.1\r\nHost: h\r\nAuthorization: basic bm9jb2xvbg==\r\n\r\n',
+      ),
+      res(OK('') + OK('') + OK('')),
+    ],
+    expect: [{path: '/1', fields: {user: {name: 'simplesimon'}}}, {path: '/2'}, {path: '/3'}],
+    check: (r) => {
+      expect(r.tx[1].fields).not.toHaveProperty('user')
+      expect(r.tx[2].fields).not.toHaveProperty('user')
+      expect(JSON.stringify(r.tx[0].fields)).not.toContain('abcd123')
+    },
+  },
+  {
     name: 'obs-fold continuation lines are joined',
     steps: [req('GET / HTTP/1.1\r\nHost: h\r\nUser-Agent: first\r\n  second\r\n\tthird\r\n\r\n'), res(OK(''))],
     expect: [{fields: {user_agent: {original: 'first second third'}}, notes: ['obsolete header line folding']}],

@@ -1,0 +1,206 @@
+/**
+ * Packetbeat test configuration -> pbx run options, and the up-front "not applicable" tables.
+ *
+ * Packetbeat's system tests render one config template in which every protocol is enabled on its
+ * default ports (expectations key `packetbeat_default_ports`) unless the test overrides
+ * `<proto>_ports`, and Packetbeat selects a protocol by port only. We mirror that: every pbx
+ * protocol gets `protocolOptions[<name>].ports` = the test's ports or Packetbeat's defaults (the
+ * dispatcher honours configured ports before its own defaults), and content detection is switched
+ * off (a copy of each Protocol without `detect`), so pbx parses exactly the connections Packetbeat
+ * parsed. pbx's detection is exercised by the tshark-oracle corpus suite, not here.
+ */
+import {readFileSync} from 'node:fs'
+import path from 'node:path'
+import {protocols as registry} from '../../../src/protocols/registry.js'
+import type {Protocol} from '../../../src/protocols/types.js'
+import type {RunOptions} from './run.js'
+
+/** Packetbeat protocol name -> pbx protocol name, where they differ. */
+const PB_TO_PBX: Record<string, string> = {dhcp: 'dhcpv4'}
+
+/** Protocols Packetbeat's tests cover that pbx does not implement: their tests are not applicable. */
+export const UNIMPLEMENTED_PROTOCOLS = ['amqp', 'cassandra', 'thrift', 'nfs', 'sip'] as const
+
+/**
+ * Config keys that make a whole test not applicable (the facts assert the key's effect, which pbx
+ * has no counterpart for). `flows` is applicable once `pbx analyze --flows` exists.
+ */
+export const NA_TEST_KEYS: Record<string, string> = {
+  processors:
+    'pbx has no processors stage (drop_event/drop_fields/include_fields): the facts assert what the processors removed or kept',
+  flows: '`pbx analyze` has no --flows flag yet (src/commands/analyze.ts): flow records are not part of the CLI output',
+}
+
+/**
+ * Config keys that make only the facts on the listed fields not applicable (the option changes
+ * those fields; other facts of the same test still hold for pbx). A field matches when the fact's
+ * field equals it or lies under it.
+ */
+export const NA_KEY_FIELDS: Record<string, {fields: string[]; why: string}> = {
+  http_hide_keywords: {
+    fields: ['url.query', 'http.request.body.content', 'request'],
+    why: 'pbx does not implement hide_keywords (masking parameter values): it reports the query as sent',
+  },
+  http_redact_authorization: {
+    fields: ['http.request.headers.authorization', 'http.request.headers.proxy-authorization', 'request'],
+    why: 'pbx does not implement redact_authorization',
+  },
+  http_split_cookie: {
+    fields: ['http.request.headers.cookie', 'http.response.headers.set-cookie'],
+    why: 'pbx does not implement split_cookie: cookie headers stay one string',
+  },
+  http_real_ip_header: {
+    fields: ['network.forwarded_ip'],
+    why: 'pbx does not implement real_ip_header (network.forwarded_ip): feature gap, reported to the lead',
+  },
+  include_mime: {
+    fields: ['http.request.mime_type', 'http.response.mime_type'],
+    why: "Packetbeat's include_mime sniffs the body's MIME type; pbx reports the declared Content-Type (without parameters)",
+  },
+  dns_include_authorities: {fields: [], why: 'pbx always lists authorities (no option needed)'},
+  dns_include_additionals: {fields: [], why: 'pbx always lists additionals (no option needed)'},
+}
+
+/**
+ * Fields pbx deliberately does not emit, in every test: facts on them are not applicable.
+ * (Absence facts on them would hold vacuously, so they are not counted as passes either.)
+ */
+export const NA_FIELDS: Record<string, string> = {
+  request: 'pbx never emits the raw request text (send_request): events carry parsed fields and byte counts, not payloads',
+  response: 'pbx never emits the raw response text (send_response): events carry parsed fields and byte counts, not payloads',
+  'http.request.body.content': 'pbx does not emit HTTP bodies (include_body_for): it reports http.request.body.bytes',
+  'http.response.body.content': 'pbx does not emit HTTP bodies (include_body_for): it reports http.response.body.bytes',
+  tags: 'agent-level tags (agent_tags) are a shipper feature pbx does not have',
+  proc: 'process enrichment (procs_enabled) needs a live host; pbx reads captures',
+}
+
+/**
+ * Config keys that do not change any fact pbx is checked on (accepted and ignored), with why.
+ * Anything else unknown makes the test fail loudly so a new key gets classified.
+ */
+export const IGNORED_KEYS: Record<string, string> = {
+  shutdown_timeout: 'how long Packetbeat waits before exiting; pbx flushes at end of input',
+  iface_device: 'live capture device; the test reads a pcap',
+  input_plugins: 'obsolete Packetbeat input setting',
+  procs_enabled: 'process enrichment; its facts (proc fields) are not applicable',
+  agent_tags: 'its facts (tags) are not applicable',
+  http_transaction_timeout:
+    'Packetbeat expires unmatched requests on a wall-clock timer; pbx flushes them at end of input (capture clock) - same events',
+  memcache_udp_transaction_timeout: 'as http_transaction_timeout: pbx flushes at end of input',
+  http_send_request: 'affects only `request` (not applicable)',
+  http_send_response: 'affects only `response` (not applicable)',
+  dns_send_request: 'affects only `request` (not applicable)',
+  dns_send_response: 'affects only `response` (not applicable)',
+  mysql_send_request: 'affects only `request` (not applicable)',
+  mysql_send_response: 'affects only `response` (not applicable)',
+  pgsql_send_request: 'affects only `request` (not applicable)',
+  pgsql_send_response: 'affects only `response` (not applicable)',
+  redis_send_request: 'affects only `request` (not applicable)',
+  redis_send_response: 'affects only `response` (not applicable)',
+  mongodb_send_request: 'affects only `request` (not applicable)',
+  mongodb_send_response: 'affects only `response` (not applicable)',
+  mysql_max_rows: 'limits rows copied into `response` (not applicable); num_rows still counts all rows',
+  mysql_max_row_length: 'limits row text in `response` (not applicable)',
+  pgsql_max_rows: 'limits rows copied into `response` (not applicable); num_rows still counts all rows',
+  pgsql_max_row_length: 'limits row text in `response` (not applicable)',
+  mongodb_max_docs: 'limits documents copied into `response` (not applicable)',
+  mongodb_max_doc_length: 'limits document text in `response` (not applicable)',
+  http_include_body_for: 'affects only http.*.body.content (not applicable)',
+  http_max_message_size: 'affects only http.*.body.content here (not applicable)',
+  tls_include_raw_certificates: 'adds raw certificates, which no fact reads',
+  tls_fingerprints: 'adds certificate fingerprints, which no fact reads',
+  tls_send_certificates: 'removes certificate fields, which no fact reads',
+  tls_include_detailed_fields: 'false removes tls.detailed.*; that golden case selects no tls.detailed field',
+}
+
+/** True when `pbx analyze` exposes flow records. */
+export function flowsWired(root: string): boolean {
+  const src = readFileSync(path.join(root, 'src/commands/analyze.ts'), 'utf8')
+  return /\bflows\s*:\s*Flags\./.test(src)
+}
+
+/** Packetbeat port override values may be strings ("9200"). */
+function portList(v: unknown): number[] {
+  if (!Array.isArray(v)) throw new Error(`ports must be a list, got ${JSON.stringify(v)}`)
+  return v.map((x) => {
+    const n = typeof x === 'string' ? Number(x) : x
+    if (!Number.isInteger(n)) throw new Error(`bad port ${JSON.stringify(x)}`)
+    return n as number
+  })
+}
+
+const truthy = (v: unknown) => v === true || v === 1
+
+/** A copy of the protocol that selects connections by port only, as Packetbeat does. */
+function portOnly(p: Protocol): Protocol {
+  return {
+    ...p,
+    tcp: p.tcp ? {ports: p.tcp.ports, create: p.tcp.create} : undefined,
+    udp: p.udp ? {ports: p.udp.ports, create: p.udp.create} : undefined,
+  }
+}
+
+export interface Mapped {
+  run: RunOptions
+  /** Keys that decide test-level applicability (present in NA_TEST_KEYS). */
+  naTestKeys: string[]
+  /** Fields not applicable because of the test's config, with why. */
+  naFields: Map<string, string>
+  /** Keys we did not recognise (the test fails on these). */
+  unknown: string[]
+}
+
+export function mapConfig(overrides: Record<string, unknown>, defaultPorts: Record<string, number[]>): Mapped {
+  const protocolOptions: Record<string, Record<string, unknown>> = {}
+  for (const p of registry) protocolOptions[p.name] = {}
+  for (const [pb, ports] of Object.entries(defaultPorts)) {
+    const name = PB_TO_PBX[pb] ?? pb
+    if (protocolOptions[name]) protocolOptions[name].ports = [...ports]
+  }
+  const naTestKeys: string[] = []
+  const naFields = new Map<string, string>()
+  const unknown: string[] = []
+  let flows = false
+  for (const [key, value] of Object.entries(overrides)) {
+    const portKey = /^(\w+?)_ports$/.exec(key)
+    if (portKey) {
+      const name = PB_TO_PBX[portKey[1]] ?? portKey[1]
+      if (protocolOptions[name]) protocolOptions[name].ports = portList(value)
+      // Ports of protocols pbx does not implement change nothing for pbx.
+      continue
+    }
+    if (key === 'http_send_all_headers' && truthy(value)) {
+      protocolOptions.http.send_headers = true
+      continue
+    }
+    if (key === 'http_send_headers') {
+      // Packetbeat: only the listed headers (plus content-length/content-type, which it always
+      // keeps). pbx's send_headers is all-or-nothing: we turn it on, a superset of the listed ones.
+      protocolOptions.http.send_headers = true
+      continue
+    }
+    if (key === 'flows') {
+      flows = truthy(value)
+      naTestKeys.push(key)
+      continue
+    }
+    if (key in NA_TEST_KEYS) {
+      naTestKeys.push(key)
+      continue
+    }
+    const na = NA_KEY_FIELDS[key]
+    if (na) {
+      for (const f of na.fields) naFields.set(f, `${key}: ${na.why}`)
+      continue
+    }
+    if (key in IGNORED_KEYS) continue
+    if (UNIMPLEMENTED_PROTOCOLS.some((p) => key.startsWith(`${p}_`))) continue
+    unknown.push(key)
+  }
+  return {
+    run: {protocols: registry.map(portOnly), protocolOptions, flows},
+    naTestKeys,
+    naFields,
+    unknown,
+  }
+}

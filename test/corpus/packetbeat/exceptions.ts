@@ -1,0 +1,370 @@
+/**
+ * Facts of Packetbeat's own system tests that pbx does not satisfy, grouped by test, each group with
+ * its reason. The suite asserts that every listed fact still fails with exactly the recorded value
+ * (`facts`: label -> what pbx has), so an entry cannot go stale; and where pbx carries the same
+ * information elsewhere, `instead` lists facts pbx must satisfy in its place.
+ *
+ * Keys: `<pcap> :: <test>`; fact labels as printed by the suite (factLabel in ./facts.ts).
+ * Reasons:
+ *   - deliberate: pbx's choice differs from Packetbeat's on purpose (why says why it is better or
+ *     which pbx contract fixes it);
+ *   - pbx bug: pbx is wrong or lacks the feature and it was not fixed here (reported to the lead).
+ */
+import type {Fact} from './facts.js'
+
+export type Reason = 'deliberate' | 'pbx bug'
+
+export interface ExceptionGroup {
+  reason: Reason
+  why: string
+  /** Fact label -> what pbx has for it (the evaluator's `got`). */
+  facts: Record<string, unknown>
+  /** Facts pbx satisfies in place of the failed ones (same information under pbx's names). */
+  instead?: Fact[]
+}
+
+const FLOWS_ICMP = {reason: 'pbx bug', why: "pbx's flow records cover TCP connections and UDP flows only (src/flows/index.ts); Packetbeat also keeps ICMP/ICMPv6 flows, so the ICMP-only captures give no flow record at all. Feature gap, reported to the lead."} as const
+const FLOWS_MAC = {reason: 'pbx bug', why: "pbx's flow records carry no source.mac/destination.mac (Packetbeat's flows do): feature gap, reported to the lead."} as const
+const FLOWS_BYTES = {reason: 'deliberate', why: "Flow byte counts: Packetbeat counts link-layer frame bytes (14 more per Ethernet packet: 280-238 = 3*14, 1480-1172 = 22*14, 181133-180993 = 10*14); pbx counts IP bytes as SCHEMA.md specifies (Zeek's ip_bytes convention), the same whatever the link layer."} as const
+const DNS_AUTH = {reason: 'deliberate', why: 'pbx always lists dns.authorities/additionals (the counts alone do not say what the NXDOMAIN SOA was); Packetbeat lists them only with include_authorities/include_additionals.'} as const
+const GAP_ERROR = {reason: 'deliberate', why: 'pbx reports packet loss in `notes` (SCHEMA.md: anomalies met while building the event), not in error.message; the instead-fact checks the note.'} as const
+const POST_QUERY = {reason: 'deliberate', why: "Packetbeat copies the parameters of a form-urlencoded POST body into url.query; pbx keeps url.query to the request-target's query string (ECS: the query of the URL), so a POST to /register has none. The body size is in http.request.body.bytes."} as const
+const TLS_BYTES = {reason: 'deliberate', why: 'Packetbeat leaves network.bytes out of TLS events; pbx reports the bytes of every transaction (SCHEMA.md common fields).'} as const
+const TLS_CERT = {reason: 'deliberate', why: 'pbx reports the server certificate once, under ECS tls.server.x509.* (subject.common_name "localhost", checked by the instead-fact), not again under tls.detailed.server_certificate.'} as const
+const HEADERS_DEFAULT = {reason: 'deliberate', why: 'Packetbeat always keeps content-length/content-type in http.*.headers, even without send_headers; pbx emits headers only when asked (send_headers) and reports the same information as http.*.body.bytes and http.*.mime_type (checked by the instead-facts).'} as const
+const METHOD_CASE = {reason: 'deliberate', why: "Packetbeat lower-cases http.request.method, `method` and the status phrase; pbx keeps them as sent (http/fields.ts: 'Request method as sent, case preserved'), which keeps e.g. a non-standard 'get' distinguishable from 'GET'."} as const
+const END_TIME = {reason: 'deliberate', why: 'event.end / event.duration: pbx ends a transaction at the last packet of the response (SCHEMA.md); Packetbeat at the first (frame 15 vs 16 here, 5 us apart).'} as const
+const ICMP_ECS = {reason: 'deliberate', why: 'event.category / event.type are fixed by SCHEMA.md for every transaction event (["network"], ["connection","protocol"]); Packetbeat 8 writes ["network_traffic","network"] and, for ICMP, ["connection"].'} as const
+const RAW_ARGS = {reason: 'deliberate', why: 'The request is "stats " (empty argument list): Packetbeat emits raw_args "", pbx leaves an empty field out (SCHEMA.md: fields that do not apply are left out).'} as const
+const MYSQL_CONN = {reason: 'deliberate', why: "The older Packetbeat this expectation comes from lost the first queries after the connection phase and reported only SELECT DATABASE() (today's beats test only asserts at least one event); pbx reports all 5 queries, SELECT DATABASE() among them (instead-fact)."} as const
+const PARAMS = {reason: 'pbx bug', why: 'pbx does not decode COM_STMT_EXECUTE parameter values into `params` (Packetbeat does, for simple types): feature gap, reported to the lead.'} as const
+const PGSQL_BYTES = {reason: 'deliberate', why: 'destination.bytes of an extended-query transaction: pbx counts every server message of it (ParseComplete and BindComplete included: 111 = 117 - ReadyForQuery 6); Packetbeat leaves ParseComplete/BindComplete out (101).'} as const
+const PGSQL_SEMICOLON = {reason: 'deliberate', why: 'pbx reports the query exactly as sent ("select * from test;", as tshark decodes it); Packetbeat drops the trailing semicolon.'} as const
+const WSGI_DRUM = {reason: 'pbx bug', why: 'wsgi_drum.pcap replays earlier packets (duplicate SYNs with the same ISN and re-sent 314-byte response headers, timestamps going back to 0) on already-closed 4-tuples; pbx opens a new connection for them and reports 10 phantom "response without request" events, where Packetbeat (and tshark) treat them as retransmissions. Reassembly issue, reported to the lead.'} as const
+
+export const EXCEPTIONS: Record<string, ExceptionGroup[]> = {
+  '802.1q-q-in-q-icmp.pcap :: test_0060_flows.py::test_q_in_q_flow': [
+    {
+      ...FLOWS_ICMP,
+      facts: {
+        'event_count Eq 1': 0,
+        'field [0] flow.final Eq true': '<absent>',
+        'field [0] flow.vlan Eq [101,600]': '<absent>',
+        'field [0] source.ip Eq "192.168.1.1"': '<absent>',
+        'field [0] source.bytes Eq 82': '<absent>',
+        'field [0] source.packets Eq 1': '<absent>',
+        'field [0] destination.ip Eq "192.168.1.2"': '<absent>',
+        'field [0] network.bytes Eq 82': '<absent>',
+        'field [0] network.packets Eq 1': '<absent>',
+      },
+    },
+    {
+      ...FLOWS_MAC,
+      facts: {
+        'field [0] source.mac Eq "08:00:27:3d:25:4e"': '<absent>',
+        'field [0] destination.mac Eq "1c:af:f7:70:ed:7c"': '<absent>',
+      },
+    },
+  ],
+  'dns_not_found.pcap :: test_0032_dns.py::test_A_not_found': [
+    {
+      ...DNS_AUTH,
+      facts: {
+        'field_absent [0] dns.authorities': [{'name': 'elastic.co', 'type': 'SOA', 'class': 'IN', 'ttl': 838, 'data': 'ns-1183.awsdns-19.org awsdns-hostmaster.amazon.com 1 7200 900 1209600 86400'}],
+      },
+    },
+  ],
+  'gap_in_stream.pcap :: test_0029_http_gap.py::test_gap_in_large_file': [
+    {
+      ...GAP_ERROR,
+      facts: {
+        'field [0] error.message Eq "Packet loss while capturing the response"': '<absent>',
+      },
+      instead: [{kind: 'value_contains', event: 0, field: 'notes', value: 'gap in body'}],
+    },
+  ],
+  'hide_secret_POST.pcap :: test_0019_hide_params.py::test_http_hide_post_default': [
+    {
+      ...POST_QUERY,
+      facts: {
+        'field [0] url.query Eq "pass=secret&user=monica"': '<absent>',
+      },
+    },
+  ],
+  'http2-16-ssl.pcap :: test_0068_tls.py::test_tls12': [
+    {
+      ...TLS_BYTES,
+      facts: {
+        'field_absent [0] network.bytes': 2131,
+      },
+    },
+    {
+      ...TLS_CERT,
+      facts: {
+        'field [0] tls.detailed.server_certificate.subject.common_name Eq "localhost"': '<absent>',
+      },
+      instead: [{kind: 'field', event: 0, field: 'tls.server.x509.subject.common_name', op: 'Eq', value: 'localhost'}],
+    },
+  ],
+  'http_10_connection_close.pcap :: test_0010_http_10_connection_close.py::test_http_sample': [
+    {
+      ...HEADERS_DEFAULT,
+      facts: {
+        'field [0] http.response.headers.content-length Eq 11422': '<absent>',
+      },
+      instead: [{kind: 'field', event: 0, field: 'http.response.body.bytes', op: 'Eq', value: 11422}],
+    },
+  ],
+  'http_basicauth.pcap :: golden: HTTP Basic Auth': [
+    {
+      ...METHOD_CASE,
+      facts: {
+        'field [1] method Eq "get"': 'GET',
+        'field [1] http.request.method Eq "get"': 'GET',
+      },
+    },
+    {
+      ...END_TIME,
+      facts: {
+        'field [1] event.duration Eq 18341000': 18346000,
+      },
+    },
+  ],
+  'http_post.pcap :: test_0023_http_params.py::test_http_post': [
+    {
+      ...POST_QUERY,
+      facts: {
+        'field_len [0] url.query Gt 0': '<absent>',
+        'field [0] url.query Eq "address=anklamerstr.14b&telephon=8932784368&user=monica"': '<absent>',
+      },
+    },
+  ],
+  'http_post.pcap :: test_0063_http_body.py::test_include_body': [
+    {
+      ...HEADERS_DEFAULT,
+      facts: {
+        'field [0] http.request.headers.content-type Eq "application/x-www-form-urlencoded"': '<absent>',
+        'field [0] http.response.headers.content-type Eq "text/html; charset=utf-8"': '<absent>',
+      },
+      instead: [{kind: 'field', event: 0, field: 'http.request.mime_type', op: 'Eq', value: 'application/x-www-form-urlencoded'}, {kind: 'field', event: 0, field: 'http.response.mime_type', op: 'Eq', value: 'text/html'}],
+    },
+  ],
+  'http_post.pcap :: test_0063_http_body.py::test_include_body_for_both_request_response': [
+    {
+      ...HEADERS_DEFAULT,
+      facts: {
+        'field [0] http.request.headers.content-type Eq "application/x-www-form-urlencoded"': '<absent>',
+        'field [0] http.response.headers.content-type Eq "text/html; charset=utf-8"': '<absent>',
+      },
+      instead: [{kind: 'field', event: 0, field: 'http.request.mime_type', op: 'Eq', value: 'application/x-www-form-urlencoded'}, {kind: 'field', event: 0, field: 'http.response.mime_type', op: 'Eq', value: 'text/html'}],
+    },
+  ],
+  'http_post_json.pcap :: test_0063_http_body.py::test_wrong_content_type': [
+    {
+      ...HEADERS_DEFAULT,
+      facts: {
+        'field [0] http.request.headers.content-type Eq "application/x-www-form-urlencoded; charset=UTF-8"': '<absent>',
+        'field [0] http.response.headers.content-type Eq "application/json; charset=UTF-8"': '<absent>',
+      },
+      instead: [{kind: 'field', event: 0, field: 'http.request.mime_type', op: 'Eq', value: 'application/x-www-form-urlencoded'}, {kind: 'field', event: 0, field: 'http.response.mime_type', op: 'Eq', value: 'application/json'}],
+    },
+    {
+      ...POST_QUERY,
+      facts: {
+        'field [0] url.query Eq "%7B+%22query%22%3A+%7B+%22match_all%22%3A+%7B%7D%7D%7D%0A="': '<absent>',
+      },
+    },
+  ],
+  'icmp/icmp4_ping.pcap :: test_0050_icmp.py::test_icmp4_ping': [
+    {
+      ...ICMP_ECS,
+      facts: {
+        'all_field (all_events) event.category Eq ["network_traffic","network"]': [['network']],
+        'all_field (all_events) event.type Eq ["connection"]': [['connection', 'protocol']],
+      },
+    },
+  ],
+  'icmp/icmp4_ping_over_vlan.pcap :: test_0050_icmp.py::test_icmp4_ping_over_vlan': [
+    {
+      ...ICMP_ECS,
+      facts: {
+        'all_field (all_events) event.category Eq ["network_traffic","network"]': [['network']],
+        'all_field (all_events) event.type Eq ["connection"]': [['connection', 'protocol']],
+      },
+    },
+  ],
+  'icmp/icmp4_ping_over_vlan.pcap :: test_0060_flows.py::test_icmp4_ping': [
+    {
+      ...FLOWS_ICMP,
+      facts: {
+        'event_count Eq 1': 0,
+        'field [0] flow.final Eq true': '<absent>',
+        'field [0] flow.vlan Eq 10': '<absent>',
+        'field [0] source.ip Eq "10.0.0.1"': '<absent>',
+        'field [0] destination.ip Eq "10.0.0.2"': '<absent>',
+        'field [0] source.bytes Eq 50': '<absent>',
+        'field [0] source.packets Eq 1': '<absent>',
+        'field [0] destination.bytes Eq 50': '<absent>',
+        'field [0] destination.packets Eq 1': '<absent>',
+      },
+    },
+    {
+      ...FLOWS_MAC,
+      facts: {
+        'field [0] source.mac Eq "00:00:00:00:00:01"': '<absent>',
+        'field [0] destination.mac Eq "00:00:00:00:00:02"': '<absent>',
+      },
+    },
+  ],
+  'icmp/icmp6_ping.pcap :: test_0050_icmp.py::test_icmp6_ping': [
+    {
+      ...ICMP_ECS,
+      facts: {
+        'all_field (all_events) event.category Eq ["network_traffic","network"]': [['network']],
+        'all_field (all_events) event.type Eq ["connection"]': [['connection', 'protocol']],
+      },
+    },
+  ],
+  'icmp/icmp6_ping_over_vlan.pcap :: test_0050_icmp.py::test_icmp6_ping_over_vlan': [
+    {
+      ...ICMP_ECS,
+      facts: {
+        'all_field (all_events) event.category Eq ["network_traffic","network"]': [['network']],
+        'all_field (all_events) event.type Eq ["connection"]': [['connection', 'protocol']],
+      },
+    },
+  ],
+  'icmp/icmp6_ping_over_vlan.pcap :: test_0060_flows.py::test_icmp6_ping': [
+    {
+      ...FLOWS_ICMP,
+      facts: {
+        'event_count Eq 1': 0,
+        'field [0] flow.final Eq true': '<absent>',
+        'field [0] flow.vlan Eq 10': '<absent>',
+        'field [0] source.ip Eq "::1"': '<absent>',
+        'field [0] source.bytes Eq 70': '<absent>',
+        'field [0] source.packets Eq 1': '<absent>',
+        'field [0] destination.ip Eq "::2"': '<absent>',
+        'field [0] destination.bytes Eq 70': '<absent>',
+        'field [0] destination.packets Eq 1': '<absent>',
+        'field [0] network.bytes Eq 140': '<absent>',
+        'field [0] network.packets Eq 2': '<absent>',
+      },
+    },
+    {
+      ...FLOWS_MAC,
+      facts: {
+        'field [0] source.mac Eq "00:00:00:00:00:01"': '<absent>',
+        'field [0] destination.mac Eq "00:00:00:00:00:02"': '<absent>',
+      },
+    },
+  ],
+  'icmp/icmp_2_pings.pcap :: test_0050_icmp.py::test_2_pings': [
+    {
+      ...ICMP_ECS,
+      facts: {
+        'all_field (all_events) event.category Eq ["network_traffic","network"]': [['network']],
+        'all_field (all_events) event.type Eq ["connection"]': [['connection', 'protocol']],
+      },
+    },
+  ],
+  'memcache/memcache_bin_udp_counter_ops.pcap :: test_0060_flows.py::test_memcache_udp_flow': [
+    {
+      ...FLOWS_MAC,
+      facts: {
+        'field [0] source.mac Eq "ac:bc:32:77:41:0b"': '<absent>',
+        'field [0] destination.mac Eq "08:00:27:dd:3b:28"': '<absent>',
+      },
+    },
+    {
+      ...FLOWS_BYTES,
+      facts: {
+        'field [0] source.bytes Eq 280': 238,
+      },
+    },
+  ],
+  'memcache/memcache_text_tcp_stats.pcap :: test_0040_memcache_tcp_text_basic.py::test_stats': [
+    {
+      ...RAW_ARGS,
+      facts: {
+        'field_present [2] memcache.request.raw_args': '<absent>',
+      },
+    },
+  ],
+  'mysql_connection.pcap :: test_0067_mysql_connection_phase.py::test_connection_phase': [
+    {
+      ...MYSQL_CONN,
+      facts: {
+        'event_count Eq 1': 5,
+        'field [0] query Eq "SELECT DATABASE()"': 'select @@version_comment limit 1',
+      },
+      instead: [{kind: 'field', event: 2, field: 'query', op: 'Eq', value: 'SELECT DATABASE()'}],
+    },
+  ],
+  'mysql_long.pcap :: test_0060_flows.py::test_mysql_flow': [
+    {
+      ...FLOWS_MAC,
+      facts: {
+        'field [0] source.mac Eq "0a:00:27:00:00:00"': '<absent>',
+        'field [0] destination.mac Eq "08:00:27:76:d7:41"': '<absent>',
+      },
+    },
+    {
+      ...FLOWS_BYTES,
+      facts: {
+        'field [0] source.bytes Eq 1480': 1172,
+        'field [0] destination.bytes Eq 181133': 180993,
+      },
+    },
+  ],
+  'mysql_prepare_statement.pcap :: test_0064_mysql_prepare_statement.py::test_mysql_prepare_statement': [
+    {
+      ...PARAMS,
+      facts: {
+        'field [1] params[0] Eq "A1224638"': '<absent>',
+      },
+    },
+  ],
+  'mysql_with_gap.pcap :: test_0030_mysql_gap.py::test_gap_in_large_file': [
+    {
+      ...GAP_ERROR,
+      facts: {
+        'field [0] error.message Eq "Packet loss while capturing the response"': '<absent>',
+      },
+      instead: [{kind: 'value_contains', event: 0, field: 'notes', value: 'packet loss while capturing the response (13032 bytes)'}],
+    },
+  ],
+  'pgsql_extended_query.pcap :: test_0009_pgsql_extended_query.py::test_extended_query': [
+    {
+      ...PGSQL_BYTES,
+      facts: {
+        'field [0] destination.bytes Eq 101': 111,
+      },
+    },
+  ],
+  'pgsql_request_response.pcap :: test_0009_pgsql.py::test_select': [
+    {
+      ...PGSQL_SEMICOLON,
+      facts: {
+        'field [0] query Eq "select * from test"': 'select * from test;',
+      },
+    },
+  ],
+  'wsgi_drum.pcap :: test_0006_wsgi.py::test_drum_interaction': [
+    {
+      ...WSGI_DRUM,
+      facts: {
+        'event_count Eq 16': 26,
+      },
+    },
+  ],
+  'wsgi_loopback.pcap :: test_0006_wsgi.py::test_long_answer': [
+    {
+      ...METHOD_CASE,
+      facts: {
+        'field [0] http.request.method Eq "get"': 'GET',
+        'field [0] http.response.status_phrase Eq "ok"': 'OK',
+      },
+    },
+  ],
+}
