@@ -1,16 +1,16 @@
 import {createWriteStream, statSync} from 'node:fs'
 import cliProgress from 'cli-progress'
 import {Args, Command, Flags} from '@oclif/core'
-import {ConfigError, loadConfig, parseLimitFlags} from '../config.js'
+import {ConfigError, loadConfig, type PbxConfig, parseLimitFlags} from '../config.js'
 import {commonFields} from '../event/fields.js'
 import {createFlowObserver, fields as flowFields} from '../flows/index.js'
-import {makeLimits} from '../limits.js'
+import {type Limits, makeLimits} from '../limits.js'
 import {CsvOutput} from '../output/csv.js'
 import {NdjsonOutput} from '../output/ndjson.js'
 import {SummaryOutput} from '../output/summary.js'
 import type {Output} from '../output/types.js'
 import {TextWriter} from '../output/writer.js'
-import {analyze, ExitCode} from '../pipeline/analyze.js'
+import {type AnalyzeOptions, type AnalyzeResult, analyze, ExitCode} from '../pipeline/analyze.js'
 import {protocols as allProtocols} from '../protocols/registry.js'
 import type {Protocol} from '../protocols/types.js'
 import {terminalSafe} from '../util/sanitize.js'
@@ -64,8 +64,8 @@ truncated or damaged (everything before the damage was still analyzed and writte
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Analyze)
     const files = argv as string[]
-    let limits
-    let cfg
+    let limits: Limits
+    let cfg: PbxConfig
     try {
       cfg = loadConfig(flags.config)
       limits = makeLimits({...cfg.limits, ...parseLimitFlags(flags.limit ?? [])})
@@ -87,7 +87,7 @@ truncated or damaged (everything before the damage was still analyzed and writte
     for (const p of allProtocols) protocolOptions[p.name] = {...(cfg.protocols[p.name] ?? {})}
     if (flags['send-headers']) protocolOptions.http = {...protocolOptions.http, send_headers: true}
 
-    let observer
+    let observer: AnalyzeOptions['observer']
     if (flags.flows || flags['flow-period'] !== undefined) {
       const periodSec = flags['flow-period'] === undefined ? 0 : Number(flags['flow-period'])
       try {
@@ -116,7 +116,7 @@ truncated or damaged (everything before the damage was still analyzed and writte
     else output = new SummaryOutput(writer, toFile, limits, {color, top: flags.top})
 
     const progress = makeProgress(files, flags.progress ?? process.stderr.isTTY === true)
-    let result
+    let result: AnalyzeResult
     try {
       result = await analyze({files, protocols: selected, limits, output, protocolOptions, observer, progress: progress?.update})
     } finally {

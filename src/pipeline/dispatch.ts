@@ -17,19 +17,32 @@ import type {Stats} from '../stats.js'
 
 /** First payload bytes per direction a detecting connection looks at before giving up. */
 const DETECT_ATTEMPTS = 4
+/** Payload bytes per direction collected from tiny segments before detection gives up. */
+const DETECT_PREFIX = 64
 
 export type ContextFor = (p: Protocol) => ProtocolContext
 
 /**
- * Holds a TCP connection whose protocol is not known from its port: offers the first payloads
- * to every candidate's detect(); the first that says yes gets a handler, which receives the
- * bytes that were offered and everything after. Until then nothing is buffered (detection looks
- * at one delivery at a time), so a connection that is never claimed costs nothing.
+ * Holds a TCP connection whose protocol is not known from its port: offers the first payload of
+ * each direction to every candidate's detect(); the first that says yes gets a handler, which then
+ * receives the bytes that were offered and everything after. Payload that arrives in tiny
+ * segments (a request typed or sent a byte at a time) is collected, per direction, into a small
+ * copied prefix of at most DETECT_PREFIX bytes so that detect() sees enough to decide; that copy
+ * is the only buffering here, and a connection that is never claimed costs at most that.
  */
 class DetectingHandler implements StreamHandler {
   private inner: StreamHandler | null = null
   private attempts = 0
   private gaveUp = false
+  /** Bytes of each direction seen so far while undecided (copies: they outlive the call). */
+  private readonly prefix: [Buffer | null, Buffer | null] = [null, null]
+  /** Capture time of each prefix's first byte (copied numbers). */
+  private readonly heldAt: [Moment, Moment] = [
+    {frame: 0, tsSec: 0, tsNsec: 0},
+    {frame: 0, tsSec: 0, tsNsec: 0},
+  ]
+  /** Which direction's prefix was collected first, to replay in arrival order on a claim. */
+  private firstDir: Dir | -1 = -1
 
   constructor(
     private readonly conn: ConnInfo,
@@ -38,20 +51,52 @@ class DetectingHandler implements StreamHandler {
   ) {}
 
   data(dir: Dir, bytes: Buffer, at: Moment): void {
-    if (this.inner) return this.inner.data(dir, bytes, at)
+    if (this.inner) {
+      this.inner.data(dir, bytes, at)
+      return
+    }
     if (this.gaveUp) return
+    const held = this.prefix[dir]
+    const view = held === null ? bytes : Buffer.concat([held, bytes.subarray(0, DETECT_PREFIX - held.length)])
     for (const p of this.candidates) {
-      if (p.tcp?.detect?.(bytes, dir)) {
+      if (p.tcp?.detect?.(view, dir)) {
         this.inner = p.tcp.create(this.conn, this.ctxFor(p))
+        const other = this.prefix[dir === 0 ? 1 : 0]
+        // Replay what was held back, in arrival order, then the current delivery whole.
+        const od: Dir = dir === 0 ? 1 : 0
+        if (other !== null && this.firstDir !== dir) this.inner.data(od, other, this.heldAt[od])
+        if (held !== null) this.inner.data(dir, held, this.heldAt[dir])
+        if (other !== null && this.firstDir === dir) this.inner.data(od, other, this.heldAt[od])
         this.inner.data(dir, bytes, at)
+        this.prefix[0] = this.prefix[1] = null
         return
       }
     }
-    if (++this.attempts >= DETECT_ATTEMPTS) this.gaveUp = true
+    if (view.length < DETECT_PREFIX) {
+      // Too little to tell yet: keep a copy and decide on the next delivery (each one adds at least
+      // a byte, so this ends within DETECT_PREFIX deliveries).
+      if (held === null) {
+        this.prefix[dir] = Buffer.from(bytes)
+        const m = this.heldAt[dir]
+        m.frame = at.frame
+        m.tsSec = at.tsSec
+        m.tsNsec = at.tsNsec
+      } else {
+        this.prefix[dir] = view
+      }
+      if (this.firstDir === -1) this.firstDir = dir
+      return
+    }
+    this.prefix[dir] = null
+    if (++this.attempts >= DETECT_ATTEMPTS) {
+      this.gaveUp = true
+      this.prefix[0] = this.prefix[1] = null
+    }
   }
 
   gap(dir: Dir, nbytes: number, at: Moment): void {
-    this.inner?.gap(dir, nbytes, at)
+    if (this.inner) this.inner.gap(dir, nbytes, at)
+    else this.prefix[dir] = null // a held prefix is no longer contiguous with what follows
   }
 
   end(reason: EndReason, at: Moment): void {
@@ -70,7 +115,10 @@ class DetectingUdp implements UdpHandler {
   ) {}
 
   datagram(dir: Dir, payload: Buffer, at: Moment): void {
-    if (this.inner) return this.inner.datagram(dir, payload, at)
+    if (this.inner) {
+      this.inner.datagram(dir, payload, at)
+      return
+    }
     if (this.attempts >= DETECT_ATTEMPTS) return
     this.attempts++
     for (const p of this.candidates) {

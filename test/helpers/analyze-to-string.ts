@@ -6,11 +6,15 @@ import {TextWriter} from '../../src/output/writer.js'
 import {type AnalyzeResult, analyze} from '../../src/pipeline/analyze.js'
 import {protocols} from '../../src/protocols/registry.js'
 
-export async function analyzeToNdjson(files: string[], limits: Record<string, number> = {}): Promise<{text: string; result: AnalyzeResult}> {
+export async function analyzeToNdjson(
+  files: string[],
+  limits: Record<string, number> = {},
+  protocolOptions: Record<string, Record<string, unknown>> = {},
+): Promise<{text: string; result: AnalyzeResult}> {
   const sink = new PassThrough()
   const chunks: Buffer[] = []
   sink.on('data', (c: Buffer) => chunks.push(c))
   const output = new NdjsonOutput(new TextWriter(sink, 'memory'), false)
-  const result = await analyze({files, protocols: [...protocols], limits: makeLimits(limits), output})
+  const result = await analyze({files, protocols: [...protocols], limits: makeLimits(limits), output, protocolOptions})
   return {text: Buffer.concat(chunks).toString('utf8'), result}
 }
