@@ -30,7 +30,7 @@ function cstring(s: string): Buffer {
 
 /** OP_MSG: flagBits, a kind-0 body, then optional kind-1 sequences (identifier + documents). */
 function opMsg(requestId: number, responseTo: number, body: Document, seqs: [string, Document[]][] = [], flags = 0): Buffer {
-  const parts: Buffer[] = [Buffer.alloc(4), Buffer.from([0]), BSON.serialize(body)]
+  const parts: Buffer[] = [Buffer.alloc(4), Buffer.from([0]), Buffer.from(BSON.serialize(body))]
   parts[0].writeUInt32LE(flags, 0)
   for (const [id, docs] of seqs) {
     const payload = Buffer.concat([cstring(id), ...docs.map((d) => BSON.serialize(d))])

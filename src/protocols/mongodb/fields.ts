@@ -1,6 +1,6 @@
 import type {FieldSpec} from '../types.js'
 
-/** MongoDB event fields (Packetbeat's names). */
+/** MongoDB event fields (Packetbeat's names; pbx.mongodb.* extras where Packetbeat has none). */
 export const fields: FieldSpec[] = [
   {name: 'method', type: 'keyword', description: 'The command: find, insert, update, delete, aggregate, getMore, ... (OP_MSG / $cmd queries: the first key of the command document)'},
   {name: 'resource', type: 'keyword', description: 'db.collection the command applies to (db alone for database commands)'},
@@ -12,4 +12,6 @@ export const fields: FieldSpec[] = [
   {name: 'mongodb.startingFrom', type: 'long', description: 'OP_REPLY: position of the first returned document in the cursor'},
   {name: 'mongodb.cursorId', type: 'long', description: 'Cursor id (getMore / killCursors requests, replies); a decimal string when beyond 2^53'},
   {name: 'mongodb.error', type: 'keyword', description: 'Reply error: $err, errmsg of ok: 0, first writeErrors / writeConcernError message; status is then Error'},
+  {name: 'pbx.mongodb.documents', type: 'long', description: 'insert requests: documents to insert (OP_MSG kind-1 "documents" sequence length, else the documents array; OP_INSERT documents)'},
+  {name: 'pbx.mongodb.n', type: 'long', description: 'OP_MSG reply: the numeric n of the reply document (documents inserted, matched, deleted or counted)'},
 ]

@@ -171,6 +171,14 @@ export class MongoConn implements StreamHandler {
       if (mongodb.cursorId === undefined) put(mongodb, 'cursorId', reply.cursorId)
       put(mongodb, 'error', reply.error)
     }
+    // pbx extras (Packetbeat has no field for these)
+    const pbxMongo: Record<string, unknown> = {}
+    if (req !== null) put(pbxMongo, 'documents', req.inserted)
+    if (reply !== null) put(pbxMongo, 'n', reply.n)
+    const fields: Record<string, unknown> = {}
+    // fields that do not apply are left out (SCHEMA): no empty objects
+    if (Object.keys(mongodb).length > 0) fields.mongodb = mongodb
+    if (Object.keys(pbxMongo).length > 0) fields.pbx = {mongodb: pbxMongo}
     const t: Transaction = {
       type: 'mongodb',
       conn: this.conn,
@@ -183,7 +191,7 @@ export class MongoConn implements StreamHandler {
       endFrame,
       requestBytes: req !== null ? req.length : 0,
       responseBytes: reply !== null ? reply.length : 0,
-      fields: {mongodb},
+      fields,
     }
     if (req !== null) {
       if (req.method !== undefined) t.method = req.method

@@ -67,6 +67,11 @@ export interface MongoMsg {
   error?: string
   /** Documents carried by the message (counted, not stored). */
   documents: number
+  /** insert requests: documents to insert (kind-1 "documents" sequence length, else the body's
+   * documents array; OP_INSERT: its documents). */
+  inserted?: number
+  /** OP_MSG replies: the body's numeric `n` (documents inserted / matched / deleted / counted). */
+  n?: number
   notes?: string[]
 }
 
@@ -259,6 +264,7 @@ export function parseMessage(buf: Buffer, off: number, st: ParseState, fromClien
       else {
         m.fullCollectionName = m.resource = ns[0]
         m.documents = countDocs(buf, ns[1], end, m)
+        m.inserted = m.documents
       }
       break
     }
@@ -332,6 +338,8 @@ function parseOpMsg(buf: Buffer, p: number, end: number, m: MongoMsg, fromClient
   let s = p + 4
   let bodyOff = -1
   let bodyLen = 0
+  /** Documents in kind-1 sequences named "documents" (the insert command's payload), -1 if none. */
+  let seqDocs = -1
   while (s < end) {
     const kind = buf[s]
     if (kind === 0) {
@@ -361,7 +369,9 @@ function parseOpMsg(buf: Buffer, p: number, end: number, m: MongoMsg, fromClient
         note(m, 'malformed OP_MSG document sequence')
         break
       }
-      m.documents += countDocs(buf, id[1], s + 1 + size, m)
+      const n = countDocs(buf, id[1], s + 1 + size, m)
+      m.documents += n
+      if (id[0] === 'documents') seqDocs = Math.max(seqDocs, 0) + n
       s += 1 + size
     } else {
       note(m, `unknown OP_MSG section kind ${kind}`)
@@ -372,6 +382,8 @@ function parseOpMsg(buf: Buffer, p: number, end: number, m: MongoMsg, fromClient
   if (!fromClient) {
     m.error = replyError(buf, bodyOff, bodyLen)
     cursorOf(buf, bodyOff, bodyLen, m)
+    const n = elemNumber(buf, findElem(buf, bodyOff, bodyLen, 'n'))
+    if (n !== undefined && Number.isFinite(n)) m.n = n
     return
   }
   const db = elemString(buf, findElem(buf, bodyOff, bodyLen, '$db'))
@@ -381,6 +393,13 @@ function parseOpMsg(buf: Buffer, p: number, end: number, m: MongoMsg, fromClient
     if (c !== undefined && c.type === 0x12) m.cursorId = int64(buf, c.off)
     const coll = elemString(buf, findElem(buf, bodyOff, bodyLen, 'collection'))
     if (coll !== undefined && db !== undefined) m.resource = db + '.' + coll
+  }
+  if (m.method === 'insert') {
+    if (seqDocs >= 0) m.inserted = seqDocs
+    else {
+      const docs = findElem(buf, bodyOff, bodyLen, 'documents')
+      if (docs !== undefined && docs.type === 0x04) m.inserted = countElems(buf, docs.off, docs.size)
+    }
   }
   m.query = renderDoc(buf, bodyOff, bodyLen, m)
   m.noReply = m.moreToCome

@@ -24,12 +24,14 @@ import {fingerprint} from '../../util/sql-fingerprint.js'
 import {
   CLIENT_COMPRESS,
   CLIENT_DEPRECATE_EOF,
+  CLIENT_MYSQL,
   CLIENT_PROTOCOL_41,
   CLIENT_QUERY_ATTRIBUTES,
   COMMANDS,
   columnTable,
   eofStatus,
   type HandshakeResponse,
+  MARIADB_CLIENT_CACHE_METADATA,
   MysqlFramer,
   parseErr,
   parseGreeting,
@@ -113,6 +115,10 @@ export class MysqlConnection implements StreamHandler {
   private deprecateEof = false
   private queryAttrs = false
   private protocol41 = true
+  /** MariaDB extended capabilities from the greeting (0 for MySQL or when not seen). */
+  private serverExtCaps = 0
+  /** Both sides set MARIADB_CLIENT_CACHE_METADATA: column count packets carry "metadata follows". */
+  private cacheMeta = false
   private serverVersion?: string
   private user?: string
   private database?: string
@@ -264,6 +270,9 @@ export class MysqlConnection implements StreamHandler {
     this.deprecateEof = (both & CLIENT_DEPRECATE_EOF) !== 0
     this.queryAttrs = this.serverCaps !== 0 && (both & CLIENT_QUERY_ATTRIBUTES) !== 0
     this.protocol41 = (both & CLIENT_PROTOCOL_41) !== 0
+    // MariaDB extended capabilities apply only when CLIENT_MYSQL is unset on both sides
+    const extBoth = this.serverCaps === 0 ? hr.extCapabilities : this.serverExtCaps & hr.extCapabilities
+    this.cacheMeta = (both & CLIENT_MYSQL) === 0 && (extBoth & MARIADB_CLIENT_CACHE_METADATA) !== 0
     if (hr.sslRequest) {
       const t = this.newReq(0, 'TLS', 0)
       t.reqBytes = bytes
@@ -373,6 +382,7 @@ export class MysqlConnection implements StreamHandler {
       if (g) {
         this.serverVersion = g.serverVersion
         this.serverCaps = g.capabilities
+        this.serverExtCaps = g.extCapabilities
         this.phase = Phase.Greeted
         return
       }
@@ -506,6 +516,17 @@ export class MysqlConnection implements StreamHandler {
           q.numFields ??= n
           q.left = n
           q.rs = Rs.Columns
+          // MARIADB_CLIENT_CACHE_METADATA: a "metadata follows" byte after the count (MariaDB docs,
+          // "Result Set Packets" / column count packet). 0: no column definitions; the EOF that
+          // ends them (unless CLIENT_DEPRECATE_EOF) or the rows come next. A count packet without
+          // the byte is taken as "metadata follows".
+          if (this.cacheMeta && this.r.left >= 1 && this.r.u8() === 0) {
+            q.left = 0
+            if (this.deprecateEof) {
+              q.rs = Rs.Rows
+              this.framers[1].skipBodies = true
+            } else q.rs = Rs.ColumnsEof
+          }
         }
         return
       case Rs.Columns:

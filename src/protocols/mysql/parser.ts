@@ -294,11 +294,19 @@ export const CLIENT_DEPRECATE_EOF = 0x1000000
 export const CLIENT_QUERY_ATTRIBUTES = 0x8000000
 /** Server status flag: another result set follows (OK/EOF packets). */
 export const SERVER_MORE_RESULTS_EXISTS = 0x8
+/** Capability bit 0: CLIENT_LONG_PASSWORD for MySQL; MariaDB clears it (CLIENT_MYSQL unset) to say
+ * that extended MariaDB capabilities follow in the handshake. */
+export const CLIENT_MYSQL = 0x1
+/** MariaDB extended capability (bit 36 of the 64-bit set, bit 4 of the extended 32): the column
+ * count packet carries a "metadata follows" byte (MariaDB docs, "Result Set Packets"). */
+export const MARIADB_CLIENT_CACHE_METADATA = 1 << 4
 
 export interface Greeting {
   protocolVersion: number
   serverVersion: string
   capabilities: number
+  /** MariaDB extended capabilities (upper 32 bits), 0 when absent (MySQL: CLIENT_MYSQL set). */
+  extCapabilities: number
 }
 
 /** Protocol::HandshakeV10 (and V9: version only). Returns null when the payload is not one. */
@@ -307,19 +315,28 @@ export function parseGreeting(p: Buffer, r: Reader): Greeting | null {
   const v = r.u8()
   if (v !== 10 && v !== 9) return null
   const serverVersion = r.cstr()
-  if (v === 9) return {protocolVersion: v, serverVersion, capabilities: 0}
+  if (v === 9) return {protocolVersion: v, serverVersion, capabilities: 0, extCapabilities: 0}
   r.skip(4 + 8 + 1)
   let caps = r.u16()
+  let ext = 0
   if (r.left >= 5) {
     r.skip(3)
     caps |= r.u16() << 16
+    // auth-plugin-data length (1), then 10 reserved bytes; MariaDB (CLIENT_MYSQL unset): 6 filler
+    // bytes and the 4-byte extended capabilities
+    if (r.left >= 11 && (caps & CLIENT_MYSQL) === 0) {
+      r.skip(1 + 6)
+      ext = r.u32() >>> 0
+    }
   }
   if (r.bad) return null
-  return {protocolVersion: v, serverVersion, capabilities: caps >>> 0}
+  return {protocolVersion: v, serverVersion, capabilities: caps >>> 0, extCapabilities: ext}
 }
 
 export interface HandshakeResponse {
   capabilities: number
+  /** MariaDB extended capabilities (last 4 of the 23 filler bytes when CLIENT_MYSQL is unset), else 0. */
+  extCapabilities: number
   /** True for an SSLRequest (a short response with CLIENT_SSL: TLS follows). */
   sslRequest: boolean
   user: string
@@ -333,9 +350,12 @@ export function parseHandshakeResponse(p: Buffer, r: Reader): HandshakeResponse 
   let caps = p.readUInt16LE(0)
   if (caps & CLIENT_PROTOCOL_41) {
     caps = r.u32()
-    r.skip(4 + 1 + 23)
+    r.skip(4 + 1 + 19)
+    const extRaw = r.u32()
+    const ext = (caps & CLIENT_MYSQL) === 0 ? extRaw >>> 0 : 0
     if (r.bad) return null
-    if (r.left === 0) return {capabilities: caps >>> 0, sslRequest: (caps & CLIENT_SSL) !== 0, user: ''}
+    const ssl = (caps & CLIENT_SSL) !== 0
+    if (r.left === 0) return {capabilities: caps >>> 0, extCapabilities: ext, sslRequest: ssl, user: ''}
     const user = r.cstr()
     if (caps & CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA) {
       const n = r.lenenc()
@@ -344,16 +364,16 @@ export function parseHandshakeResponse(p: Buffer, r: Reader): HandshakeResponse 
     else r.cstr()
     let database: string | undefined
     if (caps & CLIENT_CONNECT_WITH_DB && r.left > 0 && !r.bad) database = r.cstr()
-    const out: HandshakeResponse = {capabilities: caps >>> 0, sslRequest: false, user}
+    const out: HandshakeResponse = {capabilities: caps >>> 0, extCapabilities: ext, sslRequest: false, user}
     if (database) out.database = database
     return out
   }
   // HandshakeResponse320: 2 bytes caps, 3 bytes max packet, user, auth
   r.skip(5)
   if (r.bad) return null
-  if (r.left === 0) return {capabilities: caps, sslRequest: (caps & CLIENT_SSL) !== 0, user: ''}
+  if (r.left === 0) return {capabilities: caps, extCapabilities: 0, sslRequest: (caps & CLIENT_SSL) !== 0, user: ''}
   const user = r.cstr()
-  return {capabilities: caps, sslRequest: false, user}
+  return {capabilities: caps, extCapabilities: 0, sslRequest: false, user}
 }
 
 export interface OkPacket {

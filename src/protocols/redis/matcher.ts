@@ -303,7 +303,9 @@ export class RedisConn implements StreamHandler {
     }
     const ch = scalar(v.items?.[kind === 'pmessage' ? 2 : 1])
     if (ch !== undefined) p.resource = ch
-    this.emit(p, v, at, 'OK', ['server push (pub/sub or client tracking), not a reply to a request'])
+    // sent by the server: source/destination describe the push (server -> client); its bytes are
+    // the response bytes (no request)
+    this.emit(p, v, at, 'OK', ['server push (pub/sub or client tracking), not a reply to a request'], true)
   }
 
   private flushPending(at: Moment, note: string): void {
@@ -319,7 +321,14 @@ export class RedisConn implements StreamHandler {
     }
   }
 
-  private emit(p: Pending, reply: RespValue | null, at: Moment, status: Status, notes: string[] | undefined): void {
+  private emit(
+    p: Pending,
+    reply: RespValue | null,
+    at: Moment,
+    status: Status,
+    notes: string[] | undefined,
+    sentByServer = false,
+  ): void {
     const redis: Record<string, unknown> = {}
     if (reply !== null) {
       if (isError(reply)) redis.error = reply.str ?? ''
@@ -339,6 +348,7 @@ export class RedisConn implements StreamHandler {
       responseBytes: p.replyBytes,
       fields: {redis},
     }
+    if (sentByServer) t.sentByServer = true
     if (p.method !== '') t.method = p.method
     if (p.resource !== undefined) t.resource = p.resource
     if (p.query !== '') t.query = p.query

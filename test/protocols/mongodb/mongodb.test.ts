@@ -89,19 +89,41 @@ describe('mongodb', () => {
     expect(o[1].fields).toEqual({mongodb: {fullCollectionName: 'test.restaurants', numberToSkip: 2, numberToReturn: 3, numberReturned: 3, startingFrom: 0, cursorId: 9622641101}})
     expect(o[1].query).toBe('{"cuisine":"Thai"}')
     expect(o[2].fields).toEqual({mongodb: {fullCollectionName: 'test.restaurants', numberToReturn: 5, cursorId: 9622641101, numberReturned: 1, startingFrom: 0}})
-    expect(o[3].fields).toEqual({mongodb: {fullCollectionName: 'test.c'}})
+    expect(o[3].fields).toEqual({mongodb: {fullCollectionName: 'test.c'}, pbx: {mongodb: {documents: 2}}})
     expect(o[3].responseBytes).toBe(0)
-    expect(o[4].fields).toEqual({mongodb: {error: 'E11000 duplicate key'}})
+    expect(o[4].fields).toEqual({mongodb: {error: 'E11000 duplicate key'}, pbx: {mongodb: {documents: 2, n: 0}}})
     expect(o[4].query).toBe('{"insert":"restaurants","ordered":true,"$db":"test"}')
     expect(o[5].fields).toEqual({mongodb: {numberReturned: 2, cursorId: 77}})
     expect(o[5].query).toBe('{"find":"c","filter":{"a":{"$gt":1}},"$db":"d"}')
     expect(o[6].notes).toEqual(['moreToCome: no reply expected'])
+    // nothing to report: no empty mongodb object
+    expect(o[6].fields).toEqual({})
+    expect(o[8].fields).toEqual({})
     expect(o[7].fields).toEqual({mongodb: {error: 'ns not found'}})
     expect(o[8].notes).toEqual(['compressed, not decoded', 'compressed, not decoded'])
     expect(o[1].startSec).toBe(2)
     expect(o[1].endNsec).toBe(100_000_000)
     expect(whole.stats.malformed.get('mongodb: unknown opcode')).toBe(1)
     expect(whole.stats.unmatchedRequests + whole.stats.unmatchedResponses).toBe(0)
+  })
+
+  it('reports the insert document count (sequence or body array) and the reply n', () => {
+    const c = run([
+      // documents as a body array (no kind-1 sequence); the reply's n
+      {dir: 0, bytes: opMsg(1, 0, 0, {insert: 'c', documents: [{a: 1}, {a: 2}, {a: 3}], $db: 'd'}), t: 1},
+      {dir: 1, bytes: opMsg(101, 1, 0, {n: 3, ok: 1}), t: 1.1},
+      // a kind-1 sequence of another name is not an insert payload; delete reply n as a double
+      {dir: 0, bytes: opMsg(2, 0, 0, {delete: 'c', $db: 'd'}, ['deletes', [{q: {}, limit: 0}]]), t: 2},
+      {dir: 1, bytes: opMsg(102, 2, 0, {n: 5.0, ok: 1.0}), t: 2.1},
+      // an ordinary command reply: nothing to report, no empty objects
+      {dir: 0, bytes: opMsg(3, 0, 0, {ping: 1, $db: 'admin'}), t: 3},
+      {dir: 1, bytes: opMsg(103, 3, 0, {ok: 1}), t: 3.1},
+    ])
+    expect(c.out.map((t) => [t.method, t.fields])).toEqual([
+      ['insert', {pbx: {mongodb: {documents: 3, n: 3}}}],
+      ['delete', {pbx: {mongodb: {n: 5}}}],
+      ['ping', {}],
+    ])
   })
 
   it('gives identical transactions when split at every byte offset', () => {

@@ -13,8 +13,14 @@ const pkt = (seq: number, payload: Buffer): Buffer => {
 }
 const lenenc = (n: number): Buffer => (n < 251 ? Buffer.from([n]) : Buffer.from([0xfc, n & 0xff, n >> 8]))
 const lstr = (s: string): Buffer => Buffer.concat([lenenc(Buffer.byteLength(s)), Buffer.from(s)])
+const u32 = (n: number): Buffer => {
+  const b = Buffer.alloc(4)
+  b.writeUInt32LE(n)
+  return b
+}
 const CAPS = 0x200 | 0x8000 | 0x8 | 0x80000 // PROTOCOL_41, SECURE_CONNECTION, CONNECT_WITH_DB, PLUGIN_AUTH
-const greeting = (caps = CAPS): Buffer => {
+/** `ext`: MariaDB extended capabilities (reserved bytes 6..9 of the greeting, CLIENT_MYSQL unset). */
+const greeting = (caps = CAPS, ext = 0): Buffer => {
   const b = Buffer.concat([
     Buffer.from([10]),
     Buffer.from('8.0.36\0'),
@@ -22,18 +28,20 @@ const greeting = (caps = CAPS): Buffer => {
     Buffer.alloc(8, 0x41),
     Buffer.from([0]),
     Buffer.from([caps & 0xff, (caps >> 8) & 0xff, 0x21, 2, 0, (caps >> 16) & 0xff, (caps >>> 24) & 0xff, 21]),
-    Buffer.alloc(10),
+    Buffer.alloc(6),
+    u32(ext),
     Buffer.alloc(13, 0x42),
     Buffer.from('mysql_native_password\0'),
   ])
   return pkt(0, b)
 }
-const handshakeResponse = (user: string, db: string | null, caps = CAPS): Buffer => {
+/** `ext`: MariaDB extended capabilities (last 4 of the 23 filler bytes). */
+const handshakeResponse = (user: string, db: string | null, caps = CAPS, ext = 0): Buffer => {
   const c = Buffer.alloc(4)
   c.writeUInt32LE((db ? caps : caps & ~0x8) >>> 0)
   return pkt(
     1,
-    Buffer.concat([c, Buffer.from([0, 0, 0, 1, 33]), Buffer.alloc(23), Buffer.from(`${user}\0`), Buffer.from([20]), Buffer.alloc(20, 7), db ? Buffer.from(`${db}\0`) : Buffer.alloc(0)]),
+    Buffer.concat([c, Buffer.from([0, 0, 0, 1, 33]), Buffer.alloc(19), u32(ext), Buffer.from(`${user}\0`), Buffer.from([20]), Buffer.alloc(20, 7), db ? Buffer.from(`${db}\0`) : Buffer.alloc(0)]),
   )
 }
 const ok = (seq: number, affected = 0, insertId = 0, status = 2): Buffer =>
@@ -46,11 +54,6 @@ const coldef = (seq: number, schema: string, table: string, name: string): Buffe
 const row = (seq: number, ...vals: string[]): Buffer => pkt(seq, Buffer.concat(vals.map(lstr)))
 const query = (sql: string): Buffer => pkt(0, Buffer.concat([Buffer.from([3]), Buffer.from(sql)]))
 const cmd = (c: number, rest: Buffer = Buffer.alloc(0)): Buffer => pkt(0, Buffer.concat([Buffer.from([c]), rest]))
-const u32 = (n: number): Buffer => {
-  const b = Buffer.alloc(4)
-  b.writeUInt32LE(n)
-  return b
-}
 
 /** A result set: column count, defs, EOF, rows, EOF (classic, no DEPRECATE_EOF). */
 const resultSet = (cols: [string, string, string][], rows: string[][], last = 2): Buffer => {
@@ -189,6 +192,83 @@ describe('mysql edge cases', () => {
     expect(out[0]?.fields.mysql).toEqual({num_fields: 1, num_rows: 3})
     expect(out[0]?.path).toBe('d.t, d.u')
     expect(out[0]?.fields.pbx).toMatchObject({mysql: {result_sets: 2}})
+  })
+
+  describe('MariaDB MARIADB_CLIENT_CACHE_METADATA (column count + "metadata follows" byte)', () => {
+    const CACHE = 1 << 4 // bit 36 of the 64-bit capabilities = bit 4 of the extended 32
+    // binary protocol row: 0x00 header, NULL bitmap ((2 + 2 + 7) / 8 = 1 byte), then values
+    const brow = (seq: number, id: number, name: string) =>
+      pkt(seq, Buffer.concat([Buffer.from([0, 0]), u32(id), Buffer.alloc(4), lstr(name)]))
+    const execute = (id: number) => cmd(0x17, Buffer.concat([u32(id), Buffer.from([0, 1, 0, 0, 0])]))
+    const count = (n: number, follows: number | null) =>
+      pkt(1, follows === null ? lenenc(n) : Buffer.concat([lenenc(n), Buffer.from([follows])]))
+    const convo = (deprecateEof: boolean, ext: number): Seg[] => {
+      const caps = deprecateEof ? CAPS | 0x1000000 : CAPS
+      const follows = (ext & CACHE) !== 0
+      const end = (seq: number) =>
+        deprecateEof ? pkt(seq, Buffer.from([0xfe, 0, 0, 2, 0, 0, 0])) : eof(seq)
+      const withMeta = Buffer.concat([
+        count(2, follows ? 1 : null),
+        coldef(2, 'shop', 'items', 'id'),
+        coldef(3, 'shop', 'items', 'name'),
+        ...(deprecateEof ? [] : [eof(4)]),
+        brow(deprecateEof ? 4 : 5, 1, 'apple'),
+        brow(deprecateEof ? 5 : 6, 2, 'pear'),
+        end(deprecateEof ? 6 : 7),
+      ])
+      // metadata cached by the client: no column definitions (only when the capability is on)
+      const noMeta = follows
+        ? Buffer.concat([
+            count(2, 0),
+            ...(deprecateEof ? [] : [eof(2)]),
+            brow(deprecateEof ? 2 : 3, 3, 'fig'),
+            end(deprecateEof ? 3 : 4),
+          ])
+        : withMeta
+      return [
+        {dir: 1, bytes: greeting(caps, ext)},
+        {dir: 0, bytes: handshakeResponse('u', 'shop', caps, ext)},
+        {dir: 1, bytes: ok(2)},
+        {dir: 0, bytes: cmd(0x16, Buffer.from('SELECT id, name FROM items WHERE id > ?'))},
+        {
+          dir: 1,
+          bytes: Buffer.concat([
+            pkt(1, Buffer.concat([Buffer.from([0]), u32(3), Buffer.from([2, 0, 0, 0, 0, 0, 0])])),
+            coldef(2, 'shop', 'items', 'id'),
+            coldef(3, 'shop', 'items', 'name'),
+            ...(deprecateEof ? [] : [eof(4)]),
+          ]),
+        },
+        {dir: 0, bytes: execute(3)},
+        {dir: 1, bytes: withMeta},
+        {dir: 0, bytes: execute(3)},
+        {dir: 1, bytes: noMeta},
+        {dir: 0, bytes: cmd(0x0e)},
+        {dir: 1, bytes: ok(1)},
+      ]
+    }
+    const cases: [string, boolean, number][] = [
+      ['classic EOF', false, CACHE | 0x1d],
+      ['CLIENT_DEPRECATE_EOF', true, CACHE],
+      ['capability off: no metadata byte', false, 0],
+    ]
+    for (const [name, deprecateEof, ext] of cases) {
+      it(`${name}: counts rows and pairs every later reply`, () => {
+        const segs = convo(deprecateEof, ext)
+        const {out, stats} = run(protocol, segs)
+        expect(stats.unmatchedRequests + stats.unmatchedResponses).toBe(0)
+        expect(out.map((t) => [t.method, t.status, t.fields.mysql, t.notes])).toEqual([
+          ['SELECT', 'OK', {num_fields: 2}, undefined],
+          ['SELECT', 'OK', {num_fields: 2, num_rows: 2}, undefined],
+          ['SELECT', 'OK', {num_fields: 2, num_rows: (ext & CACHE) !== 0 ? 1 : 2}, undefined],
+          ['PING', 'OK', {affected_rows: 0, insert_id: 0}, undefined],
+        ])
+        expect(out[1]?.path).toBe('shop.items')
+        expect(out.map((t) => t.responseBytes)).toEqual([4, 6, 8, 10].map((i) => (segs[i] as Seg).bytes.length))
+        const want = plain(out)
+        for (const [label, split] of splits(segs)) expect(plain(run(protocol, segs, split).out), label).toEqual(want)
+      })
+    }
   })
 
   it('joins 0xffffff continuation packets and truncates at maxMessageBytes', () => {

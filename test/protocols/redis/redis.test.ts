@@ -147,11 +147,14 @@ describe('redis transactions', () => {
       {dir: 0, bytes: cmd('unsubscribe'), t: 4},
       {dir: 1, bytes: b('*3\r\n$11\r\nunsubscribe\r\n$1\r\na\r\n:1\r\n*3\r\n$11\r\nunsubscribe\r\n$1\r\nb\r\n:0\r\n'), t: 4.1},
     ])
-    expect(c.out.map((t) => [t.method, t.resource, t.status])).toEqual([
-      ['SUBSCRIBE', 'a', 'OK'],
-      ['MESSAGE', 'a', 'OK'],
-      ['PMESSAGE', 'bx', 'OK'],
-      ['UNSUBSCRIBE', undefined, 'OK'],
+    const msg = '*3\r\n$7\r\nmessage\r\n$1\r\na\r\n$2\r\nhi\r\n'
+    const pmsg = '>4\r\n$8\r\npmessage\r\n$2\r\nb*\r\n$2\r\nbx\r\n$1\r\n!\r\n'
+    // pushes are sent by the server: sentByServer, bytes counted as response bytes, no request bytes
+    expect(c.out.map((t) => [t.method, t.resource, t.status, t.sentByServer, t.requestBytes, t.responseBytes])).toEqual([
+      ['SUBSCRIBE', 'a', 'OK', undefined, cmd('subscribe', 'a', 'b').length, 2 * 30],
+      ['MESSAGE', 'a', 'OK', true, 0, msg.length],
+      ['PMESSAGE', 'bx', 'OK', true, 0, pmsg.length],
+      ['UNSUBSCRIBE', undefined, 'OK', undefined, cmd('unsubscribe').length, 2 * 33],
     ])
     expect(c.out[1].fields).toEqual({redis: {return_value: '[message, a, hi]'}})
     expect(c.stats.unmatchedRequests + c.stats.unmatchedResponses).toBe(0)
