@@ -104,6 +104,39 @@ class DetectingHandler implements StreamHandler {
   }
 }
 
+/**
+ * Defers creating a protocol's handler until the connection carries its first byte (or gap), so a
+ * connection that never does (SYN scans and floods: the reassembler opens connections at the SYN)
+ * costs this one small object instead of the protocol's parser state and buffers.
+ */
+class LazyHandler implements StreamHandler {
+  private inner: StreamHandler | null = null
+
+  constructor(
+    private readonly conn: ConnInfo,
+    private readonly protocol: Protocol,
+    private readonly ctx: ProtocolContext,
+  ) {}
+
+  private get handler(): StreamHandler {
+    if (this.inner === null) this.inner = this.protocol.tcp!.create(this.conn, this.ctx)
+    return this.inner
+  }
+
+  data(dir: Dir, bytes: Buffer, at: Moment): void {
+    this.handler.data(dir, bytes, at)
+  }
+
+  gap(dir: Dir, nbytes: number, at: Moment): void {
+    this.handler.gap(dir, nbytes, at)
+  }
+
+  end(reason: EndReason, at: Moment): void {
+    // nothing was ever delivered: no transaction can be pending
+    this.inner?.end(reason, at)
+  }
+}
+
 class DetectingUdp implements UdpHandler {
   private inner: UdpHandler | null = null
   private attempts = 0
@@ -187,7 +220,7 @@ export class Dispatcher implements DecodedSink, StreamFactory {
 
   open(conn: ConnInfo): StreamHandler | null {
     const p = this.tcpPorts.get(conn.serverPort) ?? this.tcpPorts.get(conn.clientPort)
-    if (p?.tcp) return p.tcp.create(conn, this.ctxFor(p))
+    if (p?.tcp) return new LazyHandler(conn, p, this.ctxFor(p))
     if (this.tcpDetect.length === 0) return null
     return new DetectingHandler(conn, this.tcpDetect, this.ctxFor)
   }

@@ -1,0 +1,377 @@
+/**
+ * Where fuzz inputs come from.
+ *
+ * Captures: the project's own samples (samples/**) and the public corpus beside the project
+ * (../shared/corpus, read in place: those captures belong to other projects and are never copied
+ * into the repo; a failure found on one is saved as a recipe). A source is named by a stable key:
+ * `samples/<path>` or `corpus:<path relative to the corpus>`.
+ *
+ * Valid protocol streams, for the stream fuzzer to mutate:
+ * - tapped from a capture: the pipeline runs on it with every protocol replaced by a recorder,
+ *   which keeps the bytes each handler would have received (data/gap per direction, datagrams);
+ * - synthesised: the benchmark's wire generators (scripts/bench/wire-gen.ts, http-gen.ts) plus
+ *   small hand-built DHCP and ICMP messages, from a seed.
+ * Both are deterministic for the same source files and code, which is what makes a recipe replay.
+ */
+import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {gunzipSync} from 'node:zlib'
+import {HttpGen} from '../bench/http-gen.js'
+import {
+  dnsDialogue,
+  memcacheDialogue,
+  mongoDialogue,
+  mysqlDialogue,
+  pgsqlDialogue,
+  redisDialogue,
+  tlsDialogue,
+} from '../bench/wire-gen.js'
+import type {TcpDialogue} from '../bench/capture-gen.js'
+import {CaptureParser} from '../../src/capture/parser.js'
+import {Decoder} from '../../src/decode/decoder.js'
+import type {DecodedPacket} from '../../src/decode/types.js'
+import {DEFAULT_LIMITS} from '../../src/limits.js'
+import {Dispatcher} from '../../src/pipeline/dispatch.js'
+import type {IpHandler, Protocol, ProtocolContext, UdpHandler} from '../../src/protocols/types.js'
+import type {Dir, StreamHandler} from '../../src/reassembly/types.js'
+import {Stats} from '../../src/stats.js'
+import type {StreamEvent, StreamInput} from './harness.js'
+import {Rng} from './rng.js'
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+export const SAMPLES = path.join(ROOT, 'samples')
+export const CORPUS = path.resolve(ROOT, '../shared/corpus')
+
+const CAPTURE_NAME = /\.(pcap|pcapng|cap)(\.gz)?$/
+
+function walk(dir: string): string[] {
+  if (!existsSync(dir)) return []
+  return readdirSync(dir, {withFileTypes: true})
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .flatMap((d) => {
+      const p = path.join(dir, d.name)
+      if (d.isDirectory()) return walk(p)
+      return CAPTURE_NAME.test(d.name) ? [p] : []
+    })
+}
+
+/** Every capture source key, samples first, in a stable (sorted) order. */
+export function listSources(): string[] {
+  const samples = walk(SAMPLES).map((p) => path.relative(ROOT, p).split(path.sep).join('/'))
+  const corpus = walk(CORPUS).map((p) => 'corpus:' + path.relative(CORPUS, p).split(path.sep).join('/'))
+  return [...samples, ...corpus]
+}
+
+export function sourcePath(key: string): string {
+  return key.startsWith('corpus:') ? path.join(CORPUS, key.slice(7)) : path.join(ROOT, key)
+}
+
+export function isCorpusSource(key: string): boolean {
+  return key.startsWith('corpus:')
+}
+
+/** A capture in memory (gzip undone) with the position of every record. */
+export interface LoadedCapture {
+  key: string
+  bytes: Buffer
+  format: 'pcap' | 'pcapng' | 'other'
+  /** Per record: offset of its header (pcap record header / pcapng block). */
+  hdr: number[]
+  /** Per record: offset and length of its packet bytes. */
+  dataOff: number[]
+  dataLen: number[]
+  /** Per record: offset and length of the whole record/block (for reordering). */
+  spanOff: number[]
+  spanLen: number[]
+  /** pcapng: little-endian section (from the first SHB). */
+  le: boolean
+}
+
+const loaded = new Map<string, LoadedCapture>()
+
+/** Loads (cached) and indexes a capture. Damaged captures are indexed up to the damage. */
+export function loadCapture(key: string): LoadedCapture {
+  const hit = loaded.get(key)
+  if (hit) return hit
+  let bytes = readFileSync(sourcePath(key))
+  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      bytes = gunzipSync(bytes)
+    } catch {
+      // keep the compressed bytes: still an input (rejected as not a capture)
+    }
+  }
+  const magic = bytes.length >= 4 ? bytes.readUInt32BE(0) : 0
+  const format: LoadedCapture['format'] = magic === 0x0a0d0d0a ? 'pcapng' : bytes.length >= 24 ? 'pcap' : 'other'
+  const le = format === 'pcapng' && bytes.length >= 12 ? bytes.readUInt32LE(8) === 0x1a2b3c4d : true
+  const c: LoadedCapture = {key, bytes, format, hdr: [], dataOff: [], dataLen: [], spanOff: [], spanLen: [], le}
+  const stats = new Stats()
+  const parser = new CaptureParser(key, {
+    packet: (p) => {
+      c.hdr.push(p.offset)
+      c.dataOff.push(p.data.byteOffset - bytes.byteOffset)
+      c.dataLen.push(p.data.length)
+      let span = p.data.byteOffset - bytes.byteOffset - p.offset + p.data.length
+      if (format === 'pcapng' && p.offset + 8 <= bytes.length) span = le ? bytes.readUInt32LE(p.offset + 4) : bytes.readUInt32BE(p.offset + 4)
+      c.spanOff.push(p.offset)
+      c.spanLen.push(span)
+    },
+  }, {...DEFAULT_LIMITS}, stats)
+  try {
+    parser.push(bytes)
+    parser.end()
+  } catch {
+    // indexed up to the damage
+  }
+  if (loaded.size > 600) loaded.clear()
+  loaded.set(key, c)
+  return c
+}
+
+// ------------------------------------------------------------------------------ tapped streams
+
+/** Caps per tapped session and per capture (memory of the cache). */
+const TAP_SESSION_BYTES = 64 * 1024
+const TAP_SESSIONS = 64
+
+class Recorder {
+  bytes = 0
+  constructor(readonly s: StreamInput) {}
+  add(dir: Dir, b: Buffer, dt: number): void {
+    if (this.bytes >= TAP_SESSION_BYTES) return
+    this.bytes += b.length
+    // Copied: the recorded bytes outlive the call (that is the point of the recorder).
+    this.s.events.push({k: 'data', dir, bytes: Buffer.from(b), dt})
+  }
+}
+
+const tapped = new Map<string, StreamInput[]>()
+
+/**
+ * The protocol streams inside a capture, in the order their handlers were created. A session's
+ * events carry the real inter-arrival times (ms). Cached per capture key.
+ */
+export function tapCapture(key: string, protocols: readonly Protocol[]): StreamInput[] {
+  const hit = tapped.get(key)
+  if (hit) return hit
+  const sessions: StreamInput[] = []
+  const stats = new Stats()
+  const limits = {...DEFAULT_LIMITS}
+  let lastMs = 0
+  const dtOf = (tsSec: number, tsNsec: number): number => {
+    const ms = tsSec * 1000 + tsNsec / 1e6
+    const dt = lastMs === 0 ? 0 : Math.max(0, Math.min(ms - lastMs, 3_600_000))
+    lastMs = ms
+    return Math.round(dt)
+  }
+  const full = () => sessions.length >= TAP_SESSIONS
+  const recorders: Protocol[] = protocols.map((p) => ({
+    name: p.name,
+    fields: p.fields,
+    tcp: p.tcp && {
+      ports: p.tcp.ports,
+      detect: p.tcp.detect?.bind(p.tcp),
+      create: (c): StreamHandler => {
+        const s: StreamInput = {protocol: p.name, transport: 'tcp', events: [], end: 'fin', serverPort: c.serverPort}
+        if (!full()) sessions.push(s)
+        const r = new Recorder(s)
+        return {
+          data: (dir, b, at) => r.add(dir, b, dtOf(at.tsSec, at.tsNsec)),
+          gap: (dir, n, at) => {
+            s.events.push({k: 'gap', dir, n, dt: dtOf(at.tsSec, at.tsNsec)})
+          },
+          end: (reason) => {
+            s.end = reason
+          },
+        }
+      },
+    },
+    udp: p.udp && {
+      ports: p.udp.ports,
+      detect: p.udp.detect?.bind(p.udp),
+      create: (c): UdpHandler => {
+        const s: StreamInput = {protocol: p.name, transport: 'udp', events: [], end: 'eof', serverPort: c.serverPort}
+        if (!full()) sessions.push(s)
+        const r = new Recorder(s)
+        return {datagram: (dir, b, at) => r.add(dir, b, dtOf(at.tsSec, at.tsNsec)), end: () => {}}
+      },
+    },
+    ip: p.ip && {
+      protos: p.ip.protos,
+      create: (_ctx: ProtocolContext): IpHandler => {
+        const s: StreamInput = {protocol: p.name, transport: 'ip', events: [], end: 'eof', serverPort: 0}
+        const r = new Recorder(s)
+        let first = -1
+        return {
+          packet: (pk: DecodedPacket) => {
+            if (s.events.length === 0 && !full()) sessions.push(s)
+            if (first === -1) first = pk.src0
+            r.add(pk.src0 === first ? 0 : 1, pk.payload, dtOf(pk.tsSec, pk.tsNsec))
+          },
+          end: () => {},
+        }
+      },
+    },
+  }))
+  const ctxFor = (): ProtocolContext => ({limits, stats, options: {}, emit: () => {}})
+  try {
+    const dispatcher = new Dispatcher(recorders, ctxFor, limits, stats)
+    const decoder = new Decoder(dispatcher, limits, stats)
+    const parser = new CaptureParser(key, decoder, limits, stats)
+    try {
+      parser.push(loadCapture(key).bytes)
+      parser.end()
+    } catch {
+      // damaged capture: keep what was tapped
+    }
+    decoder.end()
+    dispatcher.end()
+  } catch {
+    // a tap that fails yields what it has; the fuzzer itself reports pipeline failures
+  }
+  const kept = sessions.filter((s) => s.events.length > 0)
+  if (tapped.size > 600) tapped.clear()
+  tapped.set(key, kept)
+  return kept
+}
+
+// ------------------------------------------------------------------------------ synthetic streams
+
+function u16(v: number): Buffer {
+  const b = Buffer.alloc(2)
+  b.writeUInt16BE(v & 0xffff)
+  return b
+}
+
+function dialogueEvents(d: TcpDialogue, rng: Rng): StreamEvent[] {
+  const ev: StreamEvent[] = []
+  for (const m of d.opening()) ev.push({k: 'data', dir: m.side === 'client' ? 0 : 1, bytes: m.data, dt: rng.int(0, 5)})
+  for (let i = 0; i < d.exchanges; i++) {
+    const x = d.exchange()
+    ev.push({k: 'data', dir: 0, bytes: x.request, dt: rng.int(0, 50)})
+    if (x.response.length > 0) ev.push({k: 'data', dir: 1, bytes: x.response, dt: rng.int(0, 50)})
+  }
+  return ev
+}
+
+function dhcpMessage(rng: Rng, op: 1 | 2, type: number, xid: number): Buffer {
+  const b = Buffer.alloc(240)
+  b[0] = op
+  b[1] = 1
+  b[2] = 6
+  b.writeUInt32BE(xid >>> 0, 4)
+  for (let i = 0; i < 6; i++) b[28 + i] = rng.int(0, 255)
+  if (op === 2) b.writeUInt32BE(0x0a000064, 16)
+  b.writeUInt32BE(0x63825363, 236)
+  const opts = Buffer.from([53, 1, type, 12, 4, 0x68, 0x6f, 0x73, 0x74, 55, 3, 1, 3, 6, 51, 4, 0, 0, 0x0e, 0x10, 255])
+  return Buffer.concat([b, opts])
+}
+
+function icmpEcho(type: number, id: number, seq: number): Buffer {
+  const b = Buffer.alloc(16)
+  b[0] = type
+  b.writeUInt16BE(id, 4)
+  b.writeUInt16BE(seq, 6)
+  return b
+}
+
+/** Protocols (and their transport) that synthStream can build. */
+export const SYNTH_KINDS: readonly {protocol: string; transport: 'tcp' | 'udp' | 'ip'}[] = [
+  {protocol: 'http', transport: 'tcp'},
+  {protocol: 'dns', transport: 'udp'},
+  {protocol: 'dns', transport: 'tcp'},
+  {protocol: 'tls', transport: 'tcp'},
+  {protocol: 'mysql', transport: 'tcp'},
+  {protocol: 'pgsql', transport: 'tcp'},
+  {protocol: 'redis', transport: 'tcp'},
+  {protocol: 'memcache', transport: 'tcp'},
+  {protocol: 'memcache', transport: 'udp'},
+  {protocol: 'mongodb', transport: 'tcp'},
+  {protocol: 'dhcpv4', transport: 'udp'},
+  {protocol: 'icmp', transport: 'ip'},
+]
+
+/** A valid stream for `kind` from `seed`. */
+export function synthStream(kind: number, seed: number): StreamInput {
+  const k = SYNTH_KINDS[kind % SYNTH_KINDS.length]
+  const rng = new Rng(seed)
+  const n = rng.int(1, 4)
+  let ev: StreamEvent[] = []
+  let port = 0
+  switch (`${k.protocol}/${k.transport}`) {
+    case 'http/tcp':
+      ev = dialogueEvents(new HttpGen(rng).dialogue(80, n), rng)
+      port = 80
+      break
+    case 'dns/udp':
+      ev = dialogueEvents(dnsDialogue(rng, n), rng)
+      port = 53
+      break
+    case 'dns/tcp':
+      ev = dialogueEvents(dnsDialogue(rng, n), rng).map((e) =>
+        e.k === 'data' ? {...e, bytes: Buffer.concat([u16(e.bytes.length), e.bytes])} : e,
+      )
+      port = 53
+      break
+    case 'tls/tcp':
+      ev = dialogueEvents(tlsDialogue(rng, n), rng)
+      port = 443
+      break
+    case 'mysql/tcp':
+      ev = dialogueEvents(mysqlDialogue(rng, n), rng)
+      port = 3306
+      break
+    case 'pgsql/tcp':
+      ev = dialogueEvents(pgsqlDialogue(rng, n), rng)
+      port = 5432
+      break
+    case 'redis/tcp':
+      ev = dialogueEvents(redisDialogue(rng, n), rng)
+      port = 6379
+      break
+    case 'memcache/tcp':
+      ev = dialogueEvents(memcacheDialogue(rng, n), rng)
+      port = 11211
+      break
+    case 'memcache/udp': {
+      let rid = rng.int(0, 0xffff)
+      ev = dialogueEvents(memcacheDialogue(rng, n), rng).map((e) => {
+        if (e.k !== 'data') return e
+        if (e.dir === 0) rid = (rid + 1) & 0xffff
+        return {...e, bytes: Buffer.concat([u16(rid), u16(0), u16(1), u16(0), e.bytes])}
+      })
+      port = 11211
+      break
+    }
+    case 'mongodb/tcp':
+      ev = dialogueEvents(mongoDialogue(rng, n), rng)
+      port = 27017
+      break
+    case 'dhcpv4/udp': {
+      const xid = rng.int(0, 0x7fffffff)
+      ev = [
+        {k: 'data', dir: 0, bytes: dhcpMessage(rng, 1, 1, xid), dt: 0},
+        {k: 'data', dir: 1, bytes: dhcpMessage(rng, 2, 2, xid), dt: 5},
+        {k: 'data', dir: 0, bytes: dhcpMessage(rng, 1, 3, xid), dt: 5},
+        {k: 'data', dir: 1, bytes: dhcpMessage(rng, 2, 5, xid), dt: 5},
+      ]
+      port = 67
+      break
+    }
+    case 'icmp/ip': {
+      const id = rng.int(0, 0xffff)
+      for (let i = 0; i < n; i++) {
+        ev.push({k: 'data', dir: 0, bytes: icmpEcho(8, id, i), dt: 1000})
+        ev.push({k: 'data', dir: 1, bytes: icmpEcho(0, id, i), dt: 1})
+      }
+      break
+    }
+  }
+  return {protocol: k.protocol, transport: k.transport, events: ev, end: 'fin', serverPort: port}
+}
+
+/** Size of a source file (for weighting or reporting). */
+export function sourceSize(key: string): number {
+  return statSync(sourcePath(key)).size
+}
