@@ -44,7 +44,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   tcpOooBytesPerConn: 4 * 1024 * 1024,
   tcpOooBytesTotal: 64 * 1024 * 1024,
   tcpOooSegmentsPerDir: 2048,
-  maxConnections: 200_000,
+  maxConnections: 100_000,
   tcpIdleTimeoutSec: 300,
   udpFlowIdleTimeoutSec: 60,
   udpTransactionTimeoutSec: 10,
