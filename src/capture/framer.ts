@@ -1,6 +1,7 @@
 import type {Limits} from '../limits.js'
 import type {Stats} from '../stats.js'
-import type {CaptureInfo, Packet} from './types.js'
+import type {RecordPacket} from './record.js'
+import type {CaptureInfo} from './types.js'
 
 /**
  * What a format framer (pcap.ts, pcapng.ts) needs from the CaptureParser that drives it.
@@ -11,7 +12,7 @@ export interface FrameContext {
   readonly limits: Limits
   readonly stats: Stats
   /** The reused Packet object (see types.ts for the ownership rule). */
-  readonly packet: Packet
+  readonly packet: RecordPacket
   /** Numbers, counts and hands `packet` to the sink. Call only after all fields are set. */
   deliver(): void
   /** Consumes a frame number without delivering a packet (records tshark numbers but pbx skips). */

@@ -5,7 +5,8 @@
  * from inside push() (and never from end()), in file order, through one reused Packet object.
  * `packet.data` is a view into the pushed chunk when the record lies wholly inside it, or into the
  * parser's reused scratch buffer when it straddles chunks; either way it is valid only during the
- * sink call. The chunk itself must not be modified while push() runs; it is not retained after.
+ * sink call. The packet is a RecordPacket (./record.ts): `data` is made on demand, and
+ * buf/start/caplen give the same bytes without a view. The chunk itself must not be modified while push() runs; it is not retained after.
  *
  * Errors: push() and end() throw CaptureError. 'not-capture' (offset 0) for unknown magic or empty
  * input; 'corrupt' for impossible lengths and for input that ends inside a header or record, with
@@ -20,20 +21,13 @@ import type {Stats} from '../stats.js'
 import type {FrameContext, Framer} from './framer.js'
 import {isPcapMagic, PcapFramer} from './pcap.js'
 import {BlockType, PCAPNG_BLOCK_SLACK, PcapngFramer} from './pcapng.js'
-import {type CaptureInfo, CaptureError, type Packet, type PacketSink} from './types.js'
+import {RecordPacket} from './record.js'
+import {type CaptureInfo, CaptureError, type PacketSink} from './types.js'
 
 const INITIAL_SCRATCH = 64 * 1024
 
 export class CaptureParser implements FrameContext {
-  readonly packet: Packet = {
-    frame: 0,
-    tsSec: 0,
-    tsNsec: 0,
-    linkType: 0,
-    data: Buffer.alloc(0),
-    origLen: 0,
-    offset: 0,
-  }
+  readonly packet = new RecordPacket()
   private framer: Framer | null = null
   private captureInfo: CaptureInfo | null = null
   private announced = false
@@ -92,7 +86,7 @@ export class CaptureParser implements FrameContext {
     const p = this.packet
     p.frame = ++this.frameNo
     const stats = this.stats
-    const caplen = p.data.length
+    const caplen = p.caplen
     stats.packets++
     stats.bytes += caplen
     if (caplen < p.origLen) stats.truncatedRecords++

@@ -95,8 +95,7 @@ export class PcapFramer implements Framer {
     p.linkType = this.linkType
     p.origLen = origLen
     p.offset = offset
-    const start = pos + this.recHdrLen
-    p.data = buf.subarray(start, start + caplen)
+    p.setBytes(buf, pos + this.recHdrLen, caplen)
     ctx.deliver()
     return 0
   }

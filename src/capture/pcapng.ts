@@ -238,7 +238,7 @@ export class PcapngFramer implements Framer {
     p.linkType = this.ifLinkType[ifId]
     p.origLen = origLen
     p.offset = offset
-    p.data = buf.subarray(pos + 28, pos + 28 + caplen)
+    p.setBytes(buf, pos + 28, caplen)
     ctx.deliver()
   }
 
@@ -260,7 +260,7 @@ export class PcapngFramer implements Framer {
     p.linkType = this.ifLinkType[0]
     p.origLen = origLen
     p.offset = offset
-    p.data = buf.subarray(pos + 12, pos + 12 + caplen)
+    p.setBytes(buf, pos + 12, caplen)
     ctx.deliver()
   }
 

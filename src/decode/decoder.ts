@@ -28,6 +28,7 @@
  * Tunnels (GRE, IP-in-IP, VXLAN...) are not opened: the outer packet is delivered with its
  * protocol number (otherIpProto) or as UDP.
  */
+import {RecordPacket} from '../capture/record.js'
 import type {Packet, PacketSink} from '../capture/types.js'
 import type {Limits} from '../limits.js'
 import type {Stats} from '../stats.js'
@@ -65,6 +66,8 @@ export class Decoder implements PacketSink {
   private readonly defrag: Defragmenter
   /** The current record was cut by snaplen (origLen > captured length). */
   private snapCut = false
+  /** End (exclusive) of the current record's bytes in the buffer being decoded. */
+  private lim = 0
 
   constructor(
     private readonly sink: DecodedSink,
@@ -106,70 +109,82 @@ export class Decoder implements PacketSink {
 
   packet(p: Packet): void {
     const lt = p.linkType
-    const d = p.data
+    // The capture stage's RecordPacket lets us read the record in place (no view of it is made);
+    // offsets below are into `d`, the record being d[b, this.lim).
+    let d: Buffer
+    let b: number
+    if (p instanceof RecordPacket) {
+      d = p.buf
+      b = p.start
+      this.lim = b + p.caplen
+    } else {
+      d = p.data
+      b = 0
+      this.lim = d.length
+    }
     const dp = this.dp
     this.stats.linkType(lt)
-    this.snapCut = p.origLen > d.length
+    this.snapCut = p.origLen > this.lim - b
     dp.frame = p.frame
     dp.tsSec = p.tsSec
     dp.tsNsec = p.tsNsec
     dp.vlan = -1
     switch (lt) {
       case 1: // LINKTYPE_ETHERNET: dst(6) src(6) type(2)
-        if (d.length < 14) {
+        if (this.lim - b < 14) {
           this.stats.bad('ethernet: truncated header')
           return
         }
-        this.ether(d, 14, d.readUInt16BE(12), false)
+        this.ether(d, b + 14, d.readUInt16BE(b + 12), false)
         return
       case 113: // LINKTYPE_LINUX_SLL: pkttype(2) hatype(2) halen(2) addr(8) protocol(2)
-        if (d.length < 16) {
+        if (this.lim - b < 16) {
           this.stats.bad('sll: truncated header')
           return
         }
-        this.ether(d, 16, d.readUInt16BE(14), true)
+        this.ether(d, b + 16, d.readUInt16BE(b + 14), true)
         return
       case 276: // LINKTYPE_LINUX_SLL2: protocol(2) reserved(2) ifindex(4) hatype(2) pkttype(1) halen(1) addr(8)
-        if (d.length < 20) {
+        if (this.lim - b < 20) {
           this.stats.bad('sll2: truncated header')
           return
         }
-        this.ether(d, 20, d.readUInt16BE(0), true)
+        this.ether(d, b + 20, d.readUInt16BE(b), true)
         return
       case 0: // LINKTYPE_NULL: 4-byte AF_ value in the capturing host's byte order
       case 108: {
         // LINKTYPE_LOOP: the same in network byte order; accept either order for both
-        if (d.length < 4) {
+        if (this.lim - b < 4) {
           this.stats.bad('null: truncated header')
           return
         }
-        let fam = d.readUInt32LE(0)
-        if (fam > 0xffff) fam = d.readUInt32BE(0)
-        if (fam === 2) this.ipv4(d, 4)
-        else if (fam === 24 || fam === 28 || fam === 30) this.ipv6(d, 4) // BSD, FreeBSD, Darwin AF_INET6
+        let fam = d.readUInt32LE(b)
+        if (fam > 0xffff) fam = d.readUInt32BE(b)
+        if (fam === 2) this.ipv4(d, b + 4)
+        else if (fam === 24 || fam === 28 || fam === 30) this.ipv6(d, b + 4) // BSD, FreeBSD, Darwin AF_INET6
         else this.stats.nonIp++
         return
       }
       case 101: // LINKTYPE_RAW, and DLT_RAW as numbered by some BSDs: the version nibble decides
       case 12:
       case 14:
-        this.raw(d, 0)
+        this.raw(d, b)
         return
       case 228: // LINKTYPE_IPV4
-        this.ipv4(d, 0)
+        this.ipv4(d, b)
         return
       case 229: // LINKTYPE_IPV6
-        this.ipv6(d, 0)
+        this.ipv6(d, b)
         return
       case 10: // LINKTYPE_FDDI: FC(1) dst(6) src(6), then 802.2 LLC (SNAP carries the EtherType)
-        if (d.length < 13) {
+        if (this.lim - b < 13) {
           this.stats.bad('fddi: truncated header')
           return
         }
-        this.ether(d, 13, 0, false) // type 0: "a length", so the LLC/SNAP path below decides
+        this.ether(d, b + 13, 0, false) // type 0: "a length", so the LLC/SNAP path below decides
         return
       case 239: // LINKTYPE_NFLOG
-        this.nflog(d)
+        this.nflog(d, b)
         return
       default:
         this.stats.bad(unsupportedLinkType(lt))
@@ -183,7 +198,7 @@ export class Decoder implements PacketSink {
 
   /** An IP packet whose version nibble says what it is (raw IP, MPLS payload). */
   private raw(d: Buffer, off: number): void {
-    if (off >= d.length) {
+    if (off >= this.lim) {
       this.stats.bad('raw: empty packet')
       return
     }
@@ -212,7 +227,7 @@ export class Decoder implements PacketSink {
       }
       if (type === ETH_VLAN || type === ETH_QINQ || type === ETH_QINQ_OLD) {
         // IEEE 802.1Q section 9.6: TCI(2) = PCP(3) DEI(1) VID(12), then the next EtherType.
-        if (off + 4 > d.length) {
+        if (off + 4 > this.lim) {
           this.stats.bad('vlan: truncated tag')
           return
         }
@@ -228,7 +243,7 @@ export class Decoder implements PacketSink {
       if (type === ETH_VNTAG || type === ETH_ETAG) {
         // Cisco VN-Tag: 4 tag bytes; IEEE 802.1BR E-TAG: 6 tag bytes; each followed by an EtherType.
         const n = type === ETH_VNTAG ? 4 : 6
-        if (off + n + 2 > d.length) {
+        if (off + n + 2 > this.lim) {
           this.stats.bad('ethernet: truncated VN-Tag/E-Tag')
           return
         }
@@ -239,7 +254,7 @@ export class Decoder implements PacketSink {
       if (type === ETH_MPLS || type === ETH_MPLS_MC) {
         // RFC 3032: 4-byte label stack entries until the bottom-of-stack bit; then guess by nibble.
         for (;;) {
-          if (off + 4 > d.length) {
+          if (off + 4 > this.lim) {
             this.stats.bad('mpls: truncated label stack')
             return
           }
@@ -247,13 +262,13 @@ export class Decoder implements PacketSink {
           off += 4
           if (bos) break
         }
-        if (off < d.length && (d[off] >> 4 === 4 || d[off] >> 4 === 6)) this.raw(d, off)
+        if (off < this.lim && (d[off] >> 4 === 4 || d[off] >> 4 === 6)) this.raw(d, off)
         else this.stats.nonIp++ // pseudowire / Ethernet-over-MPLS is not opened
         return
       }
       if (type === ETH_PPPOE_SESSION) {
         // RFC 2516: ver/type(1) code(1) session(2) length(2), then the PPP protocol (RFC 1661).
-        if (off + 8 > d.length) {
+        if (off + 8 > this.lim) {
           this.stats.bad('pppoe: truncated header')
           return
         }
@@ -265,7 +280,7 @@ export class Decoder implements PacketSink {
       }
       if (type <= 1500 && !cooked) {
         // IEEE 802.3 length field: only LLC/SNAP with an EtherType (AA AA 03 + OUI 0) can carry IP.
-        if (off + 8 <= d.length && d[off] === 0xaa && d[off + 1] === 0xaa && d[off + 2] === 0x03) {
+        if (off + 8 <= this.lim && d[off] === 0xaa && d[off + 1] === 0xaa && d[off + 2] === 0x03) {
           if (d[off + 3] === 0 && d[off + 4] === 0 && d[off + 5] === 0) {
             type = d.readUInt16BE(off + 6)
             off += 8
@@ -284,20 +299,21 @@ export class Decoder implements PacketSink {
    * resource id(2, BE), then TLVs of length(2) type(2) in the capturing host's byte order (length
    * includes the 4-byte TLV header, values padded to 4). NFULA_PAYLOAD (9) holds the IP packet.
    */
-  private nflog(d: Buffer): void {
-    if (d.length < 4) {
+  private nflog(d: Buffer, b: number): void {
+    const lim = this.lim
+    if (lim - b < 4) {
       this.stats.bad('nflog: truncated header')
       return
     }
-    const family = d[0]
+    const family = d[b]
     // Byte order: the first TLV's length must be sane in the order we pick.
     let le = true
-    if (d.length >= 8) {
-      const l = d.readUInt16LE(4)
-      if (l < 4 || 4 + l > d.length) le = false
+    if (lim - b >= 8) {
+      const l = d.readUInt16LE(b + 4)
+      if (l < 4 || b + 4 + l > lim) le = false
     }
-    let off = 4
-    while (off + 4 <= d.length) {
+    let off = b + 4
+    while (off + 4 <= lim) {
       const len = le ? d.readUInt16LE(off) : d.readUInt16BE(off)
       const type = (le ? d.readUInt16LE(off + 2) : d.readUInt16BE(off + 2)) & 0x7fff
       if (len < 4) {
@@ -306,10 +322,10 @@ export class Decoder implements PacketSink {
       }
       if (type === 9) {
         // A snaplen cut may end the record inside the payload TLV: the IP layer handles that.
-        const pkt = d.subarray(off + 4, Math.min(off + len, d.length))
-        if (family === 2) this.ipv4(pkt, 0)
-        else if (family === 10) this.ipv6(pkt, 0)
-        else this.raw(pkt, 0)
+        this.lim = Math.min(off + len, lim)
+        if (family === 2) this.ipv4(d, off + 4)
+        else if (family === 10) this.ipv6(d, off + 4)
+        else this.raw(d, off + 4)
         return
       }
       off += (len + 3) & ~3
@@ -322,7 +338,7 @@ export class Decoder implements PacketSink {
     const stats = this.stats
     const dp = this.dp
     stats.ipv4++
-    const avail = d.length - off
+    const avail = this.lim - off
     if (avail < 20) {
       stats.bad('ipv4: truncated header')
       return
@@ -354,7 +370,7 @@ export class Decoder implements PacketSink {
     let truncated = 0
     if (total > avail) {
       truncated = total - avail
-      end = d.length
+      end = this.lim
       if (!this.snapCut) stats.bad('ipv4: total length exceeds frame')
     }
     dp.ipVersion = 4
@@ -394,7 +410,7 @@ export class Decoder implements PacketSink {
     const stats = this.stats
     const dp = this.dp
     stats.ipv6++
-    if (d.length - off < 40) {
+    if (this.lim - off < 40) {
       stats.bad('ipv6: truncated header')
       return
     }
@@ -408,12 +424,12 @@ export class Decoder implements PacketSink {
     if (plen === 0) {
       // Jumbogram (RFC 2675) or segmentation offload: the captured length is all we have.
       stats.bad('ipv6: payload length 0, using captured length')
-      end = d.length
+      end = this.lim
     } else {
       end = off + 40 + plen
-      if (end > d.length) {
-        truncated = end - d.length
-        end = d.length
+      if (end > this.lim) {
+        truncated = end - this.lim
+        end = this.lim
         if (!this.snapCut) stats.bad('ipv6: payload length exceeds frame')
       }
     }

@@ -4,9 +4,17 @@
  * Called once per emitted transaction (never per packet). Keys are inserted in one fixed order so
  * that the same capture always serialises to byte-identical NDJSON. Fields that do not apply are
  * left out, never null.
+ *
+ * Two forms of the same contract live here, side by side, and must change together:
+ *   buildEvent(t, o)      the event as an object (CSV, summary, processors, tests);
+ *   serializeEvent(t, o)  exactly JSON.stringify(buildEvent(t, o)), built directly as a string (the
+ *                         NDJSON hot path: no event object, and the parts of the event that are the
+ *                         same for every transaction of a connection are serialised once per
+ *                         connection). test/event/serialize.test.ts checks the equality on fixed and
+ *                         on random (fast-check) transactions.
  */
 import type {TsPrecision} from '../capture/types.js'
-import type {Transaction} from '../protocols/types.js'
+import type {ConnInfo, Transaction} from '../protocols/types.js'
 import {diffNs, rfc3339} from '../util/time.js'
 
 export type PbxEvent = Record<string, unknown>
@@ -80,4 +88,256 @@ export function buildEvent(t: Transaction, o: BuildOptions): PbxEvent {
   if (pbxExtra) Object.assign(pbx, pbxExtra)
   ev.pbx = pbx
   return ev
+}
+
+// ------------------------------------------------------------------------------ serializeEvent
+
+/**
+ * Where serializeEvent writes the event's JSON text, piece by piece, in order. Implemented by the
+ * NDJSON output straight over its byte buffer (src/output/ndjson.ts); every method must produce
+ * exactly what JSON.stringify would for that piece.
+ */
+export interface JsonOut {
+  /** JSON text already encoded (UTF-8), copied as-is. */
+  raw(bytes: Uint8Array): void
+  /** JSON text as a string (the slow path's whole event), copied as-is. */
+  text(json: string): void
+  /** JSON.stringify(s). */
+  str(s: string): void
+  /** JSON.stringify(n): finite numbers as String(n) (-0 as 0), others as null. */
+  num(n: number): void
+  /** rfc3339(sec, nsec, precision), without quotes (the text never needs escaping). */
+  time(sec: number, nsec: number, precision: TsPrecision): void
+  /**
+   * `,"key":` + JSON.stringify(v), or nothing where JSON.stringify leaves an object member out
+   * (v undefined, a function, a symbol, or a toJSON() that returns one of those).
+   */
+  member(key: string, v: unknown): void
+}
+
+const enc = (s: string): Uint8Array => Buffer.from(s, 'utf8')
+
+/** Keys whose position in the event is fixed before t.fields is copied (see buildEvent). */
+const EVENT_KEYS = new Set(['@timestamp', 'type', 'status', 'event', 'client', 'server', 'network', 'notes', '__proto__'])
+const OPTIONAL_KEYS = new Set(['method', 'query', 'resource', 'path'])
+const EVENT_EVENT_KEYS = new Set(['kind', 'category', 'type', 'dataset', 'start', 'end', 'duration', '__proto__'])
+const PBX_KEYS = new Set(['frames', 'file', '__proto__'])
+
+/** An array-index-like key: V8 orders those before all others, so they cannot be copied in place. */
+function indexKey(k: string): boolean {
+  const c = k.charCodeAt(0)
+  return c >= 48 && c <= 57
+}
+
+function plainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/** Whether every key of `o` may be serialised in place: no array-index keys, none of `reserved`. */
+function keysOk(o: Record<string, unknown>, reserved: ReadonlySet<string> | null): boolean {
+  for (const k of Object.keys(o)) if (indexKey(k) || reserved?.has(k)) return false
+  return true
+}
+
+/**
+ * Whether serializeEvent's direct path reproduces buildEvent for `t`. The exceptions are shapes no
+ * protocol produces on purpose (a field named like a common key, array-index keys, non-object
+ * endpoint additions); they take the slow path JSON.stringify(buildEvent(t)), never a wrong one.
+ */
+function direct(t: Transaction): boolean {
+  if (typeof t.requestBytes !== 'number' || typeof t.responseBytes !== 'number') return false
+  if (typeof t.type !== 'string' || typeof t.status !== 'string') return false
+  const f = t.fields
+  if (!plainObject(f)) return false
+  for (const k in f) {
+    if (!Object.hasOwn(f, k)) return false
+    const v = f[k]
+    if (v === undefined) continue
+    if (indexKey(k) || EVENT_KEYS.has(k)) return false
+    if (OPTIONAL_KEYS.has(k) && (t as unknown as Record<string, unknown>)[k] !== undefined) return false
+    if (k === 'source' || k === 'destination') {
+      if (!plainObject(v) || !keysOk(v, null)) return false
+    } else if (k === 'pbx') {
+      // Falsy values are ignored by buildEvent (nothing to merge); others must be plain objects.
+      if (v && (!plainObject(v) || !keysOk(v, PBX_KEYS))) return false
+    }
+  }
+  if (t.event !== undefined && (!plainObject(t.event) || !keysOk(t.event, EVENT_EVENT_KEYS))) return false
+  return true
+}
+
+/**
+ * The connection-constant parts of an event as UTF-8 JSON text, made once per connection (see
+ * partsFor). Each part runs from the end of one variable value to the start of the next.
+ */
+interface ConnParts {
+  /** The facts the parts were made from. */
+  type: string
+  clientIp: string
+  serverIp: string
+  clientPort: number
+  serverPort: number
+  communityId: string
+  transport: string
+  ipVersion: number
+  /** `","type":"http","status":` (after @timestamp's text) */
+  typeStatus: Uint8Array
+  /** `,"event":{"kind":"event",...,"dataset":"http","start":"` */
+  eventHead: Uint8Array
+  /** `},"source":{"ip":"...","port":n,"bytes":` with the client's / the server's address. */
+  sourceClient: Uint8Array
+  sourceServer: Uint8Array
+  /** `},"destination":{"ip":...,"bytes":` with the server's / the client's address. */
+  destinationServer: Uint8Array
+  destinationClient: Uint8Array
+  /** `},"client":{"ip":...,"bytes":` and `},"server":{...,"bytes":` */
+  client: Uint8Array
+  server: Uint8Array
+  /** `},"network":{"transport":...,"community_id":"...","bytes":` */
+  network: Uint8Array
+  hasPorts: boolean
+}
+
+/**
+ * Direct-mapped cache of ConnParts by connection id. An entry is used only when every fact it was
+ * made from still matches (ids of different tables may collide), so a stale or colliding entry
+ * costs a rebuild, never a wrong event. Holds strings only, no connection objects.
+ */
+const PARTS_SLOTS = 4096
+const partsCache: (ConnParts | undefined)[] = new Array(PARTS_SLOTS)
+
+function partsFor(c: ConnInfo, type: string): ConnParts {
+  const slot = (c.id >>> 0) & (PARTS_SLOTS - 1)
+  let p = partsCache[slot]
+  if (
+    p === undefined ||
+    p.type !== type ||
+    p.clientPort !== c.clientPort ||
+    p.serverPort !== c.serverPort ||
+    p.clientIp !== c.clientIp ||
+    p.serverIp !== c.serverIp ||
+    p.communityId !== c.communityId ||
+    p.transport !== c.transport ||
+    p.ipVersion !== c.ipVersion
+  ) {
+    const hasPorts = c.transport === 'tcp' || c.transport === 'udp'
+    const qt = JSON.stringify(type)
+    const endpoint = (ip: string, port: number) => `{"ip":${JSON.stringify(ip)}${hasPorts ? `,"port":${JSON.stringify(port)}` : ''},"bytes":`
+    const client = endpoint(c.clientIp, c.clientPort)
+    const server = endpoint(c.serverIp, c.serverPort)
+    p = {
+      type,
+      clientIp: c.clientIp,
+      serverIp: c.serverIp,
+      clientPort: c.clientPort,
+      serverPort: c.serverPort,
+      communityId: c.communityId,
+      transport: c.transport,
+      ipVersion: c.ipVersion,
+      typeStatus: enc(`","type":${qt},"status":`),
+      eventHead: enc(`,"event":{"kind":"event","category":["network"],"type":["connection","protocol"],"dataset":${qt},"start":"`),
+      sourceClient: enc(`},"source":${client}`),
+      sourceServer: enc(`},"source":${server}`),
+      destinationServer: enc(`},"destination":${server}`),
+      destinationClient: enc(`},"destination":${client}`),
+      client: enc(`},"client":${client}`),
+      server: enc(`},"server":${server}`),
+      network: enc(
+        `},"network":{"transport":${JSON.stringify(c.transport)},"type":"${c.ipVersion === 4 ? 'ipv4' : 'ipv6'}",` +
+          `"protocol":${qt},"community_id":${JSON.stringify(c.communityId)},"bytes":`,
+      ),
+      hasPorts,
+    }
+    partsCache[slot] = p
+  }
+  return p
+}
+
+const TIMESTAMP = enc('{"@timestamp":"')
+const END = enc('","end":"')
+const DURATION = enc('","duration":')
+const CLOSE = enc('}')
+const FRAMES = enc(',"pbx":{"frames":[')
+const COMMA = enc(',')
+const FRAMES_END = enc(']')
+const CLOSE2 = enc('}}')
+const FRAMES_END_CLOSE2 = enc(']}}')
+
+/** Endpoint additions buildEvent does not copy: keys the endpoint object already has (`k in src`). */
+function endpointKeep(k: string, hasPorts: boolean): boolean {
+  return !(k === 'ip' || k === 'bytes' || (hasPorts && k === 'port') || k in Object.prototype)
+}
+
+/** One endpoint object up to (not including) its closing brace: cached head, bytes, additions. */
+function endpoint(out: JsonOut, head: Uint8Array, bytes: number, extra: Record<string, unknown> | undefined, hasPorts: boolean): void {
+  out.raw(head)
+  out.num(bytes)
+  if (extra) for (const k in extra) if (Object.hasOwn(extra, k) && endpointKeep(k, hasPorts)) out.member(k, extra[k])
+}
+
+/**
+ * Writes JSON.stringify(buildEvent(t, o)) to `out` (no line end) without building the event (see
+ * the file comment). Call once per transaction; nothing here is per packet. May throw where
+ * JSON.stringify would (a BigInt or a cycle in t.fields), possibly after writing some pieces.
+ */
+export function serializeEvent(t: Transaction, o: BuildOptions, out: JsonOut): void {
+  if (!direct(t)) {
+    out.text(JSON.stringify(buildEvent(t, o)))
+    return
+  }
+  const p = partsFor(t.conn, t.type)
+  const f = t.fields
+  const prec = o.precision
+  out.raw(TIMESTAMP)
+  out.time(t.startSec, t.startNsec, prec)
+  out.raw(p.typeStatus)
+  out.str(t.status)
+  out.raw(p.eventHead)
+  out.time(t.startSec, t.startNsec, prec)
+  out.raw(END)
+  out.time(t.endSec, t.endNsec, prec)
+  out.raw(DURATION)
+  out.num(Math.max(0, diffNs(t.startSec, t.startNsec, t.endSec, t.endNsec)))
+  const ev = t.event
+  if (ev) for (const k in ev) if (Object.hasOwn(ev, k)) out.member(k, ev[k])
+  // Endpoint additions from the protocol (destination.domain from TLS SNI) follow ip, port, bytes.
+  const fs = f.source as Record<string, unknown> | undefined
+  const fd = f.destination as Record<string, unknown> | undefined
+  const hp = p.hasPorts
+  if (t.sentByServer === true) {
+    endpoint(out, p.sourceServer, t.responseBytes, fd, hp)
+    endpoint(out, p.destinationClient, t.requestBytes, fs, hp)
+  } else {
+    endpoint(out, p.sourceClient, t.requestBytes, fs, hp)
+    endpoint(out, p.destinationServer, t.responseBytes, fd, hp)
+  }
+  endpoint(out, p.client, t.requestBytes, fs, hp)
+  endpoint(out, p.server, t.responseBytes, fd, hp)
+  out.raw(p.network)
+  out.num(t.requestBytes + t.responseBytes)
+  out.raw(CLOSE)
+  if (t.method !== undefined) out.member('method', t.method)
+  if (t.query !== undefined) out.member('query', t.query)
+  if (t.resource !== undefined) out.member('resource', t.resource)
+  if (t.path !== undefined) out.member('path', t.path)
+  let pbxExtra: Record<string, unknown> | undefined
+  for (const k in f) {
+    const v = f[k]
+    if (v === undefined || k === 'source' || k === 'destination') continue
+    if (k === 'pbx') pbxExtra = v as Record<string, unknown>
+    else out.member(k, v)
+  }
+  if (t.notes && t.notes.length > 0) out.member('notes', t.notes)
+  out.raw(FRAMES)
+  out.num(t.startFrame)
+  out.raw(COMMA)
+  out.num(t.endFrame)
+  if (o.file === undefined && !pbxExtra) {
+    out.raw(FRAMES_END_CLOSE2)
+    return
+  }
+  out.raw(FRAMES_END)
+  if (o.file !== undefined) out.member('file', o.file)
+  if (pbxExtra) for (const k in pbxExtra) if (Object.hasOwn(pbxExtra, k)) out.member(k, pbxExtra[k])
+  out.raw(CLOSE2)
 }

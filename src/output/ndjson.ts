@@ -1,22 +1,51 @@
 /**
- * NDJSON output: one JSON.stringify per event into a buffered writer. Written in-house: the
- * `ndjson` package pushes objects through a Transform stream and measured 4.7x slower here (README, `npm run bench`).
+ * NDJSON output: one line per event into a buffered writer. Written in-house: the `ndjson` package
+ * pushes objects through a Transform stream and measured 4.7x slower here (README, `npm run bench`).
  * Key order is the insertion order of src/event/build.ts, so output is byte-identical across runs.
+ *
+ * Two entries, same bytes: write(ev) stringifies a built event (after processors, which may have
+ * changed it); writeTransaction(t, o) is the pipeline's fast path when nothing sits between the
+ * protocols and the output: serializeEvent() writes the transaction's event as UTF-8 JSON straight
+ * into the writer's buffer, without building the event object or any intermediate string (exactly
+ * JSON.stringify(buildEvent(t, o)); see src/event/build.ts and test/output/ndjson.test.ts).
  */
-import type {PbxEvent} from '../event/build.js'
+import {type BuildOptions, type JsonOut, type PbxEvent, serializeEvent} from '../event/build.js'
+import type {TsPrecision} from '../capture/types.js'
+import type {Transaction} from '../protocols/types.js'
+import {RFC3339_MAX_BYTES, rfc3339, rfc3339Into} from '../util/time.js'
 import type {Output, RunInfo} from './types.js'
-import {TextWriter} from './writer.js'
+import type {TextWriter} from './writer.js'
 
+/** NDJSON output; implements Output.writeTransaction, the pipeline's fast path without processors. */
 export class NdjsonOutput implements Output {
+  private readonly json: JsonBytes
+
   constructor(
     private readonly w: TextWriter,
     private readonly closeStream: boolean,
-  ) {}
+  ) {
+    this.json = new JsonBytes(w)
+  }
 
   begin(_run: RunInfo): void {}
 
   write(ev: PbxEvent): void {
-    this.w.write(JSON.stringify(ev) + '\n')
+    this.w.write(`${JSON.stringify(ev)}\n`)
+  }
+
+  writeTransaction(t: Transaction, o: BuildOptions): void {
+    const w = this.w
+    if (!w.startRecord()) return
+    try {
+      serializeEvent(t, o, this.json)
+    } catch (e) {
+      // As JSON.stringify would have thrown before anything was written: leave no half line.
+      w.abortRecord()
+      throw e
+    }
+    w.room(1)
+    w.arena[w.pos++] = 0x0a
+    w.finishRecord()
   }
 
   get blocked(): boolean {
@@ -34,4 +63,219 @@ export class NdjsonOutput implements Output {
   end(_run: RunInfo): Promise<void> {
     return this.w.end(this.closeStream)
   }
+}
+
+/** Strings longer than this are checked by a regular expression and encoded natively. */
+const LONG_STRING = 48
+/** Characters JSON.stringify escapes (quote, backslash, controls) or that need UTF-8 encoding. */
+const NOT_PLAIN_ASCII = /[^\u0020-\u0021\u0023-\u005b\u005d-\u007e]/
+/** Nesting beyond which values are left to JSON.stringify (which also reports cycles). */
+const MAX_DEPTH = 64
+
+/**
+ * JSON.stringify semantics, written as UTF-8 into a TextWriter record (see TextWriter's record
+ * API). Plain data (plain objects, arrays, strings, numbers, booleans, null) is written here;
+ * anything else (toJSON, Date, Buffer, Map, boxed values, class instances, BigInt) goes through
+ * JSON.stringify itself, so the bytes are the same in every case.
+ */
+class JsonBytes implements JsonOut {
+  constructor(private readonly w: TextWriter) {}
+
+  raw(b: Uint8Array): void {
+    const w = this.w
+    w.room(b.length)
+    w.arena.set(b, w.pos)
+    w.pos += b.length
+  }
+
+  text(s: string): void {
+    const w = this.w
+    w.room(s.length * 3)
+    w.pos += w.arena.write(s, w.pos)
+  }
+
+  str(s: string): void {
+    const n = s.length
+    const w = this.w
+    if (n > LONG_STRING) {
+      if (NOT_PLAIN_ASCII.test(s)) {
+        this.text(JSON.stringify(s))
+        return
+      }
+      w.room(n + 2)
+      const a = w.arena
+      a[w.pos] = 0x22
+      w.pos += a.write(s, w.pos + 1, 'latin1') + 2
+      a[w.pos - 1] = 0x22
+      return
+    }
+    w.room(n + 2)
+    const a = w.arena
+    let p = w.pos
+    a[p++] = 0x22
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i)
+      // Printable ASCII other than '"' and '\': as is. Anything else: JSON.stringify's escaping.
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
+        this.text(JSON.stringify(s))
+        return
+      }
+      a[p++] = c
+    }
+    a[p++] = 0x22
+    w.pos = p
+  }
+
+  num(n: number): void {
+    const w = this.w
+    if (n >= 0 && n <= 0x7fffffff && (n | 0) === n) {
+      // Non-negative integers (counts, ports, frames): digits written directly.
+      w.room(10)
+      const a = w.arena
+      let len = 1
+      for (let x = n; x >= 10; x = (x / 10) | 0) len++
+      let p = w.pos + len
+      w.pos = p
+      let x = n
+      do {
+        a[--p] = 0x30 + (x % 10)
+        x = (x / 10) | 0
+      } while (x > 0)
+      return
+    }
+    // String(n) is what JSON prints for finite numbers (-0 prints as "0" either way).
+    this.text(Number.isFinite(n) ? String(n) : 'null')
+  }
+
+  time(sec: number, nsec: number, precision: TsPrecision): void {
+    const w = this.w
+    w.room(RFC3339_MAX_BYTES)
+    const end = rfc3339Into(w.arena, w.pos, sec, nsec, precision)
+    // The unusual times rfc3339Into leaves alone print as digits, letters and punctuation only.
+    if (end < 0) this.text(rfc3339(sec, nsec, precision))
+    else w.pos = end
+  }
+
+  member(key: string, v: unknown): void {
+    this.member1(key, v, 0, true)
+  }
+
+  /** `,"key":value` (without the comma when !comma); false when JSON leaves the member out. */
+  private member1(key: string, v: unknown, depth: number, comma: boolean): boolean {
+    switch (typeof v) {
+      case 'undefined':
+      case 'function':
+      case 'symbol':
+        return false
+      case 'object':
+        if (v !== null && !plain(v)) {
+          // toJSON and friends: JSON.stringify decides, and may leave the member out.
+          const j = viaJson(key, v)
+          if (j === undefined) return false
+          this.key(key, comma)
+          this.text(j)
+          return true
+        }
+    }
+    this.key(key, comma)
+    this.value(v, depth)
+    return true
+  }
+
+  private byte(b: number): void {
+    const w = this.w
+    w.room(1)
+    w.arena[w.pos++] = b
+  }
+
+  /** `,"key":` (the comma only when asked). */
+  private key(k: string, comma: boolean): void {
+    const n = k.length
+    const w = this.w
+    w.room(n + 4)
+    const a = w.arena
+    let p = w.pos
+    if (comma) a[p++] = 0x2c
+    a[p++] = 0x22
+    for (let i = 0; i < n; i++) {
+      const c = k.charCodeAt(i)
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
+        if (comma) this.byte(0x2c)
+        this.text(JSON.stringify(k))
+        this.byte(0x3a)
+        return
+      }
+      a[p++] = c
+    }
+    a[p++] = 0x22
+    a[p++] = 0x3a
+    w.pos = p
+  }
+
+  /** JSON.stringify(v) for a value JSON prints (not undefined, a function or a symbol). */
+  private value(v: unknown, depth: number): void {
+    switch (typeof v) {
+      case 'string':
+        this.str(v)
+        return
+      case 'number':
+        this.num(v)
+        return
+      case 'boolean':
+        this.text(v ? 'true' : 'false')
+        return
+      case 'object': {
+        if (v === null) {
+          this.text('null')
+          return
+        }
+        if (depth >= MAX_DEPTH || !plain(v)) {
+          this.text(JSON.stringify(v))
+          return
+        }
+        if (Array.isArray(v)) {
+          this.byte(0x5b)
+          for (let i = 0; i < v.length; i++) {
+            if (i > 0) this.byte(0x2c)
+            const x: unknown = v[i]
+            const tx = typeof x
+            // Array elements JSON cannot print become null; toJSON'd ones are decided by JSON.
+            if (tx === 'undefined' || tx === 'function' || tx === 'symbol') this.text('null')
+            else if (tx === 'object' && x !== null && !plain(x as object)) this.text(viaJson(String(i), x) ?? 'null')
+            else this.value(x, depth + 1)
+          }
+          this.byte(0x5d)
+          return
+        }
+        this.byte(0x7b)
+        const o = v as Record<string, unknown>
+        let comma = false
+        // for-in (no key array) lists the same keys as Object.keys here: plain() admitted only
+        // objects whose prototype is Object.prototype or null, and hasOwn keeps out anything
+        // enumerable someone added to Object.prototype.
+        for (const k in o) if (Object.hasOwn(o, k) && this.member1(k, o[k], depth + 1, comma)) comma = true
+        this.byte(0x7d)
+        return
+      }
+      default:
+        // bigint: JSON.stringify throws, as it would have for the whole event.
+        this.text(JSON.stringify(v))
+    }
+  }
+}
+
+/**
+ * The JSON text of holder[key] = v as JSON.stringify writes it (toJSON is called with the key, as
+ * for a member), or undefined when JSON leaves the member out.
+ */
+function viaJson(key: string, v: unknown): string | undefined {
+  const j = JSON.stringify({[key]: v})
+  return j.length === 2 ? undefined : j.slice(JSON.stringify(key).length + 2, -1)
+}
+
+/** Plain data that JsonBytes writes itself: plain objects and arrays, without toJSON. */
+function plain(v: object): boolean {
+  const proto = Object.getPrototypeOf(v)
+  if (proto === Object.prototype || proto === null) return typeof (v as {toJSON?: unknown}).toJSON !== 'function'
+  return proto === Array.prototype && Array.isArray(v) && typeof (v as {toJSON?: unknown}).toJSON !== 'function'
 }

@@ -4,7 +4,8 @@
  * that nothing already parsed is lost. Between input chunks the pipeline awaits `drain()` when
  * `blocked` is true; when `closed` is true (the reader went away) it stops reading.
  */
-import type {PbxEvent} from '../event/build.js'
+import type {BuildOptions, PbxEvent} from '../event/build.js'
+import type {Transaction} from '../protocols/types.js'
 import type {Stats} from '../stats.js'
 
 export interface RunInfo {
@@ -19,6 +20,12 @@ export interface RunInfo {
 export interface Output {
   begin(run: RunInfo): void
   write(ev: PbxEvent): void
+  /**
+   * Optional fast path: print a transaction without building its event object. Must write exactly
+   * what write(buildEvent(t, o)) would. The pipeline uses it only when no processor sits between
+   * the protocols and the output.
+   */
+  writeTransaction?(t: Transaction, o: BuildOptions): void
   readonly blocked: boolean
   readonly closed: boolean
   drain(): Promise<void>

@@ -65,8 +65,15 @@ export async function analyze(o: AnalyzeOptions): Promise<AnalyzeResult> {
     if (out.closed) break
     stats.files++
     const buildOpts: BuildOptions = {precision: 'us', file: many ? file : undefined}
+    // Without processors, an output that prints transactions itself (NDJSON) skips the event object.
+    const direct = o.process === undefined && out.writeTransaction !== undefined ? out : null
     const emit = (t: Transaction) => {
       stats.transactions++
+      if (direct !== null) {
+        run.events++
+        direct.writeTransaction!(t, buildOpts)
+        return
+      }
       let ev: PbxEvent | null = buildEvent(t, buildOpts)
       if (o.process) ev = o.process(ev)
       if (ev) {

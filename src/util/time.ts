@@ -24,8 +24,9 @@ const pad2 = (n: number) => (n < 10 ? '0' : '') + n
  */
 let cachedDay = Number.NaN
 let cachedDayStr = ''
-export function rfc3339(sec: number, nsec: number, precision: TsPrecision): string {
-  const day = Math.floor(sec / 86400)
+
+/** Sets cachedDayStr ("YYYY-MM-DDT", or "+YYYYYY-MM-DDT" outside years 0..9999) for `day`. */
+function dayPart(day: number): string {
   if (day !== cachedDay) {
     const d = new Date(day * 86400_000)
     const y = d.getUTCFullYear()
@@ -33,10 +34,56 @@ export function rfc3339(sec: number, nsec: number, precision: TsPrecision): stri
     cachedDayStr = `${ys}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}T`
     cachedDay = day
   }
+  return cachedDayStr
+}
+
+export function rfc3339(sec: number, nsec: number, precision: TsPrecision): string {
+  const day = Math.floor(sec / 86400)
+  const dayStr = dayPart(day)
   const s = sec - day * 86400
   const hh = Math.floor(s / 3600)
   const mm = Math.floor((s % 3600) / 60)
   const ss = s % 60
   const frac = precision === 'ns' ? String(nsec).padStart(9, '0') : String(Math.floor(nsec / 1000)).padStart(6, '0')
-  return `${cachedDayStr}${pad2(hh)}:${pad2(mm)}:${pad2(ss)}.${frac}Z`
+  return `${dayStr}${pad2(hh)}:${pad2(mm)}:${pad2(ss)}.${frac}Z`
+}
+
+/** Room rfc3339Into needs: "+YYYYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ" is 33 bytes (an invalid date's "+000NaN-NaN-NaNT" day 35). */
+export const RFC3339_MAX_BYTES = 40
+
+/**
+ * rfc3339(sec, nsec, precision) written as ASCII bytes into `buf` at `pos`, without building a
+ * string (the NDJSON hot path); returns the position after it. The caller guarantees
+ * RFC3339_MAX_BYTES of room. Returns -1, having written nothing, for the times rfc3339 would print
+ * unusually (fractional seconds, nanoseconds outside 0..999_999_999): the caller then writes the
+ * string form.
+ */
+export function rfc3339Into(buf: Uint8Array, pos: number, sec: number, nsec: number, precision: TsPrecision): number {
+  if (!Number.isInteger(sec) || !Number.isInteger(nsec) || nsec < 0 || nsec > 999_999_999) return -1
+  const day = Math.floor(sec / 86400)
+  const dayStr = dayPart(day)
+  for (let i = 0; i < dayStr.length; i++) buf[pos++] = dayStr.charCodeAt(i)
+  const s = sec - day * 86400
+  const hh = Math.floor(s / 3600)
+  const mm = Math.floor((s % 3600) / 60)
+  const ss = s % 60
+  buf[pos] = 48 + ((hh / 10) | 0)
+  buf[pos + 1] = 48 + (hh % 10)
+  buf[pos + 2] = 58 // ':'
+  buf[pos + 3] = 48 + ((mm / 10) | 0)
+  buf[pos + 4] = 48 + (mm % 10)
+  buf[pos + 5] = 58
+  buf[pos + 6] = 48 + ((ss / 10) | 0)
+  buf[pos + 7] = 48 + (ss % 10)
+  buf[pos + 8] = 46 // '.'
+  pos += 9
+  let f = precision === 'ns' ? nsec : Math.floor(nsec / 1000)
+  const digits = precision === 'ns' ? 9 : 6
+  for (let i = digits - 1; i >= 0; i--) {
+    buf[pos + i] = 48 + (f % 10)
+    f = (f / 10) | 0
+  }
+  pos += digits
+  buf[pos++] = 90 // 'Z'
+  return pos
 }

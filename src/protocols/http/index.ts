@@ -36,8 +36,10 @@ export class HttpStream implements StreamHandler {
 
   constructor(conn: ConnInfo, ctx: ProtocolContext) {
     this.matcher = new HttpMatcher(conn, ctx)
-    this.req = new HttpParser(true, ctx.limits, ctx.stats, this.matcher)
-    this.resp = new HttpParser(false, ctx.limits, ctx.stats, this.matcher)
+    // Header fields become strings only where an event can show them (send_headers).
+    const all = ctx.options.send_headers === true
+    this.req = new HttpParser(true, ctx.limits, ctx.stats, this.matcher, all)
+    this.resp = new HttpParser(false, ctx.limits, ctx.stats, this.matcher, all)
     this.matcher.attach(this.req)
   }
 

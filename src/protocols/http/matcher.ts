@@ -16,6 +16,8 @@
  * without a response or a response without a request.
  */
 import type {ConnInfo, ProtocolContext, Status, Transaction} from '../types.js'
+// Each header lookup below (HttpMessage.header, always with a literal name) must name a field in
+// parser.ts's USED_HEADERS: only those are kept when send_headers is off.
 import type {HttpMessage, HttpParser, ParserHooks} from './parser.js'
 
 interface Pending {

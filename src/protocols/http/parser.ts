@@ -78,6 +78,45 @@ export interface HttpHeader {
   value: string
 }
 
+/**
+ * The header fields anything in pbx reads (HttpMessage.header() in the matcher, body framing in
+ * this parser). Unless the parser keeps all headers (send_headers), only these become strings: the
+ * others are recognised from their bytes and skipped. A new header() lookup must add its name here.
+ */
+export const USED_HEADERS: readonly string[] = [
+  'host',
+  'user-agent',
+  'referer',
+  'authorization',
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'transfer-encoding',
+  'upgrade',
+]
+
+/** USED_HEADERS by name length: [name, its bytes]. */
+const USED_BY_LENGTH: [string, Buffer][][] = []
+for (const n of USED_HEADERS) (USED_BY_LENGTH[n.length] ??= []).push([n, Buffer.from(n, 'latin1')])
+
+/**
+ * The USED_HEADERS name that v[s, e) spells (ASCII case-insensitively, which for latin1 text is what
+ * toLowerCase() compares: no other latin1 character lower-cases into ASCII), or null.
+ */
+function usedHeader(v: Buffer, s: number, e: number): string | null {
+  const cands = USED_BY_LENGTH[e - s]
+  if (cands === undefined) return null
+  next: for (const [name, want] of cands) {
+    for (let i = 0; i < want.length; i++) {
+      let b = v[s + i]
+      if (b >= 0x41 && b <= 0x5a) b |= 0x20
+      if (b !== want[i]) continue next
+    }
+    return name
+  }
+  return null
+}
+
 /** One HTTP message. Allocated once per message (never per packet); owned by the hooks after onMessage. */
 export class HttpMessage {
   method = ''
@@ -87,6 +126,7 @@ export class HttpMessage {
   version = ''
   statusCode = 0
   statusPhrase = ''
+  /** The header fields in order: all of them, or only USED_HEADERS (see HttpParser's keepAllHeaders). */
   readonly headers: HttpHeader[] = []
   /** Content-Length when present and valid, else -1. */
   contentLength = -1
@@ -165,11 +205,16 @@ export class HttpParser {
   /** Bytes seen after the parser stopped (tunnel, hold). */
   unparsedBytes = 0
 
+  /**
+   * @param keepAllHeaders true: every header field becomes an HttpHeader (send_headers needs them);
+   *   false: only USED_HEADERS do, the others are checked (notes, stats) but not turned into strings.
+   */
   constructor(
     readonly isRequest: boolean,
     private readonly limits: Limits,
     private readonly stats: Stats,
     private readonly hooks: ParserHooks,
+    private readonly keepAllHeaders = true,
   ) {}
 
   /** Feeds bytes in stream order. `data` is a view valid only during the call. */
@@ -597,6 +642,10 @@ export class HttpParser {
     // Skip the start line.
     let p = v.indexOf(LF) + 1
     if (p === 0 || p > total) return
+    const all = this.keepAllHeaders
+    // Whether a well-formed field line was seen, and whether the latest one was kept (obs-fold).
+    let fields = 0
+    let lastKept = false
     while (p < total) {
       let lf = v.indexOf(LF, p)
       if (lf === -1 || lf >= total) lf = total - 1
@@ -607,10 +656,12 @@ export class HttpParser {
       if (first === SP || first === HT) {
         // obs-fold (RFC 9112 §5.2): replace the fold with one SP and append to the previous value.
         const hs = m.headers
-        const cont = trimmed(v, p, e)
-        if (hs.length > 0) {
-          const h = hs[hs.length - 1]
-          if (cont !== '') h.value = h.value === '' ? cont : h.value + ' ' + cont
+        if (fields > 0) {
+          if (lastKept) {
+            const h = hs[hs.length - 1]
+            const cont = trimmed(v, p, e)
+            if (cont !== '') h.value = h.value === '' ? cont : h.value + ' ' + cont
+          }
           this.bad(m, 'obsolete header line folding')
         } else {
           this.bad(m, 'bad header line')
@@ -623,7 +674,10 @@ export class HttpParser {
           let ne = colon
           while (ne > p && (v[ne - 1] === SP || v[ne - 1] === HT)) ne--
           if (ne !== colon) this.bad(m, 'whitespace before colon in header')
-          m.headers.push({name: v.toString('latin1', p, ne).toLowerCase(), value: trimmed(v, colon + 1, e)})
+          const name = all ? v.toString('latin1', p, ne).toLowerCase() : usedHeader(v, p, ne)
+          fields++
+          lastKept = name !== null
+          if (name !== null) m.headers.push({name, value: trimmed(v, colon + 1, e)})
         }
       }
       p = lf + 1
