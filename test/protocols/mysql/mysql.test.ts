@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 import {detect, protocol} from '../../../src/protocols/mysql/index.js'
 import {MysqlFramer} from '../../../src/protocols/mysql/parser.js'
-import {plain, run, type Seg, splits} from './helpers.js'
+import {plain, run, type Seg, splits} from '../../helpers/segment-harness.js'
 
 // --- builders (MySQL Client/Server Protocol) ---------------------------------------------------
 const pkt = (seq: number, payload: Buffer): Buffer => {

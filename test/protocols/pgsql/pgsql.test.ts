@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 import {detect, protocol} from '../../../src/protocols/pgsql/index.js'
 import {tagRows} from '../../../src/protocols/pgsql/parser.js'
-import {plain, run, type Seg, splits} from './helpers.js'
+import {plain, run, type Seg, splits} from '../../helpers/segment-harness.js'
 
 // --- builders (PostgreSQL protocol 3.0, 53.7 Message Formats) ----------------------------------
 const msg = (type: string, ...parts: (Buffer | string)[]): Buffer => {

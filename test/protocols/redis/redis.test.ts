@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 import {detect, protocol} from '../../../src/protocols/redis/index.js'
 import {BAD, NEED, newParseState, parseReply, parseRequest, render} from '../../../src/protocols/redis/parser.js'
-import {collector, comparable, drive, fakeConn, type Step} from './helpers.js'
+import {collector, comparable, drive, fakeConn, type Step} from '../../helpers/stream-harness.js'
 
 const b = (s: string) => Buffer.from(s, 'latin1')
 const cmd = (...args: string[]) => b(`*${args.length}\r\n` + args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join(''))

@@ -1,7 +1,7 @@
 /** Drives a protocol handler directly through the StreamHandler / UdpHandler contract. */
-import {DEFAULT_LIMITS, type Limits} from '../../../src/limits.js'
-import type {ConnInfo, Dir, Moment, ProtocolContext, StreamHandler, Transaction} from '../../../src/protocols/types.js'
-import {Stats} from '../../../src/stats.js'
+import {DEFAULT_LIMITS, type Limits} from '../../src/limits.js'
+import type {ConnInfo, Dir, Moment, ProtocolContext, StreamHandler, Transaction} from '../../src/protocols/types.js'
+import {Stats} from '../../src/stats.js'
 
 export function fakeConn(transport: 'tcp' | 'udp' = 'tcp', serverPort = 6379): ConnInfo {
   return {

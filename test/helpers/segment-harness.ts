@@ -1,8 +1,8 @@
 /** Test harness: drives a StreamHandler directly with scripted segments and collects transactions. */
-import {makeLimits} from '../../../src/limits.js'
-import type {Limits} from '../../../src/limits.js'
-import type {ConnInfo, Dir, Moment, Protocol, ProtocolContext, Transaction} from '../../../src/protocols/types.js'
-import {Stats} from '../../../src/stats.js'
+import {makeLimits} from '../../src/limits.js'
+import type {Limits} from '../../src/limits.js'
+import type {ConnInfo, Dir, Moment, Protocol, ProtocolContext, Transaction} from '../../src/protocols/types.js'
+import {Stats} from '../../src/stats.js'
 
 export const conn: ConnInfo = {
   id: 1,
@@ -11,7 +11,7 @@ export const conn: ConnInfo = {
   clientIp: '10.0.0.1',
   serverIp: '10.0.0.2',
   clientPort: 40000,
-  serverPort: 5432,
+  serverPort: 0, // replaced by the protocol's first port in run()
   communityId: '1:test',
   roleBy: 'syn',
 }
@@ -41,7 +41,7 @@ export function run(
   const {ctx, out, stats} = makeCtx(limits)
   const tcp = p.tcp
   if (!tcp) throw new Error('no tcp')
-  const h = tcp.create(conn, ctx)
+  const h = tcp.create({...conn, serverPort: tcp.ports[0] ?? 0}, ctx)
   const at: Moment = {frame: 0, tsSec: 0, tsNsec: 0}
   segs.forEach((s, i) => {
     at.frame = i + 1
