@@ -16,6 +16,7 @@
  */
 import {TcpFlag} from '../decode/types.js'
 import {parseIp} from '../util/ip.js'
+import {PcapWriter} from './pcap-writer.js'
 
 /** A frame with its capture timestamp, as TcpConversation and pcapFile use them. */
 export interface SynthFrame {
@@ -750,27 +751,13 @@ export interface PcapFileOptions {
 /** A classic libpcap file (https://www.tcpdump.org/manpages/pcap-savefile.5.html) of `frames`. */
 export function pcapFile(frames: Iterable<SynthFrame | Buffer>, o: PcapFileOptions = {}): Buffer {
   const snap = o.snaplen ?? 262144
-  const parts: Buffer[] = []
-  const h = Buffer.alloc(24)
-  const w32 = (b: Buffer, v: number, off: number) => (o.bigEndian ? b.writeUInt32BE(v >>> 0, off) : b.writeUInt32LE(v >>> 0, off))
-  const w16 = (b: Buffer, v: number, off: number) => (o.bigEndian ? b.writeUInt16BE(v, off) : b.writeUInt16LE(v, off))
-  w32(h, o.nanosecond ? 0xa1b23c4d : 0xa1b2c3d4, 0)
-  w16(h, 2, 4)
-  w16(h, 4, 6)
-  w32(h, snap, 16)
-  w32(h, o.linkType ?? 1, 20)
-  parts.push(h)
+  const w = new PcapWriter({linkType: o.linkType ?? 1, snaplen: snap, nanosecond: o.nanosecond, bigEndian: o.bigEndian})
   let i = 0
   for (const f of frames) {
     const fr: SynthFrame = Buffer.isBuffer(f) ? {data: f, tsSec: 1_700_000_000 + i, tsNsec: 0} : f
-    const cap = Math.min(fr.data.length, snap)
-    const r = Buffer.alloc(16)
-    w32(r, fr.tsSec, 0)
-    w32(r, o.nanosecond ? fr.tsNsec : Math.floor(fr.tsNsec / 1000), 4)
-    w32(r, cap, 8)
-    w32(r, fr.data.length, 12)
-    parts.push(r, fr.data.subarray(0, cap))
+    // frames longer than snaplen are cut, keeping their original length
+    w.add(fr.tsSec, fr.tsNsec, fr.data.subarray(0, Math.min(fr.data.length, snap)), fr.data.length)
     i++
   }
-  return Buffer.concat(parts)
+  return w.toBuffer()
 }
