@@ -73,11 +73,20 @@ export class SummaryOutput implements Output {
   }
 
   private readonly topN: number
+  private flows = 0
+  private flowPackets = 0
 
   begin(_run: RunInfo): void {}
 
   write(ev: PbxEvent): void {
     const type = String(ev.type)
+    if (type === 'flow') {
+      // Flow records (--flows) are not transactions: counted on their own line.
+      if (get(ev, 'flow', 'final') === true) this.flows++
+      const np = get(ev, 'network', 'packets')
+      if (typeof np === 'number' && get(ev, 'flow', 'final') === true) this.flowPackets += np
+      return
+    }
     let p = this.protos.get(type)
     if (!p) {
       p = {count: 0, status: new Map(), latency: new LogHistogram(), bytes: 0}
@@ -137,6 +146,7 @@ export class SummaryOutput implements Output {
     let total = 0
     for (const p of this.protos.values()) total += p.count
     line(this.h(`Transactions: ${total}`))
+    if (this.flows > 0) line(`Flows: ${this.flows} (${this.flowPackets} packets)`)
     if (total > 0) {
       const rows: string[][] = [['protocol', 'count', 'OK', 'Error', 'other', 'p50', 'p90', 'p99', 'max', 'bytes']]
       for (const [name, p] of [...this.protos].sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : 1))) {

@@ -195,6 +195,15 @@ describe('pbx analyze --flows', () => {
     expect(flows.reduce((n, f) => n + f.network.packets, 0)).toBe(packets)
   })
 
+  it('counts flows apart from transactions in the summary', () => {
+    const plain = pbx(['analyze', SAMPLE]).stdout
+    const withFlows = pbx(['analyze', SAMPLE, '--flows']).stdout
+    const tx = /Transactions: (\d+)/.exec(plain)![1]
+    expect(/Transactions: (\d+)/.exec(withFlows)![1]).toBe(tx)
+    const packets = /packets\s+(\d+)/.exec(plain)![1]
+    expect(withFlows).toMatch(new RegExp(`Flows: \\d+ \\(${packets} packets\\)`))
+  })
+
   it('rejects a negative --flow-period with exit 2', () => {
     const r = pbx(['analyze', SAMPLE, '--flow-period=-1'])
     expect(r.status).toBe(2)
