@@ -95,8 +95,12 @@ export class SummaryOutput implements Output {
     p.count++
     const st = String(ev.status)
     p.status.set(st, (p.status.get(st) ?? 0) + 1)
+    // Latency only for real request/response pairs: an unanswered request or a lone response (one
+    // side sent no bytes) has no latency to speak of.
     const dur = get(ev, 'event', 'duration')
-    if (typeof dur === 'number' && ev.status !== undefined) p.latency.add(dur)
+    const sb = get(ev, 'source', 'bytes')
+    const db = get(ev, 'destination', 'bytes')
+    if (typeof dur === 'number' && typeof sb === 'number' && sb > 0 && typeof db === 'number' && db > 0) p.latency.add(dur)
     const nb = get(ev, 'network', 'bytes')
     if (typeof nb === 'number') p.bytes += nb
     const dip = get(ev, 'destination', 'ip')
