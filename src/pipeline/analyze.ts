@@ -30,8 +30,6 @@ export const ExitCode = {
   UNREADABLE: 3,
   /** A capture is truncated or damaged: everything before the damage was analyzed and written. */
   DAMAGED: 4,
-  /** `pbx check`: an assertion about the traffic failed. */
-  ASSERTION: 5,
 } as const
 
 export interface AnalyzeOptions {
