@@ -9,6 +9,8 @@
  */
 
 /** A packet payload of this length is continued by the next packet. */
+import {BoundedStash} from '../../util/bounded-stash.js'
+
 export const MAX_PACKET = 0xffffff
 
 /** What the framer hands on for each logical message. */
@@ -41,19 +43,21 @@ export class MysqlFramer {
   private cont = false
   private seq = 0
   private total = 0
-  private stash: Buffer | null = null
-  private stashLen = 0
-  private truncated = false
   /** Skipping a row body (see skipBodies); the first byte is kept in `first`. */
   private skipping = false
   private first = -1
   private readonly one = Buffer.alloc(1)
   skipBodies = false
 
+  /** A message split across data() calls (copied: it outlives the call), bounded by maxBytes. */
+  private readonly stash: BoundedStash
+
   constructor(
     private readonly maxBytes: number,
     private readonly sink: PacketSink,
-  ) {}
+  ) {
+    this.stash = new BoundedStash(maxBytes)
+  }
 
   /** Drops any partial message (after a gap or a protocol switch). */
   reset(): void {
@@ -63,11 +67,9 @@ export class MysqlFramer {
     this.more = false
     this.cont = false
     this.total = 0
-    this.stashLen = 0
-    this.truncated = false
     this.skipping = false
     this.first = -1
-    if (this.stash && this.stash.length > 64 * 1024) this.stash = null
+    this.stash.reset()
   }
 
   /** True when no partial message is held (the next byte starts a packet header). */
@@ -96,8 +98,7 @@ export class MysqlFramer {
         if (!this.cont) {
           this.seq = seq
           this.total = 0
-          this.stashLen = 0
-          this.truncated = false
+          this.stash.clear()
           this.skipping = false
           this.first = -1
         }
@@ -113,7 +114,7 @@ export class MysqlFramer {
       }
       const avail = n - off
       // Zero-copy fast path: a whole single-packet message inside this call.
-      if (!this.cont && !this.more && this.stashLen === 0 && this.remain <= avail && !this.skipping) {
+      if (!this.cont && !this.more && this.stash.len === 0 && this.remain <= avail && !this.skipping) {
         const first = b[off] as number
         if (this.skipBodies && first !== 0xfe && first !== 0xff) {
           this.one[0] = first
@@ -137,7 +138,7 @@ export class MysqlFramer {
         this.first = b[off] as number
         if (this.skipBodies && this.first !== 0xfe && this.first !== 0xff) this.skipping = true
       }
-      if (!this.skipping) this.append(b, off, take)
+      if (!this.skipping) this.stash.append(b, off, take)
       off += take
       this.remain -= take
       if (this.remain === 0) this.endPacket()
@@ -157,33 +158,12 @@ export class MysqlFramer {
       this.sink.packet(this.one, this.seq, this.total, true)
       return
     }
-    const p = this.stash ? this.stash.subarray(0, this.stashLen) : this.one.subarray(0, 0)
-    const t = this.truncated
-    this.stashLen = 0
+    const p = this.stash.bytes(this.one.subarray(0, 0))
+    const t = this.stash.truncated
+    this.stash.len = 0
     this.sink.packet(p, this.seq, this.total, t)
   }
 
-  /** Copies into the stash: a message split across data() calls must outlive the call. */
-  private append(b: Buffer, off: number, len: number): void {
-    const room = this.maxBytes - this.stashLen
-    if (room <= 0) {
-      this.truncated = true
-      return
-    }
-    const take = Math.min(len , room)
-    if (take < len) this.truncated = true
-    const need = this.stashLen + take
-    if (!this.stash || this.stash.length < need) {
-      let size = this.stash ? this.stash.length * 2 : 1024
-      while (size < need) size *= 2
-      if (size > this.maxBytes) size = this.maxBytes
-      const nb = Buffer.allocUnsafe(size)
-      if (this.stash && this.stashLen > 0) this.stash.copy(nb, 0, 0, this.stashLen)
-      this.stash = nb
-    }
-    b.copy(this.stash, this.stashLen, off, off + take)
-    this.stashLen += take
-  }
 }
 
 /** A bounds-checked reader over one payload (Wireshark-style: reads past the end set `bad`). */

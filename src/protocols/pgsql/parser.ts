@@ -7,6 +7,8 @@
  * byte. The server answers SSLRequest / GSSENCRequest with one unframed byte ('S'/'G' or 'N').
  */
 
+import {BoundedStash} from '../../util/bounded-stash.js'
+
 export const PROTOCOL_3 = 196608
 export const SSL_REQUEST = 80877103
 export const GSSENC_REQUEST = 80877104
@@ -45,9 +47,6 @@ export class PgFramer {
   private total = 0
   private remain = 0
   private skip = false
-  private stash: Buffer | null = null
-  private stashLen = 0
-  private truncated = false
   private readonly empty = Buffer.alloc(0)
   /**
    * The client's first message: look at its first 8 bytes to decide whether it is untyped (a
@@ -59,19 +58,22 @@ export class PgFramer {
   /** Set when a length field is impossible (< 4): the direction cannot be framed any more. */
   broken = false
 
+  /** A message split across data() calls (copied: it outlives the call), bounded by maxBytes. */
+  private readonly stash: BoundedStash
+
   constructor(
     private readonly maxBytes: number,
     private readonly sink: MessageSink,
-  ) {}
+  ) {
+    this.stash = new BoundedStash(maxBytes)
+  }
 
   reset(): void {
     this.hdrFill = 0
     this.inBody = false
     this.remain = 0
-    this.stashLen = 0
-    this.truncated = false
     this.broken = false
-    if (this.stash && this.stash.length > 64 * 1024) this.stash = null
+    this.stash.reset()
   }
 
   get idle(): boolean {
@@ -128,8 +130,7 @@ export class PgFramer {
         this.untyped = false
         this.total = len - 4
         this.remain = this.total
-        this.stashLen = 0
-        this.truncated = false
+        this.stash.clear()
         this.skip = skipBody(this.type)
         this.inBody = true
         if (this.remain === 0) {
@@ -139,7 +140,7 @@ export class PgFramer {
         }
       }
       const avail = n - off
-      if (this.stashLen === 0 && this.remain <= avail && (this.skip || this.remain <= this.maxBytes)) {
+      if (this.stash.len === 0 && this.remain <= avail && (this.skip || this.remain <= this.maxBytes)) {
         const body = this.skip ? this.empty : b.subarray(off, off + this.remain)
         off += this.remain
         this.remain = 0
@@ -148,40 +149,19 @@ export class PgFramer {
         continue
       }
       const take = Math.min(avail , this.remain)
-      if (!this.skip) this.append(b, off, take)
+      if (!this.skip) this.stash.append(b, off, take)
       off += take
       this.remain -= take
       if (this.remain === 0) {
         this.inBody = false
-        const body = this.skip || !this.stash ? this.empty : this.stash.subarray(0, this.stashLen)
-        const tr = this.skip || this.truncated
-        this.stashLen = 0
+        const body = this.skip ? this.empty : this.stash.bytes(this.empty)
+        const tr = this.skip || this.stash.truncated
+        this.stash.len = 0
         this.sink.message(this.type, body, this.total, tr)
       }
     }
   }
 
-  /** Copies into the stash: a message split across data() calls must outlive the call. */
-  private append(b: Buffer, off: number, len: number): void {
-    const room = this.maxBytes - this.stashLen
-    if (room <= 0) {
-      this.truncated = true
-      return
-    }
-    const take = Math.min(len , room)
-    if (take < len) this.truncated = true
-    const need = this.stashLen + take
-    if (!this.stash || this.stash.length < need) {
-      let size = this.stash ? this.stash.length * 2 : 1024
-      while (size < need) size *= 2
-      if (size > this.maxBytes) size = this.maxBytes
-      const nb = Buffer.allocUnsafe(size)
-      if (this.stash && this.stashLen > 0) this.stash.copy(nb, 0, 0, this.stashLen)
-      this.stash = nb
-    }
-    b.copy(this.stash, this.stashLen, off, off + take)
-    this.stashLen += take
-  }
 }
 
 /** Bounded cursor over a message body: reads past the end set `bad` instead of throwing. */
