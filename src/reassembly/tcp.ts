@@ -38,6 +38,7 @@ import {Conn, type ConnObserver, Hist, type RoleBy} from './conn.js'
 import {ConnTable} from './conn-table.js'
 import {isTcpServicePort} from './ports.js'
 import type {Dir, EndReason, Moment, StreamFactory, StreamHandler} from './types.js'
+import {SweepClock} from '../util/time.js'
 
 /** Capture seconds a FIN/RST-closed connection record stays to absorb trailing packets. */
 export const TCP_CLOSED_LINGER_SEC = 5
@@ -106,9 +107,7 @@ export class TcpReassembler {
   private readonly segAt: Moment = {frame: 0, tsSec: 0, tsNsec: 0}
   /** Reused Moment carrying a connection's last packet (timeout / eviction). */
   private readonly lastAt: Moment = {frame: 0, tsSec: 0, tsNsec: 0}
-  private maxSec = Number.NEGATIVE_INFINITY
-  private maxNsec = 0
-  private nextSweepSec = Number.NEGATIVE_INFINITY
+  private readonly clock = new SweepClock()
 
   constructor(
     private readonly factory: StreamFactory,
@@ -314,13 +313,8 @@ export class TcpReassembler {
    * are examined.
    */
   private sweep(p: DecodedPacket): void {
-    if (p.tsSec > this.maxSec || (p.tsSec === this.maxSec && p.tsNsec > this.maxNsec)) {
-      this.maxSec = p.tsSec
-      this.maxNsec = p.tsNsec
-    }
-    if (this.maxSec < this.nextSweepSec) return
-    this.nextSweepSec = this.maxSec + 1
-    const now = this.maxSec + this.maxNsec / 1e9
+    if (!this.clock.tick(p.tsSec, p.tsNsec)) return
+    const now = this.clock.now
     const idle = this.limits.tcpIdleTimeoutSec
     for (let c = this.table.open.head as TcpConn | null; c !== null; c = this.table.open.head as TcpConn | null) {
       if (now - c.lastActivity() <= idle) break

@@ -24,6 +24,7 @@ import {Conn, type ConnObserver, Hist, type RoleBy} from './conn.js'
 import {ConnTable} from './conn-table.js'
 import {isUdpServicePort} from './ports.js'
 import type {Moment} from './types.js'
+import {SweepClock} from '../util/time.js'
 
 /**
  * Capture seconds without a datagram after which a UDP flow ends. Not yet in Limits (the contract
@@ -42,9 +43,7 @@ export class UdpFlows {
   private table = new ConnTable<UdpFlow>()
   private nextId = 0
   private readonly lastAt: Moment = {frame: 0, tsSec: 0, tsNsec: 0}
-  private maxSec = Number.NEGATIVE_INFINITY
-  private maxNsec = 0
-  private nextSweepSec = Number.NEGATIVE_INFINITY
+  private readonly clock = new SweepClock()
 
   constructor(
     private readonly open: (conn: Conn) => UdpHandler | null,
@@ -123,13 +122,8 @@ export class UdpFlows {
 
   /** At most once per second of capture time: flows idle longer than the timeout end. */
   private sweep(p: DecodedPacket): void {
-    if (p.tsSec > this.maxSec || (p.tsSec === this.maxSec && p.tsNsec > this.maxNsec)) {
-      this.maxSec = p.tsSec
-      this.maxNsec = p.tsNsec
-    }
-    if (this.maxSec < this.nextSweepSec) return
-    this.nextSweepSec = this.maxSec + 1
-    const now = this.maxSec + this.maxNsec / 1e9
+    if (!this.clock.tick(p.tsSec, p.tsNsec)) return
+    const now = this.clock.now
     for (let c = this.table.open.head as UdpFlow | null; c !== null; c = this.table.open.head as UdpFlow | null) {
       if (now - c.lastActivity() <= this.limits.udpFlowIdleTimeoutSec) break
       this.finish(c, 'timeout', this.lastMoment(c))

@@ -87,3 +87,30 @@ export function rfc3339Into(buf: Uint8Array, pos: number, sec: number, nsec: num
   buf[pos++] = 90 // 'Z'
   return pos
 }
+
+/**
+ * The capture clock as seen by a table that expires entries: the latest packet time so far (a
+ * packet from the past never moves it back) and a gate that opens at most once per second of
+ * capture time, so idle sweeps cost nothing on most packets.
+ */
+export class SweepClock {
+  private sec = Number.NEGATIVE_INFINITY
+  private nsec = 0
+  private nextSweepSec = Number.NEGATIVE_INFINITY
+
+  /** Advances the clock to this packet's time; true when a sweep is due (then `now` is current). */
+  tick(tsSec: number, tsNsec: number): boolean {
+    if (tsSec > this.sec || (tsSec === this.sec && tsNsec > this.nsec)) {
+      this.sec = tsSec
+      this.nsec = tsNsec
+    }
+    if (this.sec < this.nextSweepSec) return false
+    this.nextSweepSec = this.sec + 1
+    return true
+  }
+
+  /** Latest capture time, in seconds (for comparisons with timeouts). */
+  get now(): number {
+    return this.sec + this.nsec / 1e9
+  }
+}
