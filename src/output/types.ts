@@ -6,6 +6,8 @@
  */
 import type {BuildOptions, PbxEvent} from '../event/build.js'
 import type {Transaction} from '../protocols/types.js'
+import type {Limits} from '../limits.js'
+import type {FieldSpec} from '../protocols/types.js'
 import type {Stats} from '../stats.js'
 
 export interface RunInfo {
@@ -30,4 +32,46 @@ export interface Output {
   readonly closed: boolean
   drain(): Promise<void>
   end(run: RunInfo): Promise<void>
+  /**
+   * Optional delivery accounting for outputs that can lose events (servers): events accepted by
+   * the destination and events lost (after retries), with the reasons of the losses. The summary
+   * prints it per output, and the run exits non-zero when `failed` > 0.
+   */
+  delivery?(): OutputDelivery
+}
+
+export interface OutputDelivery {
+  /** Name shown to the user, e.g. `elasticsearch http://127.0.0.1:9200`. */
+  name: string
+  sent: number
+  failed: number
+  /** Failure reason -> count (`mapper_parsing_exception`, `http 503 after 5 retries`, ...). */
+  reasons: Map<string, number>
+}
+
+/** What an output factory is given besides its own options. */
+export interface OutputContext {
+  /** Every field the run can emit: common fields, the selected protocols' fields, flow fields. */
+  fields: FieldSpec[]
+  /** Names of the selected protocols (a table or index per protocol, ...). */
+  protocols: string[]
+  limits: Limits
+  /** Where warnings go (one line each; the run layer prefixes `pbx: `). */
+  warn(message: string): void
+}
+
+/**
+ * An output type (`--format NAME`, or `output.NAME` in the config). One folder per output under
+ * src/output/<name>/ exporting a factory, registered by one line in ./registry.ts.
+ * `options` are the output's config keys (Packetbeat's `output.<name>.*` where it has them); a bad
+ * option throws OutputConfigError naming the key, the value and what was expected. `create` may
+ * connect or open files; an unreachable destination is an OutputConfigError too (exit 2).
+ */
+export interface OutputFactory {
+  name: string
+  create(options: Readonly<Record<string, unknown>>, ctx: OutputContext): Output | Promise<Output>
+}
+
+export class OutputConfigError extends Error {
+  override name = 'OutputConfigError'
 }
