@@ -6,7 +6,7 @@
  * Stages:
  *   baseline     load the modules and exit (startup time and RSS floor of node + tsx)
  *   framing      CaptureParser over the file (readCapture), a sink that only counts
- *   decode       framing + Decoder + Dispatcher + TCP reassembly + UDP flows, with one catch-all
+ *   decode       framing + Engine + TCP reassembly + UDP flows, with one catch-all
  *                "protocol" whose handlers only count the ordered bytes delivered
  *   pcap-parser  the npm `pcap-parser` package over the same file (module-dir: where it is installed)
  *   ndjson       micro-benchmark (tinybench): 200k events through our NdjsonOutput/TextWriter vs the
@@ -23,14 +23,14 @@ import {finished} from 'node:stream/promises'
 import {Bench} from 'tinybench'
 import {readCapture} from '../../src/capture/reader.js'
 import type {Packet} from '../../src/capture/types.js'
-import {Decoder} from '../../src/decode/decoder.js'
 import type {PbxEvent} from '../../src/event/build.js'
 import {DEFAULT_LIMITS, makeLimits} from '../../src/limits.js'
-import {NdjsonOutput} from '../../src/output/ndjson.js'
+import {NdjsonOutput} from '../../src/output/ndjson/index.js'
 import type {Output, RunInfo} from '../../src/output/types.js'
 import {TextWriter} from '../../src/output/writer.js'
-import {analyze} from '../../src/pipeline/analyze.js'
-import {Dispatcher} from '../../src/pipeline/dispatch.js'
+import {run} from '../../src/run/run.js'
+import {fileSources} from '../../src/capture/source.js'
+import {Engine} from '../../src/engine/engine.js'
 import {protocols} from '../../src/protocols/registry.js'
 import type {Protocol, ProtocolContext, UdpHandler} from '../../src/protocols/types.js'
 import type {StreamHandler} from '../../src/reassembly/types.js'
@@ -97,13 +97,10 @@ async function decode(file: string): Promise<StageResult> {
     },
     udp: {ports: [], detect: () => true, create: () => udp},
   }
-  const ctx: ProtocolContext = {limits, stats, options: {}, emit: () => {}}
-  const dispatcher = new Dispatcher([count], () => ctx, limits, stats)
-  const decoder = new Decoder(dispatcher, limits, stats)
+  const engine = new Engine({protocols: [count], limits, stats, emit: () => {}})
   const t0 = performance.now()
-  await readCapture(file, decoder, {limits, stats})
-  decoder.end()
-  dispatcher.end()
+  await readCapture(file, engine, {limits, stats})
+  engine.end()
   return {
     packets: stats.packets,
     bytes: stats.bytes,
@@ -147,7 +144,7 @@ async function sampleEvents(file: string, max: number): Promise<PbxEvent[]> {
     drain: async () => {},
     end: async () => {},
   }
-  await analyze({files: [file], protocols: [...protocols], limits: {...DEFAULT_LIMITS}, output: o})
+  await run({sources: fileSources([file]), protocols: [...protocols], limits: {...DEFAULT_LIMITS}, outputs: [o]})
   return evs
 }
 

@@ -1,7 +1,7 @@
 /**
  * Runs one fuzz input through pbx, in-process and synchronously, and reports what went wrong.
  *
- * - runCapture(bytes): the whole pipeline (CaptureParser push API -> Decoder -> Dispatcher with
+ * - runCapture(bytes): the whole pipeline (CaptureParser push API -> Engine (decoder, reassembly, protocol choice) with
  *   every registered protocol and the flows observer -> buildEvent -> JSON.stringify), like
  *   src/pipeline/analyze.ts but on an in-memory Buffer with no file I/O. A CaptureError is the
  *   documented outcome for a damaged capture (not a failure); any other throw is.
@@ -17,12 +17,11 @@
  */
 import {CaptureParser} from '../../src/capture/parser.js'
 import {CaptureError} from '../../src/capture/types.js'
-import {Decoder} from '../../src/decode/decoder.js'
 import type {DecodedPacket} from '../../src/decode/types.js'
 import {buildEvent} from '../../src/event/build.js'
 import {createFlowObserver} from '../../src/flows/index.js'
 import type {Limits} from '../../src/limits.js'
-import {Dispatcher} from '../../src/pipeline/dispatch.js'
+import {Engine} from '../../src/engine/engine.js'
 import type {IpHandler, Protocol, ProtocolContext, Transaction, UdpHandler} from '../../src/protocols/types.js'
 import type {ConnInfo, Dir, EndReason, Moment, StreamHandler} from '../../src/reassembly/types.js'
 import {Stats} from '../../src/stats.js'
@@ -212,22 +211,12 @@ export function runCapture(bytes: Buffer, o: CaptureRunOptions): RunResult {
     stats.transactions++
     consume(t, log)
   }
-  const ctxs = new Map<string, ProtocolContext>()
-  const ctxFor = (p: Protocol): ProtocolContext => {
-    let c = ctxs.get(p.name)
-    if (!c) {
-      c = {limits: o.limits, stats, options: {}, emit}
-      ctxs.set(p.name, c)
-    }
-    return c
-  }
   const wrapped = o.protocols.map((p) => wrapProtocol(p, log))
   let captureError: string | undefined
   try {
     const observer = o.flows === false ? undefined : createFlowObserver({periodSec: 10})(emit)
-    const dispatcher = new Dispatcher(wrapped, ctxFor, o.limits, stats, observer)
-    const decoder = new Decoder(dispatcher, o.limits, stats)
-    const parser = new CaptureParser('fuzz', decoder, o.limits, stats)
+    const engine = new Engine({protocols: wrapped, limits: o.limits, stats, emit, observer})
+    const parser = new CaptureParser('fuzz', engine, o.limits, stats)
     try {
       const step = o.chunk && o.chunk > 0 ? o.chunk : bytes.length
       for (let off = 0; off < bytes.length; off += step) parser.push(bytes.subarray(off, Math.min(bytes.length, off + step)))
@@ -236,8 +225,7 @@ export function runCapture(bytes: Buffer, o: CaptureRunOptions): RunResult {
       if (e instanceof CaptureError) captureError = e.message
       else throw e
     }
-    decoder.end()
-    dispatcher.end()
+    engine.end()
     observer?.end()
   } catch (e) {
     log.add('pipeline', e)

@@ -29,10 +29,9 @@ import {
 } from '../bench/wire-gen.js'
 import type {TcpDialogue} from '../bench/capture-gen.js'
 import {CaptureParser} from '../../src/capture/parser.js'
-import {Decoder} from '../../src/decode/decoder.js'
 import type {DecodedPacket} from '../../src/decode/types.js'
 import {DEFAULT_LIMITS} from '../../src/limits.js'
-import {Dispatcher} from '../../src/pipeline/dispatch.js'
+import {Engine} from '../../src/engine/engine.js'
 import type {IpHandler, Protocol, ProtocolContext, UdpHandler} from '../../src/protocols/types.js'
 import type {Dir, StreamHandler} from '../../src/reassembly/types.js'
 import {Stats} from '../../src/stats.js'
@@ -214,19 +213,16 @@ export function tapCapture(key: string, protocols: readonly Protocol[]): StreamI
       },
     },
   }))
-  const ctxFor = (): ProtocolContext => ({limits, stats, options: {}, emit: () => {}})
   try {
-    const dispatcher = new Dispatcher(recorders, ctxFor, limits, stats)
-    const decoder = new Decoder(dispatcher, limits, stats)
-    const parser = new CaptureParser(key, decoder, limits, stats)
+    const engine = new Engine({protocols: recorders, limits, stats, emit: () => {}})
+    const parser = new CaptureParser(key, engine, limits, stats)
     try {
       parser.push(loadCapture(key).bytes)
       parser.end()
     } catch {
       // damaged capture: keep what was tapped
     }
-    decoder.end()
-    dispatcher.end()
+    engine.end()
   } catch {
     // a tap that fails yields what it has; the fuzzer itself reports pipeline failures
   }

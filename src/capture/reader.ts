@@ -36,7 +36,7 @@ export interface ReadCaptureOptions {
   onInfo?: (info: CaptureInfo) => void
 }
 
-const IO_MESSAGES: Record<string, string> = {
+export const IO_MESSAGES: Record<string, string> = {
   ENOENT: 'no such file',
   EISDIR: 'is a directory',
   EACCES: 'permission denied',

@@ -1,18 +1,11 @@
-import {createWriteStream, statSync} from 'node:fs'
 import cliProgress from 'cli-progress'
 import {Args, Command, Flags} from '@oclif/core'
-import {ConfigError, loadConfig, type PbxConfig, parseLimitFlags} from '../config.js'
-import {commonFields} from '../event/fields.js'
-import {createFlowObserver, fields as flowFields} from '../flows/index.js'
-import {type Limits, makeLimits} from '../limits.js'
-import {CsvOutput} from '../output/csv.js'
-import {NdjsonOutput} from '../output/ndjson.js'
-import {SummaryOutput} from '../output/summary.js'
-import type {Output} from '../output/types.js'
-import {TextWriter} from '../output/writer.js'
-import {type AnalyzeOptions, type AnalyzeResult, analyze, ExitCode} from '../pipeline/analyze.js'
+import type {CaptureSource} from '../capture/source.js'
+import {outputs as allOutputs} from '../output/registry.js'
 import {protocols as allProtocols} from '../protocols/registry.js'
-import type {Protocol} from '../protocols/types.js'
+import {ExitCode} from '../run/exit-codes.js'
+import {outputRequests, PlanError, planRun} from '../run/plan.js'
+import {type RunResult, run} from '../run/run.js'
 import {terminalSafe} from '../util/sanitize.js'
 
 export default class Analyze extends Command {
@@ -39,8 +32,12 @@ truncated or damaged (everything before the damage was still analyzed and writte
   static override strict = false
 
   static override flags = {
-    format: Flags.string({char: 'f', description: 'output format', options: ['summary', 'ndjson', 'csv'], default: 'summary'}),
-    output: Flags.string({char: 'o', description: 'write to this file instead of standard output'}),
+    format: Flags.string({
+      char: 'f',
+      multiple: true,
+      description: `output format, optionally with its file: FORMAT[=PATH]; repeat for several outputs in one run (${allOutputs.map((o) => o.name).join(', ')}; default summary)`,
+    }),
+    output: Flags.string({char: 'o', description: 'write the (single) format to this file instead of standard output'}),
     protocols: Flags.string({
       char: 'p',
       description: `comma-separated protocols to parse (default: all: ${allProtocols.map((p) => p.name).join(',')})`,
@@ -63,83 +60,54 @@ truncated or damaged (everything before the damage was still analyzed and writte
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Analyze)
-    const files = argv as string[]
-    let limits: Limits
-    let cfg: PbxConfig
+    let plan: Awaited<ReturnType<typeof planRun>>
     try {
-      cfg = loadConfig(flags.config)
-      limits = makeLimits({...cfg.limits, ...parseLimitFlags(flags.limit ?? [])})
+      plan = await planRun({
+        files: argv as string[],
+        outputs: outputRequests(flags.format, flags.output),
+        configFile: flags.config,
+        protocols: flags.protocols,
+        limits: flags.limit,
+        sendHeaders: flags['send-headers'],
+        flows: flags.flows,
+        flowPeriod: flags['flow-period'],
+        top: flags.top,
+        color: flags.color,
+      })
     } catch (e) {
-      if (e instanceof ConfigError || e instanceof Error) this.fail(e.message, {exit: ExitCode.USAGE})
+      if (e instanceof PlanError) this.fail(e.message, {exit: e.exitCode})
       throw e
     }
-    let selected: Protocol[] = allProtocols.filter((p) => cfg.protocols[p.name]?.enabled !== false)
-    if (flags.protocols) {
-      const names = flags.protocols.split(',').map((s) => s.trim()).filter(Boolean)
-      for (const n of names) {
-        if (!allProtocols.some((p) => p.name === n)) {
-          this.fail(`unknown protocol "${n}"; known: ${allProtocols.map((p) => p.name).join(', ')}`, {exit: ExitCode.USAGE})
-        }
-      }
-      selected = allProtocols.filter((p) => names.includes(p.name))
-    }
-    const protocolOptions: Record<string, Record<string, unknown>> = {}
-    for (const p of allProtocols) protocolOptions[p.name] = {...(cfg.protocols[p.name] ?? {})}
-    if (flags['send-headers']) protocolOptions.http = {...protocolOptions.http, send_headers: true}
-
-    let observer: AnalyzeOptions['observer']
-    if (flags.flows || flags['flow-period'] !== undefined) {
-      const periodSec = flags['flow-period'] === undefined ? 0 : Number(flags['flow-period'])
+    for (const w of plan.warnings) process.stderr.write(`pbx: warning: ${terminalSafe(w, 1000)}\n`)
+    let exitCode: number = plan.unreadable.length > 0 ? ExitCode.UNREADABLE : ExitCode.OK
+    const errors = plan.unreadable.map((u) => u.message)
+    if (plan.options.sources.length > 0) {
+      const progress = makeProgress(plan.options.sources, flags.progress ?? process.stderr.isTTY === true)
+      let result: RunResult
       try {
-        observer = createFlowObserver({periodSec})
-      } catch (e) {
-        this.fail(`--flow-period: ${(e as Error).message}`, {exit: ExitCode.USAGE})
+        result = await run({...plan.options, progress: progress?.update})
+      } finally {
+        progress?.stop()
       }
+      errors.push(...result.errors)
+      exitCode = Math.max(exitCode, result.exitCode)
     }
-
-    const toFile = flags.output !== undefined && flags.output !== '-'
-    const stream = toFile ? createWriteStream(flags.output as string) : process.stdout
-    if (toFile) {
-      // Surface an unwritable output path before reading anything.
-      await new Promise<void>((resolve, reject) => {
-        stream.once('open', () => resolve())
-        stream.once('error', reject)
-      }).catch((e: Error) => this.fail(`cannot write ${flags.output}: ${e.message}`, {exit: ExitCode.USAGE}))
-    }
-    const writer = new TextWriter(stream, toFile ? (flags.output as string) : 'standard output')
-    const color = flags.color ?? (!toFile && process.stdout.isTTY === true && !process.env.NO_COLOR)
-    let output: Output
-    if (flags.format === 'ndjson') output = new NdjsonOutput(writer, toFile)
-    else if (flags.format === 'csv') {
-      output = new CsvOutput(writer, toFile, [...commonFields, ...selected.flatMap((p) => p.fields), ...(flags.flows ? flowFields : [])])
-    }
-    else output = new SummaryOutput(writer, toFile, limits, {color, top: flags.top})
-
-    const progress = makeProgress(files, flags.progress ?? process.stderr.isTTY === true)
-    let result: AnalyzeResult
-    try {
-      result = await analyze({files, protocols: selected, limits, output, protocolOptions, observer, progress: progress?.update})
-    } finally {
-      progress?.stop()
-    }
-    for (const e of result.errors) process.stderr.write(`pbx: ${terminalSafe(e, 1000)}\n`)
-    if (result.exitCode !== ExitCode.OK) this.exit(result.exitCode)
+    for (const e of errors) process.stderr.write(`pbx: ${terminalSafe(e, 1000)}\n`)
+    if (exitCode !== ExitCode.OK) this.exit(exitCode)
   }
 }
 
 /** A progress bar on stderr over the total size of the input files (unknown for stdin: no bar). */
-function makeProgress(files: string[], enabled: boolean): {update: (file: string, bytes: number) => void; stop: () => void} | null {
-  if (!enabled || files.includes('-')) return null
+function makeProgress(
+  sources: readonly CaptureSource[],
+  enabled: boolean,
+): {update: (source: CaptureSource, bytes: number) => void; stop: () => void} | null {
+  if (!enabled || sources.some((s) => s.size === undefined)) return null
   const sizes = new Map<string, number>()
   let total = 0
-  for (const f of files) {
-    try {
-      const n = statSync(f).size
-      sizes.set(f, n)
-      total += n
-    } catch {
-      sizes.set(f, 0)
-    }
+  for (const s of sources) {
+    sizes.set(s.name, s.size ?? 0)
+    total += s.size ?? 0
   }
   if (total === 0) return null
   const bar = new cliProgress.SingleBar(
@@ -151,7 +119,8 @@ function makeProgress(files: string[], enabled: boolean): {update: (file: string
   let current = ''
   let currentBytes = 0
   return {
-    update(file, bytes) {
+    update(source, bytes) {
+      const file = source.name
       if (file !== current) {
         done += sizes.get(current) ?? 0
         current = file

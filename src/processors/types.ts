@@ -18,11 +18,10 @@
  * event goes on).
  */
 import type {PbxEvent} from '../event/build.js'
+import type {EventAccessor} from '../event/view.js'
 
-/** Read access to an event by dotted path. `undefined` when the field is absent. */
-export interface EventAccessor {
-  get(path: string): unknown
-}
+/** Read access to an event by dotted path (defined by the event stage, src/event/view.ts). */
+export type {EventAccessor}
 
 /** A compiled condition: a closure built once from the YAML, called per event. */
 export type Condition = (ev: EventAccessor) => boolean

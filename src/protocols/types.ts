@@ -106,6 +106,11 @@ export interface Protocol {
   }
   udp?: {
     ports: number[]
+    /**
+     * Ports only this protocol's clients send from (DHCP: 68). A new flow with such a port on one
+     * side has its client there, whatever the first datagram's direction (RFC 2131 section 4.1).
+     */
+    clientPorts?: number[]
     detect?(data: Buffer, dir: Dir): boolean
     create(conn: ConnInfo, ctx: ProtocolContext): UdpHandler
   }

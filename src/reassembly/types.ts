@@ -60,3 +60,10 @@ export interface StreamFactory {
    */
   open(conn: ConnInfo): StreamHandler | null
 }
+
+/**
+ * Who is the client of a new UDP flow, from protocol port knowledge the reassembler does not have
+ * (given by the dispatch stage): 1 = the sender of the first datagram, -1 = its receiver, 0 = no
+ * opinion (the reassembler then applies its service-port rule). Called once per new flow.
+ */
+export type UdpRoleHint = (srcPort: number, dstPort: number) => -1 | 0 | 1

@@ -10,8 +10,8 @@
  * creation order).
  *
  * Client: the sender of the first datagram, unless that datagram comes from a service port to a
- * non-service port (then the sender is the server; roleBy 'port'). DHCP/BOOTP is fixed: port 68
- * is the client, 67 the server (RFC 2131 section 4.1).
+ * non-service port (then the sender is the server; roleBy 'port'). Before that, the dispatch stage's
+ * UdpRoleHint may decide from the protocols' declared client ports (DHCP: 68 is the client).
  *
  * A handler (or open) that throws: counted as stats.bad('udp: handler threw'), the handler is
  * ended and dropped; the flow stays tracked for the observer.
@@ -23,13 +23,8 @@ import type {Stats} from '../stats.js'
 import {Conn, type ConnObserver, Hist, type RoleBy} from './conn.js'
 import {ConnTable} from './conn-table.js'
 import {isUdpServicePort} from './ports.js'
-import type {Moment} from './types.js'
+import type {Moment, UdpRoleHint} from './types.js'
 import {SweepClock} from '../util/time.js'
-
-/**
- * Capture seconds without a datagram after which a UDP flow ends. Not yet in Limits (the contract
- * file is not ours); meant to become Limits.udpFlowIdleTimeoutSec.
- */
 
 export class UdpFlow extends Conn {
   handler: UdpHandler | null = null
@@ -50,6 +45,8 @@ export class UdpFlows {
     private readonly limits: Limits,
     private readonly stats: Stats,
     private readonly observer?: ConnObserver,
+    /** Protocol knowledge from the dispatch stage: who is the client of a new flow (see UdpRoleHint). */
+    private readonly roleHint?: UdpRoleHint,
   ) {}
 
   /** Flows currently tracked. */
@@ -90,10 +87,9 @@ export class UdpFlows {
     let roleBy: RoleBy = 'first-packet'
     const sp = p.srcPort
     const dp = p.dstPort
-    if (sp === 67 && dp === 68) {
-      senderIsClient = false
-      roleBy = 'port'
-    } else if (sp === 68 && dp === 67) {
+    const hint = this.roleHint === undefined ? 0 : this.roleHint(sp, dp)
+    if (hint !== 0) {
+      senderIsClient = hint === 1
       roleBy = 'port'
     } else if (isUdpServicePort(sp) && !isUdpServicePort(dp)) {
       senderIsClient = false

@@ -1,5 +1,5 @@
 /**
- * Flow records through the whole analyze() pipeline (capture -> decode -> reassembly -> observer
+ * Flow records through the whole run() pipeline (capture -> decode -> reassembly -> observer
  * -> event -> NDJSON) on a synthetic capture written to a temp file: IPv4 TCP with an orderly
  * close, a TCP connection reset, an IPv6 UDP exchange; counters checked against the IP lengths
  * read back from the frames themselves; byte-identical output on repeated runs.
@@ -11,9 +11,10 @@ import {PassThrough} from 'node:stream'
 import {afterAll, describe, expect, it} from 'vitest'
 import {createFlowObserver, type FlowOptions} from '../../src/flows/index.js'
 import {makeLimits} from '../../src/limits.js'
-import {NdjsonOutput} from '../../src/output/ndjson.js'
+import {NdjsonOutput} from '../../src/output/ndjson/index.js'
 import {TextWriter} from '../../src/output/writer.js'
-import {analyze} from '../../src/pipeline/analyze.js'
+import {run as runPipeline} from '../../src/run/run.js'
+import {fileSources} from '../../src/capture/source.js'
 import {pcapFile, type SynthFrame, TcpConversation, udpFrame} from '../../src/synth/packets.js'
 import type {FlowEvent} from './helpers.js'
 
@@ -53,7 +54,7 @@ async function run(file: string, opts: FlowOptions): Promise<string> {
   const chunks: Buffer[] = []
   sink.on('data', (c: Buffer) => chunks.push(c))
   const output = new NdjsonOutput(new TextWriter(sink, 'memory'), false)
-  await analyze({files: [file], protocols: [], limits: makeLimits(), output, observer: createFlowObserver(opts)})
+  await runPipeline({sources: fileSources([file]), protocols: [], limits: makeLimits(), outputs: [output], observer: createFlowObserver(opts)})
   return Buffer.concat(chunks).toString('utf8')
 }
 

@@ -11,11 +11,10 @@
  */
 import {serialize as bsonSerialize} from 'bson'
 import {CaptureParser} from '../../src/capture/parser.js'
-import {Decoder} from '../../src/decode/decoder.js'
 import {TcpFlag} from '../../src/decode/types.js'
 import {buildEvent, type PbxEvent} from '../../src/event/build.js'
 import {type Limits, makeLimits} from '../../src/limits.js'
-import {Dispatcher} from '../../src/pipeline/dispatch.js'
+import {Engine} from '../../src/engine/engine.js'
 import {protocols} from '../../src/protocols/registry.js'
 import type {Protocol, ProtocolContext, Transaction} from '../../src/protocols/types.js'
 import {Stats} from '../../src/stats.js'
@@ -63,18 +62,8 @@ export function runHostile(gen: (s: FrameSink) => void, limitOverrides: Record<s
     if (t.conn.clientIp.startsWith(WITNESS)) res.witnesses.push(ev)
     else JSON.stringify(ev) // serialised like the NDJSON output would, then dropped (counted, not stored)
   }
-  const ctxs = new Map<string, ProtocolContext>()
-  const ctxFor = (p: Protocol): ProtocolContext => {
-    let c = ctxs.get(p.name)
-    if (!c) {
-      c = {limits, stats, options: {}, emit}
-      ctxs.set(p.name, c)
-    }
-    return c
-  }
-  const dispatcher = new Dispatcher([...protocols], ctxFor, limits, stats)
-  const decoder = new Decoder(dispatcher, limits, stats)
-  const parser = new CaptureParser('hostile', decoder, limits, stats)
+  const engine = new Engine({protocols, limits, stats, emit})
+  const parser = new CaptureParser('hostile', engine, limits, stats)
   const sample = () => {
     const m = process.memoryUsage()
     if (m.rss > res.peakRss) res.peakRss = m.rss
@@ -103,8 +92,7 @@ export function runHostile(gen: (s: FrameSink) => void, limitOverrides: Record<s
   gen(sink)
   writer.finish()
   parser.end()
-  decoder.end()
-  dispatcher.end()
+  engine.end()
   sample()
   return res
 }

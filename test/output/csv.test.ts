@@ -1,7 +1,7 @@
 import {PassThrough} from 'node:stream'
 import {parse} from 'csv-parse/sync'
 import {describe, expect, it} from 'vitest'
-import {CsvOutput, neutralizeCell} from '../../src/output/csv.js'
+import {CsvOutput, neutralizeCell} from '../../src/output/csv/index.js'
 import {TextWriter} from '../../src/output/writer.js'
 import {Stats} from '../../src/stats.js'
 

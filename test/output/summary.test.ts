@@ -1,7 +1,7 @@
 import {PassThrough} from 'node:stream'
 import {describe, expect, it} from 'vitest'
 import {makeLimits} from '../../src/limits.js'
-import {SummaryOutput} from '../../src/output/summary.js'
+import {SummaryOutput} from '../../src/output/summary/index.js'
 import {TextWriter} from '../../src/output/writer.js'
 import {Stats} from '../../src/stats.js'
 

@@ -5,6 +5,8 @@ import type {Conn, ConnObserver} from '../../src/reassembly/conn.js'
 import type {Dir, Moment} from '../../src/reassembly/types.js'
 import {DEFAULT_LIMITS} from '../../src/limits.js'
 import {UdpFlows} from '../../src/reassembly/udp.js'
+import {ProtocolChooser} from '../../src/dispatch/chooser.js'
+import {protocols} from '../../src/protocols/registry.js'
 
 const UDP_IDLE_TIMEOUT_SEC = DEFAULT_LIMITS.udpFlowIdleTimeoutSec
 import {Stats} from '../../src/stats.js'
@@ -48,7 +50,10 @@ describe('UdpFlows', () => {
     ['no service port at all: the sender is the client', 50000, 40000, 50000, 40000, 'first-packet', 0],
   ] as const)('roles: %s', (_n, sp, dp, cport, sport, roleBy, dir) => {
     const rec = recorder()
-    const f = new UdpFlows(rec.open, limits(), new Stats())
+    // The protocols' declared client ports (DHCP: 68) reach the reassembler through the chooser.
+    const stats = new Stats()
+    const chooser = new ProtocolChooser(protocols, () => ({limits: limits(), stats, options: {}, emit: () => {}}))
+    const f = new UdpFlows(rec.open, limits(), stats, undefined, chooser.udpRole)
     f.datagram(A(sp, dp, 'q'))
     const c = rec.conns[0]
     expect([c.clientPort, c.serverPort, c.roleBy]).toEqual([cport, sport, roleBy])

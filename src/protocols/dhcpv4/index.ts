@@ -10,6 +10,7 @@ export const protocol: Protocol = {
   fields,
   udp: {
     ports: [67, 68],
+    clientPorts: [68],
     create: (conn, ctx) => new DhcpHandler(conn, ctx),
   },
 }

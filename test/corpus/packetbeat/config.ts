@@ -136,7 +136,7 @@ function portOnly(p: Protocol): Protocol {
   return {
     ...p,
     tcp: p.tcp ? {ports: p.tcp.ports, create: p.tcp.create} : undefined,
-    udp: p.udp ? {ports: p.udp.ports, create: p.udp.create} : undefined,
+    udp: p.udp ? {ports: p.udp.ports, clientPorts: p.udp.clientPorts, create: p.udp.create} : undefined,
   }
 }
 

@@ -6,9 +6,10 @@
 import {PassThrough} from 'node:stream'
 import {createFlowObserver} from '../../../src/flows/index.js'
 import {makeLimits} from '../../../src/limits.js'
-import {NdjsonOutput} from '../../../src/output/ndjson.js'
+import {NdjsonOutput} from '../../../src/output/ndjson/index.js'
 import {TextWriter} from '../../../src/output/writer.js'
-import {analyze} from '../../../src/pipeline/analyze.js'
+import {run} from '../../../src/run/run.js'
+import {fileSources} from '../../../src/capture/source.js'
 import type {Protocol} from '../../../src/protocols/types.js'
 
 // biome-ignore lint/suspicious/noExplicitAny: events are free-form JSON read back from NDJSON
@@ -26,12 +27,12 @@ export async function runPbx(file: string, o: RunOptions): Promise<Ev[]> {
   const chunks: Buffer[] = []
   sink.on('data', (c: Buffer) => chunks.push(c))
   const output = new NdjsonOutput(new TextWriter(sink, 'memory'), false)
-  await analyze({
-    files: [file],
+  await run({
+    sources: fileSources([file]),
     protocols: o.protocols,
     protocolOptions: o.protocolOptions,
     limits: makeLimits({}),
-    output,
+    outputs: [output],
     observer: o.flows ? createFlowObserver({}) : undefined,
   })
   return Buffer.concat(chunks)

@@ -9,7 +9,8 @@ import {afterAll, describe, expect, it} from 'vitest'
 import type {PbxEvent} from '../../../src/event/build.js'
 import {makeLimits} from '../../../src/limits.js'
 import type {Output} from '../../../src/output/types.js'
-import {analyze} from '../../../src/pipeline/analyze.js'
+import {run} from '../../../src/run/run.js'
+import {fileSources} from '../../../src/capture/source.js'
 import {protocol as dns} from '../../../src/protocols/dns/index.js'
 import {EtherType, ethernet, fragmentIpv4, ipv4, pcapFile, udp} from '../../../src/synth/packets.js'
 import {buildMsg, query, u16} from './helpers.js'
@@ -55,7 +56,7 @@ describe('dns through the pipeline', () => {
       drain: async () => {},
       end: async () => {},
     }
-    await analyze({files: [file], protocols: [dns], limits: makeLimits(), output})
+    await run({sources: fileSources([file]), protocols: [dns], limits: makeLimits(), outputs: [output]})
     expect(events).toHaveLength(1)
     const e = events[0] as {status: string; dns: Record<string, unknown>; destination: {bytes: number}; source: {bytes: number}}
     expect(e.status).toBe('OK')

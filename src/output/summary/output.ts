@@ -4,12 +4,12 @@
  * is aggregated in bounded structures (log histograms, space-saving top-N counters) as events
  * arrive; nothing per event is kept. Strings from packets pass through terminalSafe().
  */
-import type {PbxEvent} from '../event/build.js'
-import type {Limits} from '../limits.js'
-import {LogHistogram, TopCounter} from '../util/histogram.js'
-import {terminalSafe} from '../util/sanitize.js'
-import type {Output, RunInfo} from './types.js'
-import type {TextWriter} from './writer.js'
+import type {PbxEvent} from '../../event/build.js'
+import type {Limits} from '../../limits.js'
+import {LogHistogram, TopCounter} from '../../util/histogram.js'
+import {terminalSafe} from '../../util/sanitize.js'
+import type {Output, RunInfo} from '../types.js'
+import type {TextWriter} from '../writer.js'
 
 interface ProtoAgg {
   count: number

@@ -8,10 +8,10 @@
  * are written as numbers and are never altered.
  */
 import {stringify} from 'csv-stringify/sync'
-import type {PbxEvent} from '../event/build.js'
-import type {FieldSpec} from '../protocols/types.js'
-import type {Output, RunInfo} from './types.js'
-import type {TextWriter} from './writer.js'
+import type {PbxEvent} from '../../event/build.js'
+import type {FieldSpec} from '../../protocols/types.js'
+import type {Output, RunInfo} from '../types.js'
+import type {TextWriter} from '../writer.js'
 
 const DANGEROUS = /^[=+\-@\t\r]/
 

@@ -9,12 +9,12 @@
  * into the writer's buffer, without building the event object or any intermediate string (exactly
  * JSON.stringify(buildEvent(t, o)); see src/event/build.ts and test/output/ndjson.test.ts).
  */
-import {type BuildOptions, type JsonOut, type PbxEvent, serializeEvent} from '../event/build.js'
-import type {TsPrecision} from '../capture/types.js'
-import type {Transaction} from '../protocols/types.js'
-import {RFC3339_MAX_BYTES, rfc3339, rfc3339Into} from '../util/time.js'
-import type {Output, RunInfo} from './types.js'
-import type {TextWriter} from './writer.js'
+import {type BuildOptions, type JsonOut, type PbxEvent, serializeEvent} from '../../event/build.js'
+import type {TsPrecision} from '../../capture/types.js'
+import type {Transaction} from '../../protocols/types.js'
+import {RFC3339_MAX_BYTES, rfc3339, rfc3339Into} from '../../util/time.js'
+import type {Output, RunInfo} from '../types.js'
+import type {TextWriter} from '../writer.js'
 
 /** NDJSON output; implements Output.writeTransaction, the pipeline's fast path without processors. */
 export class NdjsonOutput implements Output {

@@ -8,9 +8,10 @@ import path from 'node:path'
 import {Writable} from 'node:stream'
 import {describe, expect, it} from 'vitest'
 import {makeLimits} from '../../src/limits.js'
-import {NdjsonOutput} from '../../src/output/ndjson.js'
+import {NdjsonOutput} from '../../src/output/ndjson/index.js'
 import {TextWriter} from '../../src/output/writer.js'
-import {analyze} from '../../src/pipeline/analyze.js'
+import {run} from '../../src/run/run.js'
+import {fileSources} from '../../src/capture/source.js'
 import {protocols} from '../../src/protocols/registry.js'
 import {pcapFile, TcpConversation} from '../../src/synth/packets.js'
 
@@ -40,7 +41,7 @@ describe('backpressure', () => {
       },
     })
     const output = new NdjsonOutput(new TextWriter(sink, 'slow'), false)
-    const run = analyze({files: [file], protocols: [...protocols], limits: makeLimits(), output})
+    const running = run({sources: fileSources([file]), protocols: [...protocols], limits: makeLimits(), outputs: [output]})
     // give the pipeline time to run ahead if it were going to
     await new Promise((resolve) => setTimeout(resolve, 1500))
     const written = bytes
@@ -49,7 +50,7 @@ describe('backpressure', () => {
     expect(written).toBeLessThan(5 * 1024 * 1024)
     released = true
     for (const cb of held.splice(0)) cb()
-    const result = await run
+    const result = await running
     expect(result.events).toBe(n)
     // the whole output is several times what was produced while blocked
     expect(bytes).toBeGreaterThan(written * 4)

@@ -1,19 +1,17 @@
 /**
- * Decoded packets -> transports -> protocols. Chooses a protocol for each TCP connection and UDP
- * flow: first by the server port (the protocol's `ports`), then by content (each candidate's
- * `detect` looks at the first payload bytes). A connection no protocol claims is still tracked by
- * the reassembler (flows, statistics) but its bytes are not parsed.
+ * Protocol choice (the dispatch stage): for each TCP connection and UDP flow the reassemblers open,
+ * picks the protocol that will parse it: first by configured ports (`protocols.<name>.ports`, as
+ * Packetbeat's `ports`), then by each protocol's default server ports (registry order: the first
+ * protocol registered for a port wins), then by content (each candidate's `detect` looks at the
+ * first payload bytes). A connection no protocol claims is still tracked by the reassembler (flows,
+ * statistics) but its bytes are not parsed. It also answers the UDP reassembler's role question
+ * from the protocols' declared client ports (DHCP: 68), and creates the per-run IP handlers (ICMP).
+ *
+ * Holds no module-level state: one ProtocolChooser per engine.
  */
-import type {DecodedPacket, DecodedSink} from '../decode/types.js'
-import {IpProto} from '../decode/types.js'
-import type {Conn} from '../reassembly/conn.js'
-import {TcpReassembler} from '../reassembly/tcp.js'
-import type {ConnInfo, Dir, EndReason, Moment, StreamFactory, StreamHandler} from '../reassembly/types.js'
-import {UdpFlows} from '../reassembly/udp.js'
-import type {ConnObserver} from '../reassembly/conn.js'
-import type {IpHandler, Protocol, ProtocolContext, UdpHandler} from '../protocols/types.js'
 import type {Limits} from '../limits.js'
-import type {Stats} from '../stats.js'
+import type {ConnInfo, Dir, EndReason, Moment, StreamFactory, StreamHandler} from '../reassembly/types.js'
+import type {IpHandler, Protocol, ProtocolContext, UdpHandler} from '../protocols/types.js'
 
 /** First payload bytes per direction a detecting connection looks at before giving up. */
 const DETECT_ATTEMPTS = 4
@@ -168,27 +166,26 @@ class DetectingUdp implements UdpHandler {
   }
 }
 
-export class Dispatcher implements DecodedSink, StreamFactory {
-  private readonly tcp: TcpReassembler
-  private readonly udp: UdpFlows
+export class ProtocolChooser implements StreamFactory {
   private readonly tcpPorts = new Map<number, Protocol>()
   private readonly udpPorts = new Map<number, Protocol>()
   private readonly tcpDetect: Protocol[]
   private readonly udpDetect: Protocol[]
-  private readonly ipHandlers = new Map<number, IpHandler>()
-  private readonly ipHandlerList: IpHandler[] = []
-  /** The last packet's time and frame, for flushing at end of input. */
-  readonly last: Moment = {frame: 0, tsSec: 0, tsNsec: 0}
+  /** 1 where a selected protocol declares the port as its clients' (udp.clientPorts). */
+  private readonly udpClientPort = new Uint8Array(65536)
+  private hasClientPorts = false
+  /** IP protocol number -> the handler of the first protocol claiming it. */
+  readonly ipHandlers = new Map<number, IpHandler>()
+  /** Every IP handler, for flushing at end of input. */
+  readonly ipHandlerList: IpHandler[] = []
 
   constructor(
-    protocols: Protocol[],
+    protocols: readonly Protocol[],
     private readonly ctxFor: ContextFor,
-    limits: Limits,
-    stats: Stats,
-    observer?: ConnObserver,
+    _limits?: Limits,
   ) {
-    // Ports configured for a protocol (`protocols.<name>.ports`, as Packetbeat's `ports`) replace its
-    // defaults and are claimed before any default port of another protocol.
+    // Ports configured for a protocol replace its defaults and are claimed before any default port
+    // of another protocol.
     const configured = (p: Protocol): number[] | undefined => {
       const v = ctxFor(p).options.ports
       return Array.isArray(v) && v.every((x) => Number.isInteger(x) && x >= 0 && x <= 65535) ? (v as number[]) : undefined
@@ -202,22 +199,24 @@ export class Dispatcher implements DecodedSink, StreamFactory {
       }
     }
     for (const p of protocols) {
-      if (configured(p)) continue
-      // The first protocol registered for a port wins (registry order).
-      for (const port of p.tcp?.ports ?? []) if (!this.tcpPorts.has(port)) this.tcpPorts.set(port, p)
-      for (const port of p.udp?.ports ?? []) if (!this.udpPorts.has(port)) this.udpPorts.set(port, p)
+      for (const port of p.udp?.clientPorts ?? []) {
+        this.udpClientPort[port] = 1
+        this.hasClientPorts = true
+      }
       if (p.ip) {
         const h = p.ip.create(ctxFor(p))
         this.ipHandlerList.push(h)
         for (const proto of p.ip.protos) if (!this.ipHandlers.has(proto)) this.ipHandlers.set(proto, h)
       }
+      if (configured(p)) continue
+      for (const port of p.tcp?.ports ?? []) if (!this.tcpPorts.has(port)) this.tcpPorts.set(port, p)
+      for (const port of p.udp?.ports ?? []) if (!this.udpPorts.has(port)) this.udpPorts.set(port, p)
     }
     this.tcpDetect = protocols.filter((p) => p.tcp?.detect)
     this.udpDetect = protocols.filter((p) => p.udp?.detect)
-    this.tcp = new TcpReassembler(this, limits, stats, observer)
-    this.udp = new UdpFlows((c) => this.openUdp(c), limits, stats, observer)
   }
 
+  /** StreamFactory: the handler of a new TCP connection, or null to leave its bytes unparsed. */
   open(conn: ConnInfo): StreamHandler | null {
     const p = this.tcpPorts.get(conn.serverPort) ?? this.tcpPorts.get(conn.clientPort)
     if (p?.tcp) return new LazyHandler(conn, p, this.ctxFor(p))
@@ -225,27 +224,19 @@ export class Dispatcher implements DecodedSink, StreamFactory {
     return new DetectingHandler(conn, this.tcpDetect, this.ctxFor)
   }
 
-  private openUdp(conn: Conn): UdpHandler | null {
+  /** The handler of a new UDP flow, or null. */
+  openUdp(conn: ConnInfo): UdpHandler | null {
     const p = this.udpPorts.get(conn.serverPort) ?? this.udpPorts.get(conn.clientPort)
     if (p?.udp) return p.udp.create(conn, this.ctxFor(p))
     if (this.udpDetect.length === 0) return null
     return new DetectingUdp(conn, this.udpDetect, this.ctxFor)
   }
 
-  ip(p: DecodedPacket): void {
-    const last = this.last
-    last.frame = p.frame
-    last.tsSec = p.tsSec
-    last.tsNsec = p.tsNsec
-    if (p.proto === IpProto.TCP) this.tcp.segment(p)
-    else if (p.proto === IpProto.UDP) this.udp.datagram(p)
-    else this.ipHandlers.get(p.proto)?.packet(p)
-  }
-
-  /** End of input: every open connection, flow and pending transaction is flushed and reported. */
-  end(): void {
-    this.tcp.end(this.last)
-    this.udp.end(this.last)
-    for (const h of this.ipHandlerList) h.end(this.last)
+  /** UdpRoleHint (see reassembly/types.ts): a declared client port on one side only decides. */
+  readonly udpRole = (srcPort: number, dstPort: number): -1 | 0 | 1 => {
+    if (!this.hasClientPorts) return 0
+    const s = this.udpClientPort[srcPort]
+    const d = this.udpClientPort[dstPort]
+    return s === d ? 0 : s === 1 ? 1 : -1
   }
 }

@@ -1,0 +1,105 @@
+/**
+ * The engine: capture records in, transactions out. decode -> reassembly -> protocol choice ->
+ * protocols, as one object with no knowledge of outputs, processors or commands.
+ *
+ * Contract:
+ *   - packet(p) once per capture record, in capture order (it is the source's PacketSink; `p` and
+ *     its bytes are valid only during the call, see capture/types.ts);
+ *   - end() once, after the last record (also after a capture error or a stop): every connection,
+ *     flow and pending request still in flight is flushed and reported, in a fixed order;
+ *   - transactions (and flow records) are handed to `emit` synchronously, from inside packet() or
+ *     end(); `emit` may keep them.
+ * The engine holds no module-level state and shares nothing with other engines except the
+ * read-only protocol list and limits, so several can run side by side (one per worker thread, fed
+ * by a direction-independent flow hash). One engine reads one capture: frame numbers and
+ * connections do not cross files.
+ */
+import type {Packet, PacketSink} from '../capture/types.js'
+import type {DecodedPacket, DecodedSink} from '../decode/types.js'
+import {Decoder} from '../decode/decoder.js'
+import {IpProto} from '../decode/types.js'
+import {type ContextFor, ProtocolChooser} from '../dispatch/chooser.js'
+import type {Limits} from '../limits.js'
+import type {Protocol, ProtocolContext, Transaction} from '../protocols/types.js'
+import type {ConnObserver} from '../reassembly/conn.js'
+import {TcpReassembler} from '../reassembly/tcp.js'
+import type {Moment} from '../reassembly/types.js'
+import {UdpFlows} from '../reassembly/udp.js'
+import type {Stats} from '../stats.js'
+
+/** A compiled capture filter (`--filter`): true keeps the record. Must not keep `data`. */
+export interface RecordFilter {
+  match(data: Buffer, linkType: number): boolean
+}
+
+export interface EngineOptions {
+  protocols: readonly Protocol[]
+  limits: Limits
+  stats: Stats
+  /** Per-protocol options (`protocols.<name>.*` in the config), by protocol name. */
+  protocolOptions?: Readonly<Record<string, Readonly<Record<string, unknown>>>>
+  /** Receives every transaction and flow record. */
+  emit(t: Transaction): void
+  /** Sees every connection and flow (the flows feature); ended by the engine's end(). */
+  observer?: ConnObserver & {end(): void}
+  /** Records not matching are skipped before decoding (they keep their frame numbers). */
+  filter?: RecordFilter
+}
+
+export class Engine implements PacketSink, DecodedSink {
+  private readonly decoder: Decoder
+  private readonly tcp: TcpReassembler
+  private readonly udp: UdpFlows
+  private readonly chooser: ProtocolChooser
+  private readonly observer: (ConnObserver & {end(): void}) | undefined
+  private readonly filter: RecordFilter | undefined
+  private ended = false
+  /** The last IP packet's time and frame, for flushing at end of input. */
+  readonly last: Moment = {frame: 0, tsSec: 0, tsNsec: 0}
+
+  constructor(o: EngineOptions) {
+    const contexts = new Map<string, ProtocolContext>()
+    const ctxFor: ContextFor = (p) => {
+      let c = contexts.get(p.name)
+      if (c === undefined) {
+        c = {limits: o.limits, stats: o.stats, options: o.protocolOptions?.[p.name] ?? {}, emit: o.emit}
+        contexts.set(p.name, c)
+      }
+      return c
+    }
+    this.observer = o.observer
+    this.filter = o.filter
+    this.chooser = new ProtocolChooser(o.protocols, ctxFor)
+    this.tcp = new TcpReassembler(this.chooser, o.limits, o.stats, o.observer)
+    this.udp = new UdpFlows((c) => this.chooser.openUdp(c), o.limits, o.stats, o.observer, this.chooser.udpRole)
+    this.decoder = new Decoder(this, o.limits, o.stats)
+  }
+
+  /** PacketSink: one capture record. */
+  packet(p: Packet): void {
+    if (this.filter !== undefined && !this.filter.match(p.data, p.linkType)) return
+    this.decoder.packet(p)
+  }
+
+  /** DecodedSink (called by the decoder): one IP packet or completed fragment set. */
+  ip(p: DecodedPacket): void {
+    const last = this.last
+    last.frame = p.frame
+    last.tsSec = p.tsSec
+    last.tsNsec = p.tsNsec
+    if (p.proto === IpProto.TCP) this.tcp.segment(p)
+    else if (p.proto === IpProto.UDP) this.udp.datagram(p)
+    else this.chooser.ipHandlers.get(p.proto)?.packet(p)
+  }
+
+  /** End of input: every open connection, flow and pending transaction is flushed. Idempotent. */
+  end(): void {
+    if (this.ended) return
+    this.ended = true
+    this.decoder.end()
+    this.tcp.end(this.last)
+    this.udp.end(this.last)
+    for (const h of this.chooser.ipHandlerList) h.end(this.last)
+    this.observer?.end()
+  }
+}

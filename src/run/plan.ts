@@ -1,0 +1,178 @@
+/**
+ * From what a user asked for (command-line flags and a config file) to RunOptions. Every command
+ * that runs the pipeline (`analyze`, and later `check`, `diff`, `report`, `live`) goes through
+ * planRun(), so flags mean the same everywhere. Nothing is read from the inputs here except the
+ * probe of their first bytes; outputs are opened only when at least one input can be read, so a
+ * bad input never truncates an existing `-o FILE`.
+ *
+ * Errors are PlanError with the exit code to use (2 for flags/config, 3 when no input can be read)
+ * and a message for the user that names the flag, key, file or value.
+ */
+import {type CaptureSource, fileSources} from '../capture/source.js'
+import {ConfigError, loadConfig, type PbxConfig, parseLimitFlags} from '../config.js'
+import {commonFields} from '../event/fields.js'
+import {createFlowObserver, fields as flowFields} from '../flows/index.js'
+import {type Limits, makeLimits} from '../limits.js'
+import {outputByName, outputs as allOutputs} from '../output/registry.js'
+import {type Output, OutputConfigError, type OutputContext} from '../output/types.js'
+import {protocols as allProtocols} from '../protocols/registry.js'
+import type {FieldSpec, Protocol} from '../protocols/types.js'
+import {ExitCode} from './exit-codes.js'
+import type {RunOptions} from './run.js'
+
+export class PlanError extends Error {
+  override name = 'PlanError'
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message)
+  }
+}
+
+/** One output asked for: `--format NAME[=PATH]`, with `-o PATH` for a single format. */
+export interface OutputRequest {
+  type: string
+  path?: string
+  options?: Record<string, unknown>
+}
+
+export interface Invocation {
+  files: readonly string[]
+  /** Outputs in order; empty: the summary on standard output. */
+  outputs?: readonly OutputRequest[]
+  configFile?: string
+  /** `-p http,dns`. */
+  protocols?: string
+  /** `--limit name=value` items. */
+  limits?: readonly string[]
+  sendHeaders?: boolean
+  flows?: boolean
+  /** `--flow-period SECONDS` as typed. */
+  flowPeriod?: string
+  /** Summary options. */
+  top?: number
+  color?: boolean
+}
+
+export interface Plan {
+  options: RunOptions
+  /** Sources that cannot be read at all (already probed); their errors go with the run's. */
+  unreadable: {source: CaptureSource; message: string}[]
+  limits: Limits
+  warnings: string[]
+}
+
+/**
+ * Parses `--format` values: `ndjson`, `ndjson=FILE`, several of them; `-o FILE` applies to a single
+ * format given without `=`.
+ */
+export function outputRequests(formats: readonly string[] | undefined, output: string | undefined): OutputRequest[] {
+  const list = formats === undefined || formats.length === 0 ? ['summary'] : formats
+  const reqs: OutputRequest[] = []
+  for (const f of list) {
+    const eq = f.indexOf('=')
+    const type = eq < 0 ? f : f.slice(0, eq)
+    if (outputByName(type) === undefined) {
+      throw new PlanError(`--format: unknown output "${type}"; known: ${allOutputs.map((o) => o.name).join(', ')}`, ExitCode.USAGE)
+    }
+    reqs.push(eq < 0 ? {type} : {type, path: f.slice(eq + 1)})
+  }
+  if (output !== undefined) {
+    const bare = reqs.filter((r) => r.path === undefined)
+    if (bare.length !== 1) throw new PlanError('-o/--output needs exactly one --format without "=PATH"', ExitCode.USAGE)
+    bare[0].path = output
+  }
+  const toStdout = reqs.filter((r) => r.path === undefined || r.path === '-')
+  const dataToStdout = toStdout.filter((r) => r.type !== 'summary')
+  if (dataToStdout.length > 1) {
+    throw new PlanError(`only one output can write to standard output (${dataToStdout.map((r) => r.type).join(', ')}); give the others a file with FORMAT=PATH`, ExitCode.USAGE)
+  }
+  // The summary moves to standard error when standard output carries data.
+  for (const r of toStdout) if (r.type === 'summary' && dataToStdout.length > 0) r.options = {...r.options, stderr: true}
+  return reqs
+}
+
+function selectProtocols(inv: Invocation, cfg: PbxConfig): Protocol[] {
+  let selected: Protocol[] = allProtocols.filter((p) => cfg.protocols[p.name]?.enabled !== false)
+  if (inv.protocols) {
+    const names = inv.protocols.split(',').map((s) => s.trim()).filter(Boolean)
+    for (const n of names) {
+      if (!allProtocols.some((p) => p.name === n)) {
+        throw new PlanError(`unknown protocol "${n}"; known: ${allProtocols.map((p) => p.name).join(', ')}`, ExitCode.USAGE)
+      }
+    }
+    selected = allProtocols.filter((p) => names.includes(p.name))
+  }
+  return selected
+}
+
+export async function planRun(inv: Invocation): Promise<Plan> {
+  const warnings: string[] = []
+  let cfg: PbxConfig
+  let limits: Limits
+  try {
+    cfg = loadConfig(inv.configFile)
+    limits = makeLimits({...cfg.limits, ...parseLimitFlags([...(inv.limits ?? [])])})
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof Error) throw new PlanError(e.message, ExitCode.USAGE)
+    throw e
+  }
+  const selected = selectProtocols(inv, cfg)
+  const protocolOptions: Record<string, Record<string, unknown>> = {}
+  for (const p of allProtocols) protocolOptions[p.name] = {...(cfg.protocols[p.name] ?? {})}
+  if (inv.sendHeaders) protocolOptions.http = {...protocolOptions.http, send_headers: true}
+
+  const flows = inv.flows === true || inv.flowPeriod !== undefined
+  let observer: RunOptions['observer']
+  if (flows) {
+    const periodSec = inv.flowPeriod === undefined ? 0 : Number(inv.flowPeriod)
+    try {
+      observer = createFlowObserver({periodSec})
+    } catch (e) {
+      throw new PlanError(`--flow-period: ${(e as Error).message}`, ExitCode.USAGE)
+    }
+  }
+
+  const requests = inv.outputs === undefined || inv.outputs.length === 0 ? outputRequests(undefined, undefined) : inv.outputs
+  // Validate output types before anything is opened.
+  for (const r of requests) {
+    if (outputByName(r.type) === undefined) throw new PlanError(`unknown output "${r.type}"`, ExitCode.USAGE)
+  }
+
+  // Probe the inputs; outputs are opened only if at least one can be read.
+  const sources = fileSources(inv.files)
+  const unreadable: Plan['unreadable'] = []
+  const readable: CaptureSource[] = []
+  for (const s of sources) {
+    const err = s.probe()
+    if (err === null) readable.push(s)
+    else unreadable.push({source: s, message: err.message})
+  }
+
+  const fields: FieldSpec[] = [...commonFields, ...selected.flatMap((p) => p.fields), ...(flows ? flowFields : [])]
+  const ctx: OutputContext = {fields, protocols: selected.map((p) => p.name), limits, warn: (m) => warnings.push(m)}
+  const outs: Output[] = []
+  if (readable.length > 0) {
+    for (const r of requests) {
+      const options: Record<string, unknown> = {...r.options}
+      if (r.path !== undefined) options.path = r.path
+      if (r.type === 'summary') {
+        if (inv.top !== undefined) options.top = inv.top
+        if (inv.color !== undefined) options.color = inv.color
+      }
+      try {
+        outs.push(await outputByName(r.type)!.create(options, ctx))
+      } catch (e) {
+        if (e instanceof OutputConfigError) throw new PlanError(e.message, ExitCode.USAGE)
+        throw e
+      }
+    }
+  }
+  return {
+    options: {sources: readable, protocols: selected, limits, outputs: outs, protocolOptions, observer},
+    unreadable,
+    limits,
+    warnings,
+  }
+}

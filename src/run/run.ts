@@ -1,0 +1,164 @@
+/**
+ * A run, as a library function: sources -> engine -> processors -> outputs. Commands (and tests,
+ * and later `check`, `diff`, `report`, `live`) build RunOptions and call run(); nothing here knows
+ * about flags or config files.
+ *
+ * Each source gets its own engine (frame numbers and connections do not cross files). A source that
+ * cannot be read to the end still has every transaction found before the damage flushed and
+ * written; the error is recorded in the result and reading goes on with the next source. Outputs
+ * see begin(run) once before the first event, every event in one fixed order, and end(run) once.
+ * The only catch here is around sources (capture errors); protocol code is guarded inside the
+ * reassemblers at the session boundary.
+ */
+import type {CaptureSource} from '../capture/source.js'
+import {CaptureError, type CaptureInfo} from '../capture/types.js'
+import {Engine, type RecordFilter} from '../engine/engine.js'
+import {type BuildOptions, buildEvent, type PbxEvent} from '../event/build.js'
+import type {Limits} from '../limits.js'
+import type {Output, RunInfo} from '../output/types.js'
+import {type EventSink, type ProcessorChains, ProcessorStage} from '../processors/stage.js'
+import type {Protocol, Transaction} from '../protocols/types.js'
+import type {ConnObserver} from '../reassembly/conn.js'
+import {Stats} from '../stats.js'
+import {ExitCode} from './exit-codes.js'
+
+export {ExitCode} from './exit-codes.js'
+
+export interface RunOptions {
+  sources: readonly CaptureSource[]
+  protocols: readonly Protocol[]
+  limits: Limits
+  /** Every output of the run; each sees every event. */
+  outputs: readonly Output[]
+  /** Per-protocol options (`protocols.<name>.*` in the config). */
+  protocolOptions?: Readonly<Record<string, Readonly<Record<string, unknown>>>>
+  /** Processor chains between the engine and the outputs (none: the stage is skipped). */
+  processors?: ProcessorChains
+  /** Sees connections and flows (the flows feature); one observer per source. */
+  observer?: (emit: (t: Transaction) => void) => ConnObserver & {end(): void}
+  /** Capture filter applied to every record before decoding. */
+  filter?: RecordFilter
+  /** Called after each chunk with the bytes read so far of the current source (progress display). */
+  progress?: (source: CaptureSource, bytesRead: number) => void
+  /** Shared with the caller (e.g. to print statistics on SIGINT); a new one by default. */
+  stats?: Stats
+}
+
+export interface RunResult extends RunInfo {
+  exitCode: number
+  /** Events handed to the outputs (after processors). */
+  events: number
+  /** Events dropped by processors. */
+  dropped: number
+}
+
+/**
+ * Fans one event out to every output. An event that no processor touched goes to an output's
+ * fast path (writeTransaction) when it has one; the event object is built at most once and shared
+ * by the outputs that need it (they must not modify it).
+ */
+class OutputFanout implements EventSink {
+  events = 0
+
+  constructor(private readonly outputs: readonly Output[]) {}
+
+  transaction(t: Transaction, o: BuildOptions): void {
+    this.events++
+    let ev: PbxEvent | null = null
+    for (const out of this.outputs) {
+      if (out.writeTransaction !== undefined) out.writeTransaction(t, o)
+      else out.write(ev ?? (ev = buildEvent(t, o)))
+    }
+  }
+
+  event(ev: PbxEvent): void {
+    this.events++
+    for (const out of this.outputs) out.write(ev)
+  }
+
+  get closed(): boolean {
+    // Stop reading only when every output's reader went away (`| head` on the only output).
+    for (const out of this.outputs) if (!out.closed) return false
+    return this.outputs.length > 0
+  }
+
+  async drain(): Promise<void> {
+    for (const out of this.outputs) if (out.blocked && !out.closed) await out.drain()
+  }
+}
+
+export async function run(o: RunOptions): Promise<RunResult> {
+  const stats = o.stats ?? new Stats()
+  const result: RunResult = {
+    files: o.sources.map((s) => s.name),
+    stats,
+    captures: [],
+    errors: [],
+    exitCode: ExitCode.OK,
+    events: 0,
+    dropped: 0,
+  }
+  const fanout = new OutputFanout(o.outputs)
+  const stage = o.processors === undefined ? null : new ProcessorStage(o.processors, fanout)
+  const direct = stage === null || stage.empty
+  for (const out of o.outputs) out.begin(result)
+  const many = o.sources.length > 1
+
+  for (const source of o.sources) {
+    if (fanout.closed) break
+    stats.files++
+    const buildOpts: BuildOptions = {precision: 'us', file: many ? source.name : undefined}
+    const emit = direct
+      ? (t: Transaction) => {
+          stats.transactions++
+          fanout.transaction(t, buildOpts)
+        }
+      : (t: Transaction) => {
+          stats.transactions++
+          stage!.transaction(t, buildOpts)
+        }
+    const observer = o.observer?.(emit)
+    const engine = new Engine({
+      protocols: o.protocols,
+      limits: o.limits,
+      stats,
+      protocolOptions: o.protocolOptions,
+      emit,
+      observer,
+      filter: o.filter,
+    })
+    let info: CaptureInfo | null = null
+    try {
+      info = await source.read(engine, {
+        limits: o.limits,
+        stats,
+        onInfo: (i) => {
+          info = i
+          buildOpts.precision = i.precision
+        },
+        afterChunk: (bytesRead) => {
+          o.progress?.(source, bytesRead)
+          // The readers of every output went away (`| head`): stop quietly, nothing more to write.
+          if (fanout.closed) source.stop()
+          else return fanout.drain()
+        },
+      })
+    } catch (err) {
+      if (!(err instanceof CaptureError)) throw err
+      result.errors.push(err.message)
+      const code = err.kind === 'corrupt' ? ExitCode.DAMAGED : ExitCode.UNREADABLE
+      result.exitCode = Math.max(result.exitCode, code)
+    }
+    if (info !== null) {
+      const i = info as CaptureInfo
+      result.captures.push({file: source.name, format: i.format, gzip: i.gzip, precision: i.precision, linkTypes: i.linkTypes})
+    }
+    // Flush what is in flight, also after a capture error or a stop: nothing already parsed is lost.
+    engine.end()
+    if (!fanout.closed) await fanout.drain()
+  }
+  result.events = fanout.events
+  result.dropped = stage?.dropped ?? 0
+  for (const out of o.outputs) await out.end(result)
+  return result
+}
