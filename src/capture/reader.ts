@@ -34,6 +34,12 @@ export interface ReadCaptureOptions {
   afterChunk?: (sourceBytesRead: number) => void | Promise<void>
   /** Called once with the CaptureInfo (see CaptureParser's constructor for when). */
   onInfo?: (info: CaptureInfo) => void
+  /**
+   * Stops reading at once, also while waiting for input (a slow pipe, SIGINT): the input stream is
+   * destroyed and readCapture resolves with what was delivered; a record cut by the stop is dropped
+   * (never reported as damage).
+   */
+  signal?: AbortSignal
 }
 
 export const IO_MESSAGES: Record<string, string> = {
@@ -137,9 +143,10 @@ async function* inputChunks(raw: Readable, onGzip: () => void): AsyncGenerator<B
 
 /**
  * Reads a whole capture from `source` (a path, or '-' for stdin) into `sink`.
- * Resolves with the CaptureInfo once every packet has been delivered.
+ * Resolves with the CaptureInfo once every packet has been delivered (null only when stopped by
+ * `signal` before the file header was read).
  */
-export async function readCapture(source: string, sink: PacketSink, opts: ReadCaptureOptions): Promise<CaptureInfo> {
+export async function readCapture(source: string, sink: PacketSink, opts: ReadCaptureOptions): Promise<CaptureInfo | null> {
   const file = source === '-' ? '<stdin>' : source
   let gzip = false
   const parser = new CaptureParser(file, sink, opts.limits, opts.stats, (info) => {
@@ -148,19 +155,27 @@ export async function readCapture(source: string, sink: PacketSink, opts: ReadCa
   })
   const raw: Readable = source === '-' ? process.stdin : createReadStream(source, {highWaterMark: READ_CHUNK_BYTES})
   const afterChunk = opts.afterChunk
+  const signal = opts.signal
+  const onAbort = () => raw.destroy()
+  signal?.addEventListener('abort', onAbort, {once: true})
   try {
     for await (const chunk of inputChunks(raw, () => (gzip = true))) {
+      if (signal?.aborted) break
       parser.push(chunk)
       if (afterChunk !== undefined) {
         const r = afterChunk((raw as Partial<ReadStream>).bytesRead ?? parser.offset)
         if (r !== undefined) await r
       }
+      if (signal?.aborted) break
     }
-    parser.end()
+    if (!signal?.aborted) parser.end()
   } catch (err) {
-    throw toCaptureError(err, file, parser, gzip)
+    if (!signal?.aborted) throw toCaptureError(err, file, parser, gzip)
+  } finally {
+    signal?.removeEventListener('abort', onAbort)
   }
-  const info = parser.info!
+  const info = parser.info
+  if (info === null) return null // stopped before the file header was complete: nothing was delivered
   info.gzip = gzip
   return info
 }

@@ -8,7 +8,8 @@
  * CaptureInfo when the source is exhausted or stopped, and rejects with a CaptureError when the
  * input cannot be opened or is damaged; in both cases everything before the damage has been
  * delivered. `stop()` may be called at any time (SIGINT, an output that went away): reading ends at
- * the next chunk boundary and `read` resolves normally, so the caller flushes as at end of input.
+ * once, also while waiting for input, and `read` resolves normally, so the caller flushes as at end
+ * of input (a record cut by the stop is dropped, not reported as damage).
  *
  * The capture clock is the packets' own timestamps; a source never stamps packets with wall time.
  */
@@ -42,13 +43,10 @@ export interface CaptureSource {
   probe(): CaptureError | null
 }
 
-/** Thrown out of afterChunk by a stopped source, caught in read(): never escapes. */
-class Stopped extends Error {}
-
 /** A capture file (pcap/pcapng, optionally gzip-compressed), or standard input for `-`. */
 export class FileSource implements CaptureSource {
   readonly size: number | undefined
-  private stopped = false
+  private readonly abort = new AbortController()
 
   constructor(readonly name: string) {
     let size: number | undefined
@@ -69,29 +67,22 @@ export class FileSource implements CaptureSource {
       info = await readCapture(this.name, sink, {
         limits: ctx.limits,
         stats: ctx.stats,
+        signal: this.abort.signal,
         onInfo: (i) => {
           info = i
           ctx.onInfo(i)
         },
-        afterChunk: (bytes) => {
-          if (this.stopped) throw new Stopped()
-          const r = ctx.afterChunk(bytes)
-          if (r !== undefined) return r.then(() => this.checkStopped())
-          this.checkStopped()
-        },
+        afterChunk: (bytes) => ctx.afterChunk(bytes),
       })
     } catch (e) {
-      if (!(e instanceof Stopped)) throw e
+      if (!this.abort.signal.aborted) throw e
     }
     return info
   }
 
-  private checkStopped(): void {
-    if (this.stopped) throw new Stopped()
-  }
-
+  /** Ends reading at once, also while waiting for input (see readCapture's `signal`). */
   stop(): void {
-    this.stopped = true
+    this.abort.abort()
   }
 
   probe(): CaptureError | null {

@@ -1,10 +1,9 @@
-import cliProgress from 'cli-progress'
 import {Args, Command, Flags} from '@oclif/core'
-import type {CaptureSource} from '../capture/source.js'
 import {outputs as allOutputs} from '../output/registry.js'
 import {protocols as allProtocols} from '../protocols/registry.js'
 import {ExitCode} from '../run/exit-codes.js'
 import {outputRequests, PlanError, planRun} from '../run/plan.js'
+import {TerminalProgress} from '../run/progress.js'
 import {type RunResult, run} from '../run/run.js'
 import {terminalSafe} from '../util/sanitize.js'
 
@@ -16,7 +15,9 @@ application protocols into request/response transactions. "-" reads standard inp
 order; each event then says which file it came from (pbx.file).
 
 Exit codes: 0 ok; 2 bad flags or config; 3 an input could not be opened or is not a capture; 4 a capture is
-truncated or damaged (everything before the damage was still analyzed and written).`
+truncated or damaged (everything before the damage was still analyzed and written); 5 an output could not be
+written (disk full, closed standard output, events lost by a server); 130/143 stopped by SIGINT/SIGTERM after
+flushing everything in flight.`
 
   static override examples = [
     '<%= config.bin %> analyze samples/http/nginx.pcap',
@@ -35,6 +36,7 @@ truncated or damaged (everything before the damage was still analyzed and writte
     format: Flags.string({
       char: 'f',
       multiple: true,
+      multipleNonGreedy: true,
       description: `output format, optionally with its file: FORMAT[=PATH]; repeat for several outputs in one run (${allOutputs.map((o) => o.name).join(', ')}; default summary)`,
     }),
     output: Flags.string({char: 'o', description: 'write the (single) format to this file instead of standard output'}),
@@ -43,9 +45,13 @@ truncated or damaged (everything before the damage was still analyzed and writte
       description: `comma-separated protocols to parse (default: all: ${allProtocols.map((p) => p.name).join(',')})`,
     }),
     config: Flags.string({char: 'c', description: 'YAML config file (limits, protocol options)'}),
-    limit: Flags.string({description: 'override a bound, e.g. --limit tcpOooBytesPerConn=1048576 (see `pbx limits`)', multiple: true}),
+    limit: Flags.string({
+      description: 'override a bound, e.g. --limit tcpOooBytesPerConn=1048576 (repeatable; see `pbx limits`)',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
     'send-headers': Flags.boolean({description: 'include HTTP request/response headers in events'}),
-    top: Flags.integer({description: 'rows in each top-N table of the summary', default: 10}),
+    top: Flags.integer({description: 'rows in each top-N table of the summary', default: 10, min: 0}),
     color: Flags.boolean({description: 'colour the summary (default: when stdout is a terminal)', allowNo: true}),
     flows: Flags.boolean({description: 'also emit a flow record (type "flow") per TCP connection and UDP flow'}),
     'flow-period': Flags.string({description: 'with --flows: also emit interim flow records every SECONDS of capture time'}),
@@ -82,54 +88,38 @@ truncated or damaged (everything before the damage was still analyzed and writte
     let exitCode: number = plan.unreadable.length > 0 ? ExitCode.UNREADABLE : ExitCode.OK
     const errors = plan.unreadable.map((u) => u.message)
     if (plan.options.sources.length > 0) {
-      const progress = makeProgress(plan.options.sources, flags.progress ?? process.stderr.isTTY === true)
+      // Ctrl-C / SIGTERM: stop reading, flush everything in flight, write the outputs' ends (the
+      // summary), then exit 130 / 143. A second signal while flushing is left to the default.
+      const abort = new AbortController()
+      let signalCode = 0
+      const onSignal = (code: number) => () => {
+        signalCode = code
+        abort.abort()
+      }
+      const onInt = onSignal(ExitCode.SIGINT)
+      const onTerm = onSignal(ExitCode.SIGTERM)
+      process.once('SIGINT', onInt)
+      process.once('SIGTERM', onTerm)
+      const progress = TerminalProgress.create(plan.options.sources, flags.progress ?? process.stderr.isTTY === true) ?? undefined
       let result: RunResult
       try {
-        result = await run({...plan.options, progress: progress?.update})
+        result = await run({...plan.options, progress, signal: abort.signal})
       } finally {
         progress?.stop()
+        process.off('SIGINT', onInt)
+        process.off('SIGTERM', onTerm)
       }
       errors.push(...result.errors)
       exitCode = Math.max(exitCode, result.exitCode)
+      if (result.interrupted && signalCode !== 0) {
+        exitCode = signalCode
+        const st = result.stats
+        errors.push(
+          `stopped by ${signalCode === ExitCode.SIGINT ? 'SIGINT' : 'SIGTERM'} after ${st.packets} packets: everything in flight was flushed; ${result.events} events written`,
+        )
+      }
     }
     for (const e of errors) process.stderr.write(`pbx: ${terminalSafe(e, 1000)}\n`)
     if (exitCode !== ExitCode.OK) this.exit(exitCode)
-  }
-}
-
-/** A progress bar on stderr over the total size of the input files (unknown for stdin: no bar). */
-function makeProgress(
-  sources: readonly CaptureSource[],
-  enabled: boolean,
-): {update: (source: CaptureSource, bytes: number) => void; stop: () => void} | null {
-  if (!enabled || sources.some((s) => s.size === undefined)) return null
-  const sizes = new Map<string, number>()
-  let total = 0
-  for (const s of sources) {
-    sizes.set(s.name, s.size ?? 0)
-    total += s.size ?? 0
-  }
-  if (total === 0) return null
-  const bar = new cliProgress.SingleBar(
-    {stream: process.stderr, format: 'pbx {bar} {percentage}% | {file}', hideCursor: true, clearOnComplete: true, fps: 5},
-    cliProgress.Presets.shades_classic,
-  )
-  bar.start(total, 0, {file: ''})
-  let done = 0
-  let current = ''
-  let currentBytes = 0
-  return {
-    update(source, bytes) {
-      const file = source.name
-      if (file !== current) {
-        done += sizes.get(current) ?? 0
-        current = file
-      }
-      currentBytes = Math.min(bytes, sizes.get(file) ?? bytes)
-      bar.update(done + currentBytes, {file: terminalSafe(file, 60)})
-    },
-    stop() {
-      bar.stop()
-    },
   }
 }

@@ -4,8 +4,8 @@
  * only once at least one input could be opened, so a failing input never truncates an existing
  * FILE.
  */
-import {createWriteStream} from 'node:fs'
-import {OutputConfigError} from './types.js'
+import {createWriteStream, fstatSync, readFileSync, readlinkSync} from 'node:fs'
+import {OutputConfigError, OutputError} from './types.js'
 import {TextWriter} from './writer.js'
 
 export interface Destination {
@@ -26,6 +26,10 @@ export async function openDestination(path: unknown, stderr = false): Promise<De
     return {writer: new TextWriter(process.stderr, 'standard error'), toFile: false, isTTY: process.stderr.isTTY === true}
   }
   if (path === undefined || path === '-') {
+    if (stdoutClosed()) throw new OutputError('cannot write standard output: it is closed (EBADF); redirect it or use -o FILE')
+    // @oclif/core rethrows every non-EPIPE error of process.stdout from a listener of its own,
+    // which turns a full disk into a stack trace; the TextWriter reports it as one line instead.
+    process.stdout.removeAllListeners('error')
     return {writer: new TextWriter(process.stdout, 'standard output'), toFile: false, isTTY: process.stdout.isTTY === true}
   }
   const stream = createWriteStream(path)
@@ -36,4 +40,24 @@ export async function openDestination(path: unknown, stderr = false): Promise<De
     throw new OutputConfigError(`cannot write ${path}: ${e.message}`)
   })
   return {writer: new TextWriter(stream, path), toFile: true, isTTY: false}
+}
+
+/**
+ * Whether the process was started with standard output closed (`pbx ... >&-`). Node reopens a
+ * closed fd 1 on /dev/null read-write at start-up, so writes would vanish silently; a user's own
+ * `> /dev/null` opens it write-only. Linux only (/proc); elsewhere only a failing fstat counts.
+ */
+function stdoutClosed(): boolean {
+  try {
+    fstatSync(1)
+  } catch {
+    return true
+  }
+  try {
+    if (readlinkSync('/proc/self/fd/1') !== '/dev/null') return false
+    const m = /^flags:\s*([0-7]+)/m.exec(readFileSync('/proc/self/fdinfo/1', 'utf8'))
+    return m !== null && (Number.parseInt(m[1], 8) & 3) === 2
+  } catch {
+    return false
+  }
 }

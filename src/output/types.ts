@@ -31,6 +31,12 @@ export interface Output {
   readonly blocked: boolean
   readonly closed: boolean
   drain(): Promise<void>
+  /**
+   * Optional: hand what is buffered to the destination now. The run calls it about once a second
+   * of wall time while input is slow (a pipe, a live interface), so events show up as they happen.
+   */
+  flush?(): void
+  /** Flushes and closes. Throws OutputError when the destination failed (the run reports it). */
   end(run: RunInfo): Promise<void>
   /**
    * Optional delivery accounting for outputs that can lose events (servers): events accepted by
@@ -74,4 +80,9 @@ export interface OutputFactory {
 
 export class OutputConfigError extends Error {
   override name = 'OutputConfigError'
+}
+
+/** A destination failed while writing (ENOSPC, EBADF, ...): one line for the user, exit code 5. */
+export class OutputError extends Error {
+  override name = 'OutputError'
 }

@@ -17,6 +17,7 @@
  * callers must not split a surrogate pair across two writes (JSON text never contains one).
  */
 import type {Writable} from 'node:stream'
+import {OutputError} from './types.js'
 
 /** Bytes collected before they are handed to the stream. */
 const FLUSH_AT = 64 * 1024
@@ -39,10 +40,9 @@ export class TextWriter {
     private readonly stream: Writable,
     private readonly name: string,
   ) {
-    stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') this.closed = true
-      else this.error = err
-    })
+    // A reader that went away (`| head`) is not an error; anything else (ENOSPC, EBADF, EIO) is, and
+    // also stops writing: the run ends reading and end() reports it.
+    stream.on('error', (err: NodeJS.ErrnoException) => this.fail(err))
   }
 
   write(s: string): void {
@@ -53,7 +53,11 @@ export class TextWriter {
       this.flush()
       if (need > ARENA_BYTES / 4) {
         // A huge piece (a multi-megabyte redis value...): straight to the stream, encoded there.
-        if (!this.stream.write(s)) this.waiting = true
+        try {
+          if (!this.stream.write(s)) this.waiting = true
+        } catch (e) {
+          this.fail(e as NodeJS.ErrnoException)
+        }
         return
       }
       this.fresh(ARENA_BYTES)
@@ -103,9 +107,20 @@ export class TextWriter {
   /** Hands arena[start, end) to the stream. */
   private handOver(end: number): void {
     if (end === this.start || this.closed) return
-    const ok = this.stream.write(this.arena.subarray(this.start, end))
+    let ok = true
+    try {
+      ok = this.stream.write(this.arena.subarray(this.start, end))
+    } catch (e) {
+      // Standard output redirected to a file or device writes synchronously and throws (ENOSPC).
+      this.fail(e as NodeJS.ErrnoException)
+    }
     this.start = end
     if (!ok) this.waiting = true
+  }
+
+  private fail(err: NodeJS.ErrnoException): void {
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') this.error ??= err
+    this.closed = true
   }
 
   private fresh(size: number): void {
@@ -121,7 +136,8 @@ export class TextWriter {
 
   /** Throws the stream's error (e.g. ENOSPC on the output file) with the output's name. */
   check(): void {
-    if (this.error) throw new Error(`cannot write ${this.name}: ${this.error.message}`)
+    const e = this.error as NodeJS.ErrnoException | null
+    if (e) throw new OutputError(`cannot write ${this.name}: ${e.code ? `${e.code} (${e.message.replace(/^[A-Z]+: /, '')})` : e.message}`)
   }
 
   async drain(): Promise<void> {
@@ -144,10 +160,16 @@ export class TextWriter {
   /** Flushes and, for files, closes the stream; stdout is left open. */
   async end(closeStream: boolean): Promise<void> {
     this.flush()
-    if (this.closed) return
+    if (this.closed) {
+      this.check()
+      return
+    }
     if (closeStream) {
-      await new Promise<void>((resolve, reject) => {
-        this.stream.end((err?: Error | null) => (err ? reject(err) : resolve()))
+      await new Promise<void>((resolve) => {
+        this.stream.end((err?: Error | null) => {
+          if (err) this.error ??= err
+          resolve()
+        })
       })
     } else if (this.waiting) {
       await this.drain()

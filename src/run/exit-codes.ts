@@ -9,4 +9,13 @@ export const ExitCode = {
   UNREADABLE: 3,
   /** A capture is truncated or damaged: everything before the damage was analyzed and written. */
   DAMAGED: 4,
+  /**
+   * An output could not be written or lost events: disk full, a closed standard output, a server
+   * that rejected documents. Everything that could be written was; the message names the output.
+   */
+  OUTPUT: 5,
+  /** Stopped by SIGINT (Ctrl-C) after flushing everything in flight: 128 + 2. */
+  SIGINT: 130,
+  /** Stopped by SIGTERM after flushing everything in flight: 128 + 15. */
+  SIGTERM: 143,
 } as const

@@ -14,7 +14,7 @@ import {commonFields} from '../event/fields.js'
 import {createFlowObserver, fields as flowFields} from '../flows/index.js'
 import {type Limits, makeLimits} from '../limits.js'
 import {outputByName, outputs as allOutputs} from '../output/registry.js'
-import {type Output, OutputConfigError, type OutputContext} from '../output/types.js'
+import {type Output, OutputConfigError, type OutputContext, OutputError} from '../output/types.js'
 import {protocols as allProtocols} from '../protocols/registry.js'
 import type {FieldSpec, Protocol} from '../protocols/types.js'
 import {ExitCode} from './exit-codes.js'
@@ -165,6 +165,7 @@ export async function planRun(inv: Invocation): Promise<Plan> {
         outs.push(await outputByName(r.type)!.create(options, ctx))
       } catch (e) {
         if (e instanceof OutputConfigError) throw new PlanError(e.message, ExitCode.USAGE)
+        if (e instanceof OutputError) throw new PlanError(e.message, ExitCode.OUTPUT)
         throw e
       }
     }

@@ -15,12 +15,13 @@ import {CaptureError, type CaptureInfo} from '../capture/types.js'
 import {Engine, type RecordFilter} from '../engine/engine.js'
 import {type BuildOptions, buildEvent, type PbxEvent} from '../event/build.js'
 import type {Limits} from '../limits.js'
-import type {Output, RunInfo} from '../output/types.js'
+import {type Output, OutputError, type RunInfo} from '../output/types.js'
 import {type EventSink, type ProcessorChains, ProcessorStage} from '../processors/stage.js'
 import type {Protocol, Transaction} from '../protocols/types.js'
 import type {ConnObserver} from '../reassembly/conn.js'
 import {Stats} from '../stats.js'
 import {ExitCode} from './exit-codes.js'
+import type {Progress} from './progress.js'
 
 export {ExitCode} from './exit-codes.js'
 
@@ -38,8 +39,13 @@ export interface RunOptions {
   observer?: (emit: (t: Transaction) => void) => ConnObserver & {end(): void}
   /** Capture filter applied to every record before decoding. */
   filter?: RecordFilter
-  /** Called after each chunk with the bytes read so far of the current source (progress display). */
-  progress?: (source: CaptureSource, bytesRead: number) => void
+  /** Progress display: updated after each chunk, stopped before any output writes its end. */
+  progress?: Progress
+  /**
+   * Stops the run early (SIGINT/SIGTERM): the current source stops reading at once, later sources
+   * are not read, and everything in flight is flushed and written as at end of input.
+   */
+  signal?: AbortSignal
   /** Shared with the caller (e.g. to print statistics on SIGINT); a new one by default. */
   stats?: Stats
 }
@@ -50,7 +56,12 @@ export interface RunResult extends RunInfo {
   events: number
   /** Events dropped by processors. */
   dropped: number
+  /** True when `signal` stopped the run before the inputs ended. */
+  interrupted: boolean
 }
+
+/** Wall-clock pace of flushing buffered output while input is slow (display only, never data). */
+const FLUSH_EVERY_MS = 1000
 
 /**
  * Fans one event out to every output. An event that no processor touched goes to an output's
@@ -97,15 +108,28 @@ export async function run(o: RunOptions): Promise<RunResult> {
     exitCode: ExitCode.OK,
     events: 0,
     dropped: 0,
+    interrupted: false,
   }
   const fanout = new OutputFanout(o.outputs)
   const stage = o.processors === undefined ? null : new ProcessorStage(o.processors, fanout)
   const direct = stage === null || stage.empty
   for (const out of o.outputs) out.begin(result)
   const many = o.sources.length > 1
+  const flusher = setInterval(() => {
+    for (const out of o.outputs) out.flush?.()
+  }, FLUSH_EVERY_MS)
+  flusher.unref()
+  let current: CaptureSource | null = null
+  const onAbort = () => {
+    result.interrupted = true
+    current?.stop()
+  }
+  if (o.signal?.aborted) result.interrupted = true
+  o.signal?.addEventListener('abort', onAbort, {once: true})
 
   for (const source of o.sources) {
-    if (fanout.closed) break
+    if (fanout.closed || result.interrupted) break
+    current = source
     stats.files++
     const buildOpts: BuildOptions = {precision: 'us', file: many ? source.name : undefined}
     const emit = direct
@@ -137,7 +161,7 @@ export async function run(o: RunOptions): Promise<RunResult> {
           buildOpts.precision = i.precision
         },
         afterChunk: (bytesRead) => {
-          o.progress?.(source, bytesRead)
+          o.progress?.update(source, bytesRead)
           // The readers of every output went away (`| head`): stop quietly, nothing more to write.
           if (fanout.closed) source.stop()
           else return fanout.drain()
@@ -157,8 +181,24 @@ export async function run(o: RunOptions): Promise<RunResult> {
     engine.end()
     if (!fanout.closed) await fanout.drain()
   }
+  clearInterval(flusher)
+  o.signal?.removeEventListener('abort', onAbort)
+  o.progress?.stop()
   result.events = fanout.events
   result.dropped = stage?.dropped ?? 0
-  for (const out of o.outputs) await out.end(result)
+  for (const out of o.outputs) {
+    try {
+      await out.end(result)
+      const d = out.delivery?.()
+      if (d !== undefined && d.failed > 0) {
+        result.errors.push(`${d.name}: ${d.failed} of ${d.sent + d.failed} events were not delivered`)
+        result.exitCode = Math.max(result.exitCode, ExitCode.OUTPUT)
+      }
+    } catch (e) {
+      if (!(e instanceof OutputError)) throw e
+      result.errors.push(e.message)
+      result.exitCode = Math.max(result.exitCode, ExitCode.OUTPUT)
+    }
+  }
   return result
 }

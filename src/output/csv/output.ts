@@ -78,6 +78,10 @@ export class CsvOutput implements Output {
     return this.w.drain()
   }
 
+  flush(): void {
+    this.w.flush()
+  }
+
   end(_run: RunInfo): Promise<void> {
     return this.w.end(this.closeStream)
   }

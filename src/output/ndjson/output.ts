@@ -60,6 +60,10 @@ export class NdjsonOutput implements Output {
     return this.w.drain()
   }
 
+  flush(): void {
+    this.w.flush()
+  }
+
   end(_run: RunInfo): Promise<void> {
     return this.w.end(this.closeStream)
   }
