@@ -38,7 +38,10 @@ export interface OutputRequest {
 }
 
 export interface Invocation {
+  /** Capture files (`-` for standard input); ignored when `sources` is given. */
   files: readonly string[]
+  /** Sources other than files (a live interface); probed like files. */
+  sources?: readonly CaptureSource[]
   /** Outputs in order; empty: the summary on standard output. */
   outputs?: readonly OutputRequest[]
   configFile?: string
@@ -141,7 +144,7 @@ export async function planRun(inv: Invocation): Promise<Plan> {
   }
 
   // Probe the inputs; outputs are opened only if at least one can be read.
-  const sources = fileSources(inv.files)
+  const sources = inv.sources ?? fileSources(inv.files)
   const unreadable: Plan['unreadable'] = []
   const readable: CaptureSource[] = []
   for (const s of sources) {
