@@ -51,6 +51,7 @@ flushing everything in flight.`
       multipleNonGreedy: true,
     }),
     'send-headers': Flags.boolean({description: 'include HTTP request/response headers in events'}),
+    fields: Flags.string({description: 'NDJSON/CSV: only these fields, in this order, e.g. --fields url.path,http.response.status_code'}),
     top: Flags.integer({description: 'rows in each top-N table of the summary', default: 10, min: 0}),
     color: Flags.boolean({description: 'colour the summary (default: when stdout is a terminal)', allowNo: true}),
     flows: Flags.boolean({description: 'also emit a flow record (type "flow") per TCP connection and UDP flow'}),
@@ -77,6 +78,7 @@ flushing everything in flight.`
         sendHeaders: flags['send-headers'],
         flows: flags.flows,
         flowPeriod: flags['flow-period'],
+        fields: flags.fields,
         top: flags.top,
         color: flags.color,
       })

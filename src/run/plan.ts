@@ -53,6 +53,8 @@ export interface Invocation {
   flows?: boolean
   /** `--flow-period SECONDS` as typed. */
   flowPeriod?: string
+  /** `--fields a,b,c`: the NDJSON/CSV fields and their order. */
+  fields?: string
   /** Summary options. */
   top?: number
   color?: boolean
@@ -160,6 +162,7 @@ export async function planRun(inv: Invocation): Promise<Plan> {
     for (const r of requests) {
       const options: Record<string, unknown> = {...r.options}
       if (r.path !== undefined) options.path = r.path
+      if (inv.fields !== undefined && (r.type === 'ndjson' || r.type === 'csv')) options.fields = inv.fields
       if (r.type === 'summary') {
         if (inv.top !== undefined) options.top = inv.top
         if (inv.color !== undefined) options.color = inv.color

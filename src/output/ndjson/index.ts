@@ -1,14 +1,20 @@
-/** `--format ndjson`: one JSON event per line (options: `path`, default standard output). */
+/**
+ * `--format ndjson`: one JSON event per line. Options: `path` (default standard output), `fields`
+ * (only these fields, in this order; see ../fields-option.ts).
+ */
 import {openDestination} from '../destination.js'
+import {fieldsOption} from '../fields-option.js'
 import type {OutputFactory} from '../types.js'
 import {NdjsonOutput} from './output.js'
+import {ProjectedNdjsonOutput} from './projected.js'
 
 export {NdjsonOutput} from './output.js'
 
 export const factory: OutputFactory = {
   name: 'ndjson',
-  async create(options) {
+  async create(options, ctx) {
+    const fields = fieldsOption(options.fields, ctx)
     const d = await openDestination(options.path)
-    return new NdjsonOutput(d.writer, d.toFile)
+    return fields === undefined ? new NdjsonOutput(d.writer, d.toFile) : new ProjectedNdjsonOutput(d.writer, d.toFile, fields)
   },
 }

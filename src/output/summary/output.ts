@@ -31,6 +31,9 @@ const LINK_NAMES: Record<number, string> = {
   276: 'linux-sll2',
 }
 
+/** Inputs listed one per line in the summary's header; more are summarised in one line. */
+const MAX_CAPTURE_LINES = 3
+
 export function formatDuration(ns: number): string {
   if (!Number.isFinite(ns)) return '-'
   if (ns < 1e3) return `${Math.round(ns)}ns`
@@ -141,9 +144,28 @@ export class SummaryOutput implements Output {
     const s = run.stats
     const out: string[] = []
     const line = (x = '') => out.push(x)
-    for (const c of run.captures) {
+    const linkNames = (lts: number[]) => lts.map((l) => LINK_NAMES[l] ?? String(l))
+    if (run.captures.length <= MAX_CAPTURE_LINES) {
+      for (const c of run.captures) {
+        line(
+          `${this.h('capture')} ${terminalSafe(c.file)}: ${c.format}${c.gzip ? ' (gzip)' : ''}, ${c.precision === 'ns' ? 'nanosecond' : 'microsecond'} timestamps, link ${linkNames(c.linkTypes).join(', ')}`,
+        )
+      }
+    } else {
+      // Many inputs: one line, not one per file.
+      const formats = new Map<string, number>()
+      const links = new Set<string>()
+      let gz = 0
+      for (const c of run.captures) {
+        formats.set(c.format, (formats.get(c.format) ?? 0) + 1)
+        if (c.gzip) gz++
+        for (const l of linkNames(c.linkTypes)) links.add(l)
+      }
+      const fmt = [...formats].map(([f, n]) => `${f} ${n}`).join(', ')
+      const first = run.captures[0].file
+      const last = run.captures[run.captures.length - 1].file
       line(
-        `${this.h('capture')} ${terminalSafe(c.file)}: ${c.format}${c.gzip ? ' (gzip)' : ''}, ${c.precision === 'ns' ? 'nanosecond' : 'microsecond'} timestamps, link ${c.linkTypes.map((l) => LINK_NAMES[l] ?? String(l)).join(', ')}`,
+        `${this.h('captures')} ${run.captures.length} files (${fmt}${gz > 0 ? `, ${gz} gzip` : ''}), link ${[...links].join(', ')}: ${terminalSafe(first)} ... ${terminalSafe(last)}`,
       )
     }
     line()
