@@ -14,7 +14,8 @@
  *                         on random (fast-check) transactions.
  */
 import type {TsPrecision} from '../capture/types.js'
-import type {ConnInfo, Transaction} from '../protocols/types.js'
+import type {ConnInfo} from '../reassembly/types.js'
+import type {Transaction} from './types.js'
 import {diffNs, rfc3339} from '../util/time.js'
 
 export type PbxEvent = Record<string, unknown>

@@ -3,7 +3,7 @@
  * add their own in <proto>/fields.ts. Together they are the single source for CSV columns and
  * `pbx fields`.
  */
-import type {FieldSpec} from '../protocols/types.js'
+import type {FieldSpec} from './types.js'
 
 export const commonFields: FieldSpec[] = [
   {name: '@timestamp', type: 'date', description: 'Start of the transaction (first request packet), capture clock, RFC 3339 UTC.'},

@@ -6,12 +6,11 @@
  */
 import type {DecodedPacket, DecodedSink} from '../decode/types.js'
 import {IpProto} from '../decode/types.js'
-import type {Conn} from '../reassembly/conn.js'
+import type {Conn, ConnObserver} from '../reassembly/conn.js'
 import {TcpReassembler} from '../reassembly/tcp.js'
-import type {ConnInfo, Dir, EndReason, Moment, StreamFactory, StreamHandler} from '../reassembly/types.js'
+import type {ConnInfo, Dir, EndReason, IpHandler, Moment, StreamFactory, StreamHandler, UdpHandler} from '../reassembly/types.js'
 import {UdpFlows} from '../reassembly/udp.js'
-import type {ConnObserver} from '../reassembly/conn.js'
-import type {IpHandler, Protocol, ProtocolContext, UdpHandler} from '../protocols/types.js'
+import type {Protocol, ProtocolContext} from '../protocols/types.js'
 import type {Limits} from '../limits.js'
 import type {Stats} from '../stats.js'
 

@@ -10,7 +10,8 @@ import {describe, expect, it} from 'vitest'
 import {type BuildOptions, buildEvent} from '../../src/event/build.js'
 import {NdjsonOutput} from '../../src/output/ndjson.js'
 import {TextWriter} from '../../src/output/writer.js'
-import type {ConnInfo, Transaction} from '../../src/protocols/types.js'
+import type {ConnInfo} from '../../src/reassembly/types.js'
+import type {Transaction} from '../../src/event/types.js'
 import {Stats} from '../../src/stats.js'
 
 const run = {files: [], stats: new Stats(), captures: [], errors: []}

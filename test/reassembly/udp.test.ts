@@ -1,8 +1,7 @@
 import {beforeEach, describe, expect, it} from 'vitest'
 import {IpProto} from '../../src/decode/types.js'
-import type {UdpHandler} from '../../src/protocols/types.js'
+import type {Dir, Moment, UdpHandler} from '../../src/reassembly/types.js'
 import type {Conn, ConnObserver} from '../../src/reassembly/conn.js'
-import type {Dir, Moment} from '../../src/reassembly/types.js'
 import {DEFAULT_LIMITS} from '../../src/limits.js'
 import {UdpFlows} from '../../src/reassembly/udp.js'
 

@@ -10,7 +10,9 @@
  * client -> server (dir 0), responseBytes of one sent server -> client (dir 1).
  * Status: OK, except NAK and DECLINE (a refused lease) and malformed messages: Error.
  */
-import type {ConnInfo, Dir, Moment, ProtocolContext, Status, Transaction, UdpHandler} from '../types.js'
+import type {ConnInfo, Dir, Moment, UdpHandler} from '../../reassembly/types.js'
+import type {Status, Transaction} from '../../event/types.js'
+import type {ProtocolContext} from '../types.js'
 import {decodeDhcp} from './parser.js'
 
 export class DhcpHandler implements UdpHandler {

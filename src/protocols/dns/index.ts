@@ -4,7 +4,8 @@
  * parser.ts (transport framing), matcher.ts (query/response pairing, decisions documented there),
  * fields.ts (schema).
  */
-import type {Dir, Protocol} from '../types.js'
+import type {Dir} from '../../reassembly/types.js'
+import type {Protocol} from '../types.js'
 import {decodeMessage, HEADER_BYTES, plausibleHeader} from './codec.js'
 import {fields} from './fields.js'
 import {DnsTcpHandler, DnsUdpHandler} from './parser.js'

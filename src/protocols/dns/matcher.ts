@@ -25,7 +25,9 @@
  * (note, ctx.stats.limit). Records listed per section are capped at MAX_LISTED_RECORDS (counts stay
  * exact; a note says the list was cut) - Limits has no field for this, so it is a constant here.
  */
-import type {ConnInfo, Moment, ProtocolContext, Status, Transaction} from '../types.js'
+import type {ConnInfo, Moment} from '../../reassembly/types.js'
+import type {Status, Transaction} from '../../event/types.js'
+import type {ProtocolContext} from '../types.js'
 import {type DnsMessage, type DnsRecord, decodeMessage, fullRcode} from './codec.js'
 import {className, opcodeName, rcodeName, typeName} from './names.js'
 

@@ -14,8 +14,8 @@
  * continues after it. Otherwise framing is lost: the direction resynchronises at the first
  * delivery that starts with a length prefix followed by a plausible DNS header.
  */
-import type {EndReason} from '../../reassembly/types.js'
-import type {ConnInfo, Dir, Moment, ProtocolContext, StreamHandler, UdpHandler} from '../types.js'
+import type {ConnInfo, Dir, EndReason, Moment, StreamHandler, UdpHandler} from '../../reassembly/types.js'
+import type {ProtocolContext} from '../types.js'
 import {HEADER_BYTES, plausibleHeader} from './codec.js'
 import {DnsMatcher} from './matcher.js'
 

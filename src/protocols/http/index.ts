@@ -5,8 +5,8 @@
  * Options (`protocols.http.*`): send_headers (boolean) adds http.request.headers and
  * http.response.headers.
  */
-import type {EndReason} from '../../reassembly/types.js'
-import type {ConnInfo, Dir, Moment, Protocol, ProtocolContext, StreamHandler} from '../types.js'
+import type {ConnInfo, Dir, EndReason, Moment, StreamHandler} from '../../reassembly/types.js'
+import type {Protocol, ProtocolContext} from '../types.js'
 import {fields} from './fields.js'
 import {HttpMatcher} from './matcher.js'
 import {HttpParser, METHODS} from './parser.js'

@@ -15,7 +15,9 @@
  * Status follows Packetbeat: 'OK' for a final status < 400, 'Error' for >= 400 and for a request
  * without a response or a response without a request.
  */
-import type {ConnInfo, ProtocolContext, Status, Transaction} from '../types.js'
+import type {ConnInfo} from '../../reassembly/types.js'
+import type {Status, Transaction} from '../../event/types.js'
+import type {ProtocolContext} from '../types.js'
 // Each header lookup below (HttpMessage.header, always with a literal name) must name a field in
 // parser.ts's USED_HEADERS: only those are kept when send_headers is off.
 import type {HttpMessage, HttpParser, ParserHooks} from './parser.js'

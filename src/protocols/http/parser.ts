@@ -24,8 +24,7 @@
  */
 import type {Limits} from '../../limits.js'
 import type {Stats} from '../../stats.js'
-import type {EndReason} from '../../reassembly/types.js'
-import type {Moment} from '../types.js'
+import type {EndReason, Moment} from '../../reassembly/types.js'
 import {codingOf, DecodedCounter} from './inflate.js'
 
 const LF = 0x0a

@@ -23,7 +23,9 @@
 import type {DecodedPacket} from '../../decode/types.js'
 import {communityId} from '../../util/community-id.js'
 import {ipToString} from '../../util/ip.js'
-import type {ConnInfo, IpHandler, Moment, ProtocolContext, Status, Transaction} from '../types.js'
+import type {ConnInfo, IpHandler, Moment} from '../../reassembly/types.js'
+import type {Status, Transaction} from '../../event/types.js'
+import type {ProtocolContext} from '../types.js'
 import {type IcmpHeader, isError, isHousekeeping, isReply, isRequest, message, readIcmp, requestFor} from './parser.js'
 
 interface Pending {

@@ -12,7 +12,8 @@
  * Requests are paired with responses by request id; a request unanswered after
  * limits.udpTransactionTimeoutSec of capture time is emitted alone.
  */
-import type {ConnInfo, Dir, Moment, ProtocolContext, StreamHandler, UdpHandler} from '../types.js'
+import type {ConnInfo, Dir, Moment, StreamHandler, UdpHandler} from '../../reassembly/types.js'
+import type {ProtocolContext} from '../types.js'
 import {McMatcher} from './matcher.js'
 import {BAD, NEED, newParseState, parseBinary, parseTextRequest, parseTextResponse, type ParseState} from './parser.js'
 import {StreamBuffer} from '../../util/stream-buffer.js'

@@ -11,7 +11,9 @@
  * per statistic, closed by a response with an empty key.
  * Requests are bounded by limits.maxPendingRequests; the oldest is emitted alone when exceeded.
  */
-import type {ConnInfo, Moment, ProtocolContext, Status, Transaction} from '../types.js'
+import type {ConnInfo, Moment} from '../../reassembly/types.js'
+import type {Status, Transaction} from '../../event/types.js'
+import type {ProtocolContext} from '../types.js'
 import type {McMsg} from './parser.js'
 
 interface Pending {

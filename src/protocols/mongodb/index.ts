@@ -3,7 +3,8 @@
  * by a plausible message header (length within bounds, a known opcode).
  */
 import {DEFAULT_LIMITS} from '../../limits.js'
-import type {Dir, Protocol} from '../types.js'
+import type {Dir} from '../../reassembly/types.js'
+import type {Protocol} from '../types.js'
 import {fields} from './fields.js'
 import {MongoConn} from './matcher.js'
 import {OP, plausibleHeader} from './parser.js'

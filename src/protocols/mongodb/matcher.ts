@@ -10,7 +10,9 @@
  * Framing errors and gaps drop the rest of the current segment; parsing restarts at the next
  * segment whose first 16 bytes look like a header (messages usually start a segment).
  */
-import type {ConnInfo, Dir, Moment, ProtocolContext, Status, StreamHandler, Transaction} from '../types.js'
+import type {ConnInfo, Dir, Moment, StreamHandler} from '../../reassembly/types.js'
+import type {Status, Transaction} from '../../event/types.js'
+import type {ProtocolContext} from '../types.js'
 import {BAD, type MongoMsg, NEED, newParseState, OP, type ParseState, parseMessage, plausibleHeader, SKIP} from './parser.js'
 import {StreamBuffer} from '../../util/stream-buffer.js'
 

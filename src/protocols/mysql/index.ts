@@ -2,7 +2,8 @@
  * MySQL / MariaDB client-server protocol (TCP 3306). See ./matcher.ts for the transaction model and
  * ./parser.ts for the framing.
  */
-import type {Dir, Protocol} from '../types.js'
+import type {Dir} from '../../reassembly/types.js'
+import type {Protocol} from '../types.js'
 import {fields} from './fields.js'
 import {MysqlConnection} from './matcher.js'
 

@@ -18,8 +18,9 @@
  * far and a note; that direction is then ignored until it can be resynchronised (the server at the
  * next client command, the client after the server finished answering).
  */
-import type {EndReason} from '../../reassembly/types.js'
-import type {ConnInfo, Dir, Moment, ProtocolContext, StreamHandler, Transaction} from '../types.js'
+import type {ConnInfo, Dir, EndReason, Moment, StreamHandler} from '../../reassembly/types.js'
+import type {Transaction} from '../../event/types.js'
+import type {ProtocolContext} from '../types.js'
 import {fingerprint} from '../../util/sql-fingerprint.js'
 import {
   CLIENT_COMPRESS,

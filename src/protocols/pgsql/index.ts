@@ -2,7 +2,8 @@
  * PostgreSQL frontend/backend protocol v3 (TCP 5432). See ./matcher.ts for the transaction model and
  * ./parser.ts for the framing.
  */
-import type {Dir, Protocol} from '../types.js'
+import type {Dir} from '../../reassembly/types.js'
+import type {Protocol} from '../types.js'
 import {fields} from './fields.js'
 import {PgsqlConnection} from './matcher.js'
 import {CANCEL_REQUEST, GSSENC_REQUEST, PROTOCOL_3, SSL_REQUEST} from './parser.js'

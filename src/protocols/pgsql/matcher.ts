@@ -31,9 +31,10 @@
  *   server_version parameter is kept and put on events).
  * - COPY: CopyData messages of either side are counted (pbx.pgsql.copy_messages), never stored.
  */
-import type {EndReason} from '../../reassembly/types.js'
+import type {ConnInfo, Dir, EndReason, Moment, StreamHandler} from '../../reassembly/types.js'
 import {fingerprint} from '../../util/sql-fingerprint.js'
-import type {ConnInfo, Dir, Moment, ProtocolContext, StreamHandler, Transaction} from '../types.js'
+import type {Transaction} from '../../event/types.js'
+import type {ProtocolContext} from '../types.js'
 import {
   CANCEL_REQUEST,
   Cursor,

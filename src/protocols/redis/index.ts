@@ -2,7 +2,8 @@
  * Redis (RESP2 / RESP3) over TCP. Default port 6379; on other ports the first client bytes are
  * recognised as a RESP array of bulk strings ("*N\r\n$") or a known inline command.
  */
-import type {Dir, Protocol} from '../types.js'
+import type {Dir} from '../../reassembly/types.js'
+import type {Protocol} from '../types.js'
 import {fields} from './fields.js'
 import {RedisConn} from './matcher.js'
 

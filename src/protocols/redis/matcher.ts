@@ -14,7 +14,9 @@
  * starts with a RESP type byte; a gap in the server direction also flushes the pending requests
  * (their replies may be lost).
  */
-import type {ConnInfo, Dir, Moment, ProtocolContext, Status, StreamHandler, Transaction} from '../types.js'
+import type {ConnInfo, Dir, Moment, StreamHandler} from '../../reassembly/types.js'
+import type {Status, Transaction} from '../../event/types.js'
+import type {ProtocolContext} from '../types.js'
 import {BAD, isRespType, NEED, newParseState, parseReply, parseRequest, type ParseState, type RespValue, render, scalar} from './parser.js'
 import {StreamBuffer} from '../../util/stream-buffer.js'
 

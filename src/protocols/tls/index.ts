@@ -5,7 +5,8 @@
 import {fields} from './fields.js'
 import {TlsConnection} from './matcher.js'
 import {plausibleRecordHeader} from './parser.js'
-import type {Dir, Protocol} from '../types.js'
+import type {Dir} from '../../reassembly/types.js'
+import type {Protocol} from '../types.js'
 
 /**
  * Content detection: a handshake record (type 22, version 3.0..3.4, length <= 2^14+2048) whose

@@ -36,8 +36,9 @@ import {
   type Ssl2ClientHello,
   splitCertificates,
 } from './parser.js'
-import type {ConnInfo, Dir, Moment, ProtocolContext, StreamHandler, Transaction} from '../types.js'
-import type {EndReason} from '../../reassembly/types.js'
+import type {ConnInfo, Dir, EndReason, Moment, StreamHandler} from '../../reassembly/types.js'
+import type {Transaction} from '../../event/types.js'
+import type {ProtocolContext} from '../types.js'
 
 /** Alerts kept per session; more are counted in a note. */
 const MAX_ALERTS = 16

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 import {DnsTcpHandler, DnsUdpHandler} from '../../../src/protocols/dns/parser.js'
-import type {Transaction} from '../../../src/protocols/types.js'
+import type {Transaction} from '../../../src/event/types.js'
 import {answerA, at, buildMsg, collector, encName, fakeConn, ipv4Rdata, plain, query, tcpFrame, u16, u32} from './helpers.js'
 
 function udpRun(msgs: [Buffer, number][], limits = {}): {out: Transaction[]; stats: ReturnType<typeof collector>['stats']} {

@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 import {scanDocument} from '../../../src/protocols/mongodb/bson-walk.js'
 import {detect, protocol} from '../../../src/protocols/mongodb/index.js'
-import type {Moment} from '../../../src/protocols/types.js'
+import type {Moment} from '../../../src/reassembly/types.js'
 import {collector, comparable, drive, fakeConn, type Step} from '../../helpers/stream-harness.js'
 
 function header(len: number, requestId: number, responseTo: number, op: number): Buffer {
