@@ -1,0 +1,113 @@
+/**
+ * The anomaly codes: the one table of every note pbx can put on an event (after Zeek's weird
+ * names). A protocol never writes a note as a bare string: it calls note(code) (the table's text)
+ * or note(code, text) (a text with details such as byte counts), and the transaction builder
+ * (./transaction.ts) puts the texts in the event's `notes` and the codes in `pbx.anomalies`, index
+ * for index (same length and order; a protocol that drops a repeated text drops its code with it).
+ *
+ * Codes are a public contract: users match on them (`pbx.anomalies`), `pbx notes` lists them, and
+ * test/event/anomalies.test.ts checks that this table is exactly the set of codes used in src/ and
+ * that each is documented. Rename or remove a code only as a breaking change. Naming:
+ * `<protocol>.<what>` for one protocol's anomalies, `tcp.*` / `udp.*` for transport ones met by a
+ * protocol, `limit.*` for a bound of src/limits.ts that was reached.
+ */
+
+export interface AnomalySpec {
+  /** What happened and what pbx did about it (`pbx notes`). */
+  description: string
+  /** The note's text when the protocol gives no text of its own. */
+  text: string
+}
+
+const A = <T extends Record<string, AnomalySpec>>(t: T) => t
+
+export const ANOMALIES = A({
+  // --- transport ---------------------------------------------------------------------------------
+  'tcp.gap': {
+    description: 'Bytes of the TCP stream were never captured (or were dropped at a bound); the message they belonged to is cut short or lost. The text says where.',
+    text: 'gap in the TCP stream',
+  },
+  'tcp.end_inside_message': {
+    description: 'The connection ended (FIN, RST, timeout, end of input) in the middle of a message; the partial message is reported as it is.',
+    text: 'connection ended inside a message',
+  },
+  // --- bounds (src/limits.ts) -------------------------------------------------------------------
+  'limit.pending_requests': {
+    description: 'More than limits.maxPendingRequests requests were waiting for a response on one connection; the oldest was emitted unanswered (src/protocols/shared/pending-queue.ts).',
+    text: 'emitted unanswered: limits.maxPendingRequests requests were pending',
+  },
+  'limit.message_bytes': {
+    description: 'A message was larger than limits.maxMessageBytes: it was skipped or kept truncated.',
+    text: 'message larger than limits.maxMessageBytes skipped',
+  },
+  'limit.header_bytes': {
+    description: 'An HTTP header or trailer section was larger than limits.maxHeaderBytes; the message was dropped or its trailers skipped.',
+    text: 'header section exceeds maxHeaderBytes',
+  },
+  'limit.decoded_body_bytes': {
+    description: 'A compressed HTTP body decodes to more than limits.maxDecodedBodyBytes; the decoded size reported is a lower bound.',
+    text: 'decoded body exceeds maxDecodedBodyBytes: decoded size is a lower bound',
+  },
+  // --- http ----------------------------------------------------------------------------------------
+  'http.no_response': {description: 'An HTTP request got no response before the connection ended.', text: 'no response'},
+  'http.unmatched_response': {description: 'An HTTP response arrived with no request waiting for it (the request was not captured).', text: 'response without request'},
+  'http.request_incomplete': {description: 'The HTTP request was not complete when its transaction was emitted (body cut short).', text: 'request incomplete'},
+  'http.body_end_by_close': {description: 'A close-delimited HTTP body ended by a reset, timeout or end of input rather than a FIN; it may be incomplete.', text: 'body ended by connection close'},
+  'http.unparsed_after_connect': {description: 'Bytes the client sent after a CONNECT, before the refusal, were not parsed.', text: 'bytes sent after CONNECT before its refusal were not parsed'},
+  'http.resync': {description: 'Bytes that were not a plausible HTTP start line were skipped to find the next message.', text: 'resynchronised: bytes skipped before this message'},
+  'http.bad_chunk': {description: 'Malformed chunked transfer coding (chunk-size line or the CRLF after chunk data).', text: 'bad chunk size line'},
+  'http.bad_request_line': {description: 'Malformed HTTP request line.', text: 'request line without request-target'},
+  'http.bad_version': {description: 'Malformed HTTP version in the request line.', text: 'bad HTTP version in request line'},
+  'http.obs_fold': {description: 'Obsolete header line folding (RFC 9112 section 5.2).', text: 'obsolete header line folding'},
+  'http.bad_header': {description: 'A malformed header field line (no colon, whitespace before the colon, ...).', text: 'bad header line'},
+  'http.bad_content_length': {description: 'Invalid or conflicting Content-Length headers.', text: 'bad content-length'},
+  'http.te_and_cl': {description: 'Both Transfer-Encoding and Content-Length are present (RFC 9112 section 6.3: Transfer-Encoding wins).', text: 'both transfer-encoding and content-length'},
+  'http.bad_transfer_encoding': {description: 'A request Transfer-Encoding whose final coding is not chunked.', text: 'request transfer-encoding without chunked'},
+  'http.bad_compressed_body': {description: 'A gzip/deflate body that does not decode; its decoded size is the part decoded.', text: 'malformed compressed body'},
+  'http.decoded_size_unknown': {description: 'A gap in a compressed body: the decoded size is not known.', text: 'decoded size unknown: gap in compressed body'},
+  'http.tunnel': {description: 'The connection left HTTP (CONNECT 2xx or 101 Switching Protocols); HTTP parsing stopped.', text: 'switching protocols: HTTP parsing stopped'},
+})
+
+export type AnomalyCode = keyof typeof ANOMALIES
+
+/** One note: a stable code and the human text shown in `notes`. Immutable; may be shared. */
+export interface Note {
+  readonly code: AnomalyCode
+  readonly text: string
+}
+
+const defaults = new Map<AnomalyCode, Note>()
+
+/**
+ * The note for `code`: with the table's text (one shared frozen object per code), or with `text`
+ * (details such as byte counts; a new object).
+ */
+export function note(code: AnomalyCode, text?: string): Note {
+  if (text !== undefined) return {code, text}
+  let n = defaults.get(code)
+  if (n === undefined) {
+    n = Object.freeze({code, text: ANOMALIES[code].text})
+    defaults.set(code, n)
+  }
+  return n
+}
+
+/** Whether `notes` already holds a note with the text of `n` (protocols that report a text once). */
+export function hasNote(notes: readonly Note[] | null | undefined, n: Note): boolean {
+  if (notes == null) return false
+  for (const x of notes) if (x.text === n.text) return true
+  return false
+}
+
+/** `notes` without repeated texts, first occurrence kept (returns `notes` itself when none repeat). */
+export function uniqueNotes(notes: Note[]): Note[] {
+  if (notes.length < 2) return notes
+  const seen = new Set<string>()
+  const out: Note[] = []
+  for (const n of notes) {
+    if (seen.has(n.text)) continue
+    seen.add(n.text)
+    out.push(n)
+  }
+  return out.length === notes.length ? notes : out
+}

@@ -1,0 +1,95 @@
+/**
+ * PendingQueue: the requests of one connection (or flow) still waiting for their response, oldest
+ * first. The one place that enforces `limits.maxPendingRequests` for every protocol.
+ *
+ * Bound: at most max(1, limits.maxPendingRequests) items are held. push() on a full queue first
+ * takes the oldest item out, counts stats.limit('maxPendingRequests') and hands it to the
+ * protocol's overflow callback together with the shared note PENDING_OVERFLOW (code
+ * `limit.pending_requests`); the protocol emits it unanswered. Only then is the new item queued, so
+ * the callback sees the queue without the new item. A bound of 0 is read as 1: a request can always
+ * wait for its own response.
+ *
+ * Items are kept in a plain array (FIFO: shift at the head, push at the tail); lookups by key are
+ * linear, which the bound keeps cheap. The queue never throws.
+ */
+import {type Note, note} from '../../event/anomalies.js'
+import type {Limits} from '../../limits.js'
+import type {Stats} from '../../stats.js'
+
+/** The note attached to a request emitted unanswered because the queue was full. */
+export const PENDING_OVERFLOW: Note = note('limit.pending_requests')
+
+export class PendingQueue<T> {
+  private readonly items: T[] = []
+  private readonly max: number
+
+  /**
+   * @param onOverflow receives the oldest item when push() finds the queue full (already removed
+   *   from the queue; the counter is already incremented) and the note to attach to it.
+   */
+  constructor(
+    limits: Limits,
+    private readonly stats: Stats,
+    private readonly onOverflow: (oldest: T, note: Note) => void,
+  ) {
+    this.max = Math.max(1, limits.maxPendingRequests)
+  }
+
+  get length(): number {
+    return this.items.length
+  }
+
+  /** Queues `item` last; on a full queue the oldest goes first (see the file comment). */
+  push(item: T): void {
+    if (this.items.length >= this.max) {
+      const oldest = this.items.shift() as T
+      this.stats.limit('maxPendingRequests')
+      this.onOverflow(oldest, PENDING_OVERFLOW)
+    }
+    this.items.push(item)
+  }
+
+  /** The oldest item, left in place. */
+  peek(): T | undefined {
+    return this.items[0]
+  }
+
+  /** The newest item, left in place. */
+  last(): T | undefined {
+    return this.items[this.items.length - 1]
+  }
+
+  /** Takes the oldest item out. */
+  shift(): T | undefined {
+    return this.items.shift()
+  }
+
+  at(i: number): T | undefined {
+    return this.items[i]
+  }
+
+  find(pred: (item: T) => boolean): T | undefined {
+    return this.items.find(pred)
+  }
+
+  findIndex(pred: (item: T) => boolean): number {
+    return this.items.findIndex(pred)
+  }
+
+  /** Takes `item` out wherever it is; false when it is not queued. */
+  remove(item: T): boolean {
+    const i = this.items.indexOf(item)
+    if (i < 0) return false
+    this.items.splice(i, 1)
+    return true
+  }
+
+  /** Takes every item out, oldest first (end of connection). */
+  drain(): T[] {
+    return this.items.splice(0, this.items.length)
+  }
+
+  [Symbol.iterator](): Iterator<T> {
+    return this.items[Symbol.iterator]()
+  }
+}
