@@ -66,6 +66,14 @@ export const ANOMALIES = A({
   'http.bad_compressed_body': {description: 'A gzip/deflate body that does not decode; its decoded size is the part decoded.', text: 'malformed compressed body'},
   'http.decoded_size_unknown': {description: 'A gap in a compressed body: the decoded size is not known.', text: 'decoded size unknown: gap in compressed body'},
   'http.tunnel': {description: 'The connection left HTTP (CONNECT 2xx or 101 Switching Protocols); HTTP parsing stopped.', text: 'switching protocols: HTTP parsing stopped'},
+  // --- redis ---------------------------------------------------------------------------------------
+  'redis.no_response': {description: 'A Redis request got no reply (end of connection, or a gap in the server stream).', text: 'no response'},
+  'redis.unmatched_response': {description: 'A Redis reply arrived with no request waiting for it.', text: 'response without request'},
+  'redis.malformed': {description: 'A malformed RESP message was skipped (or partly decoded); the text gives the reason.', text: 'malformed message'},
+  'redis.bad_request': {description: 'A client message that is not an array of strings was skipped.', text: 'request that is not an array of strings skipped'},
+  'redis.no_reply_expected': {description: 'A request sent under CLIENT REPLY OFF/SKIP: the server sends no reply; emitted at once.', text: 'no reply expected (CLIENT REPLY OFF/SKIP)'},
+  'redis.server_push': {description: 'A message pushed by the server (pub/sub message, RESP3 push), not a reply to a request.', text: 'server push (pub/sub or client tracking), not a reply to a request'},
+  'redis.partial_subscribe': {description: 'A (UN)SUBSCRIBE got fewer confirmations than channels before its transaction ended.', text: 'fewer subscribe confirmations than channels'},
 })
 
 export type AnomalyCode = keyof typeof ANOMALIES

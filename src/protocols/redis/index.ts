@@ -5,7 +5,7 @@
 import type {Dir} from '../../reassembly/types.js'
 import type {Protocol} from '../types.js'
 import {fields} from './fields.js'
-import {RedisConn} from './matcher.js'
+import {RedisSession} from './session.js'
 
 const INLINE = new Set([
   'PING', 'AUTH', 'HELLO', 'INFO', 'SELECT', 'GET', 'SET', 'DEL', 'KEYS', 'EXISTS', 'INCR', 'DECR',
@@ -44,6 +44,6 @@ export const protocol: Protocol = {
   tcp: {
     ports: [6379],
     detect,
-    create: (conn, ctx) => new RedisConn(conn, ctx),
+    create: (conn, ctx) => new RedisSession(conn, ctx),
   },
 }
