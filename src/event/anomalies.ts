@@ -74,6 +74,14 @@ export const ANOMALIES = A({
   'redis.no_reply_expected': {description: 'A request sent under CLIENT REPLY OFF/SKIP: the server sends no reply; emitted at once.', text: 'no reply expected (CLIENT REPLY OFF/SKIP)'},
   'redis.server_push': {description: 'A message pushed by the server (pub/sub message, RESP3 push), not a reply to a request.', text: 'server push (pub/sub or client tracking), not a reply to a request'},
   'redis.partial_subscribe': {description: 'A (UN)SUBSCRIBE got fewer confirmations than channels before its transaction ended.', text: 'fewer subscribe confirmations than channels'},
+  // --- memcache ------------------------------------------------------------------------------------
+  'memcache.no_response': {description: 'A memcache request got no response (end of connection or flow, UDP timeout, or a gap in the server stream).', text: 'no response'},
+  'memcache.unmatched_response': {description: 'A memcache response arrived with no request waiting for it.', text: 'response without request'},
+  'memcache.response_incomplete': {description: 'A multi-unit memcache reply (VALUE/STAT ... END) was not closed when its transaction ended.', text: 'response incomplete'},
+  'memcache.quiet_no_response': {description: 'A quiet request (binary GetQ/SetQ..., meta q flag) answered by silence: success or miss.', text: 'quiet request: no response (success or miss)'},
+  'memcache.malformed': {description: 'A malformed memcache message was skipped; the text gives the reason.', text: 'malformed message skipped'},
+  'memcache.bad_udp_frame': {description: 'A memcache UDP datagram with a short or inconsistent 8-byte frame header was skipped.', text: 'bad UDP frame header (sequence / count)'},
+  'memcache.udp_incomplete': {description: 'A multi-datagram memcache UDP message was still incomplete at the end of the flow; dropped.', text: 'incomplete multi-datagram UDP message dropped'},
 })
 
 export type AnomalyCode = keyof typeof ANOMALIES

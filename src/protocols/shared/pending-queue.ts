@@ -84,6 +84,16 @@ export class PendingQueue<T> {
     return true
   }
 
+  /** Keeps the items for which `keep` answers true (called once per item, oldest first). */
+  retain(keep: (item: T) => boolean): void {
+    let j = 0
+    for (let i = 0; i < this.items.length; i++) {
+      const x = this.items[i] as T
+      if (keep(x)) this.items[j++] = x
+    }
+    this.items.length = j
+  }
+
   /** Takes every item out, oldest first (end of connection). */
   drain(): T[] {
     return this.items.splice(0, this.items.length)
