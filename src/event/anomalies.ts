@@ -82,6 +82,20 @@ export const ANOMALIES = A({
   'memcache.malformed': {description: 'A malformed memcache message was skipped; the text gives the reason.', text: 'malformed message skipped'},
   'memcache.bad_udp_frame': {description: 'A memcache UDP datagram with a short or inconsistent 8-byte frame header was skipped.', text: 'bad UDP frame header (sequence / count)'},
   'memcache.udp_incomplete': {description: 'A multi-datagram memcache UDP message was still incomplete at the end of the flow; dropped.', text: 'incomplete multi-datagram UDP message dropped'},
+  // --- mongodb -------------------------------------------------------------------------------------
+  'mongodb.no_response': {description: 'A MongoDB request got no reply before the connection ended.', text: 'no response'},
+  'mongodb.unmatched_response': {description: 'A MongoDB reply whose responseTo names no waiting request.', text: 'response without request'},
+  'mongodb.no_reply_expected': {description: 'An OP_MSG with moreToCome from the client: no reply by design; emitted at once.', text: 'moreToCome: no reply expected'},
+  'mongodb.exhaust_reply': {description: 'A further reply of an exhaust cursor (OP_MSG moreToCome from the server), reported as a transaction of the same command.', text: 'exhaust cursor reply'},
+  'mongodb.reply_from_client': {description: 'An OP_REPLY sent by the client side (roles guessed wrong, or an odd stream); ignored.', text: 'OP_REPLY sent by the client side'},
+  'mongodb.bad_header': {description: 'A malformed message header; the rest of the segment was skipped.', text: 'malformed message header; skipped to the next segment'},
+  'mongodb.unknown_opcode': {description: 'A message with an unknown opcode was skipped (noted once per connection).', text: 'unknown opcode skipped'},
+  'mongodb.truncated': {description: 'A MongoDB message shorter than its opcode requires.', text: 'message truncated'},
+  'mongodb.bad_bson': {description: 'A BSON document that does not decode.', text: 'malformed BSON document'},
+  'mongodb.document_not_rendered': {description: 'A BSON document too large or nested too deeply to render; left out.', text: 'document not rendered'},
+  'mongodb.bad_op_msg': {description: 'A malformed OP_MSG section (body, document sequence, unknown kind).', text: 'malformed OP_MSG section'},
+  'mongodb.compressed': {description: 'An OP_COMPRESSED message: not decompressed, so not decoded.', text: 'compressed, not decoded'},
+  'mongodb.deprecated_opcode': {description: 'A deprecated opcode pbx does not decode.', text: 'deprecated opcode, not decoded'},
 })
 
 export type AnomalyCode = keyof typeof ANOMALIES

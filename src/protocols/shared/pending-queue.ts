@@ -76,6 +76,14 @@ export class PendingQueue<T> {
     return this.items.findIndex(pred)
   }
 
+  /** Puts `item` in the place of `old` (same position); false when `old` is not queued. */
+  replace(old: T, item: T): boolean {
+    const i = this.items.indexOf(old)
+    if (i < 0) return false
+    this.items[i] = item
+    return true
+  }
+
   /** Takes `item` out wherever it is; false when it is not queued. */
   remove(item: T): boolean {
     const i = this.items.indexOf(item)

@@ -161,11 +161,11 @@ describe('mongodb', () => {
     h.gap(1, 100, at)
     h.data(1, opReply(51, 3, 0, 0n, []), at)
     h.end('fin', at)
-    expect(c.out.map((t) => [t.method ?? '-', t.status, t.notes?.[0]])).toEqual([
-      ['-', 'Error', 'response without request'],
-      ['find', 'Error', 'no response (maxPendingRequests reached)'],
-      ['find', 'OK', 'malformed request header (message longer than maxMessageBytes); skipped to the next segment'],
-      ['find', 'Error', 'no response'],
+    expect(c.out.map((t) => [t.method ?? '-', t.status, t.notes?.[0], t.anomalies?.[0]])).toEqual([
+      ['-', 'Error', 'response without request', 'mongodb.unmatched_response'],
+      ['find', 'Error', 'emitted unanswered: limits.maxPendingRequests requests were pending', 'limit.pending_requests'],
+      ['find', 'OK', 'malformed request header (message longer than maxMessageBytes); skipped to the next segment', 'mongodb.bad_header'],
+      ['find', 'Error', 'no response', 'mongodb.no_response'],
     ])
     expect(c.stats.malformed.get('mongodb: message longer than maxMessageBytes')).toBe(1)
     expect(c.stats.limitsHit.get('maxPendingRequests')).toBe(1)
