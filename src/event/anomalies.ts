@@ -96,6 +96,15 @@ export const ANOMALIES = A({
   'mongodb.bad_op_msg': {description: 'A malformed OP_MSG section (body, document sequence, unknown kind).', text: 'malformed OP_MSG section'},
   'mongodb.compressed': {description: 'An OP_COMPRESSED message: not decompressed, so not decoded.', text: 'compressed, not decoded'},
   'mongodb.deprecated_opcode': {description: 'A deprecated opcode pbx does not decode.', text: 'deprecated opcode, not decoded'},
+  // --- mysql ---------------------------------------------------------------------------------------
+  'mysql.no_response': {description: 'A MySQL command got no response before the connection ended.', text: 'no response'},
+  'mysql.unmatched_response': {description: 'A MySQL response arrived with no command waiting for it; the rest of it is skipped.', text: 'response without request'},
+  'mysql.response_incomplete': {description: 'A MySQL response was still incomplete when the connection ended.', text: 'response incomplete at end of connection'},
+  'mysql.auth_incomplete': {description: 'The MySQL login exchange was cut short by the end of the connection; reported as a failed LOGIN.', text: 'authentication incomplete at end of connection'},
+  'mysql.tls': {description: 'The client asked for TLS (SSLRequest): the rest of the connection is encrypted and not parsed.', text: 'TLS requested (SSLRequest): encrypted traffic is not parsed'},
+  'mysql.compressed': {description: 'Compression was negotiated: the rest of the connection is not parsed.', text: 'compression negotiated: compressed traffic is not parsed'},
+  'mysql.unknown_statement': {description: 'COM_STMT_EXECUTE of a statement whose COM_STMT_PREPARE is not in the capture: no SQL text.', text: 'statement was not prepared in this capture'},
+  'mysql.malformed': {description: 'A malformed MySQL packet (short command, bad column count, malformed OK/ERR, missing EOF, ...); the text names it.', text: 'malformed packet'},
 })
 
 export type AnomalyCode = keyof typeof ANOMALIES
