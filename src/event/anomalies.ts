@@ -105,6 +105,12 @@ export const ANOMALIES = A({
   'mysql.compressed': {description: 'Compression was negotiated: the rest of the connection is not parsed.', text: 'compression negotiated: compressed traffic is not parsed'},
   'mysql.unknown_statement': {description: 'COM_STMT_EXECUTE of a statement whose COM_STMT_PREPARE is not in the capture: no SQL text.', text: 'statement was not prepared in this capture'},
   'mysql.malformed': {description: 'A malformed MySQL packet (short command, bad column count, malformed OK/ERR, missing EOF, ...); the text names it.', text: 'malformed packet'},
+  // --- pgsql ---------------------------------------------------------------------------------------
+  'pgsql.no_response': {description: 'A PostgreSQL request got no response (end of connection, or the cycle was cut by a gap or the pending bound).', text: 'no response'},
+  'pgsql.unmatched_response': {description: 'PostgreSQL server messages with no request cycle waiting for them.', text: 'response without request'},
+  'pgsql.not_executed': {description: 'An Execute the server skipped because an earlier message of its batch failed.', text: 'not executed: an earlier message of the batch failed'},
+  'pgsql.unknown_portal': {description: 'An Execute of a portal whose Bind is not in the capture: no SQL text.', text: 'portal was not bound in this capture'},
+  'pgsql.encrypted': {description: 'SSLRequest or GSSENCRequest accepted: the rest of the connection is encrypted and not parsed.', text: 'encrypted traffic is not parsed'},
 })
 
 export type AnomalyCode = keyof typeof ANOMALIES
