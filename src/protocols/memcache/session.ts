@@ -134,7 +134,7 @@ interface Exchange {
 export class McUdpSession implements UdpHandler {
   private readonly st: ParseState
   /** The open exchanges, oldest first (each request id is one exchange). */
-  private readonly byId: PendingQueue<Exchange>
+  private readonly byId: PendingQueue<Exchange, number>
   /** Capture seconds of the datagram being handled (an exchange pushed out is flushed at it). */
   private nowSec = 0
   private readonly partial = [new Map<number, Partial>(), new Map<number, Partial>()]
@@ -146,7 +146,12 @@ export class McUdpSession implements UdpHandler {
   ) {
     this.st = newParseState(ctx.limits.maxMessageBytes)
     this.orphans = new McMatcher(conn, ctx)
-    this.byId = new PendingQueue<Exchange>(ctx.limits, ctx.stats, (old, n) => old.m.flush(this.nowSec, Number.POSITIVE_INFINITY, n))
+    this.byId = new PendingQueue<Exchange, number>(
+      ctx.limits,
+      ctx.stats,
+      (old, n) => old.m.flush(this.nowSec, Number.POSITIVE_INFINITY, n),
+      (e) => e.id,
+    )
   }
 
   datagram(dir: Dir, payload: Buffer, at: Moment): void {
@@ -212,13 +217,13 @@ export class McUdpSession implements UdpHandler {
   }
 
   private message(dir: Dir, id: number, body: Buffer, sec: number, nsec: number, frame: number, at: Moment): void {
-    const e = this.byId.find((x) => x.id === id)
-    let m = e?.m
-    if (dir === 0 && m === undefined) {
-      m = new McMatcher(this.conn, this.ctx)
+    let e = this.byId.get(id)
+    if (dir === 0 && e === undefined) {
+      e = {id, m: new McMatcher(this.conn, this.ctx)}
       this.nowSec = at.tsSec
-      this.byId.push({id, m})
+      this.byId.push(e)
     }
+    const m = e?.m
     const target = m ?? this.orphans
     let off = 0
     while (off < body.length) {
@@ -233,6 +238,6 @@ export class McUdpSession implements UdpHandler {
       else target.response(this.st.msg!, at)
       off = r
     }
-    if (m !== undefined && dir === 1 && m.pendingCount === 0) this.byId.retain((x) => x.id !== id)
+    if (e !== undefined && dir === 1 && e.m.pendingCount === 0) this.byId.remove(e)
   }
 }

@@ -27,18 +27,23 @@ interface Pending {
 /** Pairs the requests and replies of one connection (fed by ./session.ts). */
 export class MongoMatcher {
   /** Requests waiting for a reply, oldest first; `id` is the requestID a reply names. */
-  private readonly pending: PendingQueue<Pending>
+  private readonly pending: PendingQueue<Pending, number>
   private carryNotes: Note[] | undefined
 
   constructor(
     private readonly conn: ConnInfo,
     private readonly ctx: ProtocolContext,
   ) {
-    this.pending = new PendingQueue<Pending>(ctx.limits, ctx.stats, (old, n) => {
-      if (old.continuation) return
-      this.ctx.stats.unmatchedRequests++
-      this.emit(old, null, old.sec, old.nsec, old.frame, 'Error', n)
-    })
+    this.pending = new PendingQueue<Pending, number>(
+      ctx.limits,
+      ctx.stats,
+      (old, n) => {
+        if (old.continuation) return
+        this.ctx.stats.unmatchedRequests++
+        this.emit(old, null, old.sec, old.nsec, old.frame, 'Error', n)
+      },
+      (p) => p.id,
+    )
   }
 
   /** End of connection: every request still waiting is emitted unanswered. */
@@ -73,13 +78,13 @@ export class MongoMatcher {
 
   /** Queues `p`; one that reuses a waiting request's id takes its place (the older one is dropped). */
   private queue(p: Pending): void {
-    const same = this.pending.find((x) => x.id === p.id)
+    const same = this.pending.get(p.id)
     if (same === undefined) this.pending.push(p)
     else this.pending.replace(same, p)
   }
 
   onReply(m: MongoMsg, at: Moment): void {
-    const p = this.pending.find((x) => x.id === m.responseTo)
+    const p = this.pending.get(m.responseTo)
     if (p === undefined) {
       this.ctx.stats.unmatchedResponses++
       const orphan: Pending = {id: m.requestId, req: m, sec: at.tsSec, nsec: at.tsNsec, frame: at.frame, continuation: false}
