@@ -111,6 +111,15 @@ export const ANOMALIES = A({
   'pgsql.not_executed': {description: 'An Execute the server skipped because an earlier message of its batch failed.', text: 'not executed: an earlier message of the batch failed'},
   'pgsql.unknown_portal': {description: 'An Execute of a portal whose Bind is not in the capture: no SQL text.', text: 'portal was not bound in this capture'},
   'pgsql.encrypted': {description: 'SSLRequest or GSSENCRequest accepted: the rest of the connection is encrypted and not parsed.', text: 'encrypted traffic is not parsed'},
+  // --- dns -----------------------------------------------------------------------------------------
+  'dns.no_response': {description: 'A DNS query got no response (end of the flow or connection, or udpTransactionTimeoutSec of capture time on UDP).', text: 'no response'},
+  'dns.unmatched_response': {description: 'A DNS response that matches no pending query (id and question).', text: 'response without request'},
+  'dns.retransmitted': {description: 'The same query (id and question) was sent again while one was pending: the earlier copy is emitted unanswered.', text: 'no response before the query was retransmitted'},
+  'dns.malformed': {description: 'A DNS message with a malformed part (name, compression pointer, record, RDATA, EDNS option); the text names it. The rest is still reported.', text: 'malformed message'},
+  'dns.short_message': {description: 'A DNS message shorter than the 12-byte header was skipped.', text: 'message shorter than the 12-byte header skipped'},
+  'dns.bad_tcp_length': {description: 'A DNS-over-TCP length prefix shorter than the header; that message was skipped.', text: 'TCP message shorter than the header skipped'},
+  'dns.transfer_incomplete': {description: 'A zone transfer (AXFR/IXFR) was not complete when its transaction was emitted.', text: 'zone transfer not complete'},
+  'dns.records_cut': {description: 'A zone transfer listed more answers than pbx lists (MAX_LISTED_RECORDS); the counts stay exact.', text: 'zone transfer answers listed: first 1000'},
 })
 
 export type AnomalyCode = keyof typeof ANOMALIES
