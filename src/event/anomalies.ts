@@ -120,6 +120,15 @@ export const ANOMALIES = A({
   'dns.bad_tcp_length': {description: 'A DNS-over-TCP length prefix shorter than the header; that message was skipped.', text: 'TCP message shorter than the header skipped'},
   'dns.transfer_incomplete': {description: 'A zone transfer (AXFR/IXFR) was not complete when its transaction was emitted.', text: 'zone transfer not complete'},
   'dns.records_cut': {description: 'A zone transfer listed more answers than pbx lists (MAX_LISTED_RECORDS); the counts stay exact.', text: 'zone transfer answers listed: first 1000'},
+  // --- tls -----------------------------------------------------------------------------------------
+  'tls.no_response': {description: 'A ClientHello without a ServerHello.', text: 'no response: no server hello'},
+  'tls.unmatched_response': {description: 'A ServerHello without a ClientHello (the start of the connection was not captured).', text: 'response without request: server hello without client hello'},
+  'tls.handshake_incomplete': {description: 'Both hellos were seen but the handshake did not complete (both sides never switched to encrypted records).', text: 'handshake incomplete'},
+  'tls.fatal_alert': {description: 'A fatal alert was sent; the text names the first one and its side.', text: 'fatal alert'},
+  'tls.hello_retry': {description: 'The server answered with a HelloRetryRequest (TLS 1.3).', text: 'hello retry request'},
+  'tls.alerts_cut': {description: 'More alerts than pbx lists per session; the rest are only counted.', text: 'more alerts not listed'},
+  'tls.ssl2': {description: 'An SSL 2.0 server hello: the SSLv2 session is not parsed further.', text: 'SSL 2.0 server hello (not parsed)'},
+  'tls.malformed': {description: 'A malformed TLS record, handshake message, hello or certificate; the text names it and the side.', text: 'malformed record'},
 })
 
 export type AnomalyCode = keyof typeof ANOMALIES
