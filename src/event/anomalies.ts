@@ -129,6 +129,11 @@ export const ANOMALIES = A({
   'tls.alerts_cut': {description: 'More alerts than pbx lists per session; the rest are only counted.', text: 'more alerts not listed'},
   'tls.ssl2': {description: 'An SSL 2.0 server hello: the SSLv2 session is not parsed further.', text: 'SSL 2.0 server hello (not parsed)'},
   'tls.malformed': {description: 'A malformed TLS record, handshake message, hello or certificate; the text names it and the side.', text: 'malformed record'},
+  // --- icmp ----------------------------------------------------------------------------------------
+  'icmp.no_response': {description: 'An ICMP request got no reply within udpTransactionTimeoutSec of capture time, or before the end of input.', text: 'no response'},
+  'icmp.unmatched_response': {description: 'An ICMP reply with no pending request.', text: 'response without request'},
+  'icmp.repeated': {description: 'The same ICMP request (addresses, id, seq) was sent again while one was pending: the earlier one is emitted unanswered.', text: 'no response before the request was repeated'},
+  'icmp.pending_limit': {description: 'More than limits.maxConnections ICMP requests were pending (run-wide); the oldest was emitted unanswered.', text: 'pending-request limit (maxConnections) reached'},
 })
 
 export type AnomalyCode = keyof typeof ANOMALIES
