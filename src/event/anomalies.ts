@@ -134,6 +134,9 @@ export const ANOMALIES = A({
   'icmp.unmatched_response': {description: 'An ICMP reply with no pending request.', text: 'response without request'},
   'icmp.repeated': {description: 'The same ICMP request (addresses, id, seq) was sent again while one was pending: the earlier one is emitted unanswered.', text: 'no response before the request was repeated'},
   'icmp.pending_limit': {description: 'More than limits.maxConnections ICMP requests were pending (run-wide); the oldest was emitted unanswered.', text: 'pending-request limit (maxConnections) reached'},
+  // --- dhcpv4 --------------------------------------------------------------------------------------
+  'dhcpv4.short_message': {description: 'A datagram shorter than the 236-byte BOOTP header; reported with status Error and no dhcpv4 fields.', text: 'message shorter than the BOOTP header'},
+  'dhcpv4.malformed': {description: 'A malformed DHCP option or header field (bad length, unterminated options, ...); the text names it.', text: 'malformed option'},
 })
 
 export type AnomalyCode = keyof typeof ANOMALIES

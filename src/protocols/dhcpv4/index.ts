@@ -3,13 +3,13 @@
  */
 import type {Protocol} from '../types.js'
 import {fields} from './fields.js'
-import {DhcpHandler} from './matcher.js'
+import {DhcpSession} from './session.js'
 
 export const protocol: Protocol = {
   name: 'dhcpv4',
   fields,
   udp: {
     ports: [67, 68],
-    create: (conn, ctx) => new DhcpHandler(conn, ctx),
+    create: (conn, ctx) => new DhcpSession(conn, ctx),
   },
 }
