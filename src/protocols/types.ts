@@ -1,12 +1,23 @@
 /**
- * The protocol plugin contract. A protocol is a folder src/protocols/<name>/ with:
- *   index.ts   exports `const protocol: Protocol` (registered by one line in ../registry.ts)
- *   parser.ts  bytes -> messages (push-style, split-anywhere safe)
- *   matcher.ts messages -> transactions (request/response pairing)
- *   fields.ts  the protocol's schema: FieldSpec[] (single source for CSV columns and `pbx fields`)
- * and tests in test/protocols/<name>/. A protocol imports only shared modules (this file,
- * ../event, ../util, ../limits, ../stats, ../reassembly/types, ../decode/types) — never the
- * pipeline or another protocol.
+ * The protocol plugin contract. A protocol is a folder src/protocols/<name>/ with one fixed shape:
+ *   index.ts    registration: exports `const protocol: Protocol` (name, fields, ports, detect,
+ *               create), registered by one line in ../registry.ts. No per-connection state.
+ *   session.ts  the per-connection (TCP), per-flow (UDP) or per-run (IP) state: the ONE place that
+ *               receives the reassembly callbacks (StreamHandler data/gap/end, UdpHandler
+ *               datagram/end, IpHandler packet/end, ../reassembly/types.ts). It owns the parsers
+ *               and hands their messages to the matcher.
+ *   parser.ts   bytes -> messages (push-style, split-anywhere safe, bounded by ../limits).
+ *   matcher.ts  messages -> transactions: request/response pairing, with unanswered requests in
+ *               the shared PendingQueue (./shared/pending-queue.ts, limits.maxPendingRequests)
+ *               and every Transaction made by the shared builder (../event/transaction.ts).
+ *   fields.ts   the protocol's schema: FieldSpec[] (single source for CSV columns, store mappings
+ *               and `pbx fields`).
+ * Helper files for one concern (codec.ts, names.ts, inflate.ts, certificate.ts, bson-walk.ts, ...)
+ * may sit beside them. Every note is made with note(code) from ../event/anomalies.ts, whose table
+ * holds every code. Tests live in test/protocols/<name>/, golden samples in samples/<name>/.
+ *
+ * A protocol imports only shared modules: this file, ./shared, ../event, ../util, ../limits,
+ * ../stats, ../reassembly/types, ../decode/types - never the pipeline or another protocol.
  */
 import type {FieldSpec, Transaction} from '../event/types.js'
 import type {Limits} from '../limits.js'

@@ -44,7 +44,6 @@ import {
   CANCEL_REQUEST,
   Cursor,
   GSSENC_REQUEST,
-  PgFramer,
   parseErrorFields,
   SSL_REQUEST,
   sqlMethod,
