@@ -17,11 +17,6 @@ export interface Stamp {
   readonly frame: number
 }
 
-/** A copy of a (reused) Moment's numbers, for a matcher that must keep a request's start. */
-export function stampOf(at: Stamp): Stamp {
-  return {tsSec: at.tsSec, tsNsec: at.tsNsec, frame: at.frame}
-}
-
 export interface TxInit {
   type: string
   conn: ConnInfo
