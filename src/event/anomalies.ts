@@ -116,6 +116,7 @@ export const ANOMALIES = A({
   'dns.unmatched_response': {description: 'A DNS response that matches no pending query (id and question).', text: 'response without request'},
   'dns.retransmitted': {description: 'The same query (id and question) was sent again while one was pending: the earlier copy is emitted unanswered.', text: 'no response before the query was retransmitted'},
   'dns.malformed': {description: 'A DNS message with a malformed part (name, compression pointer, record, RDATA, EDNS option); the text names it. The rest is still reported.', text: 'malformed message'},
+  'dns.bad_compression': {description: 'A name whose compression pointer is truncated, does not point backwards (a loop) or is one of too many; the name is cut there.', text: 'malformed message: compression pointer does not point backwards'},
   'dns.short_message': {description: 'A DNS message shorter than the 12-byte header was skipped.', text: 'message shorter than the 12-byte header skipped'},
   'dns.bad_tcp_length': {description: 'A DNS-over-TCP length prefix shorter than the header; that message was skipped.', text: 'TCP message shorter than the header skipped'},
   'dns.transfer_incomplete': {description: 'A zone transfer (AXFR/IXFR) was not complete when its transaction was emitted.', text: 'zone transfer not complete'},

@@ -79,6 +79,11 @@ function recordsOut(list: DnsRecord[]): Record<string, unknown>[] {
 
 const NO_RESPONSE = note('dns.no_response')
 
+/** A decoding error of ./codec.ts as a note: compression-pointer faults have their own code. */
+function codecNote(text: string): Note {
+  return note(text.includes('compression pointer') ? 'dns.bad_compression' : 'dns.malformed', text)
+}
+
 export class DnsMatcher {
   private readonly pending: PendingQueue<Pending, string>
   private readonly isUdp: boolean
@@ -125,7 +130,7 @@ export class DnsMatcher {
       this.pending.remove(old)
       this.flushPending(old, note('dns.retransmitted'))
     }
-    const notes = m.errors.length > 0 ? m.errors.map((e) => note('dns.malformed', `malformed query: ${e}`)) : undefined
+    const notes = m.errors.length > 0 ? m.errors.map((e) => codecNote(`malformed query: ${e}`)) : undefined
     this.pending.push({
       key,
       query: m,
@@ -151,7 +156,7 @@ export class DnsMatcher {
 
   private onResponse(m: DnsMessage, size: number, at: Moment): void {
     const p = this.findFor(m)
-    const errNotes = m.errors.map((e) => note('dns.malformed', `malformed response: ${e}`))
+    const errNotes = m.errors.map((e) => codecNote(`malformed response: ${e}`))
     if (p === undefined) {
       this.ctx.stats.unmatchedResponses++
       errNotes.unshift(note('dns.unmatched_response'))

@@ -143,6 +143,21 @@ describe('dns over UDP: matching', () => {
     expect(c.stats.limitsHit.get('maxPendingRequests')).toBe(1)
   })
 
+  it('a compression pointer that loops: the name is cut, the note has its own code', () => {
+    const head = Buffer.from([0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0])
+    const question = Buffer.concat([encName('a.example'), u16(1), u16(1)])
+    const off = head.length + question.length
+    // the answer's owner name is a pointer to itself
+    const answer = Buffer.concat([Buffer.from([0xc0 | (off >> 8), off & 0xff]), u16(1), u16(1), u32(60), u16(4), Buffer.from([192, 0, 2, 1])])
+    const {out} = udpRun([
+      [query(0x1234, 'a.example'), 1],
+      [Buffer.concat([head, question, answer]), 1],
+    ])
+    expect(out).toHaveLength(1)
+    expect(out[0].notes?.[0]).toMatch(/^malformed response: .*compression pointer does not point backwards/)
+    expect(out[0].anomalies).toEqual(['dns.bad_compression'])
+  })
+
   it('short datagram: counted, noted on the next transaction, no throw', () => {
     const {out, stats} = udpRun([
       [Buffer.from([1, 2, 3]), 1],
