@@ -32,8 +32,8 @@ import {run} from '../../src/run/run.js'
 import {fileSources} from '../../src/capture/source.js'
 import {Engine} from '../../src/engine/engine.js'
 import {protocols} from '../../src/protocols/registry.js'
-import type {Protocol, ProtocolContext, UdpHandler} from '../../src/protocols/types.js'
-import type {StreamHandler} from '../../src/reassembly/types.js'
+import type {StreamHandler, UdpHandler} from '../../src/reassembly/types.js'
+import type {Protocol, ProtocolContext} from '../../src/protocols/types.js'
 import {Stats} from '../../src/stats.js'
 
 export interface StageResult {

@@ -22,8 +22,9 @@ import {buildEvent} from '../../src/event/build.js'
 import {createFlowObserver} from '../../src/flows/index.js'
 import type {Limits} from '../../src/limits.js'
 import {Engine} from '../../src/engine/engine.js'
-import type {IpHandler, Protocol, ProtocolContext, Transaction, UdpHandler} from '../../src/protocols/types.js'
-import type {ConnInfo, Dir, EndReason, Moment, StreamHandler} from '../../src/reassembly/types.js'
+import type {ConnInfo, Dir, EndReason, IpHandler, Moment, StreamHandler, UdpHandler} from '../../src/reassembly/types.js'
+import type {Transaction} from '../../src/event/types.js'
+import type {Protocol, ProtocolContext} from '../../src/protocols/types.js'
 import {Stats} from '../../src/stats.js'
 
 /** One exception raised by pbx code while running an input. */

@@ -2,7 +2,7 @@ import {Command, Flags} from '@oclif/core'
 import {commonFields} from '../event/fields.js'
 import {fields as flowFields} from '../flows/index.js'
 import {protocols} from '../protocols/registry.js'
-import type {FieldSpec} from '../protocols/types.js'
+import type {FieldSpec} from '../event/types.js'
 
 export default class Fields extends Command {
   static override summary = 'List the fields of the events pbx emits, with types and descriptions.'

@@ -10,8 +10,8 @@
  * Holds no module-level state: one ProtocolChooser per engine.
  */
 import type {Limits} from '../limits.js'
-import type {ConnInfo, Dir, EndReason, Moment, StreamFactory, StreamHandler} from '../reassembly/types.js'
-import type {IpHandler, Protocol, ProtocolContext, UdpHandler} from '../protocols/types.js'
+import type {ConnInfo, Dir, EndReason, IpHandler, Moment, StreamFactory, StreamHandler, UdpHandler} from '../reassembly/types.js'
+import type {Protocol, ProtocolContext} from '../protocols/types.js'
 
 /** First payload bytes per direction a detecting connection looks at before giving up. */
 const DETECT_ATTEMPTS = 4

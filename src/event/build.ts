@@ -14,7 +14,8 @@
  *                         on random (fast-check) transactions.
  */
 import type {TsPrecision} from '../capture/types.js'
-import type {ConnInfo, Transaction} from '../protocols/types.js'
+import type {ConnInfo} from '../reassembly/types.js'
+import type {Transaction} from './types.js'
 import {diffNs, rfc3339} from '../util/time.js'
 
 export type PbxEvent = Record<string, unknown>
@@ -85,6 +86,7 @@ export function buildEvent(t: Transaction, o: BuildOptions): PbxEvent {
   if (t.notes && t.notes.length > 0) ev.notes = t.notes
   const pbx: Record<string, unknown> = {frames: [t.startFrame, t.endFrame]}
   if (o.file !== undefined) pbx.file = o.file
+  if (t.anomalies && t.anomalies.length > 0) pbx.anomalies = t.anomalies
   if (pbxExtra) Object.assign(pbx, pbxExtra)
   ev.pbx = pbx
   return ev
@@ -121,7 +123,7 @@ const enc = (s: string): Uint8Array => Buffer.from(s, 'utf8')
 const EVENT_KEYS = new Set(['@timestamp', 'type', 'status', 'event', 'client', 'server', 'network', 'notes', '__proto__'])
 const OPTIONAL_KEYS = new Set(['method', 'query', 'resource', 'path'])
 const EVENT_EVENT_KEYS = new Set(['kind', 'category', 'type', 'dataset', 'start', 'end', 'duration', '__proto__'])
-const PBX_KEYS = new Set(['frames', 'file', '__proto__'])
+const PBX_KEYS = new Set(['frames', 'file', 'anomalies', '__proto__'])
 
 /** An array-index-like key: V8 orders those before all others, so they cannot be copied in place. */
 function indexKey(k: string): boolean {
@@ -332,12 +334,15 @@ export function serializeEvent(t: Transaction, o: BuildOptions, out: JsonOut): v
   out.num(t.startFrame)
   out.raw(COMMA)
   out.num(t.endFrame)
-  if (o.file === undefined && !pbxExtra) {
+  const an = t.anomalies
+  const hasAnomalies = !!an && an.length > 0
+  if (o.file === undefined && !hasAnomalies && !pbxExtra) {
     out.raw(FRAMES_END_CLOSE2)
     return
   }
   out.raw(FRAMES_END)
   if (o.file !== undefined) out.member('file', o.file)
+  if (hasAnomalies) out.member('anomalies', an)
   if (pbxExtra) for (const k in pbxExtra) if (Object.hasOwn(pbxExtra, k)) out.member(k, pbxExtra[k])
   out.raw(CLOSE2)
 }

@@ -3,7 +3,7 @@
  * add their own in <proto>/fields.ts. Together they are the single source for CSV columns and
  * `pbx fields`.
  */
-import type {FieldSpec} from '../protocols/types.js'
+import type {FieldSpec} from './types.js'
 
 export const commonFields: FieldSpec[] = [
   {name: '@timestamp', type: 'date', description: 'Start of the transaction (first request packet), capture clock, RFC 3339 UTC.'},
@@ -39,6 +39,7 @@ export const commonFields: FieldSpec[] = [
   {name: 'resource', type: 'keyword', description: 'Protocol-neutral resource (URL path, collection, key, ...).'},
   {name: 'path', type: 'keyword', description: 'Protocol-neutral path (URL path, table, ...).'},
   {name: 'notes', type: 'keyword', array: true, description: 'Anomalies met while building this event (gap, unmatched half, truncated body, ...).'},
+  {name: 'pbx.anomalies', type: 'keyword', array: true, description: 'Stable code of each note, index for index with notes (src/event/anomalies.ts; listed by `pbx notes`).'},
   {name: 'pbx.frames', type: 'long', array: true, description: 'First and last frame numbers of the transaction in its capture file.'},
   {name: 'pbx.file', type: 'keyword', description: 'Input file name, when several files are read in one run.'},
 ]

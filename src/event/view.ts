@@ -13,7 +13,7 @@
  * Paths are split once per distinct path string and cached; values are returned as stored (the
  * caller must not modify them).
  */
-import type {Transaction} from '../protocols/types.js'
+import type {Transaction} from './types.js'
 import {diffNs} from '../util/time.js'
 import {type BuildOptions, buildEvent, type PbxEvent} from './build.js'
 

@@ -10,7 +10,7 @@
  * `status` is always "OK" (Packetbeat's flow events have none; the Transaction contract requires
  * one); `network.protocol` is left out (a flow is not an application protocol).
  */
-import type {FieldSpec} from '../protocols/types.js'
+import type {FieldSpec} from '../event/types.js'
 
 export const fields: FieldSpec[] = [
   {name: 'flow.id', type: 'keyword', description: 'Stable flow id: base64url of a SHA-1 over transport, client and server address/port and the first packet time; the same on interim and final records.'},

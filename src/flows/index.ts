@@ -35,7 +35,7 @@
  */
 import {createHash} from 'node:crypto'
 import type {DecodedPacket} from '../decode/types.js'
-import type {Transaction} from '../protocols/types.js'
+import type {Transaction} from '../event/types.js'
 import type {Conn, ConnObserver} from '../reassembly/conn.js'
 import type {Dir, EndReason, Moment} from '../reassembly/types.js'
 

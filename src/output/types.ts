@@ -5,9 +5,8 @@
  * `blocked` is true; when `closed` is true (the reader went away) it stops reading.
  */
 import type {BuildOptions, PbxEvent} from '../event/build.js'
-import type {Transaction} from '../protocols/types.js'
+import type {FieldSpec, Transaction} from '../event/types.js'
 import type {Limits} from '../limits.js'
-import type {FieldSpec} from '../protocols/types.js'
 import type {Stats} from '../stats.js'
 
 export interface RunInfo {

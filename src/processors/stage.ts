@@ -12,7 +12,7 @@
  */
 import type {BuildOptions, PbxEvent} from '../event/build.js'
 import {ObjectView, TransactionView} from '../event/view.js'
-import type {Transaction} from '../protocols/types.js'
+import type {Transaction} from '../event/types.js'
 import type {Processor} from './types.js'
 
 /** Where the stage delivers: either the untouched transaction or the processed event object. */

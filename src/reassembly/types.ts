@@ -17,6 +17,8 @@
  * side whose port is not a known service port (or the higher port); `Conn.roleBy` records which.
  */
 
+import type {DecodedPacket} from '../decode/types.js'
+
 export type Dir = 0 | 1
 
 /** A point in capture time, with the frame that carried it. Reused; copy the fields to keep them. */
@@ -51,6 +53,24 @@ export interface StreamHandler {
   data(dir: Dir, bytes: Buffer, at: Moment): void
   gap(dir: Dir, nbytes: number, at: Moment): void
   end(reason: EndReason, at: Moment): void
+}
+
+/**
+ * The handler of one UDP flow (see ./udp.ts for the call order): datagrams in capture order, then
+ * exactly one end().
+ */
+export interface UdpHandler {
+  /** One datagram of this flow. `payload` is valid only during the call. */
+  datagram(dir: Dir, payload: Buffer, at: Moment): void
+  /** The flow ended (idle timeout on capture time, or end of input). Flush pending requests. */
+  end(at: Moment): void
+}
+
+/** Sees whole IP packets of the given IP protocols (ICMP, ICMPv6, ...). One instance per run. */
+export interface IpHandler {
+  packet(p: DecodedPacket): void
+  /** End of input: flush everything pending. */
+  end(at: Moment): void
 }
 
 export interface StreamFactory {

@@ -18,12 +18,11 @@
  */
 import type {DecodedPacket} from '../decode/types.js'
 import type {Limits} from '../limits.js'
-import type {UdpHandler} from '../protocols/types.js'
 import type {Stats} from '../stats.js'
 import {Conn, type ConnObserver, Hist, type RoleBy} from './conn.js'
 import {ConnTable} from './conn-table.js'
 import {isUdpServicePort} from './ports.js'
-import type {Moment, UdpRoleHint} from './types.js'
+import type {Moment, UdpHandler, UdpRoleHint} from './types.js'
 import {SweepClock} from '../util/time.js'
 
 export class UdpFlow extends Conn {

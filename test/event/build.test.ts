@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {buildEvent} from '../../src/event/build.js'
-import type {ConnInfo, Transaction} from '../../src/protocols/types.js'
+import type {ConnInfo} from '../../src/reassembly/types.js'
+import type {Transaction} from '../../src/event/types.js'
 
 const conn: ConnInfo = {
   id: 1,

@@ -11,7 +11,7 @@ import {buildEvent} from '../../src/event/build.js'
 import {ObjectView, TransactionView} from '../../src/event/view.js'
 import {createFlowObserver} from '../../src/flows/index.js'
 import {makeLimits} from '../../src/limits.js'
-import type {Transaction} from '../../src/protocols/types.js'
+import type {Transaction} from '../../src/event/types.js'
 import {protocols} from '../../src/protocols/registry.js'
 import {Stats} from '../../src/stats.js'
 

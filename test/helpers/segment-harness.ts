@@ -1,7 +1,9 @@
 /** Test harness: drives a StreamHandler directly with scripted segments and collects transactions. */
 import {makeLimits} from '../../src/limits.js'
 import type {Limits} from '../../src/limits.js'
-import type {ConnInfo, Dir, Moment, Protocol, ProtocolContext, Transaction} from '../../src/protocols/types.js'
+import type {ConnInfo, Dir, Moment} from '../../src/reassembly/types.js'
+import type {Transaction} from '../../src/event/types.js'
+import type {Protocol, ProtocolContext} from '../../src/protocols/types.js'
 import {Stats} from '../../src/stats.js'
 
 export const conn: ConnInfo = {

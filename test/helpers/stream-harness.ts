@@ -1,6 +1,8 @@
 /** Drives a protocol handler directly through the StreamHandler / UdpHandler contract. */
 import {DEFAULT_LIMITS, type Limits} from '../../src/limits.js'
-import type {ConnInfo, Dir, Moment, ProtocolContext, StreamHandler, Transaction} from '../../src/protocols/types.js'
+import type {ConnInfo, Dir, Moment, StreamHandler} from '../../src/reassembly/types.js'
+import type {Transaction} from '../../src/event/types.js'
+import type {ProtocolContext} from '../../src/protocols/types.js'
 import {Stats} from '../../src/stats.js'
 
 export function fakeConn(transport: 'tcp' | 'udp' = 'tcp', serverPort = 6379): ConnInfo {

@@ -128,7 +128,7 @@ describe('hostile captures: bounded memory, pbx keeps producing the other transa
     const r = runHostile(redisPipeline(100_000, 5))
     const max = 1024 // DEFAULT_LIMITS.maxPendingRequests
     expect(r.stats.limitsHit.get('maxPendingRequests')).toBe(100_000 - max)
-    expect(r.notes.get('redis: no response (maxPendingRequests reached)')).toBe(100_000 - max)
+    expect(r.notes.get('redis: emitted unanswered: limits.maxPendingRequests requests were pending')).toBe(100_000 - max)
     expect(r.notes.get('redis: no response')).toBe(max)
     expect(r.stats.unmatchedRequests).toBe(100_000)
     expect(r.byTypeStatus.get('redis Error')).toBe(100_000)

@@ -10,7 +10,8 @@ import {describe, expect, it} from 'vitest'
 import {type BuildOptions, buildEvent} from '../../src/event/build.js'
 import {NdjsonOutput} from '../../src/output/ndjson/index.js'
 import {TextWriter} from '../../src/output/writer.js'
-import type {ConnInfo, Transaction} from '../../src/protocols/types.js'
+import type {ConnInfo} from '../../src/reassembly/types.js'
+import type {Transaction} from '../../src/event/types.js'
 import {Stats} from '../../src/stats.js'
 
 const run = {files: [], stats: new Stats(), captures: [], errors: []}
@@ -79,7 +80,7 @@ cyclic.self = cyclic
 const cases: [string, Partial<Transaction>][] = [
   ['a typical transaction', {}],
   ['sent by the server', {sentByServer: true, fields: {dhcp: {op: 'reply'}}}],
-  ['ICMPv6 without ports, notes, resource and path', {conn: icmp6, type: 'icmp', notes: ['no response', 'gap'], resource: 'r', path: '/p'}],
+  ['ICMPv6 without ports, notes, resource and path', {conn: icmp6, type: 'icmp', notes: ['no response', 'gap'], anomalies: ['icmp.no_response', 'tcp.gap'], resource: 'r', path: '/p'}],
   ['endpoint additions, with keys that must not replace ip/port/bytes', {fields: {destination: {domain: 'example.com', ip: 'spoofed', bytes: 1, port: 2, toString: 'x', nothing: undefined}, source: {}}}],
   ['a port added to a conversation without ports', {conn: icmp6, fields: {source: {port: 7, geo: {x: 1}}}}],
   ['event additions', {event: {action: 'query', reason: undefined, n: 3}}],
@@ -91,6 +92,8 @@ const cases: [string, Partial<Transaction>][] = [
   ['array-index keys in pbx (slow path)', {fields: {pbx: {'7': 1}}}],
   ['pbx additions replacing frames (slow path)', {fields: {pbx: {frames: [1]}}}],
   ['a falsy pbx', {fields: {pbx: null, http: {a: 1}}}],
+  ['anomaly codes before pbx additions', {notes: ['gap in body'], anomalies: ['tcp.gap'], fields: {pbx: {http: {x: 1}}}}],
+  ['pbx additions replacing anomalies (slow path)', {anomalies: ['tcp.gap'], fields: {pbx: {anomalies: 'x'}}}],
   ['strings that need escaping', {query: 'a"b\\c\n\t\u0000\u001f\u007f', fields: {x: {'k"ey': 'v\u2028', long: `${'é'.repeat(300)}"`, ascii: 'a'.repeat(500), quoted: `${'a'.repeat(200)}"`}}}],
   ['non-ASCII and lone surrogates', {path: 'ünïcødé 😀', fields: {s: ['\ud800', 'a\udc00b', '😀'.repeat(50)]}}],
   ['numbers', {requestBytes: 0, responseBytes: 2 ** 40, fields: {n: [-0, 0, -1, 1.5, 1e21, 1e-7, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31, 2 ** 31 - 1, -(2 ** 31), Number.MAX_SAFE_INTEGER]}}],
@@ -175,6 +178,7 @@ describe('NdjsonOutput.writeTransaction', () => {
       resource: fc.option(fc.string(), {nil: undefined}),
       path: fc.option(fc.string(), {nil: undefined}),
       notes: fc.option(fc.array(fc.string()), {nil: undefined}),
+      anomalies: fc.option(fc.array(fc.constantFrom('tcp.gap', 'http.no_response', 'a"b')), {nil: undefined}),
       fields: fc.dictionary(key, value, {maxKeys: 6}),
       sentByServer: fc.option(fc.boolean(), {nil: undefined}),
       event: fc.option(fc.dictionary(key, value, {maxKeys: 3}), {nil: undefined}),

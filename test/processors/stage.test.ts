@@ -10,7 +10,7 @@ import type {PbxEvent} from '../../src/event/build.js'
 import {makeLimits} from '../../src/limits.js'
 import {type EventSink, ProcessorStage} from '../../src/processors/stage.js'
 import type {Processor} from '../../src/processors/types.js'
-import type {Transaction} from '../../src/protocols/types.js'
+import type {Transaction} from '../../src/event/types.js'
 import {protocols} from '../../src/protocols/registry.js'
 import {Stats} from '../../src/stats.js'
 

@@ -9,7 +9,7 @@
  */
 import {stringify} from 'csv-stringify/sync'
 import type {PbxEvent} from '../../event/build.js'
-import type {FieldSpec} from '../../protocols/types.js'
+import type {FieldSpec} from '../../event/types.js'
 import type {Output, RunInfo} from '../types.js'
 import type {TextWriter} from '../writer.js'
 

@@ -11,7 +11,7 @@
  */
 import {type BuildOptions, type JsonOut, type PbxEvent, serializeEvent} from '../../event/build.js'
 import type {TsPrecision} from '../../capture/types.js'
-import type {Transaction} from '../../protocols/types.js'
+import type {Transaction} from '../../event/types.js'
 import {RFC3339_MAX_BYTES, rfc3339, rfc3339Into} from '../../util/time.js'
 import type {Output, RunInfo} from '../types.js'
 import type {TextWriter} from '../writer.js'

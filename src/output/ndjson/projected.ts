@@ -4,7 +4,7 @@
  */
 import type {BuildOptions, PbxEvent} from '../../event/build.js'
 import {ObjectView, TransactionView} from '../../event/view.js'
-import type {Transaction} from '../../protocols/types.js'
+import type {Transaction} from '../../event/types.js'
 import {project} from '../fields-option.js'
 import type {Output, RunInfo} from '../types.js'
 import type {TextWriter} from '../writer.js'

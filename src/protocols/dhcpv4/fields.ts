@@ -2,7 +2,7 @@
  * The DHCPv4 protocol's schema (Packetbeat's dhcpv4 fields). Single source for CSV columns and
  * `pbx fields`.
  */
-import type {FieldSpec} from '../types.js'
+import type {FieldSpec} from '../../event/types.js'
 
 export const fields: FieldSpec[] = [
   {name: 'method', type: 'keyword', description: 'DHCP message type in upper case (DISCOVER, OFFER, REQUEST, ACK, NAK, ...).'},

@@ -3,7 +3,7 @@
  */
 import type {Protocol} from '../types.js'
 import {fields} from './fields.js'
-import {DhcpHandler} from './matcher.js'
+import {DhcpSession} from './session.js'
 
 export const protocol: Protocol = {
   name: 'dhcpv4',
@@ -11,6 +11,6 @@ export const protocol: Protocol = {
   udp: {
     ports: [67, 68],
     clientPorts: [68],
-    create: (conn, ctx) => new DhcpHandler(conn, ctx),
+    create: (conn, ctx) => new DhcpSession(conn, ctx),
   },
 }

@@ -1,5 +1,5 @@
 /**
- * DHCPv4 messages -> events. Decision: ONE EVENT PER MESSAGE, as Packetbeat's dhcpv4 does. A
+ * DHCPv4 messages -> events (each datagram of ./session.ts). Decision: ONE EVENT PER MESSAGE, as Packetbeat's dhcpv4 does. A
  * DISCOVER/REQUEST usually travels 0.0.0.0:68 -> 255.255.255.255:67 while its OFFER/ACK travels
  * server:67 -> yiaddr (or broadcast):68, i.e. in a different UDP flow, and a UdpHandler sees one
  * flow only; pairing by transaction id would need cross-flow state the contract does not offer.
@@ -10,55 +10,53 @@
  * client -> server (dir 0), responseBytes of one sent server -> client (dir 1).
  * Status: OK, except NAK and DECLINE (a refused lease) and malformed messages: Error.
  */
-import type {ConnInfo, Dir, Moment, ProtocolContext, Status, Transaction, UdpHandler} from '../types.js'
+import {type Note, note} from '../../event/anomalies.js'
+import {newTransaction} from '../../event/transaction.js'
+import type {Status} from '../../event/types.js'
+import type {ConnInfo, Dir, Moment} from '../../reassembly/types.js'
+import type {ProtocolContext} from '../types.js'
 import {decodeDhcp} from './parser.js'
 
-export class DhcpHandler implements UdpHandler {
+export class DhcpMatcher {
   constructor(
     private readonly conn: ConnInfo,
     private readonly ctx: ProtocolContext,
   ) {}
 
-  datagram(dir: Dir, payload: Buffer, at: Moment): void {
+  /** One message (a whole datagram, sent in direction `dir`): one event. */
+  message(dir: Dir, payload: Buffer, at: Moment): void {
     const d = decodeDhcp(payload)
-    const notes: string[] = []
+    const notes: Note[] = []
     let status: Status = 'OK'
     let fields: Record<string, unknown>
     if (d === null) {
       this.ctx.stats.bad('dhcpv4: message shorter than the 236-byte BOOTP header')
-      notes.push(`message of ${payload.length} bytes shorter than the BOOTP header`)
+      notes.push(note('dhcpv4.short_message', `message of ${payload.length} bytes shorter than the BOOTP header`))
       status = 'Error'
       fields = {}
     } else {
       for (const e of d.errors) {
         this.ctx.stats.bad(`dhcpv4: ${e.replace(/^option \d+: /, 'option: ')}`)
-        notes.push(e)
+        notes.push(note('dhcpv4.malformed', e))
       }
       if (d.messageType === 6 || d.messageType === 4) status = 'Error'
       fields = {dhcpv4: d.fields}
     }
-    const t: Transaction = {
-      type: 'dhcpv4',
-      conn: this.conn,
-      status,
-      startSec: at.tsSec,
-      startNsec: at.tsNsec,
-      startFrame: at.frame,
-      endSec: at.tsSec,
-      endNsec: at.tsNsec,
-      endFrame: at.frame,
-      requestBytes: dir === 0 ? payload.length : 0,
-      responseBytes: dir === 1 ? payload.length : 0,
-      fields,
-    }
     const mt = (d?.fields.option as Record<string, unknown> | undefined)?.message_type
-    if (typeof mt === 'string') t.method = mt.toUpperCase()
-    if (dir === 1) t.sentByServer = true
-    if (notes.length > 0) t.notes = notes
-    this.ctx.emit(t)
-  }
-
-  end(_at: Moment): void {
-    // nothing pending: every message was emitted when it arrived
+    this.ctx.emit(
+      newTransaction({
+        type: 'dhcpv4',
+        conn: this.conn,
+        status,
+        start: at,
+        end: at,
+        requestBytes: dir === 0 ? payload.length : 0,
+        responseBytes: dir === 1 ? payload.length : 0,
+        fields,
+        method: typeof mt === 'string' ? mt.toUpperCase() : undefined,
+        sentByServer: dir === 1,
+        notes,
+      }),
+    )
   }
 }

@@ -2,7 +2,7 @@
  * The DNS protocol's schema: every field the dns protocol emits (Packetbeat's dns fields, ECS).
  * Single source for CSV columns and `pbx fields`.
  */
-import type {FieldSpec} from '../types.js'
+import type {FieldSpec} from '../../event/types.js'
 
 const rr = (section: string, what: string): FieldSpec[] => [
   {name: `dns.${section}`, type: 'object', array: true, description: `${what} records (first 1000), each {name, type, class, ttl, data}.`},

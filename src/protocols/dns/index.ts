@@ -1,13 +1,14 @@
 /**
  * DNS (RFC 1035, 3596, 6891, 4034, 5155, 9460, ...) over UDP (53, mDNS 5353, LLMNR 5355) and TCP
  * (53, length-prefixed, RFC 7766). Layout: codec.ts (message decoding), names.ts (mnemonics),
- * parser.ts (transport framing), matcher.ts (query/response pairing, decisions documented there),
+ * parser.ts (transport framing), session.ts (the TCP and UDP handlers), matcher.ts (query/response pairing, decisions documented there),
  * fields.ts (schema).
  */
-import type {Dir, Protocol} from '../types.js'
+import type {Dir} from '../../reassembly/types.js'
+import type {Protocol} from '../types.js'
 import {decodeMessage, HEADER_BYTES, plausibleHeader} from './codec.js'
 import {fields} from './fields.js'
-import {DnsTcpHandler, DnsUdpHandler} from './parser.js'
+import {DnsTcpSession, DnsUdpSession} from './session.js'
 
 /**
  * Content detection for UDP flows on other ports: a plausible header (cheap checks first), then the
@@ -43,11 +44,11 @@ export const protocol: Protocol = {
   udp: {
     ports: [53, 5353, 5355],
     detect,
-    create: (conn, ctx) => new DnsUdpHandler(conn, ctx),
+    create: (conn, ctx) => new DnsUdpSession(conn, ctx),
   },
   tcp: {
     ports: [53],
     detect: detectTcp,
-    create: (conn, ctx) => new DnsTcpHandler(conn, ctx),
+    create: (conn, ctx) => new DnsTcpSession(conn, ctx),
   },
 }

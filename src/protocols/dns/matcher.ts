@@ -20,12 +20,17 @@
  *   capture time have passed since it (checked on every datagram of the flow and at end()), with
  *   status Error and the note "no response".
  *
- * Memory: a pending query keeps its decoded message (strings, no views). At most
- * limits.maxPendingRequests are pending per flow; beyond that the oldest is emitted as unanswered
- * (note, ctx.stats.limit). Records listed per section are capped at MAX_LISTED_RECORDS (counts stay
+ * Memory: a pending query keeps its decoded message (strings, no views). Queries wait in the
+ * shared PendingQueue keyed by (id, question): at most limits.maxPendingRequests per flow, beyond
+ * that the oldest is emitted as unanswered (note `limit.pending_requests`, ctx.stats.limit). Records listed per section are capped at MAX_LISTED_RECORDS (counts stay
  * exact; a note says the list was cut) - Limits has no field for this, so it is a constant here.
  */
-import type {ConnInfo, Moment, ProtocolContext, Status, Transaction} from '../types.js'
+import {type Note, note} from '../../event/anomalies.js'
+import {newTransaction} from '../../event/transaction.js'
+import type {Status} from '../../event/types.js'
+import type {ConnInfo, Moment} from '../../reassembly/types.js'
+import {PendingQueue} from '../shared/pending-queue.js'
+import type {ProtocolContext} from '../types.js'
 import {type DnsMessage, type DnsRecord, decodeMessage, fullRcode} from './codec.js'
 import {className, opcodeName, rcodeName, typeName} from './names.js'
 
@@ -38,7 +43,7 @@ interface Pending {
   startNsec: number
   startFrame: number
   bytes: number
-  notes: string[] | undefined
+  notes: Note[] | undefined
   /** Zone transfer in progress: the folded response so far. */
   xfr?: Folded
 }
@@ -72,22 +77,30 @@ function recordsOut(list: DnsRecord[]): Record<string, unknown>[] {
   return out
 }
 
+const NO_RESPONSE = note('dns.no_response')
+
+/** A decoding error of ./codec.ts as a note: compression-pointer faults have their own code. */
+function codecNote(text: string): Note {
+  return note(text.includes('compression pointer') ? 'dns.bad_compression' : 'dns.malformed', text)
+}
+
 export class DnsMatcher {
-  private readonly pending = new Map<string, Pending>()
+  private readonly pending: PendingQueue<Pending, string>
   private readonly isUdp: boolean
   /** Notes waiting for the next emitted transaction (gaps in a TCP stream). */
-  private carryNotes: string[] | undefined
+  private carryNotes: Note[] | undefined
 
   constructor(
     private readonly conn: ConnInfo,
     private readonly ctx: ProtocolContext,
   ) {
     this.isUdp = conn.transport === 'udp'
+    this.pending = new PendingQueue<Pending, string>(ctx.limits, ctx.stats, (old, n) => this.flushPending(old, n), (p) => p.key)
   }
 
   /** Adds a note to the next transaction emitted (e.g. a message lost in a TCP gap). */
-  note(text: string): void {
-    ;(this.carryNotes ??= []).push(text)
+  note(n: Note): void {
+    ;(this.carryNotes ??= []).push(n)
   }
 
   /**
@@ -100,7 +113,7 @@ export class DnsMatcher {
     const d = decodeMessage(buf, offset, end)
     if (d === null) {
       this.ctx.stats.bad('dns: message shorter than the 12-byte header')
-      this.note('message shorter than the 12-byte header skipped')
+      this.note(note('dns.short_message'))
       return
     }
     const m = d.message
@@ -114,17 +127,11 @@ export class DnsMatcher {
     const key = keyOf(m)
     const old = this.pending.get(key)
     if (old !== undefined) {
-      this.pending.delete(key)
-      this.flushPending(old, 'no response before the query was retransmitted')
+      this.pending.remove(old)
+      this.flushPending(old, note('dns.retransmitted'))
     }
-    if (this.pending.size >= this.ctx.limits.maxPendingRequests) {
-      const oldest = this.pending.values().next().value as Pending
-      this.pending.delete(oldest.key)
-      this.ctx.stats.limit('maxPendingRequests')
-      this.flushPending(oldest, 'pending-query limit (maxPendingRequests) reached')
-    }
-    const notes = m.errors.length > 0 ? m.errors.map((e) => `malformed query: ${e}`) : undefined
-    this.pending.set(key, {
+    const notes = m.errors.length > 0 ? m.errors.map((e) => codecNote(`malformed query: ${e}`)) : undefined
+    this.pending.push({
       key,
       query: m,
       startSec: at.tsSec,
@@ -141,7 +148,7 @@ export class DnsMatcher {
       if (p !== undefined) return p
     }
     // no question on one side (zone-transfer continuations, inverse queries, mDNS): first with the id
-    for (const p of this.pending.values()) {
+    for (const p of this.pending) {
       if (p.query.id === m.id && (m.questions.length === 0 || p.query.questions.length === 0 || p.xfr)) return p
     }
     return undefined
@@ -149,10 +156,10 @@ export class DnsMatcher {
 
   private onResponse(m: DnsMessage, size: number, at: Moment): void {
     const p = this.findFor(m)
-    const errNotes = m.errors.map((e) => `malformed response: ${e}`)
+    const errNotes = m.errors.map((e) => codecNote(`malformed response: ${e}`))
     if (p === undefined) {
       this.ctx.stats.unmatchedResponses++
-      errNotes.unshift('response without request')
+      errNotes.unshift(note('dns.unmatched_response'))
       this.emit(undefined, m, at.tsSec, at.tsNsec, at.frame, at.tsSec, at.tsNsec, at.frame, 0, size, errNotes)
       return
     }
@@ -161,7 +168,7 @@ export class DnsMatcher {
       this.fold(p, m, size, at)
       return
     }
-    this.pending.delete(p.key)
+    this.pending.remove(p)
     this.emit(p.query, m, p.startSec, p.startNsec, p.startFrame, at.tsSec, at.tsNsec, at.frame, p.bytes, size, p.notes)
   }
 
@@ -191,7 +198,7 @@ export class DnsMatcher {
     // AXFR ends with the second SOA (RFC 5936 2.2); IXFR likewise ends with the zone's SOA again.
     const done = m.rcode !== 0 || f.soaSeen >= 2 || (p.query.questions[0]?.type === 251 && f.soaSeen === 1 && m.answers.length === 1)
     if (done) {
-      this.pending.delete(p.key)
+      this.pending.remove(p)
       this.emitFolded(p)
     }
   }
@@ -199,16 +206,16 @@ export class DnsMatcher {
   private emitFolded(p: Pending): void {
     const f = p.xfr as Folded
     const notes = p.notes ?? []
-    if (f.cut) notes.push(`zone transfer answers listed: first ${MAX_LISTED_RECORDS}`)
+    if (f.cut) notes.push(note('dns.records_cut', `zone transfer answers listed: first ${MAX_LISTED_RECORDS}`))
     f.msg.ancount = f.answers
     f.msg.nscount = f.authorities
     f.msg.arcount = f.additionals
     this.emit(p.query, f.msg, p.startSec, p.startNsec, p.startFrame, f.endSec, f.endNsec, f.endFrame, p.bytes, f.bytes, notes)
   }
 
-  private flushPending(p: Pending, reason: string): void {
+  private flushPending(p: Pending, reason: Note): void {
     if (p.xfr !== undefined) {
-      ;(p.notes ??= []).push('zone transfer not complete')
+      ;(p.notes ??= []).push(note('dns.transfer_incomplete'))
       this.emitFolded(p)
       return
     }
@@ -220,20 +227,19 @@ export class DnsMatcher {
 
   /** UDP: emits queries older than udpTransactionTimeoutSec of capture time as unanswered. */
   expire(at: Moment): void {
-    if (this.pending.size === 0) return
+    if (this.pending.length === 0) return
     const limit = this.ctx.limits.udpTransactionTimeoutSec
-    for (const p of this.pending.values()) {
+    for (let p = this.pending.peek(); p !== undefined; p = this.pending.peek()) {
       const age = at.tsSec - p.startSec + (at.tsNsec - p.startNsec) / 1e9
       if (age <= limit) break // insertion order is capture order
-      this.pending.delete(p.key)
-      this.flushPending(p, 'no response')
+      this.pending.shift()
+      this.flushPending(p, NO_RESPONSE)
     }
   }
 
   /** End of the flow/connection: everything pending is emitted. */
   end(): void {
-    for (const p of this.pending.values()) this.flushPending(p, 'no response')
-    this.pending.clear()
+    for (const p of this.pending.drain()) this.flushPending(p, NO_RESPONSE)
     if (this.carryNotes) {
       // notes with no transaction left to carry them are still counted in the stats by the caller
       this.carryNotes = undefined
@@ -251,7 +257,7 @@ export class DnsMatcher {
     endFrame: number,
     reqBytes: number,
     respBytes: number,
-    notes: string[] | undefined,
+    notes: Note[] | undefined,
   ): void {
     const m = (r ?? q) as DnsMessage
     const question = (q ?? m).questions[0] ?? m.questions[0]
@@ -320,24 +326,21 @@ export class DnsMatcher {
       notes = notes ? [...this.carryNotes, ...notes] : this.carryNotes
       this.carryNotes = undefined
     }
-    const t: Transaction = {
-      type: 'dns',
-      conn: this.conn,
-      status,
-      startSec,
-      startNsec,
-      startFrame,
-      endSec,
-      endNsec,
-      endFrame,
-      requestBytes: reqBytes,
-      responseBytes: respBytes,
-      fields: {dns},
-    }
-    if (method !== undefined) t.method = method
-    if (query !== undefined) t.query = query
-    if (resource !== undefined) t.resource = resource
-    if (notes && notes.length > 0) t.notes = notes
-    this.ctx.emit(t)
+    this.ctx.emit(
+      newTransaction({
+        type: 'dns',
+        conn: this.conn,
+        status,
+        start: {tsSec: startSec, tsNsec: startNsec, frame: startFrame},
+        end: {tsSec: endSec, tsNsec: endNsec, frame: endFrame},
+        requestBytes: reqBytes,
+        responseBytes: respBytes,
+        fields: {dns},
+        method,
+        query,
+        resource,
+        notes,
+      }),
+    )
   }
 }

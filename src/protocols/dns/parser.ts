@@ -1,5 +1,5 @@
 /**
- * DNS transport framing.
+ * DNS transport framing (used by ./session.ts).
  *
  * UDP: one datagram = one message (RFC 1035 4.2.1); the matcher is told of each.
  * TCP: each message is preceded by a 2-byte length (RFC 1035 4.2.2, RFC 7766); several messages
@@ -14,12 +14,13 @@
  * continues after it. Otherwise framing is lost: the direction resynchronises at the first
  * delivery that starts with a length prefix followed by a plausible DNS header.
  */
-import type {EndReason} from '../../reassembly/types.js'
-import type {ConnInfo, Dir, Moment, ProtocolContext, StreamHandler, UdpHandler} from '../types.js'
+import {note} from '../../event/anomalies.js'
+import type {Moment} from '../../reassembly/types.js'
+import type {ProtocolContext} from '../types.js'
 import {HEADER_BYTES, plausibleHeader} from './codec.js'
-import {DnsMatcher} from './matcher.js'
+import type {DnsMatcher} from './matcher.js'
 
-enum St {
+export enum St {
   /** Reading the 2-byte length prefix (`have` of 2 bytes read, in `lenHi`). */
   Len,
   /** Collecting a message into `buf`. */
@@ -30,7 +31,8 @@ enum St {
   Lost,
 }
 
-class Framer {
+/** The framing of one direction of a DNS-over-TCP connection (see the file comment). */
+export class Framer {
   st = St.Len
   lenHave = 0
   lenHi = 0
@@ -116,14 +118,14 @@ class Framer {
   private startMessage(len: number): void {
     if (len < HEADER_BYTES) {
       this.ctx.stats.bad('dns: TCP message length shorter than the header')
-      this.matcher.note(`TCP message of ${len} bytes skipped`)
+      this.matcher.note(note('dns.bad_tcp_length', `TCP message of ${len} bytes skipped`))
       this.skip = len
       this.st = len === 0 ? St.Len : St.Skip
       return
     }
     if (len > this.ctx.limits.maxMessageBytes) {
       this.ctx.stats.limit('maxMessageBytes')
-      this.matcher.note(`TCP message of ${len} bytes over maxMessageBytes skipped`)
+      this.matcher.note(note('limit.message_bytes', `TCP message of ${len} bytes over maxMessageBytes skipped`))
       this.skip = len
       this.st = St.Skip
       return
@@ -139,7 +141,7 @@ class Framer {
     if (this.st === St.Body) {
       const remaining = this.need - (this.buf === null ? 0 : this.have)
       this.buf = null
-      this.matcher.note('message lost in a gap of the TCP stream')
+      this.matcher.note(note('tcp.gap', 'message lost in a gap of the TCP stream'))
       if (n < remaining) {
         this.skip = remaining - n
         this.st = St.Skip
@@ -149,57 +151,10 @@ class Framer {
       this.skip -= n
       return
     } else if (this.st !== St.Lost) {
-      this.matcher.note('gap in the TCP stream')
+      this.matcher.note(note('tcp.gap'))
     }
     this.buf = null
     this.lenHave = 0
     this.st = St.Lost
-  }
-}
-
-/** DNS over TCP: one matcher per connection, one framer per direction. */
-export class DnsTcpHandler implements StreamHandler {
-  private readonly matcher: DnsMatcher
-  private readonly framers: [Framer, Framer]
-  private ended = false
-
-  constructor(conn: ConnInfo, ctx: ProtocolContext) {
-    this.matcher = new DnsMatcher(conn, ctx)
-    this.framers = [new Framer(this.matcher, ctx), new Framer(this.matcher, ctx)]
-  }
-
-  data(dir: Dir, bytes: Buffer, at: Moment): void {
-    this.framers[dir].data(bytes, at)
-  }
-
-  gap(dir: Dir, nbytes: number, _at: Moment): void {
-    this.framers[dir].gap(nbytes)
-  }
-
-  end(_reason: EndReason, _at: Moment): void {
-    if (this.ended) return
-    this.ended = true
-    for (const f of this.framers) {
-      if (f.st === St.Body || (f.st === St.Len && f.lenHave > 0)) this.matcher.note('connection ended inside a message')
-    }
-    this.matcher.end()
-  }
-}
-
-/** DNS over UDP (also mDNS 5353, LLMNR 5355): one matcher per flow. */
-export class DnsUdpHandler implements UdpHandler {
-  private readonly matcher: DnsMatcher
-
-  constructor(conn: ConnInfo, ctx: ProtocolContext) {
-    this.matcher = new DnsMatcher(conn, ctx)
-  }
-
-  datagram(_dir: Dir, payload: Buffer, at: Moment): void {
-    this.matcher.message(payload, 0, payload.length, at)
-  }
-
-  end(at: Moment): void {
-    this.matcher.expire(at)
-    this.matcher.end()
   }
 }

@@ -2,7 +2,7 @@
  * The HTTP protocol's schema: every field the http protocol puts in `Transaction.fields` and the
  * protocol-neutral summary fields it sets. Single source for CSV columns and `pbx fields`.
  */
-import type {FieldSpec} from '../types.js'
+import type {FieldSpec} from '../../event/types.js'
 
 export const fields: FieldSpec[] = [
   {name: 'method', type: 'keyword', description: 'Request method as sent (GET, POST, ...).'},

@@ -1,16 +1,15 @@
 /**
- * HTTP/1.x (RFC 9110, RFC 9112). One HttpStream per TCP connection: a parser per direction
- * (requests on dir 0, responses on dir 1) feeding one FIFO matcher that emits transactions.
+ * HTTP/1.x (RFC 9110, RFC 9112). One HttpSession (./session.ts) per TCP connection: a parser per
+ * direction (requests on dir 0, responses on dir 1) feeding one FIFO matcher that emits transactions.
  *
  * Options (`protocols.http.*`): send_headers (boolean) adds http.request.headers and
  * http.response.headers.
  */
-import type {EndReason} from '../../reassembly/types.js'
-import type {ConnInfo, Dir, Moment, Protocol, ProtocolContext, StreamHandler} from '../types.js'
+import type {Dir} from '../../reassembly/types.js'
+import type {Protocol} from '../types.js'
 import {fields} from './fields.js'
-import {HttpMatcher} from './matcher.js'
-import {HttpParser, METHODS} from './parser.js'
-
+import {METHODS} from './parser.js'
+import {HttpSession} from './session.js'
 
 /**
  * Cheap content test on the first payload bytes of a connection: a status line "HTTP/1." or a
@@ -28,45 +27,12 @@ export function detect(data: Buffer, _dir: Dir): boolean {
   return targetStart && METHODS.has(data.toString('latin1', 0, i))
 }
 
-/** The StreamHandler of one connection (contract: ../../reassembly/types.ts). */
-export class HttpStream implements StreamHandler {
-  private readonly req: HttpParser
-  private readonly resp: HttpParser
-  private readonly matcher: HttpMatcher
-
-  constructor(conn: ConnInfo, ctx: ProtocolContext) {
-    this.matcher = new HttpMatcher(conn, ctx)
-    // Header fields become strings only where an event can show them (send_headers).
-    const all = ctx.options.send_headers === true
-    this.req = new HttpParser(true, ctx.limits, ctx.stats, this.matcher, all)
-    this.resp = new HttpParser(false, ctx.limits, ctx.stats, this.matcher, all)
-    this.matcher.attach(this.req)
-  }
-
-  data(dir: Dir, bytes: Buffer, at: Moment): void {
-    if (dir === 0) this.req.push(bytes, at)
-    else this.resp.push(bytes, at)
-  }
-
-  gap(dir: Dir, nbytes: number, _at: Moment): void {
-    if (dir === 0) this.req.gap(nbytes)
-    else this.resp.gap(nbytes)
-  }
-
-  /** Requests end first (their bodies are never close-delimited), then responses, then the queue. */
-  end(reason: EndReason, _at: Moment): void {
-    this.req.end(reason)
-    this.resp.end(reason)
-    this.matcher.end()
-  }
-}
-
 export const protocol: Protocol = {
   name: 'http',
   fields,
   tcp: {
     ports: [80, 8080, 8000, 5000, 8002],
     detect,
-    create: (conn, ctx) => new HttpStream(conn, ctx),
+    create: (conn, ctx) => new HttpSession(conn, ctx),
   },
 }

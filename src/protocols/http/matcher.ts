@@ -6,8 +6,8 @@
  * a response that arrives before the request body ends (100-continue, early 413) still finds it.
  * Interim 1xx responses (other than 101) are attached to the oldest unanswered request and do not
  * complete it. A pair is emitted once both halves are finished; because both directions are FIFO,
- * pairs finish in queue order. The queue is bounded by limits.maxPendingRequests: beyond it the
- * oldest request is emitted unanswered with a note.
+ * pairs finish in queue order. The queue is the shared PendingQueue (limits.maxPendingRequests:
+ * beyond it the oldest request is emitted unanswered with the note `limit.pending_requests`).
  *
  * Call order: the parsers call onHead/onMessage/requestMethod while they parse; the stream handler
  * calls end() once, after both parsers have ended. Messages handed over are owned here.
@@ -15,7 +15,12 @@
  * Status follows Packetbeat: 'OK' for a final status < 400, 'Error' for >= 400 and for a request
  * without a response or a response without a request.
  */
-import type {ConnInfo, ProtocolContext, Status, Transaction} from '../types.js'
+import {type Note, note, uniqueNotes} from '../../event/anomalies.js'
+import {newTransaction} from '../../event/transaction.js'
+import type {Status, Transaction} from '../../event/types.js'
+import type {ConnInfo} from '../../reassembly/types.js'
+import {PendingQueue} from '../shared/pending-queue.js'
+import type {ProtocolContext} from '../types.js'
 // Each header lookup below (HttpMessage.header, always with a literal name) must name a field in
 // parser.ts's USED_HEADERS: only those are kept when send_headers is off.
 import type {HttpMessage, HttpParser, ParserHooks} from './parser.js'
@@ -28,7 +33,7 @@ interface Pending {
 }
 
 export class HttpMatcher implements ParserHooks {
-  private readonly queue: Pending[] = []
+  private readonly queue: PendingQueue<Pending>
   /** Index in `queue` of the oldest request without a final response. */
   private unanswered = 0
   private reqParser: HttpParser | null = null
@@ -39,6 +44,10 @@ export class HttpMatcher implements ParserHooks {
     private readonly ctx: ProtocolContext,
   ) {
     this.sendHeaders = ctx.options.send_headers === true
+    this.queue = new PendingQueue<Pending>(ctx.limits, ctx.stats, (old, n) => {
+      if (this.unanswered > 0) this.unanswered--
+      this.emit(old, n)
+    })
   }
 
   /** The request-direction parser, told to stop on a tunnel or to resume after a refused CONNECT. */
@@ -49,31 +58,26 @@ export class HttpMatcher implements ParserHooks {
   onHead(_p: HttpParser, m: HttpMessage): void {
     if (!m.isRequest) return
     this.queue.push({req: m, reqDone: false, resp: null, interim: null})
-    if (this.queue.length > this.ctx.limits.maxPendingRequests) {
-      const old = this.queue.shift()!
-      if (this.unanswered > 0) this.unanswered--
-      this.ctx.stats.limit('maxPendingRequests')
-      this.emit(old, 'pending requests exceed maxPendingRequests: emitted unanswered')
-    }
   }
 
   requestMethod(): string | undefined {
-    const p = this.queue[this.unanswered]
+    const p = this.queue.at(this.unanswered)
     return p === undefined ? undefined : p.req.method
   }
 
   onMessage(_p: HttpParser, m: HttpMessage): void {
     if (m.isRequest) {
       for (let i = this.queue.length - 1; i >= 0; i--) {
-        if (this.queue[i].req === m) {
-          this.queue[i].reqDone = true
+        const p = this.queue.at(i)!
+        if (p.req === m) {
+          p.reqDone = true
           break
         }
       }
       this.drain()
       return
     }
-    const p = this.queue[this.unanswered]
+    const p = this.queue.at(this.unanswered)
     if (m.statusCode < 200 && m.statusCode !== 101) {
       // Interim response (RFC 9110 §15.2): recorded on the request it precedes.
       if (p !== undefined) {
@@ -92,14 +96,14 @@ export class HttpMatcher implements ParserHooks {
     this.unanswered++
     if (p.req.method === 'CONNECT') {
       if (m.tunnel) {
-        m.note('CONNECT tunnel established: HTTP parsing stopped')
+        m.note(note('http.tunnel', 'CONNECT tunnel established: HTTP parsing stopped'))
         this.reqParser?.enterTunnel()
       } else {
         this.reqParser?.release()
       }
     } else if (m.tunnel) {
       const up = m.header('upgrade')
-      m.note(up === undefined ? 'switching protocols: HTTP parsing stopped' : `switching protocols to ${up}: HTTP parsing stopped`)
+      m.note(note('http.tunnel', up === undefined ? 'switching protocols: HTTP parsing stopped' : `switching protocols to ${up}: HTTP parsing stopped`))
       this.reqParser?.enterTunnel()
     }
     this.drain()
@@ -107,13 +111,13 @@ export class HttpMatcher implements ParserHooks {
 
   /** End of connection: everything still queued is emitted (unanswered or incomplete). */
   end(): void {
-    while (this.queue.length > 0) this.emit(this.queue.shift()!, null)
+    for (const p of this.queue.drain()) this.emit(p, null)
     this.unanswered = 0
   }
 
   private drain(): void {
     while (this.queue.length > 0) {
-      const p = this.queue[0]
+      const p = this.queue.peek()!
       if (!p.reqDone || p.resp === null) return
       this.queue.shift()
       this.unanswered--
@@ -121,30 +125,30 @@ export class HttpMatcher implements ParserHooks {
     }
   }
 
-  private emit(p: Pending, extraNote: string | null): void {
-    const notes: string[] = []
+  private emit(p: Pending, extraNote: Note | null): void {
+    const notes: Note[] = []
     if (p.req.notes !== null) notes.push(...p.req.notes)
-    if (!p.reqDone) notes.push('request incomplete')
+    if (!p.reqDone) notes.push(note('http.request_incomplete'))
     if (p.interim !== null) for (const i of p.interim) if (i.notes !== null) notes.push(...i.notes)
     if (p.resp === null) {
-      notes.push('no response')
+      notes.push(note('http.no_response'))
       this.ctx.stats.unmatchedRequests++
     } else if (p.resp.notes !== null) {
       notes.push(...p.resp.notes)
     }
     if (extraNote !== null) notes.push(extraNote)
     // Both halves may carry the same anomaly (a gap cutting both heads): report it once.
-    this.ctx.emit(this.build(p.req, p.interim, p.resp, notes.length > 1 ? [...new Set(notes)] : notes))
+    this.ctx.emit(this.build(p.req, p.interim, p.resp, uniqueNotes(notes)))
   }
 
   private emitResponseOnly(m: HttpMessage): void {
     this.ctx.stats.unmatchedResponses++
     const notes = m.notes === null ? [] : [...m.notes]
-    notes.push('response without request')
+    notes.push(note('http.unmatched_response'))
     this.ctx.emit(this.build(null, null, m, notes))
   }
 
-  private build(req: HttpMessage | null, interim: HttpMessage[] | null, resp: HttpMessage | null, notes: string[]): Transaction {
+  private build(req: HttpMessage | null, interim: HttpMessage[] | null, resp: HttpMessage | null, notes: Note[]): Transaction {
     const first = (req ?? resp)!
     const last = (resp ?? req)!
     let interimBytes = 0
@@ -154,20 +158,17 @@ export class HttpMatcher implements ParserHooks {
     if (first.version !== '') http.version = first.version
     const fields: Record<string, unknown> = {http}
     const pbxHttp: Record<string, unknown> = {}
-    const t: Transaction = {
+    const t = newTransaction({
       type: 'http',
       conn: this.conn,
       status,
-      startSec: first.startSec,
-      startNsec: first.startNsec,
-      startFrame: first.startFrame,
-      endSec: last.endSec,
-      endNsec: last.endNsec,
-      endFrame: last.endFrame,
+      start: {tsSec: first.startSec, tsNsec: first.startNsec, frame: first.startFrame},
+      end: {tsSec: last.endSec, tsNsec: last.endNsec, frame: last.endFrame},
       requestBytes: req === null ? 0 : req.bytes,
       responseBytes: (resp === null ? 0 : resp.bytes) + interimBytes,
       fields,
-    }
+      notes,
+    })
     if (req !== null) {
       const url = buildUrl(req, this.conn)
       t.method = req.method
@@ -202,7 +203,6 @@ export class HttpMatcher implements ParserHooks {
     }
     if (interim !== null) pbxHttp.interim_status_codes = interim.map((i) => i.statusCode)
     if (Object.keys(pbxHttp).length > 0) fields.pbx = {http: pbxHttp}
-    if (notes.length > 0) t.notes = notes
     return t
   }
 }

@@ -24,9 +24,11 @@
  */
 import type {Limits} from '../../limits.js'
 import type {Stats} from '../../stats.js'
-import type {EndReason} from '../../reassembly/types.js'
-import type {Moment} from '../types.js'
+import type {EndReason, Moment} from '../../reassembly/types.js'
+import {type AnomalyCode, hasNote, type Note, note} from '../../event/anomalies.js'
 import {codingOf, DecodedCounter} from './inflate.js'
+
+const GAP_IN_BODY = note('tcp.gap', 'gap in body')
 
 const LF = 0x0a
 const CR = 0x0d
@@ -136,7 +138,7 @@ export class HttpMessage {
   bodyBytes = 0
   /** Decoded body size for gzip/deflate bodies, -1 when not decoded. */
   decodedBytes = -1
-  notes: string[] | null = null
+  notes: Note[] | null = null
   /** The message ended cleanly (false when cut by a gap, a bound or the connection end). */
   complete = false
   /** The response switched the connection away from HTTP (101, CONNECT 2xx). */
@@ -156,9 +158,10 @@ export class HttpMessage {
     return undefined
   }
 
-  note(text: string): void {
-    if (this.notes === null) this.notes = [text]
-    else if (!this.notes.includes(text)) this.notes.push(text)
+  /** Adds `n` unless a note with its text is already there. */
+  note(n: Note): void {
+    if (this.notes === null) this.notes = [n]
+    else if (!hasNote(this.notes, n)) this.notes.push(n)
   }
 }
 
@@ -186,7 +189,7 @@ export class HttpParser {
   private resyncing = false
   private skipped = 0
   /** Notes for the next message of this direction (its predecessor was dropped). */
-  private pending: string[] | null = null
+  private pending: Note[] | null = null
   private remaining = 0
   /** Chunk-size line parsing: digits seen, inside chunk-ext, bytes of the line so far. */
   private chunkDigits = 0
@@ -287,7 +290,7 @@ export class HttpParser {
             this.startChunkLine()
           } else {
             // Lenient: chunk data not followed by CRLF; read on as if a chunk-size line began here.
-            this.bad(m, 'missing CRLF after chunk data')
+            this.bad(m, 'http.bad_chunk', 'missing CRLF after chunk data')
             this.startChunkLine()
           }
           break
@@ -316,7 +319,7 @@ export class HttpParser {
     switch (this.st) {
       case St.Start:
       case St.SkipLine:
-        if (!this.resyncing) this.addPending(`gap of ${n} bytes before this message`)
+        if (!this.resyncing) this.addPending(note('tcp.gap', `gap of ${n} bytes before this message`))
         this.stats.bad('http: gap between messages')
         this.resync()
         break
@@ -325,9 +328,9 @@ export class HttpParser {
         if (this.salvageable()) {
           // The start line was read: report the message with the header lines seen so far rather
           // than lose it (tshark and Zeek report such truncated messages too); its length is unknown.
-          this.truncatedHead('gap in headers: message truncated')
+          this.truncatedHead(note('tcp.gap', 'gap in headers: message truncated'))
         } else {
-          if (!this.resyncing) this.addPending('gap in headers: previous message dropped, resynchronised')
+          if (!this.resyncing) this.addPending(note('tcp.gap', 'gap in headers: previous message dropped, resynchronised'))
           this.dropHead()
         }
         this.resync()
@@ -372,11 +375,11 @@ export class HttpParser {
     switch (this.st) {
       case St.Head:
         if (!this.resyncing) this.stats.bad('http: connection ended inside headers')
-        if (this.salvageable()) this.truncatedHead('connection ended inside headers')
+        if (this.salvageable()) this.truncatedHead(note('tcp.end_inside_message', 'connection ended inside headers'))
         else this.dropHead()
         break
       case St.BodyClose:
-        if (reason !== 'fin') m!.note(`body ended by connection ${reason}`)
+        if (reason !== 'fin') m!.note(note('http.body_end_by_close', `body ended by connection ${reason}`))
         this.finish(true)
         break
       case St.BodyLen:
@@ -384,7 +387,7 @@ export class HttpParser {
       case St.ChunkData:
       case St.ChunkCrlf:
       case St.Trailer:
-        this.bad(m!, 'connection ended inside body')
+        this.bad(m!, 'tcp.end_inside_message', 'connection ended inside body')
         this.finish(false)
         break
       default:
@@ -403,7 +406,7 @@ export class HttpParser {
   release(): void {
     if (this.st === St.Hold) {
       if (this.unparsedBytes > 0) {
-        this.addPending(`${this.unparsedBytes} bytes sent after CONNECT before its refusal were not parsed`)
+        this.addPending(note('http.unparsed_after_connect', `${this.unparsedBytes} bytes sent after CONNECT before its refusal were not parsed`))
         this.unparsedBytes = 0
       }
       this.st = St.Start
@@ -459,7 +462,7 @@ export class HttpParser {
         }
         if (this.resyncing) {
           this.resyncing = false
-          if (this.skipped > 0) this.addPending(`resynchronised: ${this.skipped} bytes skipped before this message`)
+          if (this.skipped > 0) this.addPending(note('http.resync', `resynchronised: ${this.skipped} bytes skipped before this message`))
           this.skipped = 0
         }
         if (this.pending !== null) {
@@ -521,7 +524,7 @@ export class HttpParser {
     if (!this.resyncing) {
       this.stats.bad('http: header section exceeds maxHeaderBytes')
       this.stats.limit('maxHeaderBytes')
-      this.addPending('previous message dropped: header section exceeds maxHeaderBytes')
+      this.addPending(note('limit.header_bytes', 'previous message dropped: header section exceeds maxHeaderBytes'))
       this.resyncing = true
     }
     this.skipped += this.headLen + (pos - this.seg)
@@ -555,7 +558,7 @@ export class HttpParser {
         // "OPTIONS" alone on the line: a known method without target or version, read as tshark
         // reads it (a request whose header section follows).
         m.method = v.toString('latin1', 0, i)
-        this.bad(m, 'request line without request-target')
+        this.bad(m, 'http.bad_request_line', 'request line without request-target')
         return Line.Ok
       }
       if (i === 0 || i >= e || v[i] !== SP) return Line.Bad
@@ -579,7 +582,7 @@ export class HttpParser {
         m.version = '0.9'
         return Line.Simple
       }
-      this.bad(m, 'bad HTTP version in request line')
+      this.bad(m, 'http.bad_version', 'bad HTTP version in request line')
       return Line.Ok
     }
     // HTTP-version SP status-code SP [reason-phrase]
@@ -628,11 +631,11 @@ export class HttpParser {
    * far (all in headBuf: a partial head is always copied at the end of a push) are parsed and the
    * message is handed over as it is, with a note. No body is read: its framing may be unknown.
    */
-  private truncatedHead(note: string): void {
+  private truncatedHead(n: Note): void {
     const m = this.msg!
     m.bytes = this.headLen
     if (this.headBuf !== null) this.fieldLines(m, this.headBuf, this.lineStart)
-    m.note(note)
+    m.note(n)
     this.hooks.onHead(this, m)
     this.finish(false)
   }
@@ -662,18 +665,18 @@ export class HttpParser {
             const cont = trimmed(v, p, e)
             if (cont !== '') h.value = h.value === '' ? cont : h.value + ' ' + cont
           }
-          this.bad(m, 'obsolete header line folding')
+          this.bad(m, 'http.obs_fold', 'obsolete header line folding')
         } else {
-          this.bad(m, 'bad header line')
+          this.bad(m, 'http.bad_header', 'bad header line')
         }
       } else {
         const colon = v.indexOf(0x3a, p)
         if (colon === -1 || colon >= e || colon === p) {
-          this.bad(m, 'bad header line')
+          this.bad(m, 'http.bad_header', 'bad header line')
         } else {
           let ne = colon
           while (ne > p && (v[ne - 1] === SP || v[ne - 1] === HT)) ne--
-          if (ne !== colon) this.bad(m, 'whitespace before colon in header')
+          if (ne !== colon) this.bad(m, 'http.bad_header', 'whitespace before colon in header')
           const name = all ? v.toString('latin1', p, ne).toLowerCase() : usedHeader(v, p, ne)
           fields++
           lastKept = name !== null
@@ -692,13 +695,13 @@ export class HttpParser {
     for (const h of m.headers) {
       if (h.name === 'transfer-encoding') te = te === undefined ? h.value : te + ', ' + h.value
       else if (h.name === 'content-length') {
-        if (cl !== undefined && cl !== h.value) this.bad(m, 'conflicting content-length headers')
+        if (cl !== undefined && cl !== h.value) this.bad(m, 'http.bad_content_length', 'conflicting content-length headers')
         cl = cl ?? h.value
       } else if (h.name === 'content-encoding') ce = h.value
     }
     if (cl !== undefined) {
       m.contentLength = parseContentLength(cl)
-      if (m.contentLength < 0) this.bad(m, 'bad content-length')
+      if (m.contentLength < 0) this.bad(m, 'http.bad_content_length', 'bad content-length')
     }
     this.after = St.Start
     this.hooks.onHead(this, m)
@@ -726,7 +729,7 @@ export class HttpParser {
       return
     }
     if (te !== undefined) {
-      if (cl !== undefined) this.bad(m, 'both transfer-encoding and content-length')
+      if (cl !== undefined) this.bad(m, 'http.te_and_cl', 'both transfer-encoding and content-length')
       if (lastCodingIsChunked(te)) {
         this.startBody(m, ce)
         this.startChunkLine()
@@ -734,7 +737,7 @@ export class HttpParser {
       }
       if (this.isRequest) {
         // RFC 9112 §6.3 rule 4: a request cannot be close-delimited; the length is unknown.
-        this.bad(m, 'request transfer-encoding without chunked')
+        this.bad(m, 'http.bad_transfer_encoding', 'request transfer-encoding without chunked')
         this.finish(false)
         this.resync()
         return
@@ -777,13 +780,13 @@ export class HttpParser {
   }
 
   private bodyGap(m: HttpMessage): void {
-    if (m.notes === null || !m.notes.includes('gap in body')) this.stats.bad('http: gap in body')
-    m.note('gap in body')
+    if (!hasNote(m.notes, GAP_IN_BODY)) this.stats.bad('http: gap in body')
+    m.note(GAP_IN_BODY)
     if (this.decoder !== null) {
       this.decoder.stop()
       this.decoder = null
       m.decodedBytes = -1
-      m.note('decoded size unknown: gap in compressed body')
+      m.note(note('http.decoded_size_unknown'))
     }
   }
 
@@ -834,7 +837,7 @@ export class HttpParser {
   }
 
   private badChunk(m: HttpMessage, pos: number): number {
-    this.bad(m, 'bad chunk size line')
+    this.bad(m, 'http.bad_chunk', 'bad chunk size line')
     this.finish(false)
     this.resync()
     return pos
@@ -851,7 +854,7 @@ export class HttpParser {
       m.bytes += n
       this.trailerBytes += n
       if (this.trailerBytes > this.limits.maxHeaderBytes) {
-        this.bad(m, 'trailer section exceeds maxHeaderBytes')
+        this.bad(m, 'limit.header_bytes', 'trailer section exceeds maxHeaderBytes')
         this.stats.limit('maxHeaderBytes')
         this.finish(false)
         this.resyncing = true
@@ -894,10 +897,10 @@ export class HttpParser {
       if (d.unavailable) {
         m.decodedBytes = -1
       } else if (d.failed) {
-        this.bad(m, 'malformed compressed body')
+        this.bad(m, 'http.bad_compressed_body', 'malformed compressed body')
       } else if (d.capped) {
         this.stats.limit('maxDecodedBodyBytes')
-        m.note('decoded body exceeds maxDecodedBodyBytes: decoded size is a lower bound')
+        m.note(note('limit.decoded_body_bytes'))
       }
     }
     this.st = this.after
@@ -913,14 +916,15 @@ export class HttpParser {
     this.st = St.Start
   }
 
-  private addPending(text: string): void {
-    if (this.pending === null) this.pending = [text]
-    else this.pending.push(text)
+  private addPending(n: Note): void {
+    if (this.pending === null) this.pending = [n]
+    else this.pending.push(n)
   }
 
-  private bad(m: HttpMessage, reason: string): void {
+  /** Counts `reason` in the stats and notes it on `m` under `code`. */
+  private bad(m: HttpMessage, code: AnomalyCode, reason: string): void {
     this.stats.bad('http: ' + reason)
-    m.note(reason)
+    m.note(note(code, reason))
   }
 }
 

@@ -2,7 +2,7 @@
  * The ICMP protocol's schema (Packetbeat's icmp fields). Single source for CSV columns and
  * `pbx fields`.
  */
-import type {FieldSpec} from '../types.js'
+import type {FieldSpec} from '../../event/types.js'
 
 export const fields: FieldSpec[] = [
   {name: 'icmp.version', type: 'long', description: 'ICMP version: 4 (ICMP) or 6 (ICMPv6).'},

@@ -1,5 +1,5 @@
 /**
- * ICMP/ICMPv6 messages -> transactions, for the whole run (one IpHandler instance).
+ * ICMP/ICMPv6 messages -> transactions, for the whole run (one matcher, fed by ./session.ts).
  *
  * - Request/reply types (echo, timestamp, information, address mask; ICMPv6 echo and node
  *   information) are paired by (version, request source, request destination, id, seq): a reply
@@ -18,13 +18,18 @@
  * requester (or the sender of a single message); the address strings and the Community ID
  * (type/code as ports, src/util/community-id.ts) are built once per event, not per packet.
  * Memory: pending requests are bounded by limits.maxConnections (they are conversations of their
- * own; Limits has no ICMP-specific bound); beyond it the oldest is emitted as unanswered.
+ * own, run-wide rather than per connection, so not limits.maxPendingRequests nor the shared
+ * PendingQueue); beyond it the oldest is emitted as unanswered (note `icmp.pending_limit`).
  */
 import type {DecodedPacket} from '../../decode/types.js'
 import {communityId} from '../../util/community-id.js'
 import {ipToString} from '../../util/ip.js'
-import type {ConnInfo, IpHandler, Moment, ProtocolContext, Status, Transaction} from '../types.js'
-import {type IcmpHeader, isError, isHousekeeping, isReply, isRequest, message, readIcmp, requestFor} from './parser.js'
+import {type Note, note} from '../../event/anomalies.js'
+import {newTransaction} from '../../event/transaction.js'
+import type {Status, Transaction} from '../../event/types.js'
+import type {ConnInfo} from '../../reassembly/types.js'
+import type {ProtocolContext} from '../types.js'
+import {type IcmpHeader, isError, message, requestFor} from './parser.js'
 
 interface Pending {
   key: string
@@ -40,7 +45,6 @@ interface Pending {
   nsec: number
   frame: number
   bytes: number
-  notes?: string[]
 }
 
 let connIds = 0
@@ -49,106 +53,94 @@ function keyOf(version: number, a0: number, a1: number, a2: number, a3: number, 
   return `${version}|${a0}|${a1}|${a2}|${a3}|${b0}|${b1}|${b2}|${b3}|${id}|${seq}`
 }
 
-export class IcmpMatcher implements IpHandler {
+const NO_RESPONSE = note('icmp.no_response')
+
+export class IcmpMatcher {
   private readonly pending = new Map<string, Pending>()
-  private readonly h: IcmpHeader = {type: 0, code: 0, id: 0, seq: 0}
 
   constructor(private readonly ctx: ProtocolContext) {}
 
-  packet(p: DecodedPacket): void {
-    this.expire(p.tsSec, p.tsNsec)
+  /** A request message `h` of packet `p`; `bytes` is its ICMP length minus the 8-byte header. */
+  request(p: DecodedPacket, h: IcmpHeader, bytes: number): void {
     const v = p.ipVersion
-    if ((v === 4 && p.proto !== 1) || (v === 6 && p.proto !== 58)) return
-    const h = this.h
-    if (!readIcmp(p.payload, h)) {
-      this.ctx.stats.bad('icmp: message shorter than 4 bytes')
-      return
+    const key = keyOf(v, p.src0, p.src1, p.src2, p.src3, p.dst0, p.dst1, p.dst2, p.dst3, h.id, h.seq)
+    const old = this.pending.get(key)
+    if (old !== undefined) {
+      this.pending.delete(key)
+      this.unanswered(old, note('icmp.repeated'))
     }
-    const bytes = Math.max(0, p.payload.length + p.payloadTruncated - 8)
-    if (isHousekeeping(v, h.type)) return
-    if (isRequest(v, h.type)) {
-      if (p.payload.length < 8) this.ctx.stats.bad('icmp: request shorter than 8 bytes')
-      const key = keyOf(v, p.src0, p.src1, p.src2, p.src3, p.dst0, p.dst1, p.dst2, p.dst3, h.id, h.seq)
-      const old = this.pending.get(key)
-      if (old !== undefined) {
-        this.pending.delete(key)
-        this.unanswered(old, 'no response before the request was repeated')
-      }
-      if (this.pending.size >= this.ctx.limits.maxConnections) {
-        const oldest = this.pending.values().next().value as Pending
-        this.pending.delete(oldest.key)
-        this.ctx.stats.limit('maxConnections')
-        this.unanswered(oldest, 'pending-request limit (maxConnections) reached')
-      }
-      this.pending.set(key, {
-        key,
-        version: v,
-        proto: p.proto,
-        s: [p.src0, p.src1, p.src2, p.src3],
-        d: [p.dst0, p.dst1, p.dst2, p.dst3],
-        type: h.type,
-        code: h.code,
-        id: h.id,
-        seq: h.seq,
-        sec: p.tsSec,
-        nsec: p.tsNsec,
-        frame: p.frame,
-        bytes,
-      })
-      return
+    if (this.pending.size >= this.ctx.limits.maxConnections) {
+      const oldest = this.pending.values().next().value as Pending
+      this.pending.delete(oldest.key)
+      this.ctx.stats.limit('maxConnections')
+      this.unanswered(oldest, note('icmp.pending_limit'))
     }
-    if (isReply(v, h.type)) {
-      const key = keyOf(v, p.dst0, p.dst1, p.dst2, p.dst3, p.src0, p.src1, p.src2, p.src3, h.id, h.seq)
-      const req = this.pending.get(key)
-      if (req !== undefined) {
-        this.pending.delete(key)
-        const t = this.tx(req.version, req.proto, req.s, req.d, req.type, req.code, req.sec, req.nsec, req.frame, p.tsSec, p.tsNsec, p.frame, 'OK')
-        t.requestBytes = req.bytes
-        t.responseBytes = bytes
-        this.fill(t, req.version, req.type, req.code, h.type, h.code, req.id, req.seq)
-        if (req.notes) t.notes = req.notes
-        this.ctx.emit(t)
-        return
-      }
-      // reply without request: oriented from the (missing) requester, i.e. reply dst -> src
-      this.ctx.stats.unmatchedResponses++
-      const t = this.tx(v, p.proto, [p.dst0, p.dst1, p.dst2, p.dst3], [p.src0, p.src1, p.src2, p.src3], requestFor(v, h.type), h.code, p.tsSec, p.tsNsec, p.frame, p.tsSec, p.tsNsec, p.frame, 'Error')
-      t.responseBytes = bytes
-      this.fill(t, v, -1, 0, h.type, h.code, h.id, h.seq)
-      t.notes = ['response without request']
+    this.pending.set(key, {
+      key,
+      version: v,
+      proto: p.proto,
+      s: [p.src0, p.src1, p.src2, p.src3],
+      d: [p.dst0, p.dst1, p.dst2, p.dst3],
+      type: h.type,
+      code: h.code,
+      id: h.id,
+      seq: h.seq,
+      sec: p.tsSec,
+      nsec: p.tsNsec,
+      frame: p.frame,
+      bytes,
+    })
+  }
+
+  /** A reply message `h` of packet `p`. */
+  reply(p: DecodedPacket, h: IcmpHeader, bytes: number): void {
+    const v = p.ipVersion
+    const key = keyOf(v, p.dst0, p.dst1, p.dst2, p.dst3, p.src0, p.src1, p.src2, p.src3, h.id, h.seq)
+    const req = this.pending.get(key)
+    if (req !== undefined) {
+      this.pending.delete(key)
+      const t = this.tx(req.version, req.proto, req.s, req.d, req.type, req.code, req.sec, req.nsec, req.frame, p.tsSec, p.tsNsec, p.frame, 'OK', req.bytes, bytes)
+      this.fill(t, req.version, req.type, req.code, h.type, h.code, req.id, req.seq)
       this.ctx.emit(t)
       return
     }
-    // a single message: an error report, a redirect, or an unknown type
+    // reply without request: oriented from the (missing) requester, i.e. reply dst -> src
+    this.ctx.stats.unmatchedResponses++
+    const t = this.tx(v, p.proto, [p.dst0, p.dst1, p.dst2, p.dst3], [p.src0, p.src1, p.src2, p.src3], requestFor(v, h.type), h.code, p.tsSec, p.tsNsec, p.frame, p.tsSec, p.tsNsec, p.frame, 'Error', 0, bytes, [note('icmp.unmatched_response')])
+    this.fill(t, v, -1, 0, h.type, h.code, h.id, h.seq)
+    this.ctx.emit(t)
+  }
+
+  /** A single message: an error report, a redirect, or an unknown type. */
+  single(p: DecodedPacket, h: IcmpHeader, bytes: number): void {
+    const v = p.ipVersion
     const status: Status = isError(v, h.type) ? 'Error' : 'OK'
-    const t = this.tx(v, p.proto, [p.src0, p.src1, p.src2, p.src3], [p.dst0, p.dst1, p.dst2, p.dst3], h.type, h.code, p.tsSec, p.tsNsec, p.frame, p.tsSec, p.tsNsec, p.frame, status)
-    t.requestBytes = bytes
+    const t = this.tx(v, p.proto, [p.src0, p.src1, p.src2, p.src3], [p.dst0, p.dst1, p.dst2, p.dst3], h.type, h.code, p.tsSec, p.tsNsec, p.frame, p.tsSec, p.tsNsec, p.frame, status, bytes, 0)
     this.fill(t, v, h.type, h.code, -1, 0, -1, 0)
     this.ctx.emit(t)
   }
 
   /** Emits requests older than udpTransactionTimeoutSec (capture time) as unanswered. */
-  private expire(sec: number, nsec: number): void {
+  expire(sec: number, nsec: number): void {
     if (this.pending.size === 0) return
     const limit = this.ctx.limits.udpTransactionTimeoutSec
     for (const p of this.pending.values()) {
       if (sec - p.sec + (nsec - p.nsec) / 1e9 <= limit) break // insertion order = capture order
       this.pending.delete(p.key)
-      this.unanswered(p, 'no response')
+      this.unanswered(p, NO_RESPONSE)
     }
   }
 
-  private unanswered(p: Pending, note: string): void {
+  private unanswered(p: Pending, n: Note): void {
     this.ctx.stats.unmatchedRequests++
-    const t = this.tx(p.version, p.proto, p.s, p.d, p.type, p.code, p.sec, p.nsec, p.frame, p.sec, p.nsec, p.frame, 'Error')
-    t.requestBytes = p.bytes
+    const t = this.tx(p.version, p.proto, p.s, p.d, p.type, p.code, p.sec, p.nsec, p.frame, p.sec, p.nsec, p.frame, 'Error', p.bytes, 0, [n])
     this.fill(t, p.version, p.type, p.code, -1, 0, p.id, p.seq)
-    t.notes = p.notes ? [note, ...p.notes] : [note]
     this.ctx.emit(t)
   }
 
-  end(_at: Moment): void {
-    for (const p of this.pending.values()) this.unanswered(p, 'no response')
+  /** End of input: every pending request is emitted unanswered. */
+  end(): void {
+    for (const p of this.pending.values()) this.unanswered(p, NO_RESPONSE)
     this.pending.clear()
   }
 
@@ -166,6 +158,9 @@ export class IcmpMatcher implements IpHandler {
     eNsec: number,
     eFrame: number,
     status: Status,
+    requestBytes: number,
+    responseBytes: number,
+    notes?: Note[],
   ): Transaction {
     const conn: ConnInfo = {
       id: ++connIds,
@@ -178,20 +173,17 @@ export class IcmpMatcher implements IpHandler {
       communityId: communityId(version, proto, s[0], s[1], s[2], s[3], d[0], d[1], d[2], d[3], type, code),
       roleBy: 'first-packet',
     }
-    return {
+    return newTransaction({
       type: 'icmp',
       conn,
       status,
-      startSec: sSec,
-      startNsec: sNsec,
-      startFrame: sFrame,
-      endSec: eSec,
-      endNsec: eNsec,
-      endFrame: eFrame,
-      requestBytes: 0,
-      responseBytes: 0,
+      start: {tsSec: sSec, tsNsec: sNsec, frame: sFrame},
+      end: {tsSec: eSec, tsNsec: eNsec, frame: eFrame},
+      requestBytes,
+      responseBytes,
       fields: {},
-    }
+      notes,
+    })
   }
 
   /** icmp.* fields; a type of -1 leaves that half out. id -1: no pbx.icmp ids. */

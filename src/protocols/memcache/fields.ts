@@ -1,4 +1,4 @@
-import type {FieldSpec} from '../types.js'
+import type {FieldSpec} from '../../event/types.js'
 
 /** Memcache event fields (Packetbeat's names). `event.action` is memcache.<request type>. */
 export const fields: FieldSpec[] = [

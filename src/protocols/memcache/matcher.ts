@@ -9,9 +9,15 @@
  * answered only on hit (gets) or on error (others); a later response (typically to NOOP) implies
  * that the quiet requests before it completed silently. A Stat request is answered by one response
  * per statistic, closed by a response with an empty key.
- * Requests are bounded by limits.maxPendingRequests; the oldest is emitted alone when exceeded.
+ * Requests wait in the shared PendingQueue (limits.maxPendingRequests; the oldest is emitted alone
+ * when exceeded).
  */
-import type {ConnInfo, Moment, ProtocolContext, Status, Transaction} from '../types.js'
+import {type Note, note} from '../../event/anomalies.js'
+import {newTransaction} from '../../event/transaction.js'
+import type {Status} from '../../event/types.js'
+import type {ConnInfo, Moment} from '../../reassembly/types.js'
+import {PendingQueue} from '../shared/pending-queue.js'
+import type {ProtocolContext} from '../types.js'
 import type {McMsg} from './parser.js'
 
 interface Pending {
@@ -22,25 +28,30 @@ interface Pending {
   /** Aggregated response (text multi-unit replies, binary stats). */
   resp: McMsg | null
   respBytes: number
-  notes: string[] | undefined
+  notes: Note[] | undefined
 }
 
+const NO_RESPONSE = note('memcache.no_response')
+const UNMATCHED = note('memcache.unmatched_response')
+
 export class McMatcher {
-  private readonly pending: Pending[] = []
+  private readonly pending: PendingQueue<Pending>
   /** Response units that arrived with no request (VALUE/STAT until END). */
   private orphan: Pending | null = null
-  private carryNotes: string[] | undefined
+  private carryNotes: Note[] | undefined
 
   constructor(
     private readonly conn: ConnInfo,
     private readonly ctx: ProtocolContext,
-  ) {}
+  ) {
+    this.pending = new PendingQueue<Pending>(ctx.limits, ctx.stats, (old, n) => this.noResponse(old, n))
+  }
 
   get pendingCount(): number {
     return this.pending.length
   }
 
-  note(n: string): void {
+  note(n: Note): void {
     if (this.carryNotes === undefined) this.carryNotes = []
     if (this.carryNotes.length < 16) this.carryNotes.push(n)
   }
@@ -52,11 +63,6 @@ export class McMatcher {
       this.emit(p, sec, nsec, frame, 'OK')
       return
     }
-    if (this.pending.length >= this.ctx.limits.maxPendingRequests) {
-      this.ctx.stats.limit('maxPendingRequests')
-      const old = this.pending.shift()!
-      this.noResponse(old, 'no response (maxPendingRequests reached)')
-    }
     this.pending.push(p)
   }
 
@@ -66,26 +72,26 @@ export class McMatcher {
   }
 
   /** Emits requests older than `olderThanSec` (UDP timeout) or all of them (olderThanSec = Infinity). */
-  flush(nowSec: number, olderThanSec: number, reason = 'no response'): void {
+  flush(nowSec: number, olderThanSec: number, reason: Note = NO_RESPONSE): void {
     while (this.pending.length > 0) {
-      const p = this.pending[0]
+      const p = this.pending.peek()!
       if (olderThanSec !== Number.POSITIVE_INFINITY && nowSec - p.sec < olderThanSec) break
       this.pending.shift()
-      if (p.resp !== null) this.emit(p, p.sec, p.nsec, p.frame, statusOf(p), ['response incomplete'])
+      if (p.resp !== null) this.emit(p, p.sec, p.nsec, p.frame, statusOf(p), [note('memcache.response_incomplete')])
       else this.noResponse(p, reason)
     }
     if (olderThanSec === Number.POSITIVE_INFINITY && this.orphan !== null) {
       const o = this.orphan
       this.orphan = null
       this.ctx.stats.unmatchedResponses++
-      this.emit(o, o.sec, o.nsec, o.frame, 'Error', ['response without request'])
+      this.emit(o, o.sec, o.nsec, o.frame, 'Error', [UNMATCHED])
     }
   }
 
-  private noResponse(p: Pending, reason: string): void {
+  private noResponse(p: Pending, reason: Note): void {
     if (p.req.quiet) {
       // A quiet request answered by silence: success (stores) or miss (gets).
-      this.emit(p, p.sec, p.nsec, p.frame, 'OK', ['quiet request: no response (success or miss)'])
+      this.emit(p, p.sec, p.nsec, p.frame, 'OK', [note('memcache.quiet_no_response')])
       return
     }
     this.ctx.stats.unmatchedRequests++
@@ -94,12 +100,12 @@ export class McMatcher {
 
   private textResponse(m: McMsg, at: Moment): void {
     // Quiet meta requests before a meta no-op ("MN") completed silently.
-    while (m.line === 'MN' && this.pending.length > 0 && this.pending[0].req.quiet) this.noResponse(this.pending.shift()!, '')
-    const head = this.pending.length > 0 ? this.pending[0] : this.orphanFor(m, at)
+    while (m.line === 'MN' && this.pending.length > 0 && this.pending.peek()!.req.quiet) this.noResponse(this.pending.shift()!, NO_RESPONSE)
+    const head = this.pending.peek() ?? this.orphanFor(m, at)
     if (head === null) {
       this.ctx.stats.unmatchedResponses++
       const p: Pending = {req: m, sec: at.tsSec, nsec: at.tsNsec, frame: at.frame, resp: m, respBytes: m.wireBytes, notes: undefined}
-      this.emit(p, at.tsSec, at.tsNsec, at.frame, 'Error', ['response without request'], true)
+      this.emit(p, at.tsSec, at.tsNsec, at.frame, 'Error', [UNMATCHED], true)
       return
     }
     const multi = head === this.orphan || ((head.req.command === 'get' || head.req.command === 'gets' || head.req.command === 'gat' || head.req.command === 'gats' || head.req.type === 'Stats') && !head.req.binary)
@@ -124,7 +130,7 @@ export class McMatcher {
     if (head === this.orphan) {
       this.orphan = null
       this.ctx.stats.unmatchedResponses++
-      this.emit(head, at.tsSec, at.tsNsec, at.frame, 'Error', ['response without request'], true)
+      this.emit(head, at.tsSec, at.tsNsec, at.frame, 'Error', [UNMATCHED], true)
       return
     }
     this.pending.shift()
@@ -145,12 +151,12 @@ export class McMatcher {
     if (i < 0) {
       this.ctx.stats.unmatchedResponses++
       const p: Pending = {req: m, sec: at.tsSec, nsec: at.tsNsec, frame: at.frame, resp: m, respBytes: m.wireBytes, notes: undefined}
-      this.emit(p, at.tsSec, at.tsNsec, at.frame, 'Error', ['response without request'], true)
+      this.emit(p, at.tsSec, at.tsNsec, at.frame, 'Error', [UNMATCHED], true)
       return
     }
     // Requests before the matched one got no response: quiet ones completed silently.
-    for (let k = 0; k < i; k++) this.noResponse(this.pending.shift()!, 'no response')
-    const head = this.pending[0]
+    for (let k = 0; k < i; k++) this.noResponse(this.pending.shift()!, NO_RESPONSE)
+    const head = this.pending.peek()!
     head.respBytes += m.wireBytes
     if (m.statName !== undefined && head.req.opcodeValue === 0x10) {
       // Stat: one response per statistic, then one with an empty key.
@@ -166,34 +172,31 @@ export class McMatcher {
     this.emit(head, at.tsSec, at.tsNsec, at.frame, statusOf(head))
   }
 
-  private emit(p: Pending, endSec: number, endNsec: number, endFrame: number, status: Status, notes?: string[], noRequest = false): void {
+  private emit(p: Pending, endSec: number, endNsec: number, endFrame: number, status: Status, notes?: Note[], noRequest = false): void {
     const req = noRequest ? null : p.req
     const resp = p.resp
     const mc: Record<string, unknown> = {protocol_type: (req ?? resp ?? p.req).binary ? 'binary' : 'text'}
     if (req !== null) mc.request = requestFields(req)
     if (resp !== null) mc.response = responseFields(resp, req)
-    const t: Transaction = {
-      type: 'memcache',
-      conn: this.conn,
-      status,
-      startSec: p.sec,
-      startNsec: p.nsec,
-      startFrame: p.frame,
-      endSec,
-      endNsec,
-      endFrame,
-      requestBytes: req !== null ? req.wireBytes : 0,
-      responseBytes: p.respBytes,
-      fields: {memcache: mc},
-    }
-    if (req !== null) t.event = {action: 'memcache.' + req.type.toLowerCase()}
     let all = notes
     if (this.carryNotes !== undefined) {
       all = all === undefined ? this.carryNotes : all.concat(this.carryNotes)
       this.carryNotes = undefined
     }
-    if (all !== undefined && all.length > 0) t.notes = all
-    this.ctx.emit(t)
+    this.ctx.emit(
+      newTransaction({
+        type: 'memcache',
+        conn: this.conn,
+        status,
+        start: {tsSec: p.sec, tsNsec: p.nsec, frame: p.frame},
+        end: {tsSec: endSec, tsNsec: endNsec, frame: endFrame},
+        requestBytes: req !== null ? req.wireBytes : 0,
+        responseBytes: p.respBytes,
+        fields: {memcache: mc},
+        event: req !== null ? {action: 'memcache.' + req.type.toLowerCase()} : undefined,
+        notes: all,
+      }),
+    )
   }
 }
 

@@ -1,4 +1,4 @@
-import type {FieldSpec} from '../types.js'
+import type {FieldSpec} from '../../event/types.js'
 
 /** MongoDB event fields (Packetbeat's names; pbx.mongodb.* extras where Packetbeat has none). */
 export const fields: FieldSpec[] = [

@@ -3,9 +3,10 @@
  * by a plausible message header (length within bounds, a known opcode).
  */
 import {DEFAULT_LIMITS} from '../../limits.js'
-import type {Dir, Protocol} from '../types.js'
+import type {Dir} from '../../reassembly/types.js'
+import type {Protocol} from '../types.js'
 import {fields} from './fields.js'
-import {MongoConn} from './matcher.js'
+import {MongoSession} from './session.js'
 import {OP, plausibleHeader} from './parser.js'
 
 /** Cheap content check (never throws): a header with a plausible length and a known opcode. */
@@ -23,6 +24,6 @@ export const protocol: Protocol = {
   tcp: {
     ports: [27017],
     detect,
-    create: (conn, ctx) => new MongoConn(conn, ctx),
+    create: (conn, ctx) => new MongoSession(conn, ctx),
   },
 }

@@ -10,6 +10,7 @@
  * stored. Every BSON document is framed and depth-checked (./bson-walk.ts) before the `bson`
  * package sees it; a document that fails is left unrendered with a note. Never throws.
  */
+import {type Note, note} from '../../event/anomalies.js'
 import {deserialize, EJSON} from 'bson'
 import {countElems, docLength, type Elem, elemNumber, elemString, findElem, firstElem, int64, scanDocument} from './bson-walk.js'
 
@@ -72,7 +73,7 @@ export interface MongoMsg {
   inserted?: number
   /** OP_MSG replies: the body's numeric `n` (documents inserted / matched / deleted / counted). */
   n?: number
-  notes?: string[]
+  notes?: Note[]
 }
 
 export interface ParseState {
@@ -93,7 +94,9 @@ export function plausibleHeader(buf: Buffer, off: number, maxBytes: number): boo
   return len >= HEADER && len <= maxBytes && KNOWN.has(buf.readInt32LE(off + 12))
 }
 
-function note(m: MongoMsg, n: string): void {
+const BAD_BSON = note('mongodb.bad_bson', 'malformed BSON document')
+
+function addNote(m: MongoMsg, n: Note): void {
   if (m.notes === undefined) m.notes = []
   if (m.notes.length < 8) m.notes.push(n)
 }
@@ -107,12 +110,12 @@ function cstring(buf: Buffer, off: number, end: number): [string, number] | null
 /** Compact JSON of the document at [off, off+len), bounded; undefined (with a note) if it cannot be rendered. */
 export function renderDoc(buf: Buffer, off: number, len: number, m: MongoMsg): string | undefined {
   if (len > MAX_RENDER_DOC) {
-    note(m, `document of ${len} bytes not rendered`)
+    addNote(m, note('mongodb.document_not_rendered', `document of ${len} bytes not rendered`))
     return undefined
   }
   const s = scanDocument(buf, off, off + len)
   if (s < 0) {
-    note(m, s === -2 ? 'document nested too deeply, not rendered' : 'malformed BSON document')
+    addNote(m, s === -2 ? note('mongodb.document_not_rendered', 'document nested too deeply, not rendered') : BAD_BSON)
     return undefined
   }
   try {
@@ -126,7 +129,7 @@ export function renderDoc(buf: Buffer, off: number, len: number, m: MongoMsg): s
     const j = EJSON.stringify(doc, {relaxed: true})
     return j.length > MAX_QUERY ? j.slice(0, MAX_QUERY) + '...' : j
   } catch (e) {
-    note(m, 'BSON not decoded: ' + (e instanceof Error ? e.message.slice(0, 100) : 'error'))
+    addNote(m, note('mongodb.bad_bson', 'BSON not decoded: ' + (e instanceof Error ? e.message.slice(0, 100) : 'error')))
     return undefined
   }
 }
@@ -137,7 +140,7 @@ function countDocs(buf: Buffer, p: number, end: number, m: MongoMsg): number {
   while (p < end) {
     const l = docLength(buf, p, end)
     if (l < 0) {
-      note(m, 'malformed BSON document')
+      addNote(m, BAD_BSON)
       break
     }
     n++
@@ -229,7 +232,7 @@ export function parseMessage(buf: Buffer, off: number, st: ParseState, fromClien
       parseQuery(buf, p, end, m)
       break
     case OP.REPLY:
-      if (end - p < 20) note(m, 'OP_REPLY too short')
+      if (end - p < 20) addNote(m, note('mongodb.truncated', 'OP_REPLY too short'))
       else {
         const flags = buf.readInt32LE(p)
         m.cursorId = int64(buf, p + 4)
@@ -248,7 +251,7 @@ export function parseMessage(buf: Buffer, off: number, st: ParseState, fromClien
     case OP.GET_MORE: {
       m.method = 'getMore'
       const ns = cstring(buf, p + 4, end)
-      if (ns === null || end - ns[1] < 12) note(m, 'OP_GET_MORE truncated')
+      if (ns === null || end - ns[1] < 12) addNote(m, note('mongodb.truncated', 'OP_GET_MORE truncated'))
       else {
         m.fullCollectionName = m.resource = ns[0]
         m.numberToReturn = buf.readInt32LE(ns[1])
@@ -260,7 +263,7 @@ export function parseMessage(buf: Buffer, off: number, st: ParseState, fromClien
       m.method = 'insert'
       m.noReply = true
       const ns = cstring(buf, p + 4, end)
-      if (ns === null) note(m, 'OP_INSERT truncated')
+      if (ns === null) addNote(m, note('mongodb.truncated', 'OP_INSERT truncated'))
       else {
         m.fullCollectionName = m.resource = ns[0]
         m.documents = countDocs(buf, ns[1], end, m)
@@ -273,7 +276,7 @@ export function parseMessage(buf: Buffer, off: number, st: ParseState, fromClien
       m.method = opCode === OP.UPDATE ? 'update' : 'delete'
       m.noReply = true
       const ns = cstring(buf, p + 4, end)
-      if (ns === null || end - ns[1] < 4) note(m, 'message truncated')
+      if (ns === null || end - ns[1] < 4) addNote(m, note('mongodb.truncated', 'message truncated'))
       else {
         m.fullCollectionName = m.resource = ns[0]
         const q = ns[1] + 4
@@ -293,10 +296,10 @@ export function parseMessage(buf: Buffer, off: number, st: ParseState, fromClien
         const orig = buf.readInt32LE(p)
         m.method = orig === OP.MSG ? 'OP_MSG' : orig === OP.QUERY ? 'OP_QUERY' : orig === OP.REPLY ? 'OP_REPLY' : 'opcode ' + orig
       }
-      note(m, 'compressed, not decoded')
+      addNote(m, note('mongodb.compressed'))
       break
     default:
-      note(m, `deprecated opcode ${opCode}, not decoded`)
+      addNote(m, note('mongodb.deprecated_opcode', `deprecated opcode ${opCode}, not decoded`))
   }
   return end
 }
@@ -304,7 +307,7 @@ export function parseMessage(buf: Buffer, off: number, st: ParseState, fromClien
 function parseQuery(buf: Buffer, p: number, end: number, m: MongoMsg): void {
   const ns = cstring(buf, p + 4, end)
   if (ns === null || end - ns[1] < 8) {
-    note(m, 'OP_QUERY truncated')
+    addNote(m, note('mongodb.truncated', 'OP_QUERY truncated'))
     return
   }
   m.fullCollectionName = ns[0]
@@ -313,7 +316,7 @@ function parseQuery(buf: Buffer, p: number, end: number, m: MongoMsg): void {
   const q = ns[1] + 8
   const l = docLength(buf, q, end)
   if (l < 0) {
-    note(m, 'malformed BSON document')
+    addNote(m, BAD_BSON)
     return
   }
   m.documents = countDocs(buf, q, end, m)
@@ -329,7 +332,7 @@ function parseQuery(buf: Buffer, p: number, end: number, m: MongoMsg): void {
 /** OP_MSG: flagBits, then sections (kind 0: one body document; kind 1: size, identifier, documents). */
 function parseOpMsg(buf: Buffer, p: number, end: number, m: MongoMsg, fromClient: boolean): void {
   if (end - p < 5) {
-    note(m, 'OP_MSG too short')
+    addNote(m, note('mongodb.truncated', 'OP_MSG too short'))
     return
   }
   const flags = buf.readUInt32LE(p)
@@ -345,7 +348,7 @@ function parseOpMsg(buf: Buffer, p: number, end: number, m: MongoMsg, fromClient
     if (kind === 0) {
       const l = docLength(buf, s + 1, end)
       if (l < 0) {
-        note(m, 'malformed OP_MSG body section')
+        addNote(m, note('mongodb.bad_op_msg', 'malformed OP_MSG body section'))
         break
       }
       if (bodyOff < 0) {
@@ -356,17 +359,17 @@ function parseOpMsg(buf: Buffer, p: number, end: number, m: MongoMsg, fromClient
       s += 1 + l
     } else if (kind === 1) {
       if (end - s < 5) {
-        note(m, 'malformed OP_MSG document sequence')
+        addNote(m, note('mongodb.bad_op_msg', 'malformed OP_MSG document sequence'))
         break
       }
       const size = buf.readInt32LE(s + 1)
       if (size < 5 || size > end - s - 1) {
-        note(m, 'malformed OP_MSG document sequence')
+        addNote(m, note('mongodb.bad_op_msg', 'malformed OP_MSG document sequence'))
         break
       }
       const id = cstring(buf, s + 5, s + 1 + size)
       if (id === null) {
-        note(m, 'malformed OP_MSG document sequence')
+        addNote(m, note('mongodb.bad_op_msg', 'malformed OP_MSG document sequence'))
         break
       }
       const n = countDocs(buf, id[1], s + 1 + size, m)
@@ -374,7 +377,7 @@ function parseOpMsg(buf: Buffer, p: number, end: number, m: MongoMsg, fromClient
       if (id[0] === 'documents') seqDocs = Math.max(seqDocs, 0) + n
       s += 1 + size
     } else {
-      note(m, `unknown OP_MSG section kind ${kind}`)
+      addNote(m, note('mongodb.bad_op_msg', `unknown OP_MSG section kind ${kind}`))
       break
     }
   }

@@ -3,7 +3,7 @@
  * single source for CSV columns and `pbx fields`. Common fields (method, query, path, ...) are in
  * src/event/fields.ts.
  */
-import type {FieldSpec} from '../types.js'
+import type {FieldSpec} from '../../event/types.js'
 
 export const fields: FieldSpec[] = [
   {name: 'mysql.affected_rows', type: 'long', description: 'Rows affected (OK packet), of the last statement.'},

@@ -2,9 +2,10 @@
  * MySQL / MariaDB client-server protocol (TCP 3306). See ./matcher.ts for the transaction model and
  * ./parser.ts for the framing.
  */
-import type {Dir, Protocol} from '../types.js'
+import type {Dir} from '../../reassembly/types.js'
+import type {Protocol} from '../types.js'
 import {fields} from './fields.js'
-import {MysqlConnection} from './matcher.js'
+import {MysqlSession} from './session.js'
 
 /**
  * Content detection (cheap, never throws): a server greeting (seq 0, protocol version 10 followed
@@ -43,6 +44,6 @@ export const protocol: Protocol = {
   tcp: {
     ports: [3306],
     detect,
-    create: (conn, ctx) => new MysqlConnection(conn, ctx),
+    create: (conn, ctx) => new MysqlSession(conn, ctx),
   },
 }

@@ -1,8 +1,9 @@
 /**
  * MySQL connection state: handshake, authentication, then commands matched to their responses.
  *
- * Call contract (StreamHandler): data/gap per direction in order, then one end(). dir 0 is the
- * client. Each direction has its own MysqlFramer; packets reach `client()` / `server()` in order.
+ * ./session.ts receives the stream (data/gap per direction in order, then one end(); dir 0 is the
+ * client) through one MysqlFramer per direction; packets reach `client()` / `server()` in order.
+ * Requests wait in the shared PendingQueue (limits.maxPendingRequests).
  *
  * Transactions: one per client command (COM_QUERY, COM_STMT_PREPARE, COM_STMT_EXECUTE, COM_PING,
  * COM_INIT_DB, ...). Commands that have no response (COM_QUIT, COM_STMT_CLOSE,
@@ -18,8 +19,12 @@
  * far and a note; that direction is then ignored until it can be resynchronised (the server at the
  * next client command, the client after the server finished answering).
  */
-import type {EndReason} from '../../reassembly/types.js'
-import type {ConnInfo, Dir, Moment, ProtocolContext, StreamHandler, Transaction} from '../types.js'
+import {type Note, note} from '../../event/anomalies.js'
+import {newTransaction} from '../../event/transaction.js'
+import type {ConnInfo} from '../../reassembly/types.js'
+import {PendingQueue} from '../shared/pending-queue.js'
+import type {ProtocolContext} from '../types.js'
+import type {MysqlSession} from './session.js'
 import {fingerprint} from '../../util/sql-fingerprint.js'
 import {
   CLIENT_COMPRESS,
@@ -32,7 +37,6 @@ import {
   eofStatus,
   type HandshakeResponse,
   MARIADB_CLIENT_CACHE_METADATA,
-  MysqlFramer,
   parseErr,
   parseGreeting,
   parseHandshakeResponse,
@@ -84,7 +88,7 @@ interface Req {
   reqBytes: number
   respBytes: number
   status: 'OK' | 'Error'
-  notes?: string[]
+  notes?: Note[]
   rs: Rs
   /** Column definitions still to read (result set or prepare response). */
   left: number
@@ -106,8 +110,11 @@ interface Req {
 
 const PATH_MAX = 256
 
-export class MysqlConnection implements StreamHandler {
-  private readonly framers: [MysqlFramer, MysqlFramer]
+/**
+ * The state of one connection and the matching of its packets (fed by ./session.ts, whose framers
+ * and per-direction resynchronisation state it steers through `s`).
+ */
+export class MysqlMatcher {
   private readonly r = new Reader(Buffer.alloc(0))
   private phase = Phase.Start
   private serverCaps = 0
@@ -124,93 +131,56 @@ export class MysqlConnection implements StreamHandler {
   private database?: string
   /** Prepared statement id -> SQL text (bounded by limits.maxPendingRequests, oldest dropped). */
   private readonly stmts = new Map<number, string>()
-  private readonly queue: Req[] = []
+  private readonly queue: PendingQueue<Req>
   /** Login exchange (start time, bytes) for a LOGIN transaction on failure. */
   private login: Req | null = null
-  /** Direction whose bytes are ignored until resynchronised (after a gap). */
-  private readonly lost: [boolean, boolean] = [false, false]
-  /** Bytes of the current data() call, and the Moment, for per-packet accounting. */
-  private at: Moment = {frame: 0, tsSec: 0, tsNsec: 0}
-  /** Start of the message being read per direction (copied numbers). */
-  private readonly msgStart: [number, number, number][] = [
-    [0, 0, 0],
-    [0, 0, 0],
-  ]
 
   constructor(
     private readonly conn: ConnInfo,
     private readonly ctx: ProtocolContext,
+    private readonly s: MysqlSession,
   ) {
-    const max = Math.max(16, ctx.limits.maxMessageBytes)
-    this.framers = [
-      new MysqlFramer(max, {packet: (p, seq, total, tr) => this.client(p, seq, total, tr)}),
-      new MysqlFramer(max, {packet: (p, seq, total, tr) => this.server(p, seq, total, tr)}),
-    ]
+    this.queue = new PendingQueue<Req>(ctx.limits, ctx.stats, (old, n) => {
+      this.note(old, n)
+      this.ctx.stats.unmatchedRequests++
+      old.status = 'Error'
+      this.emit(old)
+    })
   }
 
-  data(dir: Dir, bytes: Buffer, at: Moment): void {
-    if (this.phase === Phase.Stopped || bytes.length === 0) return
-    this.at = at
-    if (this.lost[dir]) {
-      if (!this.resync(dir, bytes)) return
-    }
-    const f = this.framers[dir]
-    if (f.idle) {
-      const s = this.msgStart[dir] as [number, number, number]
-      s[0] = at.tsSec
-      s[1] = at.tsNsec
-      s[2] = at.frame
-    }
-    f.push(bytes)
+  /** Parsing stopped for good (TLS, compression, end of connection): the session drops bytes. */
+  get stopped(): boolean {
+    return this.phase === Phase.Stopped
   }
 
-  /**
-   * After a gap: the server is trusted again at the first data after a new client command was
-   * read; the client when no request is in flight and the bytes look like a command packet (seq 0).
-   */
-  private resync(dir: Dir, b: Buffer): boolean {
-    if (dir === 1) return false
-    if (this.queue.length > 0) return false
-    if (b.length >= 5 && b[3] === 0 && (b[4] as number) <= 0x1f) {
-      this.lost[0] = false
-      this.framers[0].reset()
-      return true
-    }
-    return false
+  /** Requests waiting for (the rest of) a response. */
+  get pendingCount(): number {
+    return this.queue.length
   }
 
-  gap(dir: Dir, nbytes: number, _at: Moment): void {
-    if (this.phase === Phase.Stopped) return
-    this.framers[dir].reset()
-    this.lost[dir] = true
-    if (dir === 1) {
-      const h = this.queue[0]
-      if (h) {
-        this.note(h, `packet loss while capturing the response (${nbytes} bytes)`)
-        this.queue.shift()
-        this.finish(h)
-      }
-      this.ctx.stats.bad('mysql: gap in response')
-    } else {
-      this.ctx.stats.bad('mysql: gap in request')
+  /** `nbytes` of the server stream were lost: the response in progress is emitted as it is. */
+  responseGap(nbytes: number): void {
+    const h = this.queue.shift()
+    if (h) {
+      this.note(h, note('tcp.gap', `packet loss while capturing the response (${nbytes} bytes)`))
+      this.finish(h)
     }
   }
 
-  end(_reason: EndReason, at: Moment): void {
-    this.at = at
-    for (const q of this.queue) {
-      if (q.answered) this.note(q, 'response incomplete at end of connection')
+  /** End of connection: everything still queued is emitted. */
+  end(): void {
+    for (const q of this.queue.drain()) {
+      if (q.answered) this.note(q, note('mysql.response_incomplete'))
       else {
-        this.note(q, 'no response')
+        this.note(q, note('mysql.no_response'))
         this.ctx.stats.unmatchedRequests++
       }
       q.status = 'Error'
       this.emit(q)
     }
-    this.queue.length = 0
     if (this.login && this.phase === Phase.Auth) {
       // login exchange cut short: report it as an error
-      this.note(this.login, 'authentication incomplete at end of connection')
+      this.note(this.login, note('mysql.auth_incomplete'))
       this.login.status = 'Error'
       this.emit(this.login)
     }
@@ -220,14 +190,14 @@ export class MysqlConnection implements StreamHandler {
 
   // --- client packets ------------------------------------------------------------------------
 
-  private client(p: Buffer, seq: number, total: number, truncated: boolean): void {
+  client(p: Buffer, seq: number, total: number, truncated: boolean): void {
     const bytes = total + 4 * (1 + Math.floor(total / 0xffffff))
     this.clientMessage(p, seq, bytes, truncated)
     // the next client message starts in this call or, if later, data() records its start
-    const s = this.msgStart[0] as [number, number, number]
-    s[0] = this.at.tsSec
-    s[1] = this.at.tsNsec
-    s[2] = this.at.frame
+    const s = this.s.msgStart[0] as [number, number, number]
+    s[0] = this.s.at.tsSec
+    s[1] = this.s.at.tsNsec
+    s[2] = this.s.at.frame
   }
 
   private clientMessage(p: Buffer, seq: number, bytes: number, truncated: boolean): void {
@@ -250,14 +220,14 @@ export class MysqlConnection implements StreamHandler {
       return
     }
     if (this.phase !== Phase.Command) return
-    const head = this.queue[0]
+    const head = this.queue.peek()
     if (head && head.rs === Rs.Infile) {
       head.reqBytes += bytes
       return
     }
     if (seq !== 0 || p.length === 0) {
       // part of a request we do not model (e.g. auth data after COM_CHANGE_USER)
-      const last = this.queue[this.queue.length - 1]
+      const last = this.queue.last()
       if (last) last.reqBytes += bytes
       return
     }
@@ -276,7 +246,7 @@ export class MysqlConnection implements StreamHandler {
     if (hr.sslRequest) {
       const t = this.newReq(0, 'TLS', 0)
       t.reqBytes = bytes
-      this.note(t, 'TLS requested (SSLRequest): encrypted traffic is not parsed')
+      this.note(t, note('mysql.tls'))
       this.ctx.stats.bad('mysql: TLS, not parsed')
       this.emit(t)
       this.phase = Phase.Stopped
@@ -340,7 +310,7 @@ export class MysqlConnection implements StreamHandler {
           if (sql !== undefined) {
             q.query = sql
             if (cmd === 0x17) q.method = sqlMethod(sql) || name
-          } else if (cmd === 0x17) this.note(q, `statement ${id} was not prepared in this capture`)
+          } else if (cmd === 0x17) this.note(q, note('mysql.unknown_statement', `statement ${id} was not prepared in this capture`))
           if (cmd === 0x19) this.stmts.delete(id)
         } else this.bad('mysql: short statement command', q)
         break
@@ -349,32 +319,24 @@ export class MysqlConnection implements StreamHandler {
     if (text !== undefined) {
       q.query = text
       q.method = sqlMethod(text) || name
-      if (truncated) this.note(q, 'query truncated (limits.maxMessageBytes)')
+      if (truncated) this.note(q, note('limit.message_bytes', 'query truncated (limits.maxMessageBytes)'))
     }
     if (cmd === 0x01 || cmd === 0x18 || cmd === 0x19) {
       // no response expected (COM_QUIT: the server closes; the others by definition)
       this.emit(q)
       return
     }
-    if (this.queue.length >= this.ctx.limits.maxPendingRequests) {
-      const old = this.queue.shift() as Req
-      this.note(old, 'no response (limits.maxPendingRequests)')
-      this.ctx.stats.limit('maxPendingRequests')
-      this.ctx.stats.unmatchedRequests++
-      old.status = 'Error'
-      this.emit(old)
-    }
     this.queue.push(q)
-    if (this.lost[1] && this.queue.length === 1) {
+    if (this.s.lost[1] && this.queue.length === 1) {
       // server resynchronised at the start of its next message
-      this.lost[1] = false
-      this.framers[1].reset()
+      this.s.lost[1] = false
+      this.s.framers[1].reset()
     }
   }
 
   // --- server packets ------------------------------------------------------------------------
 
-  private server(p: Buffer, seq: number, total: number, _truncated: boolean): void {
+  server(p: Buffer, seq: number, total: number, _truncated: boolean): void {
     const bytes = total + 4 * (1 + Math.floor(total / 0xffffff))
     const first = p.length > 0 ? (p[0] as number) : -1
     if (this.phase === Phase.Start) {
@@ -411,7 +373,7 @@ export class MysqlConnection implements StreamHandler {
         this.phase = Phase.Command
         if (this.serverCaps & this.clientCaps & CLIENT_COMPRESS) {
           const t = this.newReq(0, 'COMPRESS', 0, true)
-          this.note(t, 'compression negotiated: compressed traffic is not parsed')
+          this.note(t, note('mysql.compressed'))
           this.ctx.stats.bad('mysql: compressed, not parsed')
           this.emit(t)
           this.phase = Phase.Stopped
@@ -426,7 +388,7 @@ export class MysqlConnection implements StreamHandler {
       return
     }
     if (this.phase !== Phase.Command) return
-    const q = this.queue[0]
+    const q = this.queue.peek()
     if (!q) {
       this.orphan(bytes)
       return
@@ -437,7 +399,7 @@ export class MysqlConnection implements StreamHandler {
     this.response(q, p, first, total)
     if (q.rs === Rs.Done) {
       this.queue.shift()
-      this.framers[1].skipBodies = false
+      this.s.framers[1].skipBodies = false
       this.emit(q)
     }
   }
@@ -500,7 +462,7 @@ export class MysqlConnection implements StreamHandler {
         }
         if (q.cmd === 0x1c) {
           q.rs = Rs.Rows
-          this.framers[1].skipBodies = true
+          this.s.framers[1].skipBodies = true
           this.response(q, p, first, total)
           return
         }
@@ -524,7 +486,7 @@ export class MysqlConnection implements StreamHandler {
             q.left = 0
             if (this.deprecateEof) {
               q.rs = Rs.Rows
-              this.framers[1].skipBodies = true
+              this.s.framers[1].skipBodies = true
             } else q.rs = Rs.ColumnsEof
           }
         }
@@ -546,7 +508,7 @@ export class MysqlConnection implements StreamHandler {
         if (--q.left === 0) {
           if (this.deprecateEof) {
             q.rs = Rs.Rows
-            this.framers[1].skipBodies = true
+            this.s.framers[1].skipBodies = true
           } else q.rs = Rs.ColumnsEof
         }
         return
@@ -558,7 +520,7 @@ export class MysqlConnection implements StreamHandler {
         }
         if (!eofLike) this.bad('mysql: missing EOF after column definitions', q)
         q.rs = Rs.Rows
-        this.framers[1].skipBodies = true
+        this.s.framers[1].skipBodies = true
         if (!eofLike) {
           this.response(q, p, first, total)
           return
@@ -567,12 +529,12 @@ export class MysqlConnection implements StreamHandler {
       case Rs.Rows:
         if (first === 0xff) {
           this.applyErr(q, p)
-          this.framers[1].skipBodies = false
+          this.s.framers[1].skipBodies = false
           q.rs = Rs.Done
           return
         }
         if (first === 0xfe && (total < 9 || (this.deprecateEof && total < 0xffffff))) {
-          this.framers[1].skipBodies = false
+          this.s.framers[1].skipBodies = false
           const status = total < 9 && !this.deprecateEof ? eofStatus(p) : (parseOk(p, this.r, this.protocol41)?.status ?? 0)
           q.rs = (status & SERVER_MORE_RESULTS_EXISTS) !== 0 ? Rs.First : Rs.Done
           return
@@ -658,12 +620,12 @@ export class MysqlConnection implements StreamHandler {
     const t = this.newReq(0, '', 0, true)
     t.respBytes = bytes
     t.status = 'Error'
-    this.note(t, 'response without request')
+    this.note(t, note('mysql.unmatched_response'))
     this.ctx.stats.unmatchedResponses++
     this.emit(t)
     // ignore the rest of this response: resynchronise at the next client command
-    this.lost[1] = true
-    this.framers[1].reset()
+    this.s.lost[1] = true
+    this.s.framers[1].reset()
   }
 
   private remember(id: number, sql: string): void {
@@ -679,8 +641,8 @@ export class MysqlConnection implements StreamHandler {
 
   /** A request starting at the current client message (or, `fromServer`, at the current packet). */
   private newReq(cmd: number, method: string, bytes: number, fromServer = false): Req {
-    const s = this.msgStart[0] as [number, number, number]
-    const at = this.at
+    const s = this.s.msgStart[0] as [number, number, number]
+    const at = this.s.at
     const own = !fromServer && s[2] !== 0
     return {
       cmd,
@@ -705,23 +667,24 @@ export class MysqlConnection implements StreamHandler {
   }
 
   private touch(q: Req): void {
-    q.endSec = this.at.tsSec
-    q.endNsec = this.at.tsNsec
-    q.endFrame = this.at.frame
+    q.endSec = this.s.at.tsSec
+    q.endNsec = this.s.at.tsNsec
+    q.endFrame = this.s.at.frame
   }
 
-  private note(q: Req, s: string): void {
+  private note(q: Req, n: Note): void {
     if (!q.notes) q.notes = []
-    if (q.notes.length < 16) q.notes.push(s)
+    if (q.notes.length < 16) q.notes.push(n)
   }
 
+  /** Counts `reason` in the stats and, given `q`, notes it there (code mysql.malformed). */
   private bad(reason: string, q?: Req): void {
     this.ctx.stats.bad(reason)
-    if (q) this.note(q, reason.replace(/^mysql: /, ''))
+    if (q) this.note(q, note('mysql.malformed', reason.replace(/^mysql: /, '')))
   }
 
   private finish(q: Req): void {
-    this.framers[1].skipBodies = false
+    this.s.framers[1].skipBodies = false
     this.emit(q)
   }
 
@@ -747,24 +710,21 @@ export class MysqlConnection implements StreamHandler {
     const fields: Record<string, unknown> = {}
     if (Object.keys(mysql).length > 0) fields.mysql = mysql
     fields.pbx = pbx
-    const t: Transaction = {
-      type: 'mysql',
-      conn: this.conn,
-      status: q.status,
-      startSec: q.startSec,
-      startNsec: q.startNsec,
-      startFrame: q.startFrame,
-      endSec: q.endSec,
-      endNsec: q.endNsec,
-      endFrame: q.endFrame,
-      requestBytes: q.reqBytes,
-      responseBytes: q.respBytes,
-      fields,
-    }
-    if (q.method) t.method = q.method
-    if (q.query !== undefined) t.query = q.query
-    if (q.path !== undefined) t.path = q.path
-    if (q.notes) t.notes = q.notes
-    this.ctx.emit(t)
+    this.ctx.emit(
+      newTransaction({
+        type: 'mysql',
+        conn: this.conn,
+        status: q.status,
+        start: {tsSec: q.startSec, tsNsec: q.startNsec, frame: q.startFrame},
+        end: {tsSec: q.endSec, tsNsec: q.endNsec, frame: q.endFrame},
+        requestBytes: q.reqBytes,
+        responseBytes: q.respBytes,
+        fields,
+        method: q.method || undefined,
+        query: q.query,
+        path: q.path,
+        notes: q.notes,
+      }),
+    )
   }
 }

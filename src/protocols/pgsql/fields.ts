@@ -3,7 +3,7 @@
  * single source for CSV columns and `pbx fields`. Common fields (method, query, ...) are in
  * src/event/fields.ts.
  */
-import type {FieldSpec} from '../types.js'
+import type {FieldSpec} from '../../event/types.js'
 
 export const fields: FieldSpec[] = [
   {name: 'pgsql.num_fields', type: 'long', description: 'Columns of the (last) RowDescription.'},

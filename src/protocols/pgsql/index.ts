@@ -2,9 +2,10 @@
  * PostgreSQL frontend/backend protocol v3 (TCP 5432). See ./matcher.ts for the transaction model and
  * ./parser.ts for the framing.
  */
-import type {Dir, Protocol} from '../types.js'
+import type {Dir} from '../../reassembly/types.js'
+import type {Protocol} from '../types.js'
 import {fields} from './fields.js'
-import {PgsqlConnection} from './matcher.js'
+import {PgsqlSession} from './session.js'
 import {CANCEL_REQUEST, GSSENC_REQUEST, PROTOCOL_3, SSL_REQUEST} from './parser.js'
 
 /**
@@ -28,6 +29,6 @@ export const protocol: Protocol = {
   tcp: {
     ports: [5432],
     detect,
-    create: (conn, ctx) => new PgsqlConnection(conn, ctx),
+    create: (conn, ctx) => new PgsqlSession(conn, ctx),
   },
 }

@@ -2,11 +2,13 @@
  * PostgreSQL connection state: startup (SSLRequest, StartupMessage, authentication), then simple and
  * extended query cycles matched to their responses.
  *
- * Call contract (StreamHandler): data/gap per direction in order, then one end(); dir 0 = client.
+ * ./session.ts receives the stream (data/gap per direction in order, then one end(); dir 0 =
+ * client) through one PgFramer per direction; messages reach `client()` / `server()` in order.
  *
  * Model: the client's requests form "cycles", each ended by exactly one ReadyForQuery ('Z') from the
  * server: a simple Query ('Q'), an extended batch up to Sync ('S'), a FunctionCall, or the startup.
- * Cycles are queued in order (the extended protocol pipelines); server messages go to the oldest.
+ * Cycles are queued in order (the extended protocol pipelines) in the shared PendingQueue
+ * (limits.maxPendingRequests); server messages go to the oldest.
  * Transactions:
  * - simple Query: one transaction for the whole query string, even when it holds several
  *   statements: num_rows is the sum over statements (the CommandComplete tag's count when the tag
@@ -31,14 +33,17 @@
  *   server_version parameter is kept and put on events).
  * - COPY: CopyData messages of either side are counted (pbx.pgsql.copy_messages), never stored.
  */
-import type {EndReason} from '../../reassembly/types.js'
+import {type Note, note} from '../../event/anomalies.js'
+import {newTransaction} from '../../event/transaction.js'
+import type {ConnInfo} from '../../reassembly/types.js'
 import {fingerprint} from '../../util/sql-fingerprint.js'
-import type {ConnInfo, Dir, Moment, ProtocolContext, StreamHandler, Transaction} from '../types.js'
+import {PendingQueue} from '../shared/pending-queue.js'
+import type {ProtocolContext} from '../types.js'
+import type {PgsqlSession} from './session.js'
 import {
   CANCEL_REQUEST,
   Cursor,
   GSSENC_REQUEST,
-  PgFramer,
   parseErrorFields,
   SSL_REQUEST,
   sqlMethod,
@@ -57,7 +62,7 @@ interface Tx {
   reqBytes: number
   respBytes: number
   status: 'OK' | 'Error'
-  notes?: string[]
+  notes?: Note[]
   numFields?: number
   numRows: number
   /** DataRows of the statement in progress. */
@@ -93,14 +98,20 @@ interface Cycle {
   parseText?: string
 }
 
+const NO_RESPONSE = note('pgsql.no_response')
+
 const ASYNC = new Set([0x4e /* N */, 0x41 /* A */, 0x53 /* S */])
 
-export class PgsqlConnection implements StreamHandler {
-  private readonly framers: [PgFramer, PgFramer]
+/**
+ * The state of one connection and the matching of its messages (fed by ./session.ts, whose framers
+ * and per-direction resynchronisation state it steers through `s`).
+ */
+export class PgsqlMatcher {
   private readonly c = new Cursor(Buffer.alloc(0))
-  private started = false
-  private stopped = false
-  private readonly queue: Cycle[] = []
+  /** Parsing stopped for good (TLS/GSSENC accepted, end of connection): the session drops bytes. */
+  stopped = false
+  /** Cycles waiting for their ReadyForQuery, oldest first. */
+  private readonly queue: PendingQueue<Cycle>
   /** Extended cycle still receiving client messages (no Sync yet). */
   private open: Cycle | null = null
   /** Statement name -> SQL text, portal name -> SQL text (bounded; see class comment). */
@@ -110,88 +121,41 @@ export class PgsqlConnection implements StreamHandler {
   private database?: string
   private app?: string
   private serverVersion?: string
-  private readonly lost: [boolean, boolean] = [false, false]
   private orphaned = false
-  private at: Moment = {frame: 0, tsSec: 0, tsNsec: 0}
-  private readonly msgStart: [number, number, number] = [0, 0, 0]
 
   constructor(
     private readonly conn: ConnInfo,
     private readonly ctx: ProtocolContext,
+    private readonly s: PgsqlSession,
   ) {
-    const max = Math.max(64, ctx.limits.maxMessageBytes)
-    this.framers = [
-      new PgFramer(max, {message: (t, b, total, tr) => this.client(t, b, total, tr)}),
-      new PgFramer(max, {message: (t, b, total, tr) => this.server(t, b, total, tr)}),
-    ]
+    this.queue = new PendingQueue<Cycle>(ctx.limits, ctx.stats, (old, n) => {
+      for (const t of old.txs) this.note(t, n)
+      this.finishCycle(old, null)
+    })
   }
 
-  data(dir: Dir, bytes: Buffer, at: Moment): void {
-    if (this.stopped || bytes.length === 0) return
-    this.at = at
-    if (!this.started && dir === 0) {
-      this.started = true
-      this.framers[0].auto = true
-    }
-    if (dir === 1) this.started = true
-    if (this.lost[dir] && !this.resync(dir, bytes)) return
-    const f = this.framers[dir]
-    if (dir === 0 && f.idle) this.mark()
-    f.push(bytes)
-    if (f.broken) {
-      this.bad(`pgsql: bad message length (${dir === 0 ? 'client' : 'server'})`)
-      f.reset()
-      this.lost[dir] = true
-    }
+  /** `nbytes` of the server stream were lost: the cycle being answered is emitted as it is. */
+  responseGap(nbytes: number): void {
+    const cy = this.queue.shift()
+    if (cy) this.finishCycle(cy, note('tcp.gap', `packet loss while capturing the response (${nbytes} bytes)`))
   }
 
-  private mark(): void {
-    this.msgStart[0] = this.at.tsSec
-    this.msgStart[1] = this.at.tsNsec
-    this.msgStart[2] = this.at.frame
-  }
-
-  /** After a gap or framing error: trust a direction again when its bytes start a plausible message. */
-  private resync(dir: Dir, b: Buffer): boolean {
-    if (dir === 1) return false // the server is re-trusted when the client starts a new cycle
-    if (b.length < 5) return false
-    const t = b[0] as number
-    const len = b.readUInt32BE(1)
-    if ('QPBEDSCHXF'.includes(String.fromCharCode(t)) && len >= 4 && len < 1 << 24) {
-      this.lost[0] = false
-      this.framers[0].reset()
-      return true
-    }
-    return false
-  }
-
-  gap(dir: Dir, nbytes: number, _at: Moment): void {
-    if (this.stopped) return
-    this.framers[dir].reset()
-    this.lost[dir] = true
-    this.bad(dir === 1 ? 'pgsql: gap in response' : 'pgsql: gap in request')
-    if (dir === 1) {
-      const cy = this.queue.shift()
-      if (cy) this.finishCycle(cy, `packet loss while capturing the response (${nbytes} bytes)`)
-    }
-  }
-
-  end(_reason: EndReason, at: Moment): void {
-    this.at = at
+  /** End of connection: every queued cycle is emitted. */
+  end(): void {
+    const left = this.queue.drain()
     if (!this.stopped) {
-      for (const cy of this.queue) this.finishCycle(cy, null, true)
+      for (const cy of left) this.finishCycle(cy, null, true)
     }
-    this.queue.length = 0
     this.open = null
     this.stopped = true
   }
 
   // --- client --------------------------------------------------------------------------------
 
-  private client(type: number, body: Buffer, total: number, truncated: boolean): void {
+  client(type: number, body: Buffer, total: number, truncated: boolean): void {
     const bytes = total + (type === 0 ? 4 : 5)
     this.clientMessage(type, body, bytes, truncated)
-    this.mark()
+    this.s.mark()
   }
 
   private clientMessage(type: number, body: Buffer, bytes: number, truncated: boolean): void {
@@ -208,7 +172,7 @@ export class PgsqlConnection implements StreamHandler {
         const q = body.length > 0 && body[body.length - 1] === 0 ? body.toString('utf8', 0, body.length - 1) : body.toString('utf8')
         const tx = this.newTx(sqlMethod(q) || 'QUERY', bytes)
         tx.query = q
-        if (truncated) this.note(tx, 'query truncated (limits.maxMessageBytes)')
+        if (truncated) this.note(tx, note('limit.message_bytes', 'query truncated (limits.maxMessageBytes)'))
         this.push({kind: Kind.Simple, txs: [tx], cur: 0, pre: null, closed: true, failed: false})
         return
       }
@@ -263,7 +227,7 @@ export class PgsqlConnection implements StreamHandler {
         if (text !== undefined) {
           tx.query = text
           tx.method = sqlMethod(text) || 'EXECUTE'
-        } else this.note(tx, `portal "${portal}" was not bound in this capture`)
+        } else this.note(tx, note('pgsql.unknown_portal', `portal "${portal}" was not bound in this capture`))
         if (portal === '') this.portals.delete('') // the unnamed portal lives until the next Bind/Sync
         cy.txs.push(tx)
         return
@@ -297,7 +261,7 @@ export class PgsqlConnection implements StreamHandler {
       }
       case 0x70: {
         // p: password / SASL / GSS response, during startup
-        const cy = this.queue[this.queue.length - 1]
+        const cy = this.queue.last()
         const tx = cy?.kind === Kind.Startup ? cy.txs[0] : undefined
         if (tx) tx.reqBytes += bytes
         return
@@ -306,8 +270,8 @@ export class PgsqlConnection implements StreamHandler {
         return
       default:
         this.bad('pgsql: unknown client message')
-        this.lost[0] = true
-        this.framers[0].reset()
+        this.s.lost[0] = true
+        this.s.framers[0].reset()
     }
   }
 
@@ -320,8 +284,8 @@ export class PgsqlConnection implements StreamHandler {
     if (code === SSL_REQUEST || code === GSSENC_REQUEST) {
       const tx = this.newTx(code === SSL_REQUEST ? 'TLS' : 'GSSENC', bytes)
       this.push({kind: Kind.Ssl, txs: [tx], cur: 0, pre: null, closed: true, failed: false})
-      this.framers[1].singleByte = true
-      this.framers[0].untyped = true // the StartupMessage follows if the answer is 'N'
+      this.s.framers[1].singleByte = true
+      this.s.framers[0].untyped = true // the StartupMessage follows if the answer is 'N'
       return
     }
     if (code === CANCEL_REQUEST) {
@@ -347,15 +311,15 @@ export class PgsqlConnection implements StreamHandler {
 
   // --- server --------------------------------------------------------------------------------
 
-  private server(type: number, body: Buffer, total: number, _truncated: boolean): void {
-    const cy = this.queue[0]
+  server(type: number, body: Buffer, total: number, _truncated: boolean): void {
+    const cy = this.queue.peek()
     if (cy?.kind === Kind.Ssl && total === 0 && body.length === 0 && (type === 0x53 || type === 0x4e || type === 0x47)) {
       this.queue.shift()
       const tx = cy.txs[0] as Tx
       tx.respBytes += 1
       this.touch(tx)
       if (type === 0x4e) return // 'N': continue in clear (the StartupMessage follows)
-      this.note(tx, `${tx.method} accepted: encrypted traffic is not parsed`)
+      this.note(tx, note('pgsql.encrypted', `${tx.method} accepted: encrypted traffic is not parsed`))
       this.ctx.stats.bad(`pgsql: ${tx.method}, not parsed`)
       this.emit(tx)
       this.stopped = true
@@ -369,7 +333,7 @@ export class PgsqlConnection implements StreamHandler {
         const tx = this.newTx('', 0, true)
         tx.respBytes = bytes
         tx.status = 'Error'
-        this.note(tx, 'response without request')
+        this.note(tx, note('pgsql.unmatched_response'))
         this.ctx.stats.unmatchedResponses++
         this.emit(tx)
       }
@@ -478,7 +442,7 @@ export class PgsqlConnection implements StreamHandler {
   }
 
   /** Emits a cycle's transactions; `loss` is a note for the transaction in progress (a gap). */
-  private finishCycle(cy: Cycle, loss: string | null, atEnd = false): void {
+  private finishCycle(cy: Cycle, loss: Note | null, atEnd = false): void {
     if (this.open === cy) this.open = null
     if (cy.kind === Kind.Startup || cy.kind === Kind.Ssl) {
       // success emits nothing; a startup cut short by a gap or the end of the capture is reported
@@ -486,7 +450,7 @@ export class PgsqlConnection implements StreamHandler {
       // (a client that closes after an authentication request, as psql does to ask for a password,
       // is not an error: nothing is emitted)
       if (loss || (atEnd && !tx.answered)) {
-        this.note(tx, loss ?? 'no response')
+        this.note(tx, loss ?? NO_RESPONSE)
         if (!tx.answered) this.ctx.stats.unmatchedRequests++
         tx.status = 'Error'
         this.emit(tx)
@@ -501,11 +465,11 @@ export class PgsqlConnection implements StreamHandler {
       if (loss && i === Math.min(cy.cur, n - 1)) this.note(tx, loss)
       if (!tx.answered) {
         tx.status = 'Error'
-        if (cy.failed) this.note(tx, 'not executed: an earlier message of the batch failed')
+        if (cy.failed) this.note(tx, note('pgsql.not_executed'))
         else if (atEnd || loss) {
-          this.note(tx, 'no response')
+          this.note(tx, NO_RESPONSE)
           this.ctx.stats.unmatchedRequests++
-        } else this.note(tx, 'no response')
+        } else this.note(tx, NO_RESPONSE)
       }
       this.emit(tx)
     }
@@ -517,7 +481,7 @@ export class PgsqlConnection implements StreamHandler {
       }
       if (!t.answered) {
         t.status = 'Error'
-        this.note(t, 'no response')
+        this.note(t, NO_RESPONSE)
         this.ctx.stats.unmatchedRequests++
       }
       this.emit(t)
@@ -549,21 +513,15 @@ export class PgsqlConnection implements StreamHandler {
 
   /** The transaction the client's CopyData belongs to: the one the server is answering. */
   private current(): Tx | null {
-    const cy = this.queue[0]
+    const cy = this.queue.peek()
     return cy ? this.target(cy) : null
   }
 
   private push(cy: Cycle): void {
-    if (this.queue.length >= this.ctx.limits.maxPendingRequests) {
-      const old = this.queue.shift() as Cycle
-      this.ctx.stats.limit('maxPendingRequests')
-      for (const t of old.txs) this.note(t, 'dropped: limits.maxPendingRequests')
-      this.finishCycle(old, null)
-    }
     this.queue.push(cy)
-    if (this.lost[1] && this.queue.length === 1) {
-      this.lost[1] = false
-      this.framers[1].reset()
+    if (this.s.lost[1] && this.queue.length === 1) {
+      this.s.lost[1] = false
+      this.s.framers[1].reset()
     }
   }
 
@@ -578,9 +536,9 @@ export class PgsqlConnection implements StreamHandler {
   }
 
   private newTx(method: string, bytes: number, fromServer = false): Tx {
-    const s = this.msgStart
+    const s = this.s.msgStart
     const own = !fromServer && s[2] !== 0
-    const at = this.at
+    const at = this.s.at
     return {
       method,
       startSec: own ? s[0] : at.tsSec,
@@ -602,14 +560,14 @@ export class PgsqlConnection implements StreamHandler {
   }
 
   private touch(t: Tx): void {
-    t.endSec = this.at.tsSec
-    t.endNsec = this.at.tsNsec
-    t.endFrame = this.at.frame
+    t.endSec = this.s.at.tsSec
+    t.endNsec = this.s.at.tsNsec
+    t.endFrame = this.s.at.frame
   }
 
-  private note(t: Tx, s: string): void {
+  private note(t: Tx, n: Note): void {
     if (!t.notes) t.notes = []
-    if (t.notes.length < 16) t.notes.push(s)
+    if (t.notes.length < 16) t.notes.push(n)
   }
 
   private bad(reason: string): void {
@@ -638,23 +596,20 @@ export class PgsqlConnection implements StreamHandler {
     const fields: Record<string, unknown> = {}
     if (Object.keys(pgsql).length > 0) fields.pgsql = pgsql
     fields.pbx = pbx
-    const t: Transaction = {
-      type: 'pgsql',
-      conn: this.conn,
-      status: q.status,
-      startSec: q.startSec,
-      startNsec: q.startNsec,
-      startFrame: q.startFrame,
-      endSec: q.endSec,
-      endNsec: q.endNsec,
-      endFrame: q.endFrame,
-      requestBytes: q.reqBytes,
-      responseBytes: q.respBytes,
-      fields,
-    }
-    if (q.method) t.method = q.method
-    if (q.query !== undefined) t.query = q.query
-    if (q.notes) t.notes = q.notes
-    this.ctx.emit(t)
+    this.ctx.emit(
+      newTransaction({
+        type: 'pgsql',
+        conn: this.conn,
+        status: q.status,
+        start: {tsSec: q.startSec, tsNsec: q.startNsec, frame: q.startFrame},
+        end: {tsSec: q.endSec, tsNsec: q.endNsec, frame: q.endFrame},
+        requestBytes: q.reqBytes,
+        responseBytes: q.respBytes,
+        fields,
+        method: q.method || undefined,
+        query: q.query,
+        notes: q.notes,
+      }),
+    )
   }
 }

@@ -1,4 +1,4 @@
-import type {FieldSpec} from '../types.js'
+import type {FieldSpec} from '../../event/types.js'
 
 /** Redis event fields beyond the common ones (method, resource, query are common summary fields). */
 export const fields: FieldSpec[] = [

@@ -2,9 +2,10 @@
  * Redis (RESP2 / RESP3) over TCP. Default port 6379; on other ports the first client bytes are
  * recognised as a RESP array of bulk strings ("*N\r\n$") or a known inline command.
  */
-import type {Dir, Protocol} from '../types.js'
+import type {Dir} from '../../reassembly/types.js'
+import type {Protocol} from '../types.js'
 import {fields} from './fields.js'
-import {RedisConn} from './matcher.js'
+import {RedisSession} from './session.js'
 
 const INLINE = new Set([
   'PING', 'AUTH', 'HELLO', 'INFO', 'SELECT', 'GET', 'SET', 'DEL', 'KEYS', 'EXISTS', 'INCR', 'DECR',
@@ -43,6 +44,6 @@ export const protocol: Protocol = {
   tcp: {
     ports: [6379],
     detect,
-    create: (conn, ctx) => new RedisConn(conn, ctx),
+    create: (conn, ctx) => new RedisSession(conn, ctx),
   },
 }

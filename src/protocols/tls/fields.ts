@@ -3,7 +3,7 @@
  * `pbx fields`). Names follow Packetbeat's TLS events (ECS tls.* plus tls.detailed.*); pbx's own
  * extras are under pbx.tls.*.
  */
-import type {FieldSpec} from '../types.js'
+import type {FieldSpec} from '../../event/types.js'
 
 export const fields: FieldSpec[] = [
   {name: 'destination.domain', type: 'keyword', description: 'Server name from the ClientHello SNI (also in server.domain), as Packetbeat sets it.'},

@@ -3,9 +3,10 @@
  * server certificate summary, alerts. One transaction per TLS session (see ./matcher.ts).
  */
 import {fields} from './fields.js'
-import {TlsConnection} from './matcher.js'
+import {TlsSession} from './session.js'
 import {plausibleRecordHeader} from './parser.js'
-import type {Dir, Protocol} from '../types.js'
+import type {Dir} from '../../reassembly/types.js'
+import type {Protocol} from '../types.js'
 
 /**
  * Content detection: a handshake record (type 22, version 3.0..3.4, length <= 2^14+2048) whose
@@ -33,6 +34,6 @@ export const protocol: Protocol = {
   tcp: {
     ports: [443, 993, 995, 465, 636, 853, 8443, 5061, 990, 992, 994],
     detect,
-    create: (conn, ctx) => new TlsConnection(conn, ctx),
+    create: (conn, ctx) => new TlsSession(conn, ctx),
   },
 }

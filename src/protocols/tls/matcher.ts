@@ -1,5 +1,6 @@
 /**
- * One TLS connection: two RecordParsers feed a Session; a Session becomes one Transaction.
+ * TLS matching: the two RecordParsers of ./session.ts feed a TlsMatcher (their RecordSink), which
+ * collects one TLS session's handshake into a HandshakeState; each becomes one Transaction.
  *
  * Transaction model (as Packetbeat's): one event per TLS session, i.e. per ClientHello ..
  * ServerHello/Certificate/Finished. It is emitted when the connection ends (end()), so that the
@@ -32,12 +33,15 @@ import {
   parseHello,
   parseSsl2ClientHello,
   type RecordSink,
-  RecordParser,
+  type RecordParser,
   type Ssl2ClientHello,
   splitCertificates,
 } from './parser.js'
-import type {ConnInfo, Dir, Moment, ProtocolContext, StreamHandler, Transaction} from '../types.js'
-import type {EndReason} from '../../reassembly/types.js'
+import {type AnomalyCode, hasNote, type Note, note} from '../../event/anomalies.js'
+import {newTransaction} from '../../event/transaction.js'
+import type {Transaction} from '../../event/types.js'
+import type {ConnInfo, Dir, Moment} from '../../reassembly/types.js'
+import type {ProtocolContext} from '../types.js'
 
 /** Alerts kept per session; more are counted in a note. */
 const MAX_ALERTS = 16
@@ -56,7 +60,8 @@ interface Alert {
   source: string
 }
 
-class Session {
+/** The handshake of one TLS session as seen so far. */
+class HandshakeState {
   startSec = 0
   startNsec = 0
   startFrame = 0
@@ -82,10 +87,10 @@ class Session {
   alerts: Alert[] = []
   alertsDropped = 0
   encryptedAlerts = 0
-  notes: string[] = []
+  notes: Note[] = []
 
-  note(s: string): void {
-    if (this.notes.length < 32 && !this.notes.includes(s)) this.notes.push(s)
+  note(n: Note): void {
+    if (this.notes.length < 32 && !hasNote(this.notes, n)) this.notes.push(n)
   }
 
   /** Negotiated version: ServerHello's supported_versions, else its legacy version. */
@@ -103,40 +108,36 @@ class Session {
   }
 }
 
-export class TlsConnection implements StreamHandler, RecordSink {
-  private readonly parsers: [RecordParser, RecordParser]
-  private s = new Session()
-  private ended = false
+export class TlsMatcher implements RecordSink {
+  private parsers!: [RecordParser, RecordParser]
+  private s = new HandshakeState()
 
   constructor(
     private readonly conn: ConnInfo,
     private readonly ctx: ProtocolContext,
-  ) {
-    const max = ctx.limits.maxMessageBytes
-    this.parsers = [new RecordParser(0, this, max), new RecordParser(1, this, max)]
+  ) {}
+
+  /** The session's two parsers (this matcher is their sink); called once, before any byte. */
+  attach(parsers: [RecordParser, RecordParser]): void {
+    this.parsers = parsers
   }
 
-  // --- StreamHandler -------------------------------------------------------------------------
+  // --- from the session ------------------------------------------------------------------------
 
-  data(dir: Dir, bytes: Buffer, at: Moment): void {
-    const p = this.parsers[dir]
-    if (p.dead) return
-    this.s.bytes[dir] += bytes.length
-    p.push(bytes, at)
+  /** `n` bytes of direction `dir` were delivered (counted as that side's bytes). */
+  delivered(dir: Dir, n: number): void {
+    this.s.bytes[dir] += n
   }
 
+  /** `nbytes` of direction `dir` were never captured. */
   gap(dir: Dir, nbytes: number, at: Moment): void {
-    const p = this.parsers[dir]
-    if (p.dead) return
-    this.s.note(`gap: ${nbytes} bytes missing (${dir === 0 ? 'client' : 'server'})`)
+    this.s.note(note('tcp.gap', `gap: ${nbytes} bytes missing (${dir === 0 ? 'client' : 'server'})`))
     this.ctx.stats.bad('tls: gap in stream')
-    p.gap()
     this.touch(at)
   }
 
-  end(_reason: EndReason, _at: Moment): void {
-    if (this.ended) return
-    this.ended = true
+  /** End of connection: the session in progress is emitted. */
+  end(): void {
     this.flush()
   }
 
@@ -195,14 +196,15 @@ export class TlsConnection implements StreamHandler, RecordSink {
     }
     // SSLv2 SERVER-HELLO (type 4) or other SSLv2 messages: the session is SSL 2.0; its later
     // records are SSLv2-framed, which this analyzer does not follow.
-    if (body[0] === 4) s.note('SSL 2.0 server hello (not parsed)')
+    if (body[0] === 4) s.note(note('tls.ssl2'))
     else this.bad(dir, 'unexpected SSLv2 record', false)
     this.parsers[dir].kill()
   }
 
   bad(dir: Dir, reason: string, fatal: boolean): void {
     this.ctx.stats.bad('tls: ' + reason)
-    this.s.note(`${reason} (${dir === 0 ? 'client' : 'server'})`)
+    const code: AnomalyCode = reason.includes('maxMessageBytes') ? 'limit.message_bytes' : 'tls.malformed'
+    this.s.note(note(code, `${reason} (${dir === 0 ? 'client' : 'server'})`))
     // A fatal failure before any hello produces no event (flush() needs a hello); the counter
     // above records it.
     void fatal
@@ -219,7 +221,7 @@ export class TlsConnection implements StreamHandler, RecordSink {
         if (s.serverHello && s.clientHello) {
           // A new plaintext handshake after a complete one: a new session.
           this.flush()
-          this.s = new Session()
+          this.s = new HandshakeState()
           this.record(dir, 22, false, at)
         }
         const h = parseHello(body, false)
@@ -330,7 +332,7 @@ function helloExtensions(h: Hello, server: boolean): Record<string, unknown> {
 
 const verDotted = (v: number) => `${v >> 8}.${v & 0xff}`
 
-function buildTransaction(s: Session, conn: ConnInfo): Transaction {
+function buildTransaction(s: HandshakeState, conn: ConnInfo): Transaction {
   const notes = [...s.notes]
   const ch = s.clientHello
   const sh = s.serverHello
@@ -402,7 +404,7 @@ function buildTransaction(s: Session, conn: ConnInfo): Transaction {
   }
   if (s.hrr) {
     pbx.hello_retry_request = true
-    notes.push('hello retry request')
+    notes.push(note('tls.hello_retry'))
   }
   sideCert(client, s.clientCert, s.clientChain)
   sideCert(server, s.serverCert, s.serverChain)
@@ -412,7 +414,7 @@ function buildTransaction(s: Session, conn: ConnInfo): Transaction {
     detailed.alerts = s.alerts
     detailed.alert_types = s.alerts.map((a) => a.type)
   }
-  if (s.alertsDropped > 0) notes.push(`${s.alertsDropped} more alerts not listed`)
+  if (s.alertsDropped > 0) notes.push(note('tls.alerts_cut', `${s.alertsDropped} more alerts not listed`))
   pbx.client_records = s.records[0]
   pbx.server_records = s.records[1]
   if (s.encryptedAlerts > 0) pbx.encrypted_alerts = s.encryptedAlerts
@@ -423,32 +425,28 @@ function buildTransaction(s: Session, conn: ConnInfo): Transaction {
   tls.detailed = detailed
 
   let ok = s.established && !s.fatal
-  if (!ch && !s.ssl2Hello) notes.push('response without request: server hello without client hello')
-  else if (!sh && !s.hrr) notes.push('no response: no server hello')
-  else if (!s.established) notes.push('handshake incomplete')
+  if (!ch && !s.ssl2Hello) notes.push(note('tls.unmatched_response'))
+  else if (!sh && !s.hrr) notes.push(note('tls.no_response'))
+  else if (!s.established) notes.push(note('tls.handshake_incomplete'))
   if (s.fatal) {
     const f = s.alerts.find((a) => a.severity === 'fatal')
-    notes.push(f ? `fatal alert: ${f.type} (${f.source})` : 'fatal alert')
+    notes.push(note('tls.fatal_alert', f ? `fatal alert: ${f.type} (${f.source})` : undefined))
   }
   if (!sh) ok = false
 
-  const t: Transaction = {
+  const t = newTransaction({
     type: 'tls',
     conn,
     status: ok ? 'OK' : 'Error',
-    startSec: s.startSec,
-    startNsec: s.startNsec,
-    startFrame: s.startFrame,
-    endSec: s.endSec,
-    endNsec: s.endNsec,
-    endFrame: s.endFrame,
+    start: {tsSec: s.startSec, tsNsec: s.startNsec, frame: s.startFrame},
+    end: {tsSec: s.endSec, tsNsec: s.endNsec, frame: s.endFrame},
     requestBytes: s.bytes[0],
     responseBytes: s.bytes[1],
     fields: {tls, pbx: {tls: pbx}},
-  }
+    notes,
+  })
   // Packetbeat copies the SNI into destination.domain.
   if (typeof client.server_name === 'string') t.fields.destination = {domain: client.server_name}
-  if (notes.length > 0) t.notes = notes
   return t
 }
 

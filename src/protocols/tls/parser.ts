@@ -17,7 +17,7 @@
  * Nothing here throws on malformed input: a record header that is not TLS stops the direction
  * (sink.bad), a gap makes the parser wait for a chunk that starts with a plausible record header.
  */
-import type {Dir, Moment} from '../types.js'
+import type {Dir, Moment} from '../../reassembly/types.js'
 
 export const CT_CHANGE_CIPHER_SPEC = 20
 export const CT_ALERT = 21

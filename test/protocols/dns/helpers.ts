@@ -4,7 +4,9 @@
  * compression unless asked) so that inputs are built in code.
  */
 import {DEFAULT_LIMITS, type Limits} from '../../../src/limits.js'
-import type {ConnInfo, Moment, ProtocolContext, Transaction} from '../../../src/protocols/types.js'
+import type {ConnInfo, Moment} from '../../../src/reassembly/types.js'
+import type {Transaction} from '../../../src/event/types.js'
+import type {ProtocolContext} from '../../../src/protocols/types.js'
 import {Stats} from '../../../src/stats.js'
 
 export function fakeConn(transport: 'tcp' | 'udp' = 'udp', serverPort = 53): ConnInfo {

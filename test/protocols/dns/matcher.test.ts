@@ -1,12 +1,12 @@
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
-import {DnsTcpHandler, DnsUdpHandler} from '../../../src/protocols/dns/parser.js'
-import type {Transaction} from '../../../src/protocols/types.js'
+import {DnsTcpSession, DnsUdpSession} from '../../../src/protocols/dns/session.js'
+import type {Transaction} from '../../../src/event/types.js'
 import {answerA, at, buildMsg, collector, encName, fakeConn, ipv4Rdata, plain, query, tcpFrame, u16, u32} from './helpers.js'
 
 function udpRun(msgs: [Buffer, number][], limits = {}): {out: Transaction[]; stats: ReturnType<typeof collector>['stats']} {
   const c = collector(limits)
-  const h = new DnsUdpHandler(fakeConn('udp'), c.ctx)
+  const h = new DnsUdpSession(fakeConn('udp'), c.ctx)
   let last = 0
   msgs.forEach(([m, sec], i) => {
     h.datagram(0, m, at(sec, i + 1))
@@ -62,7 +62,7 @@ describe('dns over UDP: matching', () => {
 
   it('times out on capture time, checked on later datagrams', () => {
     const c = collector({udpTransactionTimeoutSec: 10})
-    const h = new DnsUdpHandler(fakeConn('udp'), c.ctx)
+    const h = new DnsUdpSession(fakeConn('udp'), c.ctx)
     h.datagram(0, query(1, 'a.example'), at(100, 1))
     h.datagram(0, query(2, 'b.example'), at(105, 2))
     expect(c.out).toHaveLength(0)
@@ -136,10 +136,26 @@ describe('dns over UDP: matching', () => {
 
   it('bounds pending queries by maxPendingRequests', () => {
     const c = collector({maxPendingRequests: 2})
-    const h = new DnsUdpHandler(fakeConn('udp'), c.ctx)
+    const h = new DnsUdpSession(fakeConn('udp'), c.ctx)
     for (let i = 0; i < 3; i++) h.datagram(0, query(i, 'a.example'), at(1, i + 1))
-    expect(c.out.map((t) => t.notes)).toEqual([['pending-query limit (maxPendingRequests) reached']])
+    expect(c.out.map((t) => t.notes)).toEqual([['emitted unanswered: limits.maxPendingRequests requests were pending']])
+    expect(c.out.map((t) => t.anomalies)).toEqual([['limit.pending_requests']])
     expect(c.stats.limitsHit.get('maxPendingRequests')).toBe(1)
+  })
+
+  it('a compression pointer that loops: the name is cut, the note has its own code', () => {
+    const head = Buffer.from([0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0])
+    const question = Buffer.concat([encName('a.example'), u16(1), u16(1)])
+    const off = head.length + question.length
+    // the answer's owner name is a pointer to itself
+    const answer = Buffer.concat([Buffer.from([0xc0 | (off >> 8), off & 0xff]), u16(1), u16(1), u32(60), u16(4), Buffer.from([192, 0, 2, 1])])
+    const {out} = udpRun([
+      [query(0x1234, 'a.example'), 1],
+      [Buffer.concat([head, question, answer]), 1],
+    ])
+    expect(out).toHaveLength(1)
+    expect(out[0].notes?.[0]).toMatch(/^malformed response: .*compression pointer does not point backwards/)
+    expect(out[0].anomalies).toEqual(['dns.bad_compression'])
   })
 
   it('short datagram: counted, noted on the next transaction, no throw', () => {
@@ -150,6 +166,7 @@ describe('dns over UDP: matching', () => {
     ])
     expect(stats.malformed.get('dns: message shorter than the 12-byte header')).toBe(1)
     expect(out[0].notes).toEqual(['message shorter than the 12-byte header skipped'])
+    expect(out[0].anomalies).toEqual(['dns.short_message'])
   })
 })
 
@@ -157,7 +174,7 @@ describe('dns over UDP: matching', () => {
 
 function tcpRun(chunks: [0 | 1, Buffer][], gaps: [number, 0 | 1, number][] = []): {out: Transaction[]; stats: ReturnType<typeof collector>['stats']} {
   const c = collector()
-  const h = new DnsTcpHandler(fakeConn('tcp'), c.ctx)
+  const h = new DnsTcpSession(fakeConn('tcp'), c.ctx)
   chunks.forEach(([dir, b], i) => {
     for (const [gi, gdir, n] of gaps) if (gi === i) h.gap(gdir, n, at(1, i))
     h.data(dir, b, at(1 + i, i + 1))
@@ -277,7 +294,7 @@ describe('dns over TCP: framing', () => {
 
   it('a message over maxMessageBytes is skipped without buffering', () => {
     const c = collector({maxMessageBytes: 20})
-    const h = new DnsTcpHandler(fakeConn('tcp'), c.ctx)
+    const h = new DnsTcpSession(fakeConn('tcp'), c.ctx)
     h.data(0, Buffer.concat([tcpFrame(query(1, 'long-name.example')), u16(0)]), at(1))
     h.end('fin', at(2))
     expect(c.stats.limitsHit.get('maxMessageBytes')).toBe(1)
@@ -290,8 +307,8 @@ describe('dns: hostile input', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.constantFrom<0 | 1>(0, 1), fc.uint8Array({maxLength: 300})), {maxLength: 30}), (chunks) => {
         const c = collector()
-        const u = new DnsUdpHandler(fakeConn('udp'), c.ctx)
-        const t = new DnsTcpHandler(fakeConn('tcp'), c.ctx)
+        const u = new DnsUdpSession(fakeConn('udp'), c.ctx)
+        const t = new DnsTcpSession(fakeConn('tcp'), c.ctx)
         chunks.forEach(([dir, b], i) => {
           const buf = Buffer.from(b)
           u.datagram(dir, buf, at(i, i))
@@ -312,7 +329,7 @@ describe('dns: hostile input', () => {
         const b = Buffer.from(base)
         for (const [i, v] of muts) b[i] = v
         const c = collector()
-        const u = new DnsUdpHandler(fakeConn('udp'), c.ctx)
+        const u = new DnsUdpSession(fakeConn('udp'), c.ctx)
         u.datagram(1, b, at(1))
         u.end(at(2))
         expect(c.out.length).toBeLessThanOrEqual(1)

@@ -5,8 +5,9 @@
  */
 import {makeLimits, type Limits} from '../../../src/limits.js'
 import {protocol} from '../../../src/protocols/http/index.js'
-import type {ConnInfo, Dir, Moment, ProtocolContext, Transaction} from '../../../src/protocols/types.js'
-import type {EndReason} from '../../../src/reassembly/types.js'
+import type {ConnInfo, Dir, EndReason, Moment} from '../../../src/reassembly/types.js'
+import type {Transaction} from '../../../src/event/types.js'
+import type {ProtocolContext} from '../../../src/protocols/types.js'
 import {Stats} from '../../../src/stats.js'
 
 export type Step = {dir: Dir; data: Buffer | string} | {gap: Dir; n: number} | {end: EndReason}

@@ -7,7 +7,7 @@ import {readFileSync} from 'node:fs'
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 import {USED_HEADERS} from '../../../src/protocols/http/parser.js'
-import type {Transaction} from '../../../src/protocols/types.js'
+import type {Transaction} from '../../../src/event/types.js'
 import {req, res, run, type RunResult, type Step} from './harness.js'
 
 /** Transactions and counters, with the send_headers objects taken out. */

@@ -1,6 +1,6 @@
 import zlib from 'node:zlib'
 import {describe, expect, it} from 'vitest'
-import type {Transaction} from '../../../src/protocols/types.js'
+import type {Transaction} from '../../../src/event/types.js'
 import {canon, type RunOptions, type RunResult, req, res, run, type Step, splits} from './harness.js'
 
 const GET = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: example.com\r\n${extra}\r\n`

@@ -50,10 +50,10 @@ describe('parseContentLength', () => {
 describe('maxPendingRequests', () => {
   it('emits the oldest request unanswered when too many are pending', () => {
     const r = run([req(GET('/1') + GET('/2') + GET('/3')), res(OK('a') + OK('b'))], {limits: {maxPendingRequests: 2}})
-    expect(r.tx.map((t) => [t.path, t.status, t.notes ?? []])).toEqual([
-      ['/1', 'Error', ['no response', 'pending requests exceed maxPendingRequests: emitted unanswered']],
-      ['/2', 'OK', []],
-      ['/3', 'OK', []],
+    expect(r.tx.map((t) => [t.path, t.status, t.notes ?? [], t.anomalies ?? []])).toEqual([
+      ['/1', 'Error', ['no response', 'emitted unanswered: limits.maxPendingRequests requests were pending'], ['http.no_response', 'limit.pending_requests']],
+      ['/2', 'OK', [], []],
+      ['/3', 'OK', [], []],
     ])
     expect(r.stats.limitsHit.get('maxPendingRequests')).toBe(1)
   })

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 import {protocol} from '../../../src/protocols/memcache/index.js'
-import type {Moment} from '../../../src/protocols/types.js'
+import type {Moment} from '../../../src/reassembly/types.js'
 import {collector, comparable, drive, fakeConn, type Step} from '../../helpers/stream-harness.js'
 
 const t = (s: string) => Buffer.from(s, 'latin1')

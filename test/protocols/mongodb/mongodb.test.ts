@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 import {scanDocument} from '../../../src/protocols/mongodb/bson-walk.js'
 import {detect, protocol} from '../../../src/protocols/mongodb/index.js'
-import type {Moment} from '../../../src/protocols/types.js'
+import type {Moment} from '../../../src/reassembly/types.js'
 import {collector, comparable, drive, fakeConn, type Step} from '../../helpers/stream-harness.js'
 
 function header(len: number, requestId: number, responseTo: number, op: number): Buffer {
@@ -161,11 +161,11 @@ describe('mongodb', () => {
     h.gap(1, 100, at)
     h.data(1, opReply(51, 3, 0, 0n, []), at)
     h.end('fin', at)
-    expect(c.out.map((t) => [t.method ?? '-', t.status, t.notes?.[0]])).toEqual([
-      ['-', 'Error', 'response without request'],
-      ['find', 'Error', 'no response (maxPendingRequests reached)'],
-      ['find', 'OK', 'malformed request header (message longer than maxMessageBytes); skipped to the next segment'],
-      ['find', 'Error', 'no response'],
+    expect(c.out.map((t) => [t.method ?? '-', t.status, t.notes?.[0], t.anomalies?.[0]])).toEqual([
+      ['-', 'Error', 'response without request', 'mongodb.unmatched_response'],
+      ['find', 'Error', 'emitted unanswered: limits.maxPendingRequests requests were pending', 'limit.pending_requests'],
+      ['find', 'OK', 'malformed request header (message longer than maxMessageBytes); skipped to the next segment', 'mongodb.bad_header'],
+      ['find', 'Error', 'no response', 'mongodb.no_response'],
     ])
     expect(c.stats.malformed.get('mongodb: message longer than maxMessageBytes')).toBe(1)
     expect(c.stats.limitsHit.get('maxPendingRequests')).toBe(1)

@@ -5,7 +5,9 @@
  */
 import {makeLimits} from '../../../src/limits.js'
 import {protocol} from '../../../src/protocols/tls/index.js'
-import type {ConnInfo, Dir, ProtocolContext, Transaction} from '../../../src/protocols/types.js'
+import type {ConnInfo, Dir} from '../../../src/reassembly/types.js'
+import type {Transaction} from '../../../src/event/types.js'
+import type {ProtocolContext} from '../../../src/protocols/types.js'
 import {Stats} from '../../../src/stats.js'
 
 export const u8 = (n: number) => Buffer.from([n & 0xff])

@@ -1,5 +1,6 @@
 /**
- * Memcache TCP stream handler and UDP flow handler: framing, then ./matcher.ts for pairing.
+ * The memcache sessions: McTcpSession (the StreamHandler of a TCP connection) and McUdpSession
+ * (the UdpHandler of a UDP flow): framing, then ./matcher.ts for pairing.
  *
  * TCP call order (src/reassembly/types.ts): data/gap per direction, then one end(). Each message
  * is text or binary by its first byte (0x80 request / 0x81 response magic), so a connection may mix
@@ -9,10 +10,14 @@
  * UDP (memcached protocol.txt "UDP protocol"): every datagram starts with an 8-byte frame header:
  * request id, sequence number, datagram count, reserved. Single-datagram messages are parsed in
  * place; multi-datagram messages are collected (copied: they outlive the call) until complete.
- * Requests are paired with responses by request id; a request unanswered after
+ * Requests are paired with responses by request id (one matcher per id, the ids in the shared
+ * PendingQueue: limits.maxPendingRequests); a request unanswered after
  * limits.udpTransactionTimeoutSec of capture time is emitted alone.
  */
-import type {ConnInfo, Dir, Moment, ProtocolContext, StreamHandler, UdpHandler} from '../types.js'
+import {note} from '../../event/anomalies.js'
+import type {ConnInfo, Dir, Moment, StreamHandler, UdpHandler} from '../../reassembly/types.js'
+import {PendingQueue} from '../shared/pending-queue.js'
+import type {ProtocolContext} from '../types.js'
 import {McMatcher} from './matcher.js'
 import {BAD, NEED, newParseState, parseBinary, parseTextRequest, parseTextResponse, type ParseState} from './parser.js'
 import {StreamBuffer} from '../../util/stream-buffer.js'
@@ -23,7 +28,7 @@ function parseOne(dir: Dir, buf: Buffer, off: number, st: ParseState): number {
   return dir === 0 ? parseTextRequest(buf, off, st) : parseTextResponse(buf, off, st)
 }
 
-export class McTcpConn implements StreamHandler {
+export class McTcpSession implements StreamHandler {
   private readonly bufs = [new StreamBuffer(), new StreamBuffer()]
   private readonly need = [0, 0]
   private readonly st: ParseState
@@ -57,7 +62,7 @@ export class McTcpConn implements StreamHandler {
       if (r === BAD) {
         const binary = buf[off] === 0x80 || buf[off] === 0x81
         this.ctx.stats.bad('memcache: ' + this.st.reason)
-        this.m.note(`malformed ${dir === 0 ? 'request' : 'response'} skipped: ${this.st.reason}`)
+        this.m.note(note('memcache.malformed', `malformed ${dir === 0 ? 'request' : 'response'} skipped: ${this.st.reason}`))
         if (binary) off = buf.length
         else {
           const lf = buf.indexOf(10, off)
@@ -84,15 +89,15 @@ export class McTcpConn implements StreamHandler {
   gap(dir: Dir, nbytes: number, at: Moment): void {
     this.bufs[dir].clear()
     this.need[dir] = 0
-    this.m.note(`gap: ${nbytes} bytes missing in the ${dir === 0 ? 'client' : 'server'} stream`)
-    if (dir === 1) this.m.flush(at.tsSec, Number.POSITIVE_INFINITY, 'no response (gap in the server stream)')
+    this.m.note(note('tcp.gap', `gap: ${nbytes} bytes missing in the ${dir === 0 ? 'client' : 'server'} stream`))
+    if (dir === 1) this.m.flush(at.tsSec, Number.POSITIVE_INFINITY, note('memcache.no_response', 'no response (gap in the server stream)'))
   }
 
   end(_reason: string, _at: Moment): void {
     for (const d of [0, 1] as const) {
       if (this.bufs[d].pending > 0) {
         this.ctx.stats.bad('memcache: incomplete message at end of stream')
-        this.m.note(`incomplete ${d === 0 ? 'request' : 'response'} at end of stream`)
+        this.m.note(note('tcp.end_inside_message', `incomplete ${d === 0 ? 'request' : 'response'} at end of stream`))
         this.bufs[d].clear()
       }
     }
@@ -102,7 +107,7 @@ export class McTcpConn implements StreamHandler {
   private overflow(dir: Dir): void {
     this.ctx.stats.limit('maxMessageBytes')
     this.ctx.stats.bad('memcache: message larger than maxMessageBytes')
-    this.m.note('message larger than maxMessageBytes skipped')
+    this.m.note(note('limit.message_bytes', 'message larger than maxMessageBytes skipped'))
     this.bufs[dir].clear()
     this.need[dir] = 0
   }
@@ -120,10 +125,18 @@ interface Partial {
 
 const MAX_DATAGRAMS = 256
 
-export class McUdpFlow implements UdpHandler {
+/** One UDP exchange: the requests and responses of one request id. */
+interface Exchange {
+  id: number
+  m: McMatcher
+}
+
+export class McUdpSession implements UdpHandler {
   private readonly st: ParseState
-  /** Matchers by request id (each request id is one exchange). */
-  private readonly byId = new Map<number, McMatcher>()
+  /** The open exchanges, oldest first (each request id is one exchange). */
+  private readonly byId: PendingQueue<Exchange, number>
+  /** Capture seconds of the datagram being handled (an exchange pushed out is flushed at it). */
+  private nowSec = 0
   private readonly partial = [new Map<number, Partial>(), new Map<number, Partial>()]
   private readonly orphans: McMatcher
 
@@ -133,13 +146,19 @@ export class McUdpFlow implements UdpHandler {
   ) {
     this.st = newParseState(ctx.limits.maxMessageBytes)
     this.orphans = new McMatcher(conn, ctx)
+    this.byId = new PendingQueue<Exchange, number>(
+      ctx.limits,
+      ctx.stats,
+      (old, n) => old.m.flush(this.nowSec, Number.POSITIVE_INFINITY, n),
+      (e) => e.id,
+    )
   }
 
   datagram(dir: Dir, payload: Buffer, at: Moment): void {
     this.expire(at)
     if (payload.length < 8) {
       this.ctx.stats.bad('memcache: UDP datagram shorter than the frame header')
-      this.orphans.note('UDP datagram shorter than the 8-byte frame header')
+      this.orphans.note(note('memcache.bad_udp_frame', 'UDP datagram shorter than the 8-byte frame header'))
       return
     }
     const id = payload.readUInt16BE(0)
@@ -152,7 +171,7 @@ export class McUdpFlow implements UdpHandler {
     }
     if (count > MAX_DATAGRAMS || seq >= count) {
       this.ctx.stats.bad('memcache: bad UDP frame header')
-      this.orphans.note('bad UDP frame header (sequence / count)')
+      this.orphans.note(note('memcache.bad_udp_frame', 'bad UDP frame header (sequence / count)'))
       return
     }
     const map = this.partial[dir]
@@ -180,36 +199,31 @@ export class McUdpFlow implements UdpHandler {
     for (const d of [0, 1]) {
       if (this.partial[d].size > 0) {
         this.ctx.stats.bad('memcache: incomplete multi-datagram message')
-        this.orphans.note('incomplete multi-datagram UDP message dropped')
+        this.orphans.note(note('memcache.udp_incomplete', 'incomplete multi-datagram UDP message dropped'))
         this.partial[d].clear()
       }
     }
-    for (const m of this.byId.values()) m.flush(at.tsSec, Number.POSITIVE_INFINITY)
-    this.byId.clear()
+    for (const e of this.byId.drain()) e.m.flush(at.tsSec, Number.POSITIVE_INFINITY)
     this.orphans.flush(at.tsSec, Number.POSITIVE_INFINITY)
   }
 
   private expire(at: Moment): void {
-    if (this.byId.size === 0) return
+    if (this.byId.length === 0) return
     const to = this.ctx.limits.udpTransactionTimeoutSec
-    for (const [id, m] of this.byId) {
-      m.flush(at.tsSec, to)
-      if (m.pendingCount === 0) this.byId.delete(id)
-    }
+    this.byId.retain((e) => {
+      e.m.flush(at.tsSec, to)
+      return e.m.pendingCount > 0
+    })
   }
 
   private message(dir: Dir, id: number, body: Buffer, sec: number, nsec: number, frame: number, at: Moment): void {
-    let m = this.byId.get(id)
-    if (dir === 0 && m === undefined) {
-      if (this.byId.size >= this.ctx.limits.maxPendingRequests) {
-        this.ctx.stats.limit('maxPendingRequests')
-        const [oldId, old] = this.byId.entries().next().value as [number, McMatcher]
-        old.flush(at.tsSec, Number.POSITIVE_INFINITY, 'no response (maxPendingRequests reached)')
-        this.byId.delete(oldId)
-      }
-      m = new McMatcher(this.conn, this.ctx)
-      this.byId.set(id, m)
+    let e = this.byId.get(id)
+    if (dir === 0 && e === undefined) {
+      e = {id, m: new McMatcher(this.conn, this.ctx)}
+      this.nowSec = at.tsSec
+      this.byId.push(e)
     }
+    const m = e?.m
     const target = m ?? this.orphans
     let off = 0
     while (off < body.length) {
@@ -217,13 +231,13 @@ export class McUdpFlow implements UdpHandler {
       if (r < 0) {
         const why = r === NEED ? 'truncated message' : this.st.reason
         this.ctx.stats.bad('memcache: ' + why)
-        target.note(`malformed UDP ${dir === 0 ? 'request' : 'response'}: ${why}`)
+        target.note(note('memcache.malformed', `malformed UDP ${dir === 0 ? 'request' : 'response'}: ${why}`))
         break
       }
       if (dir === 0) target.request(this.st.msg!, sec, nsec, frame)
       else target.response(this.st.msg!, at)
       off = r
     }
-    if (m !== undefined && dir === 1 && m.pendingCount === 0) this.byId.delete(id)
+    if (e !== undefined && dir === 1 && e.m.pendingCount === 0) this.byId.remove(e)
   }
 }
