@@ -7,7 +7,7 @@ import {readCapture} from '../../src/capture/reader.js'
 import {type CaptureInfo, CaptureError} from '../../src/capture/types.js'
 import {makeLimits} from '../../src/limits.js'
 import {Stats} from '../../src/stats.js'
-import {fileSink, PcapngWriter, PcapWriter} from '../../src/synth/pcap-writer.js'
+import {fileSink, PcapngWriter, PcapWriter} from '../support/synth/pcap-writer.js'
 import {payload, type SeenPacket, snapshot} from './collect.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'pbx-capture-'))

@@ -14,7 +14,7 @@ import {makeLimits} from '../../src/limits.js'
 import {NdjsonOutput} from '../../src/output/ndjson.js'
 import {TextWriter} from '../../src/output/writer.js'
 import {analyze} from '../../src/pipeline/analyze.js'
-import {pcapFile, type SynthFrame, TcpConversation, udpFrame} from '../../src/synth/packets.js'
+import {pcapFile, type SynthFrame, TcpConversation, udpFrame} from '../support/synth/packets.js'
 import type {FlowEvent} from './helpers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'pbx-flows-'))

@@ -12,7 +12,7 @@ import {NdjsonOutput} from '../../src/output/ndjson.js'
 import {TextWriter} from '../../src/output/writer.js'
 import {analyze} from '../../src/pipeline/analyze.js'
 import {protocols} from '../../src/protocols/registry.js'
-import {pcapFile, TcpConversation} from '../../src/synth/packets.js'
+import {pcapFile, TcpConversation} from '../support/synth/packets.js'
 
 describe('backpressure', () => {
   it('pauses reading while the output is not drained, and resumes when it is', async () => {

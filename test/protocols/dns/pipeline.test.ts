@@ -11,7 +11,7 @@ import {makeLimits} from '../../../src/limits.js'
 import type {Output} from '../../../src/output/types.js'
 import {analyze} from '../../../src/pipeline/analyze.js'
 import {protocol as dns} from '../../../src/protocols/dns/index.js'
-import {EtherType, ethernet, fragmentIpv4, ipv4, pcapFile, udp} from '../../../src/synth/packets.js'
+import {EtherType, ethernet, fragmentIpv4, ipv4, pcapFile, udp} from '../../support/synth/packets.js'
 import {buildMsg, query, u16} from './helpers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'pbx-dns-'))

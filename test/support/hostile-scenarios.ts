@@ -19,8 +19,8 @@ import {Dispatcher} from '../../src/pipeline/dispatch.js'
 import {protocols} from '../../src/protocols/registry.js'
 import type {Protocol, ProtocolContext, Transaction} from '../../src/protocols/types.js'
 import {Stats} from '../../src/stats.js'
-import {internetChecksum, TcpConversation, tcpFrame, udpFrame} from '../../src/synth/packets.js'
-import {PcapWriter} from '../../src/synth/pcap-writer.js'
+import {internetChecksum, TcpConversation, tcpFrame, udpFrame} from './synth/packets.js'
+import {PcapWriter} from './synth/pcap-writer.js'
 
 /** Receives generated frames in capture order. */
 export interface FrameSink {
