@@ -67,7 +67,7 @@ function sourceFiles(dir: string): string[] {
   for (const e of readdirSync(dir, {withFileTypes: true})) {
     const p = path.join(dir, e.name)
     if (e.isDirectory()) out.push(...sourceFiles(p))
-    else if (/\.(m|c)?tsx?$/.test(e.name) && !e.name.endsWith('.d.ts')) out.push(p)
+    else if (/\.(m|c)?[tj]sx?$/.test(e.name) && !e.name.endsWith('.d.ts')) out.push(p)
   }
   return out.sort()
 }
@@ -154,6 +154,23 @@ describe('architecture: imports go down the pipeline only', () => {
     const present = new Set(violations)
     const stale = ALLOWED.filter((v) => !present.has(v))
     expect(stale, `fixed, remove from ALLOWED in test/architecture.test.ts:\n  ${stale.join('\n  ')}`).toEqual([])
+  })
+
+  it('scripts/ import from test/ only its support code (test/support/)', () => {
+    const scripts = path.resolve(SRC, '../scripts')
+    const root = path.resolve(SRC, '..')
+    const bad: string[] = []
+    let toTest = 0
+    for (const file of sourceFiles(scripts)) {
+      for (const spec of importsOf(file)) {
+        const to = path.relative(root, path.resolve(path.dirname(file), spec)).split(path.sep).join('/')
+        if (!to.startsWith('test/')) continue
+        toTest++
+        if (!to.startsWith('test/support/')) bad.push(`${path.relative(root, file)} -> ${to}`)
+      }
+    }
+    expect(bad, `move what these scripts share with the tests into test/support/:\n  ${bad.join('\n  ')}`).toEqual([])
+    expect(toTest).toBeGreaterThan(0) // the scan does see the scripts' test/support imports
   })
 
   it('finds imports of every form (self-check of the scanner)', () => {
