@@ -9,8 +9,8 @@
  * sequence number and bytes, after the rest of its send) with probability `retransmit`.
  */
 import {closeSync, openSync, renameSync} from 'node:fs'
-import {fileSink, PcapWriter} from '../../src/synth/pcap-writer.js'
-import {type Side, TcpConversation, udpFrame} from '../../src/synth/packets.js'
+import {fileSink, PcapWriter} from '../../test/support/synth/pcap-writer.js'
+import {type Side, TcpConversation, udpFrame} from '../../test/support/synth/packets.js'
 import type {Rng} from './rng.js'
 
 /** Application bytes of one message, from one side. */

@@ -1,7 +1,7 @@
 /**
  * Full-size hostile captures with peak RSS: `npx tsx scripts/fuzz/hostile-bench.ts [name...]`.
  *
- * Each scenario of test/hostile/scenarios.ts runs at full size with the DEFAULT limits, in its own
+ * Each scenario of test/support/hostile-scenarios.ts runs at full size with the DEFAULT limits, in its own
  * child process, and the child reports its peak RSS (VmHWM from /proc/self/status, else the largest
  * sampled RSS), wall time, packets and the bounds it hit. The tests run the same scenarios scaled
  * down with small limits and assert the bounds are hit and noted; this script shows that memory
@@ -29,7 +29,7 @@ import {
   redisPipeline,
   runHostile,
   synFlood,
-} from '../../test/hostile/scenarios.js'
+} from '../../test/support/hostile-scenarios.js'
 
 const SCENARIOS: Record<string, () => (s: FrameSink) => void> = {
   syn: () => synFlood(1_000_000, 20),

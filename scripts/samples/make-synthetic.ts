@@ -8,8 +8,8 @@ import {writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {gzipSync} from 'node:zlib'
 import {TcpFlag} from '../../src/decode/types.js'
-import {PcapngWriter} from '../../src/synth/pcap-writer.js'
-import {pcapFile, type SynthFrame, TcpConversation} from '../../src/synth/packets.js'
+import {PcapngWriter} from '../../test/support/synth/pcap-writer.js'
+import {pcapFile, type SynthFrame, TcpConversation} from '../../test/support/synth/packets.js'
 
 const OUT = path.resolve(import.meta.dirname, '../../samples/http')
 

@@ -2,7 +2,10 @@
  * readCapture: streams a capture file (or stdin) through CaptureParser.
  *
  * - The file is read in 1 MiB chunks; gzip input (magic 1f 8b) is decompressed transparently and
- *   CaptureInfo.gzip is set. Offsets in errors then count decompressed bytes (the message says so).
+ *   CaptureInfo.gzip is set (./gunzip.ts: concatenated members are one stream; bytes after the
+ *   last member are ignored with a warning; a damaged or truncated gzip stream is a 'corrupt'
+ *   error raised only after every byte decompressed before the damage was delivered). Offsets in
+ *   errors then count decompressed bytes (the message says so).
  * - One await per chunk, never per packet: after a chunk's packets have been delivered,
  *   opts.afterChunk is called, and awaited only if it returned a promise. This is how output
  *   backpressure reaches the reader.
@@ -11,10 +14,10 @@
  *   the damage have been delivered when the error is thrown.
  */
 import {createReadStream, type ReadStream} from 'node:fs'
-import {Readable} from 'node:stream'
-import {createGunzip} from 'node:zlib'
+import type {Readable} from 'node:stream'
 import type {Limits} from '../limits.js'
 import type {Stats} from '../stats.js'
+import {type GunzipOptions, GzipError, gunzipChunks} from './gunzip.js'
 import {CaptureParser} from './parser.js'
 import {type CaptureInfo, CaptureError, type PacketSink} from './types.js'
 
@@ -40,6 +43,11 @@ export interface ReadCaptureOptions {
    * (never reported as damage).
    */
   signal?: AbortSignal
+  /**
+   * Problems that lose nothing and do not fail the file (today: bytes after the end of the gzip
+   * data), one line each, naming the file. Each is also counted in stats.malformed.
+   */
+  onWarning?: (message: string) => void
 }
 
 export const IO_MESSAGES: Record<string, string> = {
@@ -52,19 +60,9 @@ export const IO_MESSAGES: Record<string, string> = {
   EIO: 'input/output error',
 }
 
-/** Marks errors raised by zlib so they can be told apart from file-system errors. */
-class GzipError extends Error {}
-
 function toCaptureError(err: unknown, file: string, parser: CaptureParser, gzip: boolean): unknown {
   if (err instanceof CaptureError) return err
-  if (err instanceof GzipError) {
-    return new CaptureError(
-      file,
-      parser.offset,
-      `gzip stream is corrupt or truncated (${err.message}); offset counts decompressed bytes`,
-      'corrupt',
-    )
-  }
+  if (err instanceof GzipError) return new CaptureError(file, err.decompressedOffset ?? parser.offset, err.message, 'corrupt')
   const code = (err as NodeJS.ErrnoException | null)?.code
   if (typeof code === 'string') {
     if (code.startsWith('Z_') || code === 'ERR_ZLIB_INITIALIZATION_FAILED') {
@@ -80,7 +78,7 @@ function toCaptureError(err: unknown, file: string, parser: CaptureParser, gzip:
  * Yields the input's chunks, decompressed if the input starts with the gzip magic. The first
  * chunk is inspected (at least 2 bytes are collected first; stdin may deliver 1-byte chunks).
  */
-async function* inputChunks(raw: Readable, onGzip: () => void): AsyncGenerator<Buffer> {
+async function* inputChunks(raw: Readable, onGzip: () => void, onTrailing: GunzipOptions['onTrailing']): AsyncGenerator<Buffer> {
   const it: AsyncIterator<Buffer> = raw[Symbol.asyncIterator]()
   let head: Buffer | null = null
   while (head === null || head.length < 2) {
@@ -92,42 +90,12 @@ async function* inputChunks(raw: Readable, onGzip: () => void): AsyncGenerator<B
   if (head === null) return
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
     onGzip()
-    const first: Buffer = head
-    const compressed = Readable.from(
-      (async function* () {
-        yield first
-        for (;;) {
-          const r = await it.next()
-          if (r.done) return
-          yield r.value
-        }
-      })(),
-      {objectMode: false},
-    )
-    const gunzip = createGunzip({chunkSize: READ_CHUNK_BYTES})
-    compressed.on('error', (e) => gunzip.destroy(e))
-    compressed.pipe(gunzip)
-    const out: AsyncIterator<Buffer> = gunzip[Symbol.asyncIterator]()
     try {
-      for (;;) {
-        let r: IteratorResult<Buffer>
-        try {
-          r = await out.next()
-        } catch (e) {
-          // Read errors of the file surface here too; keep their errno code.
-          if ((e as NodeJS.ErrnoException).code?.startsWith('Z_') || (e as NodeJS.ErrnoException).errno === undefined) {
-            throw new GzipError((e as Error).message)
-          }
-          throw e
-        }
-        if (r.done) return
-        yield r.value
-      }
+      yield* gunzipChunks(head, it, {chunkBytes: READ_CHUNK_BYTES, onTrailing})
     } finally {
-      compressed.destroy()
-      gunzip.destroy()
       raw.destroy()
     }
+    return
   }
   try {
     yield head
@@ -159,7 +127,13 @@ export async function readCapture(source: string, sink: PacketSink, opts: ReadCa
   const onAbort = () => raw.destroy()
   signal?.addEventListener('abort', onAbort, {once: true})
   try {
-    for await (const chunk of inputChunks(raw, () => (gzip = true))) {
+    const onTrailing = (n: number, at: number, allZero: boolean) => {
+      opts.stats.bad('gzip: bytes after the end of the compressed data ignored')
+      opts.onWarning?.(
+        `${file}: ignored ${n} byte${n === 1 ? '' : 's'} after the end of the gzip data, from compressed byte ${at} (${allZero ? 'all zero: padding' : 'not another gzip member'}); everything before them was read`,
+      )
+    }
+    for await (const chunk of inputChunks(raw, () => (gzip = true), onTrailing)) {
       if (signal?.aborted) break
       parser.push(chunk)
       if (afterChunk !== undefined) {

@@ -8,7 +8,9 @@
  */
 
 /** Timestamp precision of the source, which decides how many fractional digits events print. */
-export type TsPrecision = 'us' | 'ns'
+import type {TsPrecision} from '../util/time.js'
+
+export type {TsPrecision}
 
 export interface Packet {
   /** 1-based frame number across the whole run's current file (as tshark numbers frames). */

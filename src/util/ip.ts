@@ -4,7 +4,7 @@
  * Addresses travel through pbx as four unsigned 32-bit words (see src/decode/types.ts): IPv4 uses
  * word 0 only, IPv6 uses words 0..3 in network order. These helpers build the text form once per
  * connection or event (never per packet) and parse literals for tests, configuration and the
- * packet builders in src/synth.
+ * packet builders in test/support/synth.
  */
 
 /** Dotted quad of an IPv4 address held in one 32-bit word (network order: first octet = top byte). */

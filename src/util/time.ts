@@ -3,7 +3,8 @@
  * double exactly for any plausible date, nanoseconds within a second are 0..999_999_999, and a
  * difference in nanoseconds is exact for spans under ~104 days (2^53 ns). No BigInt on the hot path.
  */
-import type {TsPrecision} from '../capture/types.js'
+/** Timestamp precision of a capture, which decides how many fractional digits events print. */
+export type TsPrecision = 'us' | 'ns'
 
 /** Nanoseconds from (s0, n0) to (s1, n1); negative when the clock went backwards. */
 export function diffNs(s0: number, n0: number, s1: number, n1: number): number {

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {LinkType} from '../../src/capture/types.js'
 import {makeLimits} from '../../src/limits.js'
-import {PcapWriter} from '../../src/synth/pcap-writer.js'
+import {PcapWriter} from '../support/synth/pcap-writer.js'
 import {parse, payload} from './collect.js'
 
 const variants = [

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {LinkType} from '../../src/capture/types.js'
 import {makeLimits} from '../../src/limits.js'
-import {PcapngWriter} from '../../src/synth/pcap-writer.js'
+import {PcapngWriter} from '../support/synth/pcap-writer.js'
 import {parse, payload} from './collect.js'
 
 const hex = (b: Buffer) => b.toString('hex')

@@ -1,7 +1,7 @@
 /** Property: random packets written by the writers read back identically, however the bytes are chunked. */
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
-import {PcapngWriter, PcapWriter} from '../../src/synth/pcap-writer.js'
+import {PcapngWriter, PcapWriter} from '../support/synth/pcap-writer.js'
 import {parse, splitAt} from './collect.js'
 
 const packetArb = fc.record({

@@ -7,7 +7,7 @@ import {readCapture} from '../../src/capture/reader.js'
 import {type CaptureInfo, CaptureError} from '../../src/capture/types.js'
 import {makeLimits} from '../../src/limits.js'
 import {Stats} from '../../src/stats.js'
-import {fileSink, PcapngWriter, PcapWriter} from '../../src/synth/pcap-writer.js'
+import {fileSink, PcapngWriter, PcapWriter} from '../support/synth/pcap-writer.js'
 import {payload, type SeenPacket, snapshot} from './collect.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'pbx-capture-'))
@@ -19,7 +19,7 @@ function tmp(name: string, content: Buffer): string {
   return p
 }
 
-async function read(source: string, extra: {afterChunk?: () => void | Promise<void>} = {}) {
+async function read(source: string, extra: {afterChunk?: () => void | Promise<void>; onWarning?: (m: string) => void} = {}) {
   const packets: SeenPacket[] = []
   const stats = new Stats()
   const infos: CaptureInfo[] = []
@@ -92,6 +92,40 @@ describe('readCapture', () => {
     for (let i = 20; i < 60; i++) gz[i] ^= 0x5a
     const r = await read(tmp('c.gz', gz))
     expect(r.error?.kind).toBe('corrupt')
+  })
+
+  it('gzip with trailing garbage: every packet, no error, one warning naming the file and the count', async () => {
+    const raw = smallPcap(300)
+    const gz = gzipSync(raw)
+    const warnings: string[] = []
+    const f = tmp('trail.gz', Buffer.concat([gz, Buffer.from('junk!')]))
+    const r = await read(f, {onWarning: (m) => warnings.push(m)})
+    expect(r.error).toBeNull()
+    expect(r.packets).toHaveLength(300)
+    expect(warnings).toEqual([
+      `${f}: ignored 5 bytes after the end of the gzip data, from compressed byte ${gz.length} (not another gzip member); everything before them was read`,
+    ])
+    expect(r.stats.malformed.get('gzip: bytes after the end of the compressed data ignored')).toBe(1)
+  })
+
+  it('gzip with a bad CRC-32: every packet, then corrupt at the decompressed end', async () => {
+    const raw = smallPcap(300)
+    const gz = gzipSync(raw)
+    gz[gz.length - 7] ^= 0x10
+    const r = await read(tmp('crc.gz', gz))
+    expect(r.packets).toHaveLength(300)
+    expect(r.error?.kind).toBe('corrupt')
+    expect(r.error?.offset).toBe(raw.length)
+    expect(r.error?.message).toContain('fails its CRC-32 check')
+  })
+
+  it('concatenated gzip members are one capture', async () => {
+    const raw = smallPcap(300)
+    const parts = [raw.subarray(0, 1000), raw.subarray(1000, 1001), raw.subarray(1001)]
+    const r = await read(tmp('multi.gz', Buffer.concat(parts.map((p) => gzipSync(p)))))
+    const plain = await read(tmp('multi.pcap', raw))
+    expect(r.error).toBeNull()
+    expect(r.packets).toEqual(plain.packets)
   })
 
   it('gzip of something that is not a capture', async () => {

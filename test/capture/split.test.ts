@@ -6,7 +6,7 @@ import {describe, expect, it} from 'vitest'
 import {CaptureParser} from '../../src/capture/parser.js'
 import {makeLimits} from '../../src/limits.js'
 import {Stats} from '../../src/stats.js'
-import {PcapngWriter, PcapWriter} from '../../src/synth/pcap-writer.js'
+import {PcapngWriter, PcapWriter} from '../support/synth/pcap-writer.js'
 import {chunksOf, parse, payload, splitAt} from './collect.js'
 
 function pcapFile(opts: {nanosecond?: boolean; bigEndian?: boolean; modified?: boolean}): Buffer {

@@ -9,7 +9,7 @@ import path from 'node:path'
 import {gzipSync} from 'node:zlib'
 import {parse} from 'csv-parse/sync'
 import {beforeAll, describe, expect, it} from 'vitest'
-import {pcapFile, TcpConversation} from '../../src/synth/packets.js'
+import {pcapFile, TcpConversation} from '../support/synth/packets.js'
 import {BIN, pbx, ROOT} from '../helpers/run-cli.js'
 
 const SAMPLE = 'samples/http/nginx.pcap'

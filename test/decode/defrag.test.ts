@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {TcpFlag} from '../../src/decode/types.js'
-import {EtherType, ethernet, fragmentIpv4, fragmentIpv6, icmpEcho, ipv4, ipv6, ipv6FragmentHeader, ipv6OptionsHeader, tcp, udp} from '../../src/synth/packets.js'
+import {EtherType, ethernet, fragmentIpv4, fragmentIpv6, icmpEcho, ipv4, ipv6, ipv6FragmentHeader, ipv6OptionsHeader, tcp, udp} from '../support/synth/packets.js'
 import {badCount, harness} from './helpers.js'
 
 const A = '10.1.0.1'

@@ -5,7 +5,7 @@
  */
 import {describe, expect, it} from 'vitest'
 import {TcpFlag} from '../../src/decode/types.js'
-import {EtherType, ethernet, fragmentIpv4, fragmentIpv6, ipv4, ipv6, ipv6OptionsHeader, tcpFrame, udp} from '../../src/synth/packets.js'
+import {EtherType, ethernet, fragmentIpv4, fragmentIpv6, ipv4, ipv6, ipv6OptionsHeader, tcpFrame, udp} from '../support/synth/packets.js'
 import {badCount, harness} from './helpers.js'
 
 /** Deterministic PRNG (mulberry32) so failures reproduce. */

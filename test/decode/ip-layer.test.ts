@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {TcpFlag} from '../../src/decode/types.js'
-import {EtherType, ethernet, icmpEcho, ipv4, ipv6, ipv6FragmentHeader, ipv6OptionsHeader, ipv6RoutingHeader, tcp, udp} from '../../src/synth/packets.js'
+import {EtherType, ethernet, icmpEcho, ipv4, ipv6, ipv6FragmentHeader, ipv6OptionsHeader, ipv6RoutingHeader, tcp, udp} from '../support/synth/packets.js'
 import {badCount, harness} from './helpers.js'
 
 const A = '192.0.2.10'

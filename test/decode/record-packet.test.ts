@@ -11,7 +11,7 @@ import {Decoder} from '../../src/decode/decoder.js'
 import {TcpFlag} from '../../src/decode/types.js'
 import {DEFAULT_LIMITS} from '../../src/limits.js'
 import {Stats} from '../../src/stats.js'
-import {EtherType, ethernet, fragmentIpv4, fragmentIpv6, ipv4, ipv6, ipv6OptionsHeader, tcpFrame, udp} from '../../src/synth/packets.js'
+import {EtherType, ethernet, fragmentIpv4, fragmentIpv6, ipv4, ipv6, ipv6OptionsHeader, tcpFrame, udp} from '../support/synth/packets.js'
 import {CollectSink} from './helpers.js'
 
 function rng(seed: number): () => number {

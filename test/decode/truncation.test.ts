@@ -6,7 +6,7 @@
  */
 import {describe, expect, it} from 'vitest'
 import {TcpFlag} from '../../src/decode/types.js'
-import {EtherType, ethernet, ipv4, ipv6, ipv6OptionsHeader, tcp, tcpFrame, udp} from '../../src/synth/packets.js'
+import {EtherType, ethernet, ipv4, ipv6, ipv6OptionsHeader, tcp, tcpFrame, udp} from '../support/synth/packets.js'
 import {badCount, harness} from './helpers.js'
 
 interface Case {

@@ -2,7 +2,7 @@ import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {pcapFile, TcpConversation} from '../../src/synth/packets.js'
+import {pcapFile, TcpConversation} from '../support/synth/packets.js'
 import {analyzeToNdjson} from '../helpers/analyze-to-string.js'
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'pbx-dispatch-'))

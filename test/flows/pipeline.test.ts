@@ -15,7 +15,7 @@ import {NdjsonOutput} from '../../src/output/ndjson/index.js'
 import {TextWriter} from '../../src/output/writer.js'
 import {run as runPipeline} from '../../src/run/run.js'
 import {fileSources} from '../../src/capture/source.js'
-import {pcapFile, type SynthFrame, TcpConversation, udpFrame} from '../../src/synth/packets.js'
+import {pcapFile, type SynthFrame, TcpConversation, udpFrame} from '../support/synth/packets.js'
 import type {FlowEvent} from './helpers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'pbx-flows-'))

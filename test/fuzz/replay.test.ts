@@ -23,7 +23,7 @@ import {buildInput, interfaces, limitsOf, loadStream, type Recipe, recipeFor, ru
 import {replayCrasher} from '../../scripts/fuzz/replay.js'
 import {inputSeed} from '../../scripts/fuzz/rng.js'
 import {CORPUS, listSources, loadCapture} from '../../scripts/fuzz/sources.js'
-import {pcapFile, TcpConversation} from '../../src/synth/packets.js'
+import {pcapFile, TcpConversation} from '../support/synth/packets.js'
 
 const crashers = existsSync(CRASHERS) ? readdirSync(CRASHERS).filter((f) => f.endsWith('.json')).sort() : []
 const needsCorpus = (f: string) => {

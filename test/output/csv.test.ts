@@ -1,11 +1,11 @@
 import {PassThrough} from 'node:stream'
 import {parse} from 'csv-parse/sync'
 import {describe, expect, it} from 'vitest'
-import {CsvOutput, neutralizeCell} from '../../src/output/csv/index.js'
+import {CsvOutput, neutralizeCell, textCell} from '../../src/output/csv/index.js'
 import {TextWriter} from '../../src/output/writer.js'
 import {Stats} from '../../src/stats.js'
 
-async function render(events: Record<string, unknown>[]): Promise<string[][]> {
+async function renderText(events: Record<string, unknown>[]): Promise<string> {
   const sink = new PassThrough()
   const chunks: Buffer[] = []
   sink.on('data', (c: Buffer) => chunks.push(c))
@@ -20,7 +20,11 @@ async function render(events: Record<string, unknown>[]): Promise<string[][]> {
   out.begin(run)
   for (const e of events) out.write(e)
   await out.end(run)
-  return parse(Buffer.concat(chunks).toString('utf8'))
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+async function render(events: Record<string, unknown>[]): Promise<string[][]> {
+  return parse(await renderText(events))
 }
 
 describe('CsvOutput', () => {
@@ -41,6 +45,34 @@ describe('CsvOutput', () => {
     expect(rows[1][4]).toBe('-1')
     for (const c of ['+1', '-x', '\tA', '\rB']) expect(neutralizeCell(c).startsWith("'")).toBe(true)
     expect(neutralizeCell('GET')).toBe('GET')
+  })
+
+  it('escapes control characters from packets as \\xNN, like the summary', async () => {
+    const ev = {
+      '@timestamp': 't',
+      http: {request: {method: 'GET\x1b[2J\x1b]0;owned\x07'}},
+      notes: ['line\r\nbreak', 'tab\there', 'nul\x00 del\x7f csi\x9b1m'],
+      source: {ip: {nested: 'x\x1by'}},
+    }
+    const text = await renderText([ev])
+    // no raw control character anywhere but the record terminators
+    expect(text.replace(/\n/g, '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/)
+    expect(text.split('\n').filter(Boolean)).toHaveLength(2)
+    const rows = parse(text)
+    expect(rows[1][2]).toBe('GET\\x1b[2J\\x1b]0;owned\\x07')
+    expect(rows[1][3]).toBe('line\\x0d\\x0abreak;tab\\x09here;nul\\x00 del\\x7f csi\\x9b1m')
+    // objects are JSON text, whose own escaping already leaves no control character
+    expect(rows[1][1]).toBe('{"nested":"x\\u001by"}')
+  })
+
+  it('keeps neutralizing formulas after escaping, and leaves other text alone', () => {
+    expect(textCell('=cmd|\x1b')).toBe("'=cmd|\\x1b")
+    expect(textCell('@\x00')).toBe("'@\\x00")
+    // a leading tab or CR is escaped, so the cell no longer starts with one
+    expect(textCell('\t=1+1')).toBe('\\x09=1+1')
+    expect(textCell('\r-2')).toBe('\\x0d-2')
+    const plain = 'GET /caf\u00e9 \u{1f600} \u00a0'
+    expect(textCell(plain)).toBe(plain)
   })
 
   it('does not read inherited properties such as __proto__ or constructor', async () => {

@@ -13,7 +13,7 @@ import {TextWriter} from '../../src/output/writer.js'
 import {run} from '../../src/run/run.js'
 import {fileSources} from '../../src/capture/source.js'
 import {protocols} from '../../src/protocols/registry.js'
-import {pcapFile, TcpConversation} from '../../src/synth/packets.js'
+import {pcapFile, TcpConversation} from '../support/synth/packets.js'
 
 describe('backpressure', () => {
   it('pauses reading while the output is not drained, and resumes when it is', async () => {

@@ -7,7 +7,7 @@ import {fieldsOption} from '../fields-option.js'
 import type {OutputFactory} from '../types.js'
 import {CsvOutput} from './output.js'
 
-export {CsvOutput, neutralizeCell} from './output.js'
+export {CsvOutput, neutralizeCell, textCell} from './output.js'
 
 export const factory: OutputFactory = {
   name: 'csv',

@@ -3,13 +3,18 @@
  * fields.ts), in registry order; nested event objects are flattened with dots. Arrays are joined
  * with ';'; objects that are not listed as columns are left out. csv-stringify does the quoting.
  *
+ * Control characters: in text cells every C0 control (tab, CR, LF included), DEL and C1 control is
+ * written as \xNN, as the summary shows them (src/util/sanitize.ts), so raw ESC sequences from
+ * packets never reach a terminal that displays the file and every record stays on one line.
+ *
  * CSV injection (OWASP): a text cell that begins with = + - @, a tab or a carriage return is
- * prefixed with a single quote, so a spreadsheet never evaluates packet data as a formula. Numbers
- * are written as numbers and are never altered.
+ * prefixed with a single quote, so a spreadsheet never evaluates packet data as a formula (checked
+ * after the escaping above). Numbers are written as numbers and are never altered.
  */
 import {stringify} from 'csv-stringify/sync'
 import type {PbxEvent} from '../../event/build.js'
 import type {FieldSpec} from '../../event/types.js'
+import {escapeControls} from '../../util/sanitize.js'
 import type {Output, RunInfo} from '../types.js'
 import type {TextWriter} from '../writer.js'
 
@@ -17,6 +22,11 @@ const DANGEROUS = /^[=+\-@\t\r]/
 
 export function neutralizeCell(s: string): string {
   return DANGEROUS.test(s) ? "'" + s : s
+}
+
+/** A text cell as written: control characters escaped, then formula-looking text neutralized. */
+export function textCell(s: string): string {
+  return neutralizeCell(escapeControls(s))
 }
 
 function lookup(ev: PbxEvent, path: string[]): unknown {
@@ -31,9 +41,9 @@ function lookup(ev: PbxEvent, path: string[]): unknown {
 function cell(v: unknown): string {
   if (v === undefined || v === null) return ''
   if (typeof v === 'number' || typeof v === 'boolean') return String(v)
-  if (typeof v === 'string') return neutralizeCell(v)
-  if (Array.isArray(v)) return neutralizeCell(v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(';'))
-  return neutralizeCell(JSON.stringify(v))
+  if (typeof v === 'string') return textCell(v)
+  if (Array.isArray(v)) return textCell(v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(';'))
+  return textCell(JSON.stringify(v))
 }
 
 export class CsvOutput implements Output {

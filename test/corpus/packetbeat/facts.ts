@@ -35,7 +35,7 @@ export interface Outcome {
 
 /**
  * Timestamp precision: Packetbeat prints times with milliseconds ("...:55.638Z"); pbx keeps the
- * capture's precision ("...:55.638957Z", SCHEMA.md). A date fact with a millisecond value is
+ * capture's precision ("...:55.638957Z", docs/SCHEMA.md). A date fact with a millisecond value is
  * compared with pbx's value truncated to milliseconds: the instant must still agree.
  */
 const DATE_FIELDS = new Set(['@timestamp', 'event.start', 'event.end'])

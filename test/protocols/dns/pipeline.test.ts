@@ -12,7 +12,7 @@ import type {Output} from '../../../src/output/types.js'
 import {run} from '../../../src/run/run.js'
 import {fileSources} from '../../../src/capture/source.js'
 import {protocol as dns} from '../../../src/protocols/dns/index.js'
-import {EtherType, ethernet, fragmentIpv4, ipv4, pcapFile, udp} from '../../../src/synth/packets.js'
+import {EtherType, ethernet, fragmentIpv4, ipv4, pcapFile, udp} from '../../support/synth/packets.js'
 import {buildMsg, query, u16} from './helpers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'pbx-dns-'))

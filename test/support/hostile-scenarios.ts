@@ -19,8 +19,8 @@ import {protocols} from '../../src/protocols/registry.js'
 import type {Transaction} from '../../src/event/types.js'
 import type {Protocol, ProtocolContext} from '../../src/protocols/types.js'
 import {Stats} from '../../src/stats.js'
-import {internetChecksum, TcpConversation, tcpFrame, udpFrame} from '../../src/synth/packets.js'
-import {PcapWriter} from '../../src/synth/pcap-writer.js'
+import {internetChecksum, TcpConversation, tcpFrame, udpFrame} from './synth/packets.js'
+import {PcapWriter} from './synth/pcap-writer.js'
 
 /** Receives generated frames in capture order. */
 export interface FrameSink {

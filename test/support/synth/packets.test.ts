@@ -3,7 +3,7 @@
  * with an independent implementation (summing whole headers must give 0xffff).
  */
 import {describe, expect, it} from 'vitest'
-import {TcpFlag} from '../../src/decode/types.js'
+import {TcpFlag} from '../../../src/decode/types.js'
 import {
   fragmentIpv4,
   fragmentIpv6,
@@ -17,7 +17,7 @@ import {
   tcpFrame,
   udp,
   udpFrame,
-} from '../../src/synth/packets.js'
+} from './packets.js'
 
 /** Independent one's-complement sum over byte arrays, folded to 16 bits. */
 function fold(...chunks: number[][]): number {

@@ -14,8 +14,8 @@
  * computed correctly unless a field is explicitly overridden. Builders THROW on misuse (bad address
  * text, MTU too small): they craft inputs, they never parse captured data.
  */
-import {TcpFlag} from '../decode/types.js'
-import {parseIp} from '../util/ip.js'
+import {TcpFlag} from '../../../src/decode/types.js'
+import {parseIp} from '../../../src/util/ip.js'
 import {PcapWriter} from './pcap-writer.js'
 
 /** A frame with its capture timestamp, as TcpConversation and pcapFile use them. */
