@@ -164,10 +164,12 @@ describe('when and if/then/else', () => {
     expect(evs.filter((e) => Array.isArray(e.tags))).toHaveLength(5)
   })
   it('if/then/else with mutations', () => {
+    // biome-ignore lint/suspicious/noThenProperty: Packetbeat's if/then/else processor config
     const evs = run([{if: {range: {'http.response.status_code.lt': 400}}, then: [{add_fields: {target: '', fields: {ok: true}}}], else: {add_fields: {target: '', fields: {ok: false}}}}], nginx())
     expect(evs.map((e) => e.ok)).toEqual(nginx().map((e) => (getPath(e, 'http.response.status_code') as number) < 400))
   })
   it('if/then/else of filters is itself a filter', () => {
+    // biome-ignore lint/suspicious/noThenProperty: Packetbeat's if/then/else processor config
     const c = chain([{if: {equals: {status: 'OK'}}, then: [{drop_event: {when: {equals: {'http.response.status_code': 304}}}}], else: [{drop_event: null}]}])
     expect(c[0].filter).toBeTypeOf('function')
     expect(nginx().filter((e) => c[0].filter!(accessorOf(e)))).toHaveLength(7)
