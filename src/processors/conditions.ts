@@ -201,9 +201,22 @@ function equalsValue(want: unknown, path: string): (v: unknown) => boolean {
   fail(path, `expected a number, string or boolean, got ${show(want)}`)
 }
 
+/**
+ * The field: value pairs of a leaf condition. Nested mappings are flattened into dotted names
+ * (`equals: {http: {response: {status_code: 200}}}` is `http.response.status_code`), as Beats'
+ * config loader makes both spellings one.
+ */
 function fieldMap(cfg: unknown, path: string): [string, unknown][] {
   if (!isObj(cfg) || Object.keys(cfg).length === 0) fail(path, `expected a mapping of field: value, got ${show(cfg)}`)
-  return Object.entries(cfg)
+  const out: [string, unknown][] = []
+  const walk = (o: Record<string, unknown>, prefix: string) => {
+    for (const [k, v] of Object.entries(o)) {
+      if (isObj(v) && Object.keys(v).length > 0) walk(v, `${prefix}${k}.`)
+      else out.push([`${prefix}${k}`, v])
+    }
+  }
+  walk(cfg, '')
+  return out
 }
 
 function all(tests: ((ev: EventAccessor) => boolean)[]): Condition {
@@ -220,14 +233,30 @@ const RANGE_OPS = ['lt', 'lte', 'gt', 'gte'] as const
  * Compiles a condition mapping. `path` is where it sits in the config (for messages); `fields`
  * resolves legacy names (one warning each).
  */
-export function compileCondition(cfg: unknown, path: string, fields: FieldResolver): Condition {
+export function compileCondition(cfg0: unknown, path: string, fields: FieldResolver): Condition {
+  let cfg = cfg0
   if (!isObj(cfg)) fail(path, `a condition must be a mapping with one of ${CONDITION_KEYS.join(', ')}; got ${show(cfg)}`)
-  const keys = Object.keys(cfg)
+  // A dotted key starting with a condition name (`contains.tags: x`, from `if.contains.tags: x`) is
+  // that condition with the rest as its field.
+  const dotted = Object.keys(cfg).find((k) => k.includes('.') && (CONDITION_KEYS as readonly string[]).includes(k.slice(0, k.indexOf('.'))))
+  if (dotted !== undefined) {
+    const grouped: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(cfg)) {
+      const dot = k.indexOf('.')
+      const head = dot < 0 ? k : k.slice(0, dot)
+      const cur = grouped[head]
+      if (dot < 0) grouped[head] = isObj(cur) && isObj(v) ? {...cur, ...v} : v
+      else grouped[head] = {...(isObj(cur) ? cur : {}), [k.slice(dot + 1)]: v}
+    }
+    cfg = grouped
+  }
+  const c = cfg as Record<string, unknown>
+  const keys = Object.keys(c)
   if (keys.length !== 1) {
     fail(path, keys.length === 0 ? `empty condition; expected one of ${CONDITION_KEYS.join(', ')}` : `a condition has exactly one key, got ${keys.join(', ')} (combine them with and: [...])`)
   }
   const key = keys[0]
-  const body = cfg[key]
+  const body = c[key]
   const at = `${path}.${key}`
   const ref = (name: string): FieldRef => fields.resolve(name, at)
   switch (key) {

@@ -127,8 +127,33 @@ function compileList(list: unknown, path: string, ctx: Ctx): Processor[] {
   return items.map((item, i) => compileItem(item, Array.isArray(list) ? `${path}[${i}]` : path, ctx))
 }
 
-function compileItem(item: unknown, p: string, ctx: Ctx): Processor {
-  if (!isObj(item)) fail(p, `expected a processor mapping such as {drop_event: {when: ...}}, got ${show(item)}`)
+/** Nests dotted item keys one level (`if.contains.tags: x` is `if: {contains.tags: x}`), as Beats reads them. */
+function nestItemKeys(item: Record<string, unknown>): Record<string, unknown> {
+  if (!Object.keys(item).some((k) => k.includes('.'))) return item
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(item)) {
+    const dot = k.indexOf('.')
+    if (dot < 0) out[k] = isObj(out[k]) && isObj(v) ? {...(out[k] as object), ...v} : v
+    else {
+      const head = k.slice(0, dot)
+      const cur = isObj(out[head]) ? (out[head] as Record<string, unknown>) : {}
+      out[head] = {...cur, [k.slice(dot + 1)]: v}
+    }
+  }
+  return out
+}
+
+const SKIPPED = ' (skipped)'
+
+/** A processor pbx knows from libbeat but does not implement: reported, then left out of the chain. */
+function skipped(type: string, p: string, ctx: Ctx): Processor {
+  ctx.unsupported(`${p} (processor ${type})`)
+  return {name: `${p}${SKIPPED}`, filter: () => true}
+}
+
+function compileItem(item0: unknown, p: string, ctx: Ctx): Processor {
+  if (!isObj(item0)) fail(p, `expected a processor mapping such as {drop_event: {when: ...}}, got ${show(item0)}`)
+  const item = nestItemKeys(item0)
   if ('if' in item) {
     for (const k of Object.keys(item)) if (!['if', 'then', 'else'].includes(k)) fail(`${p}.${k}`, 'unknown key next to if; expected then and else')
     if (item.then === undefined) fail(`${p}.then`, 'is required with if')
@@ -171,7 +196,7 @@ function compileItem(item: unknown, p: string, ctx: Ctx): Processor {
   }
   const compile = COMPILERS[type]
   if (!compile) {
-    if (NOT_APPLICABLE.has(type)) fail(bodyPath, `processor "${type}" is not supported by pbx (see docs/packetbeat.md); supported: ${PROCESSOR_TYPES.join(', ')}`)
+    if (NOT_APPLICABLE.has(type)) return skipped(type, bodyPath, ctx)
     fail(bodyPath, `unknown processor "${type}"; supported: ${PROCESSOR_TYPES.join(', ')}`)
   }
   const {when, ...rest} = body
@@ -195,8 +220,10 @@ export function compileProcessors(list: unknown, path: string, warn: (msg: strin
     counters: opts.counters ?? processorCounters,
     baseDir: opts.baseDir ?? process.cwd(),
     publicSuffix: opts.publicSuffix,
+    unsupported: opts.unsupported ?? ((what) => warn(`${what}: not supported by pbx; skipped (see docs/packetbeat.md)`)),
   }
-  return compileList(list, path, ctx)
+  // Processors that are skipped leave a pass-through filter; drop those from the chain.
+  return compileList(list, path, ctx).filter((x) => !(x.filter && x.name.endsWith(SKIPPED)))
 }
 
 const chainAcc = new ObjectAccessor()

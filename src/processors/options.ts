@@ -28,6 +28,11 @@ export interface CompileOptions {
   publicSuffix?: PublicSuffixLookup
   /** Shared legacy-name resolver, so that each legacy name warns once per configuration. */
   fields?: FieldResolver
+  /**
+   * Receives libbeat processors pbx does not implement (`processors[2].add_host_metadata (processor
+   * add_host_metadata)`); they are skipped. Default: a warning through `warn`.
+   */
+  unsupported?: (what: string) => void
 }
 
 export interface Ctx {
@@ -36,6 +41,7 @@ export interface Ctx {
   counters: ProcessorCounters
   baseDir: string
   publicSuffix?: PublicSuffixLookup
+  unsupported: (what: string) => void
 }
 
 export function isObj(v: unknown): v is Record<string, unknown> {

@@ -180,11 +180,32 @@ describe('when and if/then/else', () => {
   })
 })
 
+describe('libbeat processors pbx does not implement', () => {
+  it('are skipped with a warning naming them, inside if/then/else too', () => {
+    const w: string[] = []
+    const c = chain([{add_host_metadata: null}, {'if.contains.tags': 'forwarded', then: [{drop_fields: {fields: ['host']}}], else: [{add_cloud_metadata: null}]}], (m) => w.push(m))
+    expect(c).toHaveLength(1)
+    expect(w).toEqual([
+      'processors[0].add_host_metadata (processor add_host_metadata): not supported by pbx; skipped (see docs/packetbeat.md)',
+      'processors[1].else[0].add_cloud_metadata (processor add_cloud_metadata): not supported by pbx; skipped (see docs/packetbeat.md)',
+    ])
+    const tagged = {...nginx()[0], tags: ['forwarded'], host: {name: 'x'}}
+    expect(runChainOn(c, tagged)).toBe(true)
+    expect(tagged.host).toBeUndefined()
+  })
+})
+
+describe('nested spellings Beats accepts', () => {
+  it('condition fields may be nested mappings', () => {
+    const c = chain([{drop_event: {when: {equals: {http: {response: {status_code: 404}}}}}}, {drop_event: {when: {range: {event: {duration: {lt: 100000}}}}}}])
+    expect(nginx().filter((e) => runChainOn(c, e)).length).toBe(nginx().filter((e) => getPath(e, 'http.response.status_code') !== 404 && (getPath(e, 'event.duration') as number) >= 100000).length)
+  })
+})
+
 describe('processor config errors', () => {
   it.each([
     [[{drop_fields: {fields: 'a', ignore_missing: 'maybe'}}], 'processors[0].drop_fields.ignore_missing: expected a boolean (true/false, yes/no, on/off), got "maybe"'],
     [[{add_tags: {tags: ['a']}}, {add_tag: {tags: ['a']}}], 'processors[1].add_tag: unknown processor "add_tag"'],
-    [[{add_host_metadata: null}], 'processors[0].add_host_metadata: processor "add_host_metadata" is not supported by pbx'],
     [[{rename: {fields: [{from: 'a'}]}}], 'processors[0].rename.fields[0].to: is required'],
     [[{rename: {fields: [{from: 'a', to: 'b'}], bogus: 1}}], 'processors[0].rename.bogus: unknown option'],
     [[{drop_event: {when: {range: {'a.gte': 'x'}}}}], 'processors[0].drop_event.when.range: "a.gte" must be a number, got "x"'],
