@@ -3,7 +3,7 @@
  * filled in, processors as written, and secrets (password, api_key, ... and the password part of
  * URLs) replaced by `<redacted>`. Output is deterministic for a given file.
  */
-import {stringify} from 'yaml'
+import {Document, isScalar, visit} from 'yaml'
 import {protocolByName} from '../protocols/registry.js'
 import type {EffectiveConfig} from './index.js'
 import {SECRET_KEY} from './schema.js'
@@ -58,5 +58,12 @@ export function formatEffectiveConfig(c: EffectiveConfig): string {
   if (c.ignored.length) doc.ignored = c.ignored
   if (c.unsupported.length) doc.unsupported = c.unsupported
   const head = `# pbx effective configuration${c.file ? ` of ${c.file}` : ' (defaults)'}; durations in seconds unless suffixed\n`
-  return head + stringify(redact(doc), {lineWidth: 0})
+  const y = new Document(redact(doc))
+  // Lists of scalars (ports, tags, ...) on one line.
+  visit(y, {
+    Seq(_, node) {
+      if (node.items.every((i) => isScalar(i))) node.flow = true
+    },
+  })
+  return head + y.toString({lineWidth: 0})
 }

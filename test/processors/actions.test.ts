@@ -183,6 +183,7 @@ describe('when and if/then/else', () => {
 describe('libbeat processors pbx does not implement', () => {
   it('are skipped with a warning naming them, inside if/then/else too', () => {
     const w: string[] = []
+    // biome-ignore lint/suspicious/noThenProperty: Packetbeat's if/then/else processor config
     const c = chain([{add_host_metadata: null}, {'if.contains.tags': 'forwarded', then: [{drop_fields: {fields: ['host']}}], else: [{add_cloud_metadata: null}]}], (m) => w.push(m))
     expect(c).toHaveLength(1)
     expect(w).toEqual([
