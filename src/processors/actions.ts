@@ -100,20 +100,45 @@ export function dropEvent(body: Record<string, unknown>, path: string): Processo
   return {name: path, filter: () => false}
 }
 
+/** Dotted paths of every leaf of `o` (arrays are leaves), with the objects on the way. */
+function leafPaths(o: Record<string, unknown>, prefix: string, out: string[]): string[] {
+  for (const k of Object.keys(o)) {
+    const v = o[k]
+    const p = prefix === '' ? k : `${prefix}.${k}`
+    out.push(p)
+    if (isObj(v)) leafPaths(v, p, out)
+  }
+  return out
+}
+
 export function dropFields(body: Record<string, unknown>, path: string, ctx: Ctx): Processor {
   checkKeys(body, ['fields', 'ignore_missing'], path)
   const names = strList(body, 'fields', path)
   optBool(body, 'ignore_missing', path, false)
+  const paths: string[] = []
+  // Beats: a name written /.../ is a regular expression matched against the dotted field names.
+  const patterns: ReturnType<typeof compileRe2>[] = []
   for (const n of names) {
     if (PROTECTED.includes(n)) fail(`${path}.fields`, `"${n}" cannot be dropped (every event keeps @timestamp and type)`)
-    if (n.startsWith('/')) fail(`${path}.fields`, `regular-expression field names ("${n}") are not supported yet; list the fields`)
+    if (n.length > 2 && n.startsWith('/') && n.endsWith('/')) patterns.push(compileRe2(n.slice(1, -1), `${path}.fields`))
+    else paths.push(ctx.fields.resolve(n, path).path)
   }
-  const paths = names.map((n) => ctx.fields.resolve(n, path).path)
   // A missing field is already absent: nothing to report whether or not ignore_missing is set.
   return {
     name: path,
     apply(ev) {
       for (const p of paths) deletePath(ev, p)
+      if (patterns.length > 0) {
+        for (const p of leafPaths(ev, '', [])) {
+          if (PROTECTED.includes(p)) continue
+          for (const re of patterns) {
+            if (re.test(p)) {
+              deletePath(ev, p)
+              break
+            }
+          }
+        }
+      }
       return true
     },
   }

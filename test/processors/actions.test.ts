@@ -53,6 +53,15 @@ describe('field processors on nginx events', () => {
     expect(getPath(ev, 'http.response.status_code')).toBe(200)
     expect(() => chain([{drop_fields: {fields: ['@timestamp']}}])).toThrow('processors[0].drop_fields.fields: "@timestamp" cannot be dropped')
   })
+  it('drop_fields with /regexp/ names matches dotted field names (RE2), never @timestamp or type', () => {
+    const [ev] = run([{drop_fields: {fields: ['/^(client|server)\\./', '/^event\\.(start|end)$/', '/^(type|@timestamp)$/']}}], nginx().slice(0, 1))
+    expect(ev.client).toBeUndefined()
+    expect(ev.server).toBeUndefined()
+    expect(ev.event).toEqual({kind: 'event', category: ['network'], type: ['connection', 'protocol'], dataset: 'http', duration: 687000})
+    expect(ev.type).toBe('http')
+    expect(ev['@timestamp']).toBe('2026-11-28T21:42:17.779233Z')
+    expect(getPath(ev, 'source.ip')).toBe('127.0.0.1')
+  })
   it('include_fields keeps only the listed fields plus @timestamp and type', () => {
     const [ev] = run([{include_fields: {fields: ['http.response.status_code', 'source.ip']}}], nginx().slice(0, 1))
     expect(ev).toEqual({'@timestamp': '2026-11-28T21:42:17.779233Z', type: 'http', http: {response: {status_code: 200}}, source: {ip: '127.0.0.1'}})
