@@ -31,7 +31,7 @@ export function formatEffectiveConfig(c: EffectiveConfig): string {
   const protocols: Record<string, unknown> = {}
   for (const [name, p] of Object.entries(c.protocols)) {
     const proto = protocolByName(name)
-    const ports = p.ports ?? [...(proto?.tcp?.ports ?? []), ...(proto?.udp?.ports ?? [])]
+    const ports = p.ports ?? [...new Set([...(proto?.tcp?.ports ?? []), ...(proto?.udp?.ports ?? [])])]
     const o: Record<string, unknown> = {enabled: p.enabled, ports}
     if (p.source) o.configured_at = p.source
     Object.assign(o, p.options)
