@@ -19,7 +19,7 @@ const REGEX_AFTER_WORD = new Set(['return', 'typeof', 'case', 'do', 'else', 'in'
 
 interface Frame {
   close: string
-  kind: 'plain' | 'while' | 'for' | 'fnparams' | 'tmpl'
+  kind: 'plain' | 'while' | 'for' | 'if' | 'fnparams' | 'tmpl'
   /** Positions of `;` directly inside a `for (...)`. */
   semis?: number[]
   open?: number
@@ -33,7 +33,7 @@ export function instrumentLoops(src: string): string {
   const n = src.length
   /** Last significant token: 'word:<w>', 'num', or the punctuator. */
   let prev = ''
-  let pendingKeyword: 'while' | 'for' | 'function' | '' = ''
+  let pendingKeyword: 'while' | 'for' | 'if' | 'function' | '' = ''
   let awaitBody = false
 
   const isIdStart = (c: string) => /[A-Za-z_$\u0080-\uffff]/.test(c)
@@ -131,7 +131,7 @@ export function instrumentLoops(src: string): string {
       const w = src.slice(i, e)
       i = e
       // `x.while` is a property, not a keyword.
-      if (prev !== '.' && (w === 'while' || w === 'for' || w === 'function')) pendingKeyword = w
+      if (prev !== '.' && (w === 'while' || w === 'for' || w === 'if' || w === 'function')) pendingKeyword = w
       prev = `word:${w}`
       continue
     }
@@ -153,7 +153,8 @@ export function instrumentLoops(src: string): string {
       else if (pendingKeyword === 'for') {
         f.kind = 'for'
         f.semis = []
-      } else if (pendingKeyword === 'function') f.kind = 'fnparams'
+      } else if (pendingKeyword === 'if') f.kind = 'if'
+      else if (pendingKeyword === 'function') f.kind = 'fnparams'
       pendingKeyword = ''
       awaitBody = false
       stack.push(f)
@@ -195,7 +196,8 @@ export function instrumentLoops(src: string): string {
           ins.push([b, ')'])
         }
       } else if (f?.kind === 'fnparams') awaitBody = true
-      prev = c
+      // After the head of if/while/for a statement starts: a `/` there begins a regex literal.
+      prev = f?.kind === 'if' || f?.kind === 'while' || f?.kind === 'for' ? 'head' : c
       continue
     }
     if (c === ';') {

@@ -17,6 +17,8 @@ describe('instrumentLoops', () => {
     ['x = /while(a)/g.test(s); y = a / b / c', 'x = /while(a)/g.test(s); y = a / b / c'],
     ['o.while = 1; o.for(1)', 'o.while = 1; o.for(1)'],
     ['if (a) { while (b) {} }', 'if (a) { while (__pbx_t() && (b)) {} }'],
+    ['if (x) /for(;;)/.test(s); y = (a) / 2', 'if (x) /for(;;)/.test(s); y = (a) / 2'],
+    ['while (x) /while(1)/.test(s)', 'while (__pbx_t() && (x)) /while(1)/.test(s)'],
   ])('%j', (src, want) => {
     expect(instrumentLoops(src)).toBe(want)
   })
