@@ -227,9 +227,9 @@ export class Guard {
   private expired = false
   constructor(readonly timeoutMs: number) {}
 
-  /** Arms the guard for one event. */
-  start(): void {
-    this.deadline = performance.now() + this.timeoutMs
+  /** Arms the guard for one event (or `ms` for loading). */
+  start(ms = this.timeoutMs): void {
+    this.deadline = performance.now() + ms
     this.count = 0
     this.expired = false
   }

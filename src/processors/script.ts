@@ -51,6 +51,12 @@ export const DEFAULT_SCRIPT_TIMEOUT_MS = 1000
 
 export const SCRIPT_ERROR = 'processor.script_error'
 
+/**
+ * Time limit for loading a script and calling register(params): once per run, so generous (a busy
+ * machine must not turn a slow compile into a configuration error), yet still finite.
+ */
+const loadTimeout = (perEventMs: number) => Math.max(perEventMs, 5000)
+
 /** The `event` object a script sees. One instance per processor, rebound to each event. */
 class ScriptEvent {
   ev: PbxEvent = {}
@@ -245,8 +251,8 @@ export function compileBeatsScript(body: Record<string, unknown>, p: string, ctx
   for (const s of sources) {
     scanLegacy(s.code, p, ctx)
     try {
-      guard.start()
-      slow = load(s.code, s.filename, context, opts.timeout).slow || slow
+      guard.start(loadTimeout(opts.timeout))
+      slow = load(s.code, s.filename, context, loadTimeout(opts.timeout)).slow || slow
     } catch (e) {
       fail(p, `the script does not load: ${errText(e)}${scriptLine(e, [s.filename])}`)
     }
@@ -256,8 +262,8 @@ export function compileBeatsScript(body: Record<string, unknown>, p: string, ctx
   if (typeof context.register === 'function') {
     context.__pbx_params = structuredClone(body.params ?? {})
     try {
-      guard.start()
-      new vm.Script('register(__pbx_params)', {filename: `${p}.register`}).runInContext(context, {timeout: opts.timeout})
+      guard.start(loadTimeout(opts.timeout))
+      new vm.Script('register(__pbx_params)', {filename: `${p}.register`}).runInContext(context, {timeout: loadTimeout(opts.timeout)})
     } catch (e) {
       fail(p, `register(params) failed: ${errText(e)}${scriptLine(e, sources.map((s) => s.filename))}`)
     }
@@ -297,7 +303,7 @@ export function compileFieldScripts(item: Record<string, unknown>, p: string, ct
     let loaded: {value: unknown; slow: boolean}
     try {
       // The body becomes a function of `event`; lineOffset -1 keeps line numbers those of the body.
-      loaded = load(`(function (event) {\n${code}\n})`, filename, context, opts.timeout, -1)
+      loaded = load(`(function (event) {\n${code}\n})`, filename, context, loadTimeout(opts.timeout), -1)
     } catch (e) {
       fail(fp, `the script does not compile: ${errText(e)}${scriptLine(e, [filename])}`)
     }
