@@ -139,6 +139,7 @@ describe('field processors on nginx events', () => {
     expect(() => chain([{truncate_fields: {fields: ['a']}}])).toThrow('set exactly one of max_bytes and max_characters')
   })
   it('replace with RE2 and group references', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a replace template, not a JS template
     const [ev] = run([{replace: {fields: [{field: 'url.full', pattern: '^http://([^:/]+):(\\d+)', replacement: 'https://$1'}, {field: 'query', pattern: '(?P<m>[A-Z]+) ', replacement: '${m}:'}]}}], nginx().slice(0, 1))
     expect(getPath(ev, 'url.full')).toBe('https://127.0.0.1/index.html')
     expect(ev.query).toBe('GET:/index.html')

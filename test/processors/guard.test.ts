@@ -13,6 +13,7 @@ describe('instrumentLoops', () => {
     ['function f(a, b = g(1)) { return a }', 'function f(a, b = g(1)) {__pbx_t(); return a }'],
     ['const f = (a) => { return a }', 'const f = (a) => {__pbx_t(); return a }'],
     ['const f = a => ({a})', 'const f = a => ({a})'],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: script source containing a template literal
     ['var s = "while (x)"; // for (;;)\n/* while(1) */ x = `for (;;) ${"while(y)"}`', 'var s = "while (x)"; // for (;;)\n/* while(1) */ x = `for (;;) ${"while(y)"}`'],
     ['x = /while(a)/g.test(s); y = a / b / c', 'x = /while(a)/g.test(s); y = a / b / c'],
     ['o.while = 1; o.for(1)', 'o.while = 1; o.for(1)'],
