@@ -168,7 +168,7 @@ describe('pbx analyze', () => {
     writeFileSync(bad, 'protocols:\n  http: {ports: [80, "x"]}\n')
     const b = pbx(['analyze', SAMPLE, '-c', bad])
     expect(b.status).toBe(2)
-    expect(b.stderr).toMatch(/protocols\.http\.ports must be a list of port numbers/)
+    expect(b.stderr).toMatch(/protocols\.http\.ports: expected a list of port numbers \(0\.\.65535\), got \[80,"x"\]/)
   })
 
   it('applies a config file: a protocol disabled there produces no events', () => {
