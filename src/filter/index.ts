@@ -1,0 +1,80 @@
+/**
+ * `--filter EXPR`: pcap-filter expressions (libpcap 1.10 semantics for the supported subset,
+ * see parser.ts) compiled once into a predicate over raw captured frames.
+ *
+ * For files, pbx applies the predicate to each record before decoding; for live capture the same
+ * string is handed to libpcap, so both select the same frames. The corpus test
+ * (test/filter/tcpdump.test.ts) compares the predicate with tcpdump frame by frame.
+ */
+import {FilterError} from './error.js'
+import {describeFilter, type FilterNode, parseFilter} from './parser.js'
+import {buildStep, FrameState, Kind, linkKind, needsEthernet, type Step} from './predicate.js'
+
+export {FilterError} from './error.js'
+export {describeFilter, type FilterNode, parseFilter} from './parser.js'
+
+export interface PacketFilter {
+  /** The expression as given. */
+  readonly expression: string
+  /**
+   * Whether the frame passes. `data` is the captured bytes of one record of link type `linkType`
+   * (LINKTYPE_*), `wireLen` its length on the wire (used by less/greater; defaults to the
+   * captured length). Never throws; truncated frames do not match (as in BPF). Allocates nothing.
+   */
+  match(data: Buffer, linkType: number, wireLen?: number): boolean
+  /**
+   * Why libpcap would refuse this expression on `linkType` (the predicate then matches nothing
+   * on it), or null when it compiles there. For one warning per link type, not per packet.
+   */
+  unsupportedOn(linkType: number): string | null
+}
+
+class CompiledFilter implements PacketFilter {
+  private readonly s = new FrameState()
+  private readonly ethernetOnly: boolean
+
+  constructor(
+    readonly expression: string,
+    private readonly step: Step,
+    tree: FilterNode,
+  ) {
+    this.ethernetOnly = needsEthernet(tree)
+  }
+
+  match(data: Buffer, linkType: number, wireLen: number = data.length): boolean {
+    const kind = linkKind(linkType)
+    if (kind === Kind.UNKNOWN || (this.ethernetOnly && kind !== Kind.ETH)) return false
+    const s = this.s
+    s.d = data
+    s.n = data.length
+    s.w = wireLen
+    s.kind = kind
+    const r = this.step(s)
+    s.d = EMPTY
+    return r === 1
+  }
+
+  unsupportedOn(linkType: number): string | null {
+    const kind = linkKind(linkType)
+    if (kind === Kind.UNKNOWN) return `link type ${linkType} is not supported by --filter`
+    if (this.ethernetOnly && kind !== Kind.ETH) return `"vlan" and "ether" need Ethernet frames (link type ${linkType} is not Ethernet)`
+    return null
+  }
+}
+
+const EMPTY = Buffer.alloc(0)
+
+/** Compiles `expr` once. Throws FilterError (with the column) for invalid or unsupported syntax. */
+export function compileFilter(expr: string): PacketFilter {
+  const tree = parseFilter(expr)
+  return new CompiledFilter(expr, buildStep(tree), tree)
+}
+
+/** The canonical form of an expression's tree (tests, debugging). */
+export function explainFilter(expr: string): string {
+  return describeFilter(parseFilter(expr))
+}
+
+export function isFilterError(e: unknown): e is FilterError {
+  return e instanceof FilterError
+}
