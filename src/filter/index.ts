@@ -32,6 +32,9 @@ export interface PacketFilter {
 class CompiledFilter implements PacketFilter {
   private readonly s = new FrameState()
   private readonly ethernetOnly: boolean
+  /** Link type of the previous packet and its Kind (consecutive packets nearly always share one). */
+  private lastLinkType = -1
+  private lastKind: number = Kind.UNKNOWN
 
   constructor(
     readonly expression: string,
@@ -42,16 +45,20 @@ class CompiledFilter implements PacketFilter {
   }
 
   match(data: Buffer, linkType: number, wireLen: number = data.length): boolean {
-    const kind = linkKind(linkType)
-    if (kind === Kind.UNKNOWN || (this.ethernetOnly && kind !== Kind.ETH)) return false
+    if (linkType !== this.lastLinkType) {
+      const k = linkKind(linkType)
+      this.lastKind = k === Kind.UNKNOWN || (this.ethernetOnly && k !== Kind.ETH) ? Kind.UNKNOWN : k
+      this.lastLinkType = linkType
+    }
+    const kind = this.lastKind
+    if (kind === Kind.UNKNOWN) return false
     const s = this.s
     s.d = data
     s.n = data.length
     s.w = wireLen
     s.kind = kind
-    const r = this.step(s)
-    s.d = EMPTY
-    return r === 1
+    // The frame stays referenced until the next call; that is all the state kept.
+    return this.step(s) === 1
   }
 
   unsupportedOn(linkType: number): string | null {
@@ -61,8 +68,6 @@ class CompiledFilter implements PacketFilter {
     return null
   }
 }
-
-const EMPTY = Buffer.alloc(0)
 
 /** Compiles `expr` once. Throws FilterError (with the column) for invalid or unsupported syntax. */
 export function compileFilter(expr: string): PacketFilter {

@@ -184,7 +184,8 @@ export function tokenize(expr: string): Token[] {
       i = j
       continue
     }
-    if ('[]=<>+*&|^%!'.includes(c)) {
+    if (c === '%') throw new FilterError('IPv6 zone indexes (%eth0) and the % operator are not supported', expr, i)
+    if ('[]=<>+*&|^!'.includes(c)) {
       throw new FilterError('arithmetic and byte-offset expressions (e.g. tcp[13] & 2 != 0) are not supported', expr, i)
     }
     if (c === '\\') throw new FilterError('backslash-escaped names are not supported (write protocol numbers)', expr, i)

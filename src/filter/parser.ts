@@ -127,7 +127,9 @@ class Parser {
       return {kind: 'not', operand: this.parseId()}
     }
     if (t.kind === '(') {
+      // libpcap's `( pid )`: the first value inside may not itself open a parenthesis.
       this.next()
+      if (this.peek().kind === '(') throw this.error('expected an address, port or number after "(" (nested parentheses need a qualifier)', this.peek())
       let left = this.parseId()
       for (;;) {
         const op = this.peek()
