@@ -2,6 +2,14 @@
  * `--filter EXPR`: pcap-filter expressions (libpcap 1.10 semantics for the supported subset,
  * see parser.ts) compiled once into a predicate over raw captured frames.
  *
+ * Supported: `[ip|ip6|arp|rarp] [src|dst|src or dst|src and dst] host|net ADDR` (IPv4, IPv6,
+ * CIDR, `mask`), `[tcp|udp|sctp] [src|dst|...] port N | portrange N-M`, `ip proto N`,
+ * `ip6 proto N`, `proto N`, `tcp`, `udp`, `sctp`, `icmp`, `icmp6`, `ip`, `ip6`, `arp`, `rarp`,
+ * `vlan [ID]`, `ether [src|dst] [host] MAC`, `less N`, `greater N`, `and`/`&&`, `or`/`||`,
+ * `not`/`!`, parentheses, and qualifier repetition (`host a or b`, `tcp port 80 or 443`).
+ * Not supported (clear errors): names (hosts, services, protocols), byte-offset arithmetic
+ * (`tcp[13] & 2 != 0`), broadcast/multicast, gateway, mpls, pppoe and the other libpcap keywords.
+ *
  * For files, pbx applies the predicate to each record before decoding; for live capture the same
  * string is handed to libpcap, so both select the same frames. The corpus test
  * (test/filter/tcpdump.test.ts) compares the predicate with tcpdump frame by frame.

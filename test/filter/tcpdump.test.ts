@@ -21,11 +21,13 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {CaptureParser, readCapture} from '../../src/capture/reader.js'
 import {makeLimits} from '../../src/limits.js'
 import {Stats} from '../../src/stats.js'
+import {CORPUS} from '../../scripts/fuzz/sources.js'
 import {compileFilter} from '../../src/filter/index.js'
 import {PcapWriter} from '../../src/synth/pcap-writer.js'
 import {ipv4, nullBE, syntheticCaptures, tcpUdp} from './frames.js'
 
-const CORPUS_DIR = '/work/shared/corpus'
+// Beside the main checkout (../shared/corpus); a worktree elsewhere falls back to the shared path.
+const CORPUS_DIR = existsSync(CORPUS) ? CORPUS : '/work/shared/corpus'
 const HAVE_TCPDUMP = spawnSync('tcpdump', ['--version']).status === 0
 const RUN = existsSync(CORPUS_DIR) && HAVE_TCPDUMP
 
