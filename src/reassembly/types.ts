@@ -17,6 +17,8 @@
  * side whose port is not a known service port (or the higher port); `Conn.roleBy` records which.
  */
 
+import type {TunnelInfo} from '../decode/tunnel.js'
+
 export type Dir = 0 | 1
 
 /** A point in capture time, with the frame that carried it. Reused; copy the fields to keep them. */
@@ -45,6 +47,12 @@ export interface ConnInfo {
   readonly communityId: string
   /** How client and server were told apart. */
   readonly roleBy: 'syn' | 'synack' | 'port' | 'first-packet'
+  /**
+   * The tunnel the conversation's first packet arrived in (outer addresses oriented client ->
+   * server; see src/decode/tunnel.ts), absent when it was not tunneled. Copied once, when the
+   * connection opens.
+   */
+  readonly tunnel?: TunnelInfo
 }
 
 export interface StreamHandler {
