@@ -101,7 +101,7 @@ function greHeader(proto: number, o: {key?: number; seq?: number; checksum?: boo
 
 function mplsStack(labels: number[]): Buffer {
   const b = Buffer.alloc(4 * labels.length)
-  labels.forEach((l, i) => b.writeUInt32BE(((l << 12) | (i === labels.length - 1 ? 0x100 : 0) | 64) >>> 0, 4 * i))
+  for (let i = 0; i < labels.length; i++) b.writeUInt32BE(((labels[i] << 12) | (i === labels.length - 1 ? 0x100 : 0) | 64) >>> 0, 4 * i)
   return b
 }
 
