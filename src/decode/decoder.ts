@@ -648,7 +648,7 @@ export class Decoder implements PacketSink {
         if (this.gre(buf, start, end)) return
       } else if (proto === 4 || proto === 41) {
         // RFC 2003 / RFC 4213 / RFC 2473: the payload is the inner IP packet.
-        if (!this.enterIp(proto === 4 ? 'ipv4-in-ip' : 'ipv6-in-ip', -1, false)) return
+        if (!this.enter(proto === 4 ? 'ipv4-in-ip' : 'ipv6-in-ip', -1, true)) return
         this.lim = end
         if (proto === 4) this.ipv4(buf, start)
         else this.ipv6(buf, start)
@@ -664,11 +664,11 @@ export class Decoder implements PacketSink {
 
   /**
    * Opens one tunnel layer: checks the depth bound (counting and returning false when exceeded),
-   * then records the layer as the innermost. `ip`: the layer is carried by the current IP header
-   * (dp's addresses are then the outer ones and are copied); else the previous outer IP is kept.
-   * Ports are reset (udpTunnel sets them after this).
+   * then records the layer as the innermost. `overIp`: the layer is carried by the current IP
+   * header (dp's addresses are the outer ones and are copied); false for MPLS/PPPoE, which keep the
+   * previous outer IP, if any. Ports are reset (enterUdp sets them after this).
    */
-  private enterIp(type: TunnelType, id: number, keepIp: boolean): boolean {
+  private enter(type: TunnelType, id: number, overIp: boolean): boolean {
     const t = this.tun
     if (t.depth >= this.maxTunnelDepth) {
       this.stats.bad(BAD_DEPTH)
@@ -681,7 +681,7 @@ export class Decoder implements PacketSink {
     t.srcPort = 0
     t.dstPort = 0
     this.stats.tunnel(type)
-    if (keepIp) return true
+    if (!overIp) return true
     const dp = this.dp
     t.ipVersion = dp.ipVersion
     t.src0 = dp.src0
@@ -741,7 +741,7 @@ export class Decoder implements PacketSink {
       this.stats.nonIp++
       return
     }
-    if (!this.enterIp('mpls', label, true)) return
+    if (!this.enter('mpls', label, false)) return
     t.labelCount = n
     if (nib === 0) this.innerEthernet(d, off + 4)
     else this.raw(d, off)
@@ -763,7 +763,7 @@ export class Decoder implements PacketSink {
       this.stats.nonIp++ // LCP, IPCP, ...
       return
     }
-    if (!this.enterIp('pppoe', d.readUInt16BE(off + 2), true)) return
+    if (!this.enter('pppoe', d.readUInt16BE(off + 2), false)) return
     // The PPPoE length covers the PPP protocol and payload: trims Ethernet padding.
     if (len >= 2 && off + 6 + len < this.lim) this.lim = off + 6 + len
     if (pppProto === 0x0021) this.ipv4(d, off + 8)
@@ -817,7 +817,7 @@ export class Decoder implements PacketSink {
         o += 2
       } else return false
       if (proto !== 0x21 && proto !== 0x57) return false // compressed, encrypted (MPPE), control
-      if (!this.enterIp('gre', id, false)) return true
+      if (!this.enter('gre', id, true)) return true
       this.lim = pend
       if (proto === 0x21) this.ipv4(buf, o)
       else this.ipv6(buf, o)
@@ -866,7 +866,7 @@ export class Decoder implements PacketSink {
     ) {
       return false
     }
-    if (!this.enterIp('gre', id, false)) return true
+    if (!this.enter('gre', id, true)) return true
     this.lim = end
     if (ptype === ETH_TEB) this.innerEthernet(buf, o)
     else this.ether(buf, o, ptype, true)
@@ -914,7 +914,7 @@ export class Decoder implements PacketSink {
       if (ft === 2) ip = true
       else if (ft !== 0) return false
     }
-    if (!this.enterIp('erspan', id, false)) return true
+    if (!this.enter('erspan', id, true)) return true
     this.lim = end
     if (ip) this.raw(buf, o)
     else this.innerEthernet(buf, o)
@@ -1058,7 +1058,7 @@ export class Decoder implements PacketSink {
   }
 
   private enterUdp(type: TunnelType, id: number, sport: number, dport: number): boolean {
-    if (!this.enterIp(type, id, false)) return false
+    if (!this.enter(type, id, true)) return false
     this.tun.srcPort = sport
     this.tun.dstPort = dport
     return true

@@ -13,7 +13,7 @@ import {DEFAULT_LIMITS, type Limits} from '../../src/limits.js'
 import {ConnTable} from '../../src/reassembly/conn-table.js'
 import {Conn} from '../../src/reassembly/conn.js'
 import {Stats} from '../../src/stats.js'
-import {ethernet, ipv4, ipv6, tcpFrame, udp} from '../../src/synth/packets.js'
+import {ethernet, fragmentIpv4, ipv4, ipv6, tcpFrame, udp} from '../../src/synth/packets.js'
 import {ipToString} from '../../src/util/ip.js'
 
 interface Got {
@@ -286,6 +286,22 @@ describe('tunnel decapsulation', () => {
     // VNI 1, VNI 2, then the untunneled/GRE packets share one zone-0 connection
     expect(conns.map((c) => c.tunnel?.id ?? null)).toEqual([1, 2, null])
     expect(conns[0].zone).not.toBe(conns[1].zone)
+  })
+
+  it('opens a tunnel after the outer datagram is reassembled, and inner fragments inside a tunnel', () => {
+    const big = tcpFrame({src: '10.1.1.1', dst: '10.1.1.2', srcPort: 40000, dstPort: 80, seq: 1, ack: 1, flags: 0x18, payload: Buffer.alloc(1200, 0x61)})
+    const h = Buffer.alloc(8)
+    h[0] = 0x08
+    h.writeUInt32BE(7 << 8, 4)
+    const outer = ipv4({src: '192.0.2.1', dst: '192.0.2.2', proto: 17, id: 99, payload: udp({srcPort: 5, dstPort: 4789, payload: Buffer.concat([h, big])}, '192.0.2.1', '192.0.2.2')})
+    const innerFrags = fragmentIpv4(big.subarray(14), 600).map((f) => overIp(4, f))
+    const {got, stats} = run([...fragmentIpv4(outer, 500).map(eth4), ...innerFrags])
+    expect(got).toHaveLength(2)
+    expect(got[0]).toMatchObject({src: '10.1.1.1', dstPort: 80, tunnel: {type: 'vxlan', id: 7, sourceIp: '192.0.2.1'}})
+    expect(got[0].payload).toBe('a'.repeat(1200))
+    expect(got[1]).toMatchObject({src: '10.1.1.1', dstPort: 80, tunnel: {type: 'ipv4-in-ip'}})
+    expect(got[1].payload).toBe('a'.repeat(1200))
+    expect(stats.fragmentsReassembled).toBe(2)
   })
 
   it('never throws on any truncation of tunneled frames', () => {
