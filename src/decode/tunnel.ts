@@ -19,8 +19,9 @@
  * connection by its encapsulation). The other identifiers are NOT keyed: GTP-U TEIDs and MPLS labels
  * differ per direction (keying them would split every connection in two), GRE keys may, and outer
  * addresses swap with the direction and change with ECMP; those tunnels carry globally routed inner
- * addresses anyway. A connection seen partly tunneled and partly not (zone 0) is one connection; its
- * tunnel description is the one of the packet that opened it.
+ * addresses anyway. So a connection seen partly through GRE/MPLS/GTP-U/... and partly untunneled is
+ * one connection (zone 0), while the same 5-tuple inside VXLAN VNI 1, VNI 2 and untunneled is three.
+ * A connection's tunnel description is the one of the packet that opened it.
  */
 import {ipToString} from '../util/ip.js'
 

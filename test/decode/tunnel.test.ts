@@ -319,5 +319,24 @@ describe('tunnel decapsulation', () => {
     for (const f of frames) for (let n = 0; n <= f.length; n++) cuts.push(f.subarray(0, n))
     const {stats} = run(cuts)
     expect(stats.malformed.size).toBeGreaterThan(0)
+    // and on random byte corruption of the tunnel headers (deterministic xorshift)
+    let x = 0x9e3779b9
+    const rnd = (n: number) => {
+      x ^= x << 13
+      x ^= x >>> 17
+      x ^= x << 5
+      return (x >>> 0) % n
+    }
+    const bad: Buffer[] = []
+    for (let i = 0; i < 4000; i++) {
+      const f = Buffer.from(frames[i % frames.length])
+      for (let k = 0; k < 3; k++) f[14 + rnd(Math.min(80, f.length - 14))] = rnd(256)
+      bad.push(f)
+    }
+    expect(() => run(bad)).not.toThrow()
+    // corruption is seen: some frames are counted as malformed, some still deliver an inner packet
+    const r = run(bad)
+    expect(r.stats.malformed.size).toBeGreaterThan(0)
+    expect(r.got.some((g) => g.tunnel !== undefined)).toBe(true)
   })
 })
