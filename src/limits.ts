@@ -37,6 +37,11 @@ export interface Limits {
   maxDecodedBodyBytes: number
   /** Distinct keys kept by each summary top-N table (space-saving counter beyond that). */
   summaryTopKeys: number
+  /**
+   * Tunnel layers (VXLAN, GRE, MPLS, GTP-U, IP-in-IP, ...) opened in one packet; a packet nested
+   * deeper is counted as malformed ('tunnel: nesting deeper than maxTunnelDepth') and not delivered.
+   */
+  maxTunnelDepth: number
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -56,6 +61,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxPendingRequests: 1024,
   maxDecodedBodyBytes: 8 * 1024 * 1024,
   summaryTopKeys: 10_000,
+  maxTunnelDepth: 4,
 })
 
 /** Merges user overrides (already parsed to numbers) over the defaults; unknown names are an error. */

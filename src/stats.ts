@@ -23,6 +23,8 @@ export class Stats {
   fragments = 0
   fragmentsReassembled = 0
   fragmentsDropped = 0
+  /** Tunnel layers opened, by type ('vxlan', 'gre', 'mpls', ...; see src/decode/tunnel.ts). */
+  readonly tunnels = new Map<string, number>()
   tcpConnections = 0
   tcpGaps = 0
   tcpGapBytes = 0
@@ -44,6 +46,10 @@ export class Stats {
 
   limit(name: string): void {
     this.limitsHit.set(name, (this.limitsHit.get(name) ?? 0) + 1)
+  }
+
+  tunnel(type: string): void {
+    this.tunnels.set(type, (this.tunnels.get(type) ?? 0) + 1)
   }
 
   linkType(lt: number): void {

@@ -14,7 +14,7 @@ import {LinkType} from '../../src/capture/types.js'
 import {compileFilter} from '../../src/filter/index.js'
 import {makeLimits} from '../../src/limits.js'
 import {Stats} from '../../src/stats.js'
-import {TcpConversation} from '../../src/synth/packets.js'
+import {TcpConversation} from '../../test/support/synth/packets.js'
 
 const CORPUS = path.resolve(import.meta.dirname, '../../../shared/corpus')
 const DEFAULT_FILES = [

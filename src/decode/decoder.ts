@@ -25,14 +25,42 @@
  * transport header is checked), fragments, fragmentsReassembled, fragmentsDropped, bad(...).
  * packets/bytes/truncatedRecords belong to the capture stage.
  *
- * Tunnels (GRE, IP-in-IP, VXLAN...) are not opened: the outer packet is delivered with its
- * protocol number (otherIpProto) or as UDP.
+ * Tunnels (see ./tunnel.ts for what is recorded and what is part of the connection key): the
+ * decoder opens them and delivers the INNER packet, as if captured directly, with dp.tunnel
+ * describing the innermost layer (outer addresses and ports kept there). Recognized:
+ * - MPLS unicast/multicast label stacks (RFC 3032) on Ethernet or in GRE: after bottom-of-stack the
+ *   payload is guessed by its first nibble as Wireshark does: 4 IPv4, 6 IPv6, 0 a pseudowire
+ *   control word (RFC 4385) followed by an Ethernet frame (RFC 4448), opened only when that frame's
+ *   EtherType is IP, VLAN or MPLS; anything else is not IP (nonIp).
+ * - PPPoE session frames (RFC 2516) carrying PPP IPv4 (0x0021) / IPv6 (0x0057).
+ * - IP protocol 4 (IPv4-in-IP, RFC 2003) and 41 (IPv6-in-IPv4 RFC 4213, IPv6-in-IPv6 RFC 2473).
+ * - GRE (IP protocol 47; RFC 2784 with RFC 2890 key and sequence number, RFC 1701 routing) carrying
+ *   IPv4, IPv6, MPLS, VLAN-tagged or bridged Ethernet (0x6558); enhanced GRE v1 (PPTP, RFC 2637)
+ *   carrying uncompressed PPP IPv4/IPv6; ERSPAN type I (0x88BE without a sequence number), II (0x88BE,
+ *   8-byte header) and III (0x22EB, 12-byte header plus the optional 8-byte platform sub-header;
+ *   Ethernet or IP frame types).
+ * - UDP: VXLAN (RFC 7348, destination port 4789), Geneve (RFC 8926, destination port 6081; Ethernet
+ *   or IP payloads), GTP-U (3GPP TS 29.281, destination port 2152; G-PDU with its optional sequence
+ *   number / N-PDU / extension headers, IP payload by first nibble), Teredo (RFC 4380, port 3544 on
+ *   either side; authentication and origin indications skipped; opened only when what follows is an
+ *   IPv6 header whose length matches the datagram, else it stays plain UDP). VXLAN, Geneve and GTP-U
+ *   are matched on the destination port only: both tunnel endpoints send to the well-known port.
+ * A tunnel header that is malformed is counted (stats.bad('vxlan: ...')) and the OUTER packet is
+ *   delivered as it would be without tunnel support; so is a well-formed tunnel whose payload is
+ *   not something we open (GTP-U signalling, Geneve protocol types other than Ethernet/IP, a GRE
+ *   protocol type we do not know). Once a tunnel is opened the inner packet is decoded by the
+ *   ordinary rules (a malformed inner IP header is counted and nothing is delivered). A packet whose
+ *   nesting exceeds Limits.maxTunnelDepth is counted as 'tunnel: nesting deeper than maxTunnelDepth'
+ *   (and stats.limit('maxTunnelDepth')) and not delivered. Every layer opened counts in
+ *   stats.tunnel(type). ipv4/ipv6/udpPackets/otherIpProto count headers at every layer (a VXLAN
+ *   packet counts one outer UDP datagram and one inner IP header more than the inner packet alone).
  */
 import {RecordPacket} from '../capture/record.js'
 import type {Packet, PacketSink} from '../capture/types.js'
 import type {Limits} from '../limits.js'
 import type {Stats} from '../stats.js'
 import {Defragmenter} from './defrag.js'
+import {MAX_MPLS_LABELS, newTunnelState, type TunnelState, type TunnelType, ZONE_GENEVE, ZONE_VXLAN} from './tunnel.js'
 import type {DecodedPacket, DecodedSink} from './types.js'
 
 const ETH_IPV4 = 0x0800
@@ -45,6 +73,17 @@ const ETH_MPLS_MC = 0x8848
 const ETH_PPPOE_SESSION = 0x8864
 const ETH_VNTAG = 0x8926
 const ETH_ETAG = 0x893f
+const ETH_TEB = 0x6558
+const ETH_ERSPAN_2 = 0x88be
+const ETH_ERSPAN_3 = 0x22eb
+const ETH_PPP = 0x880b
+
+const UDP_VXLAN = 4789
+const UDP_GENEVE = 6081
+const UDP_GTPU = 2152
+const UDP_TEREDO = 3544
+
+const BAD_DEPTH = 'tunnel: nesting deeper than maxTunnelDepth'
 
 /** Strings for unusual values are built once and reused (no string building per packet). */
 const linkTypeReasons = new Map<number, string>()
@@ -63,6 +102,8 @@ const EMPTY = Buffer.alloc(0)
 
 export class Decoder implements PacketSink {
   private readonly dp: DecodedPacket
+  private readonly tun: TunnelState
+  private readonly maxTunnelDepth: number
   private readonly defrag: Defragmenter
   /** The current record was cut by snaplen (origLen > captured length). */
   private snapCut = false
@@ -75,6 +116,8 @@ export class Decoder implements PacketSink {
     private readonly stats: Stats,
   ) {
     this.defrag = new Defragmenter(limits, stats)
+    this.maxTunnelDepth = limits.maxTunnelDepth
+    this.tun = newTunnelState()
     this.dp = {
       frame: 0,
       tsSec: 0,
@@ -99,6 +142,7 @@ export class Decoder implements PacketSink {
       window: 0,
       payload: EMPTY,
       payloadTruncated: 0,
+      tunnel: this.tun,
     }
   }
 
@@ -129,6 +173,10 @@ export class Decoder implements PacketSink {
     dp.tsSec = p.tsSec
     dp.tsNsec = p.tsNsec
     dp.vlan = -1
+    const tun = this.tun
+    tun.depth = 0
+    tun.zone = 0
+    tun.ipVersion = 0
     switch (lt) {
       case 1: // LINKTYPE_ETHERNET: dst(6) src(6) type(2)
         if (this.lim - b < 14) {
@@ -231,7 +279,8 @@ export class Decoder implements PacketSink {
           this.stats.bad('vlan: truncated tag')
           return
         }
-        if (!tagged) {
+        if (!tagged && dp.vlan === -1) {
+          // (an inner frame's tag counts only when the outer frames had none)
           tagged = true
           dp.vlan = d.readUInt16BE(off) & 0x0fff
           this.stats.vlanTagged++
@@ -252,30 +301,11 @@ export class Decoder implements PacketSink {
         continue
       }
       if (type === ETH_MPLS || type === ETH_MPLS_MC) {
-        // RFC 3032: 4-byte label stack entries until the bottom-of-stack bit; then guess by nibble.
-        for (;;) {
-          if (off + 4 > this.lim) {
-            this.stats.bad('mpls: truncated label stack')
-            return
-          }
-          const bos = d[off + 2] & 1
-          off += 4
-          if (bos) break
-        }
-        if (off < this.lim && (d[off] >> 4 === 4 || d[off] >> 4 === 6)) this.raw(d, off)
-        else this.stats.nonIp++ // pseudowire / Ethernet-over-MPLS is not opened
+        this.mpls(d, off)
         return
       }
       if (type === ETH_PPPOE_SESSION) {
-        // RFC 2516: ver/type(1) code(1) session(2) length(2), then the PPP protocol (RFC 1661).
-        if (off + 8 > this.lim) {
-          this.stats.bad('pppoe: truncated header')
-          return
-        }
-        const pppProto = d.readUInt16BE(off + 6)
-        if (pppProto === 0x0021) this.ipv4(d, off + 8)
-        else if (pppProto === 0x0057) this.ipv6(d, off + 8)
-        else this.stats.nonIp++
+        this.pppoe(d, off)
         return
       }
       if (type <= 1500 && !cooked) {
@@ -579,6 +609,7 @@ export class Decoder implements PacketSink {
     if (proto === 17) {
       // RFC 768.
       stats.udpPackets++
+      let udpEnd: number
       if (avail < 8) {
         stats.bad(avail + truncated < 8 ? 'udp: datagram shorter than header' : 'udp: truncated header')
         return
@@ -589,22 +620,447 @@ export class Decoder implements PacketSink {
       if (ulen < 8 || ulen > avail + truncated) {
         // Length field unusable: deliver everything the IP layer carries.
         stats.bad('udp: bad length field')
-        dp.payload = buf.subarray(start + 8, end)
+        udpEnd = end
         dp.payloadTruncated = truncated
       } else if (start + ulen <= end) {
-        dp.payload = buf.subarray(start + 8, start + ulen)
+        udpEnd = start + ulen
         dp.payloadTruncated = 0
       } else {
-        dp.payload = buf.subarray(start + 8, end)
+        udpEnd = end
         dp.payloadTruncated = start + ulen - end
+      }
+      dp.payload = buf.subarray(start + 8, udpEnd)
+      // Tunnel ports (a few number compares for ordinary traffic; see the file comment).
+      const dport = dp.dstPort
+      if (
+        (dport === UDP_VXLAN || dport === UDP_GENEVE || dport === UDP_GTPU || dport === UDP_TEREDO || dp.srcPort === UDP_TEREDO) &&
+        this.udpTunnel(buf, start + 8, udpEnd, dp.payloadTruncated)
+      ) {
+        return
       }
       this.sink.ip(dp)
       return
     }
     if (proto === 1 || proto === 58) stats.icmpPackets++
-    else stats.otherIpProto++
+    else {
+      stats.otherIpProto++
+      if (proto === 47) {
+        if (this.gre(buf, start, end)) return
+      } else if (proto === 4 || proto === 41) {
+        // RFC 2003 / RFC 4213 / RFC 2473: the payload is the inner IP packet.
+        if (!this.enter(proto === 4 ? 'ipv4-in-ip' : 'ipv6-in-ip', -1, true)) return
+        this.lim = end
+        if (proto === 4) this.ipv4(buf, start)
+        else this.ipv6(buf, start)
+        return
+      }
+    }
     dp.payload = buf.subarray(start, end)
     dp.payloadTruncated = truncated
     this.sink.ip(dp)
+  }
+
+  // ------------------------------------------------------------------------------ tunnels
+
+  /**
+   * Opens one tunnel layer: checks the depth bound (counting and returning false when exceeded),
+   * then records the layer as the innermost. `overIp`: the layer is carried by the current IP
+   * header (dp's addresses are the outer ones and are copied); false for MPLS/PPPoE, which keep the
+   * previous outer IP, if any. Ports are reset (enterUdp sets them after this).
+   */
+  private enter(type: TunnelType, id: number, overIp: boolean): boolean {
+    const t = this.tun
+    if (t.depth >= this.maxTunnelDepth) {
+      this.stats.bad(BAD_DEPTH)
+      this.stats.limit('maxTunnelDepth')
+      return false
+    }
+    t.depth++
+    t.type = type
+    t.id = id
+    t.srcPort = 0
+    t.dstPort = 0
+    this.stats.tunnel(type)
+    if (!overIp) return true
+    const dp = this.dp
+    t.ipVersion = dp.ipVersion
+    t.src0 = dp.src0
+    t.src1 = dp.src1
+    t.src2 = dp.src2
+    t.src3 = dp.src3
+    t.dst0 = dp.dst0
+    t.dst1 = dp.dst1
+    t.dst2 = dp.dst2
+    t.dst3 = dp.dst3
+    return true
+  }
+
+  /** An Ethernet frame inside a tunnel, at d[off, this.lim). */
+  private innerEthernet(d: Buffer, off: number): void {
+    if (off + 14 > this.lim) {
+      this.stats.bad('ethernet: truncated inner frame header')
+      return
+    }
+    this.ether(d, off + 14, d.readUInt16BE(off + 12), false)
+  }
+
+  /**
+   * RFC 3032 label stack at `off` (4-byte entries: label(20) TC(3) S(1) TTL(8) until S = 1), then
+   * the payload guessed by its first nibble (see the file comment).
+   */
+  private mpls(d: Buffer, off: number): void {
+    const t = this.tun
+    const labels = t.labels
+    let n = 0
+    let label = 0
+    for (;;) {
+      if (off + 4 > this.lim) {
+        this.stats.bad('mpls: truncated label stack')
+        return
+      }
+      const e = d.readUInt32BE(off)
+      label = e >>> 12
+      if (n < MAX_MPLS_LABELS) labels[n++] = label
+      off += 4
+      if ((e & 0x100) !== 0) break
+    }
+    if (off >= this.lim) {
+      this.stats.nonIp++
+      return
+    }
+    const nib = d[off] >> 4
+    if (nib === 0) {
+      // RFC 4385 control word 0000 + flags/length/sequence, then (RFC 4448) an Ethernet frame.
+      // Opened only when the frame's EtherType is one that leads to IP.
+      const ft = off + 18 <= this.lim ? d.readUInt16BE(off + 16) : 0
+      if (ft !== ETH_IPV4 && ft !== ETH_IPV6 && ft !== ETH_VLAN && ft !== ETH_QINQ && ft !== ETH_MPLS) {
+        this.stats.nonIp++
+        return
+      }
+    } else if (nib !== 4 && nib !== 6) {
+      this.stats.nonIp++
+      return
+    }
+    if (!this.enter('mpls', label, false)) return
+    t.labelCount = n
+    if (nib === 0) this.innerEthernet(d, off + 4)
+    else this.raw(d, off)
+  }
+
+  /** RFC 2516 section 5: ver/type(1) = 0x11, code(1) = 0, session(2), length(2), then PPP (RFC 1661). */
+  private pppoe(d: Buffer, off: number): void {
+    if (off + 8 > this.lim) {
+      this.stats.bad('pppoe: truncated header')
+      return
+    }
+    if (d[off] !== 0x11 || d[off + 1] !== 0) {
+      this.stats.bad('pppoe: bad version/type or code in a session frame')
+      return
+    }
+    const len = d.readUInt16BE(off + 4)
+    const pppProto = d.readUInt16BE(off + 6)
+    if (pppProto !== 0x0021 && pppProto !== 0x0057) {
+      this.stats.nonIp++ // LCP, IPCP, ...
+      return
+    }
+    if (!this.enter('pppoe', d.readUInt16BE(off + 2), false)) return
+    // The PPPoE length covers the PPP protocol and payload: trims Ethernet padding.
+    if (len >= 2 && off + 6 + len < this.lim) this.lim = off + 6 + len
+    if (pppProto === 0x0021) this.ipv4(d, off + 8)
+    else this.ipv6(d, off + 8)
+  }
+
+  /**
+   * GRE over buf[off, end) (RFC 2784 / 2890; version 1 per RFC 2637). Returns false when the outer
+   * packet should be delivered as it is (malformed header, counted; or a payload we do not open).
+   */
+  private gre(buf: Buffer, off: number, end: number): boolean {
+    const stats = this.stats
+    if (off + 4 > end) {
+      stats.bad('gre: truncated header')
+      return false
+    }
+    const flags = buf.readUInt16BE(off)
+    const ptype = buf.readUInt16BE(off + 2)
+    const ver = flags & 7
+    const seq = (flags & 0x1000) !== 0
+    let o = off + 4
+    let id = -1
+    if (ver === 1) {
+      // Enhanced GRE (PPTP): K must be set; key = payload length(2) call id(2); S, A optional.
+      if (ptype !== ETH_PPP || (flags & 0x2000) === 0) {
+        stats.bad('gre: bad enhanced (v1) header')
+        return false
+      }
+      if (o + 4 > end) {
+        stats.bad('gre: truncated header')
+        return false
+      }
+      const plen = buf.readUInt16BE(o)
+      id = buf.readUInt16BE(o + 2)
+      o += 4
+      if (seq) o += 4
+      if ((flags & 0x0080) !== 0) o += 4
+      if (o > end) {
+        stats.bad('gre: truncated header')
+        return false
+      }
+      if (plen === 0) return false // acknowledgement only
+      const pend = Math.min(end, o + plen)
+      // PPP (RFC 1661): optional address/control FF 03, protocol of 1 byte (odd, PFC) or 2.
+      if (o + 2 <= pend && buf[o] === 0xff && buf[o + 1] === 0x03) o += 2
+      if (o >= pend) return false
+      let proto: number
+      if ((buf[o] & 1) === 1) proto = buf[o++]
+      else if (o + 2 <= pend) {
+        proto = buf.readUInt16BE(o)
+        o += 2
+      } else return false
+      if (proto !== 0x21 && proto !== 0x57) return false // compressed, encrypted (MPPE), control
+      if (!this.enter('gre', id, true)) return true
+      this.lim = pend
+      if (proto === 0x21) this.ipv4(buf, o)
+      else this.ipv6(buf, o)
+      return true
+    }
+    if (ver !== 0) {
+      stats.bad('gre: unknown version')
+      return false
+    }
+    if ((flags & 0xc000) !== 0) o += 4 // checksum + offset (present when C or R)
+    if ((flags & 0x2000) !== 0) {
+      if (o + 4 > end) {
+        stats.bad('gre: truncated header')
+        return false
+      }
+      id = buf.readUInt32BE(o) >>> 0
+      o += 4
+    }
+    if (seq) o += 4
+    if ((flags & 0x4000) !== 0) {
+      // RFC 1701 source route entries: af(2) offset(1) length(1) data, until af 0 and length 0.
+      for (;;) {
+        if (o + 4 > end) {
+          stats.bad('gre: truncated routing')
+          return false
+        }
+        const af = buf.readUInt16BE(o)
+        const sl = buf[o + 3]
+        o += 4 + sl
+        if (af === 0 && sl === 0) break
+      }
+    }
+    if (o > end) {
+      stats.bad('gre: truncated header')
+      return false
+    }
+    if (ptype === ETH_ERSPAN_2 || ptype === ETH_ERSPAN_3) return this.erspan(buf, o, end, ptype, seq)
+    if (
+      ptype !== ETH_IPV4 &&
+      ptype !== ETH_IPV6 &&
+      ptype !== ETH_TEB &&
+      ptype !== ETH_MPLS &&
+      ptype !== ETH_MPLS_MC &&
+      ptype !== ETH_VLAN &&
+      ptype !== ETH_QINQ
+    ) {
+      return false
+    }
+    if (!this.enter('gre', id, true)) return true
+    this.lim = end
+    if (ptype === ETH_TEB) this.innerEthernet(buf, o)
+    else this.ether(buf, o, ptype, true)
+    return true
+  }
+
+  /**
+   * ERSPAN inside GRE at buf[o, end). Type I: 0x88BE without a GRE sequence number, the mirrored
+   * frame follows directly. Type II: ver(4)=1 vlan(12) cos(3) en(2) t(1) session(10) reserved(12)
+   * index(20). Type III (0x22EB): ver(4)=2 vlan(12) cos(3) bso(2) t(1) session(10) timestamp(32)
+   * sgt(16) p(1) ft(5) hw(6) d(1) gra(2) o(1), plus 8 platform bytes when o is set.
+   */
+  private erspan(buf: Buffer, o: number, end: number, ptype: number, seq: boolean): boolean {
+    const stats = this.stats
+    let id = -1
+    let ip = false
+    if (ptype === ETH_ERSPAN_2 && seq) {
+      if (o + 8 > end) {
+        stats.bad('erspan: truncated type II header')
+        return false
+      }
+      if (buf[o] >> 4 !== 1) {
+        stats.bad('erspan: bad type II version')
+        return false
+      }
+      id = buf.readUInt16BE(o + 2) & 0x03ff
+      o += 8
+    } else if (ptype === ETH_ERSPAN_3) {
+      if (o + 12 > end) {
+        stats.bad('erspan: truncated type III header')
+        return false
+      }
+      if (buf[o] >> 4 !== 2) {
+        stats.bad('erspan: bad type III version')
+        return false
+      }
+      id = buf.readUInt16BE(o + 2) & 0x03ff
+      const ft = (buf[o + 10] >> 2) & 0x1f
+      const sub = (buf[o + 11] & 1) !== 0
+      o += sub ? 20 : 12
+      if (o > end) {
+        stats.bad('erspan: truncated type III header')
+        return false
+      }
+      if (ft === 2) ip = true
+      else if (ft !== 0) return false
+    }
+    if (!this.enter('erspan', id, true)) return true
+    this.lim = end
+    if (ip) this.raw(buf, o)
+    else this.innerEthernet(buf, o)
+    return true
+  }
+
+  /**
+   * A UDP payload buf[s, e) on a tunnel port (dp holds the outer packet; `truncated` payload bytes
+   * were not captured). Returns false when the outer datagram should be delivered as plain UDP.
+   */
+  private udpTunnel(buf: Buffer, s: number, e: number, truncated: number): boolean {
+    const dp = this.dp
+    const stats = this.stats
+    const sport = dp.srcPort
+    const dport = dp.dstPort
+    const len = e - s
+    if (dport === UDP_VXLAN) {
+      // RFC 7348 section 5: flags(1, I = 0x08) reserved(3) VNI(3) reserved(1), then Ethernet.
+      if (len < 8) {
+        stats.bad('vxlan: truncated header')
+        return false
+      }
+      if ((buf[s] & 0x08) === 0) {
+        stats.bad('vxlan: VNI flag not set')
+        return false
+      }
+      const vni = buf.readUInt32BE(s + 4) >>> 8
+      if (!this.enterUdp('vxlan', vni, sport, dport)) return true
+      this.tun.zone = ZONE_VXLAN + vni
+      this.lim = e
+      this.innerEthernet(buf, s + 8)
+      return true
+    }
+    if (dport === UDP_GENEVE) {
+      // RFC 8926 section 3.4: ver(2) optlen(6) O C rsvd(6) protocol(16) VNI(24) rsvd(8), options.
+      if (len < 8) {
+        stats.bad('geneve: truncated header')
+        return false
+      }
+      if (buf[s] >> 6 !== 0) {
+        stats.bad('geneve: unknown version')
+        return false
+      }
+      const hl = 8 + (buf[s] & 0x3f) * 4
+      if (hl > len) {
+        stats.bad('geneve: truncated options')
+        return false
+      }
+      const ptype = buf.readUInt16BE(s + 2)
+      if (ptype !== ETH_TEB && ptype !== ETH_IPV4 && ptype !== ETH_IPV6) return false
+      const vni = buf.readUInt32BE(s + 4) >>> 8
+      if (!this.enterUdp('geneve', vni, sport, dport)) return true
+      this.tun.zone = ZONE_GENEVE + vni
+      this.lim = e
+      if (ptype === ETH_TEB) this.innerEthernet(buf, s + hl)
+      else this.ether(buf, s + hl, ptype, true)
+      return true
+    }
+    if (dport === UDP_GTPU) {
+      // TS 29.281 section 5.1: flags(1: version(3)=1 PT(1)=1 spare E S PN) type(1) length(2) TEID(4);
+      // when any of E/S/PN: sequence(2) N-PDU(1) next extension type(1); extension headers of
+      // length(1, in 4-octet units) ... next type(1) until type 0. Type 0xFF = G-PDU.
+      if (len < 8) {
+        stats.bad('gtpu: truncated header')
+        return false
+      }
+      const flags = buf[s]
+      if (flags >> 5 !== 1 || (flags & 0x10) === 0) {
+        stats.bad('gtpu: not GTPv1')
+        return false
+      }
+      if (buf[s + 1] !== 0xff) return false // echo, error indication, end marker: signalling
+      const teid = buf.readUInt32BE(s + 4) >>> 0
+      let pe = s + 8 + buf.readUInt16BE(s + 2)
+      if (pe > e) {
+        if (pe > e + truncated) {
+          stats.bad('gtpu: length exceeds datagram')
+          return false
+        }
+        pe = e
+      }
+      let o = s + 8
+      if ((flags & 0x07) !== 0) {
+        if (o + 4 > pe) {
+          stats.bad('gtpu: truncated header')
+          return false
+        }
+        let next = buf[o + 3]
+        o += 4
+        while (next !== 0) {
+          if (o >= pe) {
+            stats.bad('gtpu: truncated extension header')
+            return false
+          }
+          const el = buf[o] * 4
+          if (el === 0) {
+            stats.bad('gtpu: extension header length 0')
+            return false
+          }
+          if (o + el > pe) {
+            stats.bad('gtpu: truncated extension header')
+            return false
+          }
+          next = buf[o + el - 1]
+          o += el
+        }
+      }
+      if (o >= pe) {
+        stats.bad('gtpu: empty G-PDU')
+        return false
+      }
+      const nib = buf[o] >> 4
+      if (nib !== 4 && nib !== 6) return false // Ethernet or unstructured PDU sessions
+      if (!this.enterUdp('gtpu', teid, sport, dport)) return true
+      this.lim = pe
+      this.raw(buf, o)
+      return true
+    }
+    // Teredo (RFC 4380 section 5.1.1): [authentication: 00 01 id-len au-len id auth nonce(8)
+    // confirmation(1)] [origin: 00 00 port(2) address(4)] then an IPv6 packet.
+    let o = s
+    if (len >= 4 && buf[o] === 0 && buf[o + 1] === 1) {
+      o += 4 + buf[o + 2] + buf[o + 3] + 9
+      if (o > e) {
+        stats.bad('teredo: truncated authentication indication')
+        return false
+      }
+    }
+    if (o + 2 <= e && buf[o] === 0 && buf[o + 1] === 0) {
+      o += 8
+      if (o > e) {
+        stats.bad('teredo: truncated origin indication')
+        return false
+      }
+    }
+    if (o + 40 > e || buf[o] >> 4 !== 6 || o + 40 + buf.readUInt16BE(o + 4) !== e + truncated) return false
+    if (!this.enterUdp('teredo', -1, sport, dport)) return true
+    this.lim = e
+    this.ipv6(buf, o)
+    return true
+  }
+
+  private enterUdp(type: TunnelType, id: number, sport: number, dport: number): boolean {
+    if (!this.enter(type, id, true)) return false
+    this.tun.srcPort = sport
+    this.tun.dstPort = dport
+    return true
   }
 }

@@ -11,6 +11,8 @@
  * connection by `ipToString`, never per packet.
  */
 
+import type {TunnelState} from './tunnel.js'
+
 export const IpProto = {
   ICMP: 1,
   TCP: 6,
@@ -49,7 +51,7 @@ export interface DecodedPacket {
   proto: number
   /** Total IP datagram length (header + payload) as the IP header(s) state it, after reassembly. */
   ipLength: number
-  /** Outermost VLAN id, or -1. */
+  /** Outermost VLAN id seen at any layer (the first tag met, outer frame first), or -1. */
   vlan: number
   /** TCP/UDP ports; 0 for other protocols. */
   srcPort: number
@@ -67,6 +69,13 @@ export interface DecodedPacket {
    */
   payload: Buffer
   payloadTruncated: number
+  /**
+   * The tunnel the packet arrived in (src/decode/tunnel.ts): the decoder's one reused TunnelState,
+   * `depth` 0 when the packet was not tunneled. The addresses, ports and fields above are always the
+   * INNER packet's. Optional only so that hand-built packets (tests) may leave it out: absent means
+   * not tunneled. Valid only until the sink returns; a connection keeps a snapshot (ConnInfo.tunnel).
+   */
+  tunnel?: TunnelState
 }
 
 export interface DecodedSink {

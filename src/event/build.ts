@@ -14,6 +14,7 @@
  *                         on random (fast-check) transactions.
  */
 import type {TsPrecision} from '../capture/types.js'
+import {type TunnelInfo, tunnelEventObject} from '../decode/tunnel.js'
 import type {ConnInfo} from '../reassembly/types.js'
 import type {Transaction} from './types.js'
 import {diffNs, rfc3339} from '../util/time.js'
@@ -87,6 +88,7 @@ export function buildEvent(t: Transaction, o: BuildOptions): PbxEvent {
   const pbx: Record<string, unknown> = {frames: [t.startFrame, t.endFrame]}
   if (o.file !== undefined) pbx.file = o.file
   if (t.anomalies && t.anomalies.length > 0) pbx.anomalies = t.anomalies
+  if (c.tunnel !== undefined) pbx.tunnel = tunnelEventObject(c.tunnel, t.sentByServer === true)
   if (pbxExtra) Object.assign(pbx, pbxExtra)
   ev.pbx = pbx
   return ev
@@ -123,7 +125,7 @@ const enc = (s: string): Uint8Array => Buffer.from(s, 'utf8')
 const EVENT_KEYS = new Set(['@timestamp', 'type', 'status', 'event', 'client', 'server', 'network', 'notes', '__proto__'])
 const OPTIONAL_KEYS = new Set(['method', 'query', 'resource', 'path'])
 const EVENT_EVENT_KEYS = new Set(['kind', 'category', 'type', 'dataset', 'start', 'end', 'duration', '__proto__'])
-const PBX_KEYS = new Set(['frames', 'file', 'anomalies', '__proto__'])
+const PBX_KEYS = new Set(['frames', 'file', 'anomalies', 'tunnel', '__proto__'])
 
 /** An array-index-like key: V8 orders those before all others, so they cannot be copied in place. */
 function indexKey(k: string): boolean {
@@ -265,6 +267,17 @@ const FRAMES_END = enc(']')
 const CLOSE2 = enc('}}')
 const FRAMES_END_CLOSE2 = enc(']}}')
 
+/** `,"tunnel":{...}` per connection tunnel, as is and with the sides swapped (built once each). */
+const tunnelText = new WeakMap<TunnelInfo, [Uint8Array, Uint8Array]>()
+function tunnelBytes(t: TunnelInfo, swap: boolean): Uint8Array {
+  let v = tunnelText.get(t)
+  if (v === undefined) {
+    v = [enc(`,"tunnel":${JSON.stringify(tunnelEventObject(t, false))}`), enc(`,"tunnel":${JSON.stringify(tunnelEventObject(t, true))}`)]
+    tunnelText.set(t, v)
+  }
+  return v[swap ? 1 : 0]
+}
+
 /** Endpoint additions buildEvent does not copy: keys the endpoint object already has (`k in src`). */
 function endpointKeep(k: string, hasPorts: boolean): boolean {
   return !(k === 'ip' || k === 'bytes' || (hasPorts && k === 'port') || k in Object.prototype)
@@ -336,13 +349,15 @@ export function serializeEvent(t: Transaction, o: BuildOptions, out: JsonOut): v
   out.num(t.endFrame)
   const an = t.anomalies
   const hasAnomalies = !!an && an.length > 0
-  if (o.file === undefined && !hasAnomalies && !pbxExtra) {
+  const tun = t.conn.tunnel
+  if (o.file === undefined && !hasAnomalies && !pbxExtra && tun === undefined) {
     out.raw(FRAMES_END_CLOSE2)
     return
   }
   out.raw(FRAMES_END)
   if (o.file !== undefined) out.member('file', o.file)
   if (hasAnomalies) out.member('anomalies', an)
+  if (tun !== undefined) out.raw(tunnelBytes(tun, t.sentByServer === true))
   if (pbxExtra) for (const k in pbxExtra) if (Object.hasOwn(pbxExtra, k)) out.member(k, pbxExtra[k])
   out.raw(CLOSE2)
 }

@@ -42,4 +42,29 @@ export const commonFields: FieldSpec[] = [
   {name: 'pbx.anomalies', type: 'keyword', array: true, description: 'Stable code of each note, index for index with notes (src/event/anomalies.ts; listed by `pbx notes`).'},
   {name: 'pbx.frames', type: 'long', array: true, description: 'First and last frame numbers of the transaction in its capture file.'},
   {name: 'pbx.file', type: 'keyword', description: 'Input file name, when several files are read in one run.'},
+  // pbx.tunnel: the encapsulation the connection's first packet arrived in (src/decode/tunnel.ts).
+  // ECS and Packetbeat have no tunnel fields; Zeek's tunnel.log keeps a tunnel_type plus the outer
+  // connection's addresses, which is what these hold, in pbx's own namespace.
+  {
+    name: 'pbx.tunnel.type',
+    type: 'keyword',
+    description:
+      'Innermost tunnel layer around the connection: vxlan, geneve, gre, erspan, mpls, gtpu, ipv4-in-ip, ipv6-in-ip, pppoe or teredo. Absent when not tunneled.',
+  },
+  {
+    name: 'pbx.tunnel.id',
+    type: 'long',
+    description:
+      'Identifier of that layer: VXLAN/Geneve VNI, GRE key (or PPTP call id), ERSPAN session id, GTP-U TEID, PPPoE session id, MPLS bottom-of-stack label. Absent when the layer has none.',
+  },
+  {name: 'pbx.tunnel.depth', type: 'long', description: 'Number of tunnel layers around the inner packet (1 = one tunnel).'},
+  {
+    name: 'pbx.tunnel.source_ip',
+    type: 'ip',
+    description: "Outer IP address on the event source's side (the innermost IP header enclosing the tunnel). Absent for MPLS/PPPoE straight over Ethernet.",
+  },
+  {name: 'pbx.tunnel.destination_ip', type: 'ip', description: "Outer IP address on the event destination's side."},
+  {name: 'pbx.tunnel.source_port', type: 'long', description: "Outer UDP port on the source's side (VXLAN, Geneve, GTP-U, Teredo)."},
+  {name: 'pbx.tunnel.destination_port', type: 'long', description: "Outer UDP port on the destination's side."},
+  {name: 'pbx.tunnel.mpls_labels', type: 'long', array: true, description: 'MPLS label stack, top first (type mpls only; at most 8 kept).'},
 ]

@@ -9,7 +9,9 @@
  * Every conn is also on one of two intrusive lists ordered by last activity (least recent at the
  * head): `open` (still receiving) and `closed` (ended, lingering so that trailing packets are
  * counted against it). `touch` moves a conn to its list's tail, so idle sweeps and eviction only
- * look at list heads. The VLAN id is not part of the key (as in gopacket and Zeek's default).
+ * look at list heads. The VLAN id is not part of the key (as in gopacket and Zeek's default); the
+ * tunnel zone (a VXLAN/Geneve VNI, see src/decode/tunnel.ts) is: the same inner 5-tuple in two
+ * overlay networks is two connections.
  */
 import type {DecodedPacket} from '../decode/types.js'
 import type {Conn} from './conn.js'
@@ -53,11 +55,20 @@ function endpointHash(a0: number, a1: number, a2: number, a3: number, port: numb
   return mix(h ^ port)
 }
 
-/** Direction-independent hash of a packet's 5-tuple (endpoint hashes summed, then mixed). */
+/** A packet's tunnel zone (0 when it was not tunneled or its tunnel is not keyed). */
+export function zoneOf(p: DecodedPacket): number {
+  const t = p.tunnel
+  return t === undefined || t.depth === 0 ? 0 : t.zone
+}
+
+/**
+ * Direction-independent hash of a packet's 5-tuple and tunnel zone (endpoint hashes summed, then
+ * mixed with the zone).
+ */
 export function tupleHash(p: DecodedPacket): number {
   const a = endpointHash(p.src0, p.src1, p.src2, p.src3, p.srcPort)
   const b = endpointHash(p.dst0, p.dst1, p.dst2, p.dst3, p.dstPort)
-  return mix((a + b) | 0)
+  return mix((a + b + zoneOf(p)) | 0)
 }
 
 export class ConnTable<T extends Conn> {
@@ -81,13 +92,14 @@ export class ConnTable<T extends Conn> {
     return this.open.size + this.closed.size
   }
 
-  /** Finds the conn of p's 5-tuple (either direction); sets `dir` and `lastHash`. */
+  /** Finds the conn of p's 5-tuple and zone (either direction); sets `dir` and `lastHash`. */
   find(p: DecodedPacket): T | null {
     const h = tupleHash(p)
+    const zone = zoneOf(p)
     this.lastHash = h
     let c = this.buckets[h & this.mask]
     while (c !== null) {
-      if (c.hash === h && c.ipVersion === p.ipVersion) {
+      if (c.hash === h && c.ipVersion === p.ipVersion && c.zone === zone) {
         if (
           p.srcPort === c.clientPort &&
           p.dstPort === c.serverPort &&

@@ -6,6 +6,7 @@
  * The table-bookkeeping fields (hash, bucketNext, lruPrev, lruNext, inClosed) belong to
  * ConnTable (./conn-table.ts); nothing else may write them.
  */
+import {snapshotTunnel, type TunnelInfo} from '../decode/tunnel.js'
 import type {DecodedPacket} from '../decode/types.js'
 import {communityId} from '../util/community-id.js'
 import {ipToString} from '../util/ip.js'
@@ -58,6 +59,10 @@ export class Conn implements ConnInfo {
   readonly clientPort: number
   readonly serverPort: number
   readonly roleBy: RoleBy
+  /** Snapshot of the opening packet's tunnel (ConnInfo.tunnel). */
+  readonly tunnel: TunnelInfo | undefined
+  /** Tunnel zone, part of the connection key (TunnelState.zone; 0 = none). */
+  readonly zone: number
 
   /** Per direction (index = Dir): packets, IP bytes (IP total length), transport payload bytes. */
   readonly packets: [number, number] = [0, 0]
@@ -119,6 +124,9 @@ export class Conn implements ConnInfo {
       this.clientPort = p.dstPort
       this.serverPort = p.srcPort
     }
+    const t = p.tunnel
+    this.tunnel = t === undefined || t.depth === 0 ? undefined : snapshotTunnel(t, senderIsClient)
+    this.zone = t === undefined || t.depth === 0 ? 0 : t.zone
     this.firstSec = this.lastSec = p.tsSec
     this.firstNsec = this.lastNsec = p.tsNsec
     this.firstFrame = this.lastFrame = p.frame

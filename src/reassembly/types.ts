@@ -18,6 +18,7 @@
  */
 
 import type {DecodedPacket} from '../decode/types.js'
+import type {TunnelInfo} from '../decode/tunnel.js'
 
 export type Dir = 0 | 1
 
@@ -47,6 +48,12 @@ export interface ConnInfo {
   readonly communityId: string
   /** How client and server were told apart. */
   readonly roleBy: 'syn' | 'synack' | 'port' | 'first-packet'
+  /**
+   * The tunnel the conversation's first packet arrived in (outer addresses oriented client ->
+   * server; see src/decode/tunnel.ts), absent when it was not tunneled. Copied once, when the
+   * connection opens.
+   */
+  readonly tunnel?: TunnelInfo
 }
 
 export interface StreamHandler {

@@ -81,7 +81,8 @@ describe('IPv4', () => {
     const s = h.feed(eth4(ipv4({src: A, dst: B, proto: 1, payload: echo})))
     expect([s?.proto, s?.srcPort, s?.dstPort]).toEqual([1, 0, 0])
     expect(s?.payload).toEqual(echo)
-    const gre = Buffer.from([0, 0, 0x08, 0x00, 0x45])
+    // GRE with a protocol type that is not opened (0x88b5, local experimental) stays the outer packet
+    const gre = Buffer.from([0, 0, 0x88, 0xb5, 0x45])
     const g = h.feed(eth4(ipv4({src: A, dst: B, proto: 47, payload: gre})))
     expect([g?.proto, g?.payload.length]).toEqual([47, 5])
     expect(h.stats.icmpPackets).toBe(1)

@@ -23,7 +23,7 @@ import {makeLimits} from '../../src/limits.js'
 import {Stats} from '../../src/stats.js'
 import {CORPUS} from '../../scripts/fuzz/sources.js'
 import {compileFilter} from '../../src/filter/index.js'
-import {PcapWriter} from '../../src/synth/pcap-writer.js'
+import {PcapWriter} from '../../test/support/synth/pcap-writer.js'
 import {ipv4, nullBE, syntheticCaptures, tcpUdp} from './frames.js'
 
 // Beside the main checkout (../shared/corpus); a worktree elsewhere falls back to the shared path.
@@ -185,6 +185,7 @@ async function loadFile(file: string, label: string): Promise<{frames: Frame[]; 
     {packet: (p) => frames.push({file: label, frame: p.frame, linkType: p.linkType, data: Buffer.from(p.data), origLen: p.origLen, snaplen: 0})},
     {limits: makeLimits(), stats},
   )
+  if (info === null) throw new Error(`${file}: no capture header`)
   for (const f of frames) f.snaplen = info.snaplen
   return {frames, linkTypes: info.linkTypes}
 }
