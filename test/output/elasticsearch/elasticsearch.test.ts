@@ -6,7 +6,7 @@
  */
 import {readFileSync} from 'node:fs'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import {connect, ElasticsearchOutput, esConnection, factory} from '../../../src/output/elasticsearch/index.js'
+import {connect, type ElasticsearchOutput, esConnection, factory} from '../../../src/output/elasticsearch/index.js'
 import {OutputConfigError} from '../../../src/output/types.js'
 import {runInto, testContext} from '../shared/run-into.js'
 import {FakeEs} from './fake-es.js'
@@ -144,7 +144,7 @@ describe('elasticsearch output', () => {
     await expect(factory.create({hosts: es.url, bulk_max_size: 0}, testContext())).rejects.toThrow(/output\.elasticsearch\.bulk_max_size: expected an integer from 1/)
     await expect(factory.create({hosts: es.url, bulk_size: 5}, testContext())).rejects.toThrow(/unknown option "bulk_size"/)
     await expect(factory.create({hosts: es.url, index: 'pbx-%{+yyyy.ww}'}, testContext())).rejects.toThrow(OutputConfigError)
-    const err = await factory.create({hosts: 'http://127.0.0.1:1', username: 'u', password: 's3cr3t-pw', timeout: '2s'}, testContext()).catch((e: Error) => e)
+    const err = await Promise.resolve(factory.create({hosts: 'http://127.0.0.1:1', username: 'u', password: 's3cr3t-pw', timeout: '2s'}, testContext())).catch((e: Error) => e)
     expect(err).toBeInstanceOf(OutputConfigError)
     expect(String((err as Error).message)).toMatch(/cannot reach http:\/\/127\.0\.0\.1:1/)
     expect(String((err as Error).message)).not.toContain('s3cr3t')
