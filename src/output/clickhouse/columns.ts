@@ -139,7 +139,7 @@ function pick1(ev: Record<string, unknown>, name: string): unknown {
 export function createTableSql(table: string, cols: readonly ChColumn[], ifNotExists = true): string {
   return (
     `CREATE TABLE ${ifNotExists ? 'IF NOT EXISTS ' : ''}${table} (\n  ${cols.map((c) => `${bq(c.name)} ${c.sql}`).join(',\n  ')}\n)` +
-    ` ENGINE = ReplacingMergeTree() PARTITION BY toYYYYMM(`@timestamp`) ORDER BY (\`@timestamp\`, \`_id\`)`
+    ` ENGINE = ReplacingMergeTree() PARTITION BY toYYYYMM(\`@timestamp\`) ORDER BY (\`@timestamp\`, \`_id\`)`
   )
 }
 
