@@ -10,6 +10,7 @@ import {chColumns, columnName, dialectOf, splitTime} from '../../../src/output/c
 import {commonFields} from '../../../src/event/fields.js'
 import {fields as dnsFields} from '../../../src/protocols/dns/fields.js'
 import {OutputConfigError} from '../../../src/output/types.js'
+import {pbxAsync} from '../shared/run-cli-async.js'
 import {runInto, testContext} from '../shared/run-into.js'
 import {FakeClickHouse} from './fake-clickhouse.js'
 import {PrivateClickHouse} from './server.js'
@@ -88,6 +89,22 @@ describe('clickhouse output (real server)', () => {
     await server.query('OPTIMIZE TABLE t2_http FINAL')
     expect((await rows('SELECT _id FROM t2_http ORDER BY _id')).map((r) => r._id)).toEqual(ids1)
     expect(new Set(ids1).size).toBe(golden('samples/http/nginx.ndjson').length)
+  })
+
+  it('`pbx setup clickhouse` creates the tables of the chosen protocols', async () => {
+    const r = await pbxAsync(['setup', 'clickhouse', '--clickhouse', server.url, '--table-prefix', 's_', '-p', 'http,dns'])
+    expect(r.stderr).toBe('')
+    expect(r.status).toBe(0)
+    expect(r.stdout).toMatch(/^tables s_http, s_dns, s_flows ready in default on http:\/\/127\.0\.0\.1:\d+ \(legacy column types\)/)
+    const cols = await rows("SELECT name, type FROM system.columns WHERE database = 'default' AND table = 's_http' AND name IN ('@timestamp', 'url_path', 'source_ip', 'event_duration')")
+    expect(Object.fromEntries(cols.map((c) => [c.name, c.type]))).toEqual({
+      '@timestamp': "DateTime('UTC')",
+      url_path: 'Nullable(String)',
+      source_ip: 'Nullable(String)',
+      event_duration: 'Nullable(Int64)',
+    })
+    const again = await pbxAsync(['setup', 'clickhouse', '--clickhouse', server.url, '--table-prefix', 's_', '-p', 'http,dns'])
+    expect(again.status).toBe(0)
   })
 
   it('an unreachable server is a config error', async () => {

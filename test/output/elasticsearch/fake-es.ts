@@ -33,6 +33,8 @@ export class FakeEs {
   /** Bulk requests being answered right now, and the most at once. */
   active = 0
   maxActive = 0
+  /** Authorization headers seen, in order. */
+  readonly auth: string[] = []
   /** Delay for every bulk answer (a slow server). */
   delayMs = 0
 
@@ -65,6 +67,7 @@ export class FakeEs {
 
   private async handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x')
+    if (req.headers.authorization) this.auth.push(req.headers.authorization)
     if (req.method === 'GET' && url.pathname === '/') {
       this.json(res, 200, {name: 'fake', cluster_name: 'pbx-test', version: {number: '9.0.0', build_flavor: 'default'}, tagline: 'You Know, for Search'})
       return
