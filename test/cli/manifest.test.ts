@@ -9,7 +9,10 @@ import {describe, expect, it} from 'vitest'
 import {ROOT} from '../helpers/run-cli.js'
 
 const manifest = JSON.parse(readFileSync(path.join(ROOT, 'oclif.manifest.json'), 'utf8'))
-const ids = readdirSync(path.join(ROOT, 'src/commands')).filter((f) => f.endsWith('.ts')).map((f) => f.replace(/\.ts$/, ''))
+// Command ids as oclif names them: src/commands/setup/es.ts is "setup:es" (`pbx setup es`).
+const ids = (readdirSync(path.join(ROOT, 'src/commands'), {recursive: true}) as string[])
+  .filter((f) => f.endsWith('.ts'))
+  .map((f) => f.replace(/\.ts$/, '').split(path.sep).join(':'))
 
 describe('oclif.manifest.json', () => {
   it('lists exactly the commands in src/commands', () => {
@@ -18,7 +21,7 @@ describe('oclif.manifest.json', () => {
 
   for (const id of ids) {
     it(`matches the flags, args and summary of "${id}"`, async () => {
-      const mod = await import(path.join(ROOT, 'src/commands', `${id}.ts`))
+      const mod = await import(path.join(ROOT, 'src/commands', `${id.split(':').join('/')}.ts`))
       const cmd = mod.default
       const m = manifest.commands[id]
       expect(Object.keys(m.flags).sort()).toEqual(Object.keys(cmd.flags ?? {}).sort())
