@@ -97,14 +97,37 @@ describe('duckdb output', () => {
     expect(Object.fromEntries(types.map((r) => [r.column_name, r.data_type]))).toMatchObject({'@timestamp': 'TIMESTAMP_NS', pbx: expect.stringMatching(/^STRUCT\(frames BIGINT\[\], file VARCHAR/)})
   })
 
-  it('replaces its tables on a repeated run and adds a flows table with --flows', async () => {
-    const out = (await factory.create({path: db}, testContext())) as Output
+  it('replaces its tables on a repeated run and adds a flows table with --flows (loads in batches of 4 rows)', async () => {
+    const out = (await factory.create({path: db, batch_rows: 4}, testContext())) as Output
     await runInto([...HTTP], out, {flows: true})
     const r = await query(db, `select (select count(*) from http) as http, (select count(*) from flows) as flows, (select count(*) from dns) as dns, (select count(*) from flows where flow.final) as final`)
     expect(r[0].http).toBe(BigInt(evs.length))
     expect(r[0].dns).toBe(0n)
     expect(Number(r[0].flows)).toBeGreaterThan(0)
     expect(r[0].final).toBe(r[0].flows)
+  })
+})
+
+describe('duckdb output, odd events', () => {
+  it('keeps a row whose values do not fit their columns (NULL there), counts events of unknown types', async () => {
+    const file = join(tmp, 'odd.duckdb')
+    const warnings: string[] = []
+    const out = (await factory.create({path: file}, testContext(warnings))) as Output
+    const run = {files: [], stats: undefined as never, captures: [], errors: []}
+    out.begin(run)
+    const good = golden('samples/http/nginx.ndjson')[0]
+    out.write(good)
+    out.write({...good, event: {...good.event, duration: 'slow'}, url: 'not an object', pbx: {frames: [99, 100]}})
+    out.write({type: 'gopher', '@timestamp': good['@timestamp']})
+    out.write({type: 'gopher'})
+    await out.end(run)
+    expect(out.delivery!()).toMatchObject({sent: 2, failed: 2, reasons: new Map([['no table for type "gopher"', 2]])})
+    expect(warnings).toEqual([`duckdb ${file}: event not stored: no table for type "gopher"`])
+    const rows = await query(file, 'select event.duration as d, url.path as p, pbx.frames[1] as f from http order by f')
+    expect(rows).toEqual([
+      {d: BigInt(good.event.duration), p: good.url.path, f: BigInt(good.pbx.frames[0])},
+      {d: null, p: null, f: 99n},
+    ])
   })
 })
 
