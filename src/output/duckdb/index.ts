@@ -69,7 +69,6 @@ export class DuckDbOutput implements Output {
   private readonly warned = new Set<string>()
   /** The load running now (loads run one at a time on the one connection). */
   private loading: Promise<void> | null = null
-  private error: Error | null = null
   private seq = 0
 
   constructor(
@@ -95,14 +94,18 @@ export class DuckDbOutput implements Output {
   private table(type: unknown): Table | null {
     const t = typeof type === 'string' ? this.tables.get(type) : undefined
     if (t) return t
-    const reason = `no table for type ${JSON.stringify(type)}`
-    this.failed++
-    this.reasons.set(reason, (this.reasons.get(reason) ?? 0) + 1)
+    this.count(`no table for type ${JSON.stringify(type)}`, 1)
+    return null
+  }
+
+  /** Counts n lost events under `reason`; warns once per reason. */
+  private count(reason: string, n: number): void {
+    this.failed += n
+    this.reasons.set(reason, (this.reasons.get(reason) ?? 0) + n)
     if (!this.warned.has(reason)) {
       this.warned.add(reason)
       this.o.ctx.warn(`${this.o.name}: event not stored: ${reason}`)
     }
-    return null
   }
 
   private stage(t: Table): NdjsonOutput {
@@ -137,6 +140,7 @@ export class DuckDbOutput implements Output {
     const stage = t.stage
     if (!stage) return
     const file = t.stageFile
+    const rows = t.staged
     t.stage = null
     t.staged = 0
     const cols = t.columns.map((c) => `${literal(c.key)}: ${literal(c.sql)}`).join(', ')
@@ -149,7 +153,9 @@ export class DuckDbOutput implements Output {
       try {
         await this.conn.run(sql)
       } catch (e) {
-        this.error ??= new Error(`${this.o.name}: cannot load ${t.name}: ${(e as Error).message}`)
+        // The batch is lost (a full disk, a broken file): counted, warned once per reason.
+        this.sent -= rows
+        this.count(`cannot load ${t.name}: ${(e as Error).message.split('\n')[0]}`, rows)
       } finally {
         rmSync(file, {force: true})
       }
@@ -176,13 +182,11 @@ export class DuckDbOutput implements Output {
     for (const t of this.tables.values()) if (t.stage?.blocked) waits.push(t.stage.drain())
     await Promise.all(waits)
     while (this.loading) await this.loading
-    if (this.error) throw this.error
   }
 
   async end(_run: RunInfo): Promise<void> {
     for (const t of this.tables.values()) this.load(t)
     while (this.loading) await this.loading
-    if (this.error) throw this.error
     const flows = this.tables.get('flow')
     if (flows && flows.rows === 0) await this.conn.run('DROP TABLE IF EXISTS flows')
     if (this.o.parquetDir !== undefined) {

@@ -131,6 +131,26 @@ describe('duckdb output, odd events', () => {
   })
 })
 
+describe('duckdb output, failed load', () => {
+  it('counts the rows of a batch that cannot be loaded as failed, and warns', async () => {
+    const dir = mkdtempSync(join(tmp, 'lost-'))
+    const warnings: string[] = []
+    const out = (await factory.create({path: join(dir, 'x.duckdb')}, testContext(warnings))) as Output
+    const run = {files: [], stats: undefined as never, captures: [], errors: []}
+    out.begin(run)
+    for (const e of golden('samples/http/nginx.ndjson')) out.write(e)
+    // The staging file vanishes before its load (a cleaner, a full disk...), once it is open.
+    for (let i = 0; i < 100 && !readdirSync(dir).some((f) => f.startsWith('.pbx-stage-')); i++) await new Promise((r) => setTimeout(r, 10))
+    for (const f of readdirSync(dir)) if (f.startsWith('.pbx-stage-')) rmSync(join(dir, f))
+    await out.end(run)
+    const d = out.delivery!()
+    expect(d.sent).toBe(0)
+    expect(d.failed).toBe(golden('samples/http/nginx.ndjson').length)
+    expect([...d.reasons.keys()][0]).toMatch(/^cannot load http: /)
+    expect(warnings).toHaveLength(1)
+  })
+})
+
 describe('parquet output', () => {
   it('writes one Parquet file per table that got rows, readable with the same questions', async () => {
     const dir = join(tmp, 'pq')
