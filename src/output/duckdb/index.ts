@@ -11,11 +11,13 @@
  * ignore_errors = true)` and deleted. DuckDB parses and converts in C++: 7x faster than the
  * appender fed value by value from JavaScript (681 -> 5076 events/s through the whole pipeline in
  * scripts/bench/outputs.ts). A value that cannot be cast to its column's type (a processor's
- * rewrite) becomes NULL; the row is kept. Memory: 1 MiB of text per table plus DuckDB's own bounded
- * buffers; while a load runs, `blocked` is true and the pipeline waits for it between chunks.
+ * rewrite) becomes NULL; the row is kept. A load runs in DuckDB's own threads while the pipeline goes
+ * on; `blocked` turns true when a second one is queued (and while a staging file's stream is
+ * full), and the pipeline then waits between chunks. Memory: the staging writers' buffers (a few
+ * MiB per table) plus DuckDB's own bounded buffers; staged rows are on disk.
  *
  * DuckDB options: path (required: the database file; the run's tables are replaced, so a repeated
- * run does not duplicate), batch_rows (default 100000).
+ * run does not duplicate), batch_rows (default 20000).
  * Parquet options: path (required: a directory, created if missing; one `<table>.parquet` per
  * table that received rows, replaced on each run), compression (zstd | snappy | gzip |
  * uncompressed, default zstd), batch_rows. Parquet rows are staged in a temporary DuckDB file in
@@ -38,6 +40,11 @@ import {type Column, column, quote} from './columns.js'
 
 /** The table of an event type: protocol name, or `flows` for flow records. */
 export const tableName = (type: string): string => (type === 'flow' ? 'flows' : type)
+
+/** Bytes a staging file stream buffers before it asks the writer to wait. */
+const STAGE_HWM = 4 * 1024 * 1024
+/** Loads queued or running before `blocked` turns true (one runs in DuckDB's threads meanwhile). */
+const MAX_LOADS = 2
 
 const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`
 
@@ -69,6 +76,8 @@ export class DuckDbOutput implements Output {
   private readonly warned = new Set<string>()
   /** The load running now (loads run one at a time on the one connection). */
   private loading: Promise<void> | null = null
+  /** Loads queued or running. */
+  private loads = 0
   private seq = 0
 
   constructor(
@@ -111,7 +120,9 @@ export class DuckDbOutput implements Output {
   private stage(t: Table): NdjsonOutput {
     if (t.stage) return t.stage
     t.stageFile = join(this.o.stageDir, `.pbx-stage-${process.pid}-${this.seq++}-${t.name}.ndjson`)
-    t.stage = new NdjsonOutput(new TextWriter(createWriteStream(t.stageFile), t.stageFile), true)
+    // A large high-water mark: the writer hands over 64 KiB at a time, and with the default 16 KiB
+    // every hand-over would report `blocked` and make the pipeline wait for the disk.
+    t.stage = new NdjsonOutput(new TextWriter(createWriteStream(t.stageFile, {highWaterMark: STAGE_HWM}), t.stageFile), true)
     return t.stage
   }
 
@@ -161,14 +172,16 @@ export class DuckDbOutput implements Output {
       }
     })
     this.loading = run
+    this.loads++
     void run.finally(() => {
+      this.loads--
       if (this.loading === run) this.loading = null
     })
   }
 
   get blocked(): boolean {
     for (const t of this.tables.values()) if (t.stage?.blocked) return true
-    return this.loading !== null
+    return this.loads >= MAX_LOADS
   }
 
   get closed(): boolean {
@@ -181,7 +194,7 @@ export class DuckDbOutput implements Output {
     const waits: Promise<void>[] = []
     for (const t of this.tables.values()) if (t.stage?.blocked) waits.push(t.stage.drain())
     await Promise.all(waits)
-    while (this.loading) await this.loading
+    while (this.loads >= MAX_LOADS && this.loading) await this.loading
   }
 
   async end(_run: RunInfo): Promise<void> {
@@ -225,7 +238,7 @@ export const factory: OutputFactory = {
     checkKeys('duckdb', options, ['path', 'batch_rows'])
     const path = optString('duckdb', options, 'path')
     if (path === undefined) throw new OutputConfigError('output.duckdb.path: required (the database file, e.g. -o tx.duckdb)')
-    const batchRows = optInt('duckdb', options, 'batch_rows', 100_000, 1)
+    const batchRows = optInt('duckdb', options, 'batch_rows', 20_000, 1)
     const {instance, conn} = await openDb(path, 'duckdb')
     const out = new DuckDbOutput(instance, conn, {name: `duckdb ${path}`, batchRows, ctx, stageDir: dirname(resolve(path))})
     await out.init()
@@ -245,7 +258,7 @@ export const parquetFactory: OutputFactory = {
     if (!COMPRESSIONS.includes(compression)) {
       throw new OutputConfigError(`output.parquet.compression: expected one of ${COMPRESSIONS.join(', ')}, got ${JSON.stringify(compression)}`)
     }
-    const batchRows = optInt('parquet', options, 'batch_rows', 100_000, 1)
+    const batchRows = optInt('parquet', options, 'batch_rows', 20_000, 1)
     try {
       mkdirSync(dir, {recursive: true})
     } catch (e) {
