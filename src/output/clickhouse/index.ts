@@ -1,0 +1,248 @@
+/**
+ * `output.clickhouse` (`--clickhouse URL`): events into one ReplacingMergeTree table per protocol
+ * (`<table_prefix><protocol>`, flows in `<table_prefix>flows`) through the official client,
+ * JSONEachRow inserts in batches. Columns and the two type dialects (today's ClickHouse and
+ * Debian's 18.16): ./columns.ts.
+ *
+ * Options (defaults): url "http://127.0.0.1:8123", database "default", table_prefix "pbx_",
+ * username "default", password "" (or PBX_CLICKHOUSE_USER / PBX_CLICKHOUSE_PASSWORD), create_tables
+ * true (CREATE TABLE IF NOT EXISTS at start; `pbx setup clickhouse` does the same on its own),
+ * batch_rows 10000, batch_bytes 16 MiB, worker 2 (inserts in flight per table), max_retries 3,
+ * backoff.init 1s, backoff.max 60s, timeout 60s, compression false (gzip request bodies),
+ * capture_id (see ../shared/identity.ts).
+ *
+ * An insert is all or nothing: a failed insert retries (network errors and ClickHouse's transient
+ * codes: too many parts, memory limit, timeouts, too many queries) or loses its whole batch, with
+ * the reason counted in delivery(). No query parameters are used (18.16 has none): every name in
+ * SQL is quoted by bq(), and values only travel as JSONEachRow.
+ */
+import {type ClickHouseClient, ClickHouseError, ClickHouseLogLevel, createClient} from '@clickhouse/client'
+import type {PbxEvent} from '../../event/build.js'
+import {DocIdentity} from '../shared/identity.js'
+import {checkKeys, type Options, optBool, optDurationMs, optInt, optString} from '../shared/options.js'
+import {tableSpecs} from '../shared/schema.js'
+import {type Attempt, Shipper} from '../shared/shipper.js'
+import {type Output, OutputConfigError, type OutputContext, type OutputDelivery, type OutputFactory, type RunInfo} from '../types.js'
+import {bq, type ChColumn, chColumns, createTableSql, type Dialect, dialectOf} from './columns.js'
+
+const KEYS = [
+  'url',
+  'database',
+  'table_prefix',
+  'username',
+  'password',
+  'create_tables',
+  'batch_rows',
+  'batch_bytes',
+  'worker',
+  'max_retries',
+  'backoff.init',
+  'backoff.max',
+  'timeout',
+  'compression',
+  'capture_id',
+]
+
+/** ClickHouse error codes worth another try (the server is busy, not the data wrong). */
+const TRANSIENT = new Set(['159', '160', '202', '203', '209', '210', '241', '252', '319', '425'])
+
+export interface ChConnection {
+  url: string
+  database: string
+  prefix: string
+  client: ClickHouseClient
+  redact(s: string): string
+}
+
+export function chConnection(options: Options, env: NodeJS.ProcessEnv = process.env): ChConnection {
+  const raw = optString('clickhouse', options, 'url', 'http://127.0.0.1:8123')
+  let url: URL
+  try {
+    url = new URL(/^https?:\/\//.test(raw) ? raw : `http://${raw}`)
+  } catch {
+    throw new OutputConfigError(`output.clickhouse.url: expected a URL such as http://127.0.0.1:8123, got ${JSON.stringify(raw.replace(/\/\/[^@/]*@/, '//'))}`)
+  }
+  const database = optString('clickhouse', options, 'database', 'default')
+  const prefix = optString('clickhouse', options, 'table_prefix', 'pbx_')
+  if (!/^\w+$/.test(prefix)) throw new OutputConfigError(`output.clickhouse.table_prefix: expected letters, digits and _, got ${JSON.stringify(prefix)}`)
+  const username = optString('clickhouse', options, 'username') ?? env.PBX_CLICKHOUSE_USER ?? (url.username ? decodeURIComponent(url.username) : 'default')
+  const password = (options.password as string | undefined) ?? env.PBX_CLICKHOUSE_PASSWORD ?? (url.password ? decodeURIComponent(url.password) : '')
+  if (typeof password !== 'string') throw new OutputConfigError('output.clickhouse.password: expected a string')
+  url.username = ''
+  url.password = ''
+  const shown = url.toString().replace(/\/$/, '')
+  const client = createClient({
+    url: shown,
+    username,
+    password,
+    database,
+    request_timeout: optDurationMs('clickhouse', options, 'timeout', 60_000),
+    // Failures are classified, counted and reported by the output; the client's own log stays off.
+    log: {level: ClickHouseLogLevel.OFF},
+    compression: {request: optBool('clickhouse', options, 'compression', false), response: false},
+    // Rows are serialised by us (one JSON text per row, measured for the byte bound): pass them on.
+    json: {parse: JSON.parse, stringify: (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v))},
+  })
+  const redact = (s: string) => (password ? s.split(password).join('***') : s)
+  return {url: shown, database, prefix, client, redact}
+}
+
+/** Server version ("18.16.1"); an unreachable server is a config error. */
+export async function serverVersion(c: ChConnection): Promise<string> {
+  try {
+    const r = await c.client.query({query: 'SELECT version() AS v', format: 'JSONEachRow'})
+    const rows = (await r.json()) as {v: string}[]
+    return rows[0].v
+  } catch (e) {
+    await c.client.close()
+    throw new OutputConfigError(c.redact(`output.clickhouse: cannot reach ${c.url}: ${(e as Error).message}`))
+  }
+}
+
+export interface ChTable {
+  name: string
+  /** Event type(s) stored here. */
+  type: string
+  columns: ChColumn[]
+  create: string
+}
+
+/** The run's tables (one per selected protocol, and flows) for a dialect. */
+export function chTables(protocols: readonly string[], prefix: string, d: Dialect, database?: string): ChTable[] {
+  return tableSpecs(protocols).map((t) => {
+    const name = `${prefix}${t.name === 'flow' ? 'flows' : t.name}`
+    const full = database ? `${bq(database)}.${bq(name)}` : bq(name)
+    const columns = chColumns(t.fields, d)
+    return {name, type: t.name, columns, create: createTableSql(full, columns)}
+  })
+}
+
+function classify(e: unknown): {retry: boolean; reason: string} {
+  if (e instanceof ClickHouseError) return {retry: TRANSIENT.has(String(e.code)), reason: `clickhouse error ${e.code}${e.type ? ` ${e.type}` : ''}`}
+  // Servers before 20.x write "Code: 190, e.displayText() = ...", which the client does not parse.
+  const m = /^Code: (\d+)[.,]/.exec((e as Error)?.message ?? '')
+  if (m) return {retry: TRANSIENT.has(m[1]), reason: `clickhouse error ${m[1]}`}
+  const code = (e as NodeJS.ErrnoException).code
+  return {retry: true, reason: code ? `connection error ${code}` : `connection error: ${(e as Error).message}`}
+}
+
+export class ClickHouseOutput implements Output {
+  readonly shippers = new Map<string, Shipper<string>>()
+  private readonly tables = new Map<string, ChTable>()
+  private readonly identity: DocIdentity
+  private unknown: Shipper<string>
+
+  constructor(
+    private readonly ch: ChConnection,
+    tables: ChTable[],
+    options: Options,
+    ctx: OutputContext,
+  ) {
+    this.identity = new DocIdentity(optString('clickhouse', options, 'capture_id'))
+    const base = {
+      maxItems: optInt('clickhouse', options, 'batch_rows', 10_000, 1),
+      maxBytes: optInt('clickhouse', options, 'batch_bytes', 16 * 1024 * 1024, 1024),
+      inFlight: optInt('clickhouse', options, 'worker', 2, 1, 64),
+      retries: optInt('clickhouse', options, 'max_retries', 3, 0, 100),
+      backoffInitMs: optDurationMs('clickhouse', options, 'backoff.init', 1000),
+      backoffMaxMs: optDurationMs('clickhouse', options, 'backoff.max', 60_000),
+      warn: (m: string) => ctx.warn(ch.redact(m)),
+    }
+    for (const t of tables) {
+      this.tables.set(t.type, t)
+      this.shippers.set(t.type, new Shipper<string>({...base, name: `clickhouse ${ch.url} ${t.name}`}, (rows) => this.insert(t, rows)))
+    }
+    this.unknown = new Shipper<string>({...base, name: `clickhouse ${ch.url}`}, async () => ({retry: [], failed: []}))
+  }
+
+  begin(run: RunInfo): void {
+    this.identity.begin(run)
+  }
+
+  write(ev: PbxEvent): void {
+    const type = typeof ev.type === 'string' ? ev.type : ''
+    const t = this.tables.get(type)
+    if (!t) {
+      this.unknown.lose(`no table for type ${JSON.stringify(type)}`, `event not stored: no table for type ${JSON.stringify(type)}`)
+      return
+    }
+    const row: Record<string, unknown> = {_id: this.identity.id(ev)}
+    const cols = t.columns
+    for (let i = 1; i < cols.length; i++) {
+      const v = cols[i].get(ev)
+      if (v !== undefined) row[cols[i].name] = v
+    }
+    const text = JSON.stringify(row)
+    this.shippers.get(type)!.add(text, text.length)
+  }
+
+  private async insert(t: ChTable, rows: string[]): Promise<Attempt<string>> {
+    try {
+      await this.ch.client.insert({table: t.name, values: rows, format: 'JSONEachRow'})
+      return {retry: [], failed: []}
+    } catch (e) {
+      const {retry, reason} = classify(e)
+      const detail = `insert into ${t.name} failed: ${reason}: ${this.ch.redact((e as Error).message).slice(0, 300)}`
+      if (retry) return {retry: rows.map((item) => ({item, reason})), failed: []}
+      return {retry: [], failed: rows.map((item, i) => ({item, reason, detail: i === 0 ? detail : undefined}))}
+    }
+  }
+
+  get blocked(): boolean {
+    for (const s of this.shippers.values()) if (s.blocked) return true
+    return false
+  }
+
+  get closed(): boolean {
+    return false
+  }
+
+  async drain(): Promise<void> {
+    for (const s of this.shippers.values()) await s.drain()
+  }
+
+  async end(_run: RunInfo): Promise<void> {
+    await Promise.all([...this.shippers.values()].map((s) => s.end()))
+    await this.ch.client.close()
+  }
+
+  delivery(): OutputDelivery {
+    const reasons = new Map(this.unknown.reasons)
+    let sent = 0
+    let failed = this.unknown.delivery().failed
+    for (const s of this.shippers.values()) {
+      const d = s.delivery()
+      sent += d.sent
+      failed += d.failed
+      for (const [k, n] of d.reasons) reasons.set(k, (reasons.get(k) ?? 0) + n)
+    }
+    return {name: `clickhouse ${this.ch.url}`, sent, failed, reasons}
+  }
+}
+
+/** Creates the tables that do not exist yet; returns the dialect used. */
+export async function createTables(c: ChConnection, protocols: readonly string[]): Promise<{dialect: Dialect; tables: ChTable[]}> {
+  const dialect = dialectOf(await serverVersion(c))
+  const tables = chTables(protocols, c.prefix, dialect)
+  for (const t of tables) await c.client.command({query: t.create})
+  return {dialect, tables}
+}
+
+export const factory: OutputFactory = {
+  name: 'clickhouse',
+  async create(options, ctx) {
+    checkKeys('clickhouse', options, KEYS)
+    const c = chConnection(options)
+    let tables: ChTable[]
+    if (optBool('clickhouse', options, 'create_tables', true)) {
+      try {
+        tables = (await createTables(c, ctx.protocols)).tables
+      } catch (e) {
+        if (e instanceof OutputConfigError) throw e
+        await c.client.close()
+        throw new OutputConfigError(c.redact(`output.clickhouse: cannot create the tables: ${(e as Error).message}`))
+      }
+    } else tables = chTables(ctx.protocols, c.prefix, dialectOf(await serverVersion(c)))
+    return new ClickHouseOutput(c, tables, options, ctx)
+  },
+}
