@@ -34,6 +34,11 @@ export interface ReadCaptureOptions {
   afterChunk?: (sourceBytesRead: number) => void | Promise<void>
   /** Called once with the CaptureInfo (see CaptureParser's constructor for when). */
   onInfo?: (info: CaptureInfo) => void
+  /**
+   * pcapng Decryption Secrets Blocks (secrets type, data view valid during the call, block offset);
+   * e.g. `SecretsType.TLS_KEY_LOG` data goes to a TLS KeyLog. Unset: DSBs are skipped.
+   */
+  onSecrets?: (secretsType: number, data: Buffer, offset: number) => void
 }
 
 const IO_MESSAGES: Record<string, string> = {
@@ -145,7 +150,7 @@ export async function readCapture(source: string, sink: PacketSink, opts: ReadCa
   const parser = new CaptureParser(file, sink, opts.limits, opts.stats, (info) => {
     info.gzip = gzip
     opts.onInfo?.(info)
-  })
+  }, opts.onSecrets)
   const raw: Readable = source === '-' ? process.stdin : createReadStream(source, {highWaterMark: READ_CHUNK_BYTES})
   const afterChunk = opts.afterChunk
   try {
