@@ -19,6 +19,12 @@ export interface FrameContext {
   skipFrame(): void
   /** Called by a framer when its first header is parsed. The object stays live (see CaptureParser). */
   setInfo(info: CaptureInfo): void
+  /**
+   * pcapng Decryption Secrets Blocks: when set, each DSB is buffered (bounded like packet blocks)
+   * and its secrets type and data (a view valid only during the call) are handed here, in file
+   * order before the packets that follow the block. When unset, DSBs are skipped unread.
+   */
+  readonly onSecrets?: (secretsType: number, data: Buffer, offset: number) => void
   /** Hands the info to the parser's onInfo callback (once; later calls do nothing). deliver() calls it too. */
   announceInfo(): void
 }

@@ -48,6 +48,7 @@ export class CaptureParser implements FrameContext {
    *   pcapng just before the first packet is delivered (or at end() if there is none), so that the
    *   interfaces described before the first packet are included. The object is live: later pcapng
    *   interfaces add link types and may raise `precision` to 'ns'.
+   * @param onSecrets pcapng Decryption Secrets Blocks (see FrameContext.onSecrets); unset: skipped
    */
   constructor(
     readonly file: string,
@@ -55,6 +56,7 @@ export class CaptureParser implements FrameContext {
     readonly limits: Limits,
     readonly stats: Stats,
     private readonly onInfo?: (info: CaptureInfo) => void,
+    readonly onSecrets?: (secretsType: number, data: Buffer, offset: number) => void,
   ) {}
 
   /** The capture's header facts, or null before the first header has been parsed. */

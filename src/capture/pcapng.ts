@@ -5,8 +5,9 @@
  *
  * Handled: SHB (4.1: resets the interface list, may switch byte order), IDB (4.2: link type,
  * snaplen, if_tsresol, if_tsoffset), EPB (4.3), SPB (4.4), the obsolete Packet Block (type 2,
- * appendix A). Every other block type (NRB, ISB, DSB, custom, unknown) is skipped by its length
- * without being buffered; only its trailing length is checked. Custom blocks (0xBAD, 0x40000BAD)
+ * appendix A), and the Decryption Secrets Block (4.7) when the FrameContext has an onSecrets
+ * callback (else it is skipped like the others). Every other block type (NRB, ISB, custom,
+ * unknown) is skipped by its length without being buffered; only its trailing length is checked. Custom blocks (0xBAD, 0x40000BAD)
  * and systemd journal blocks still consume a frame number, because tshark numbers them as frames.
  *
  * Simple Packet Blocks carry neither an interface id nor a timestamp: they belong to interface 0,
@@ -30,6 +31,22 @@ export const BlockType = {
   CUSTOM: 0x00000bad,
   CUSTOM_NO_COPY: 0x40000bad,
 } as const
+
+/** DSB secrets types (4.7): 'TLSK' = NSS key log text. */
+export const SecretsType = {TLS_KEY_LOG: 0x544c534b, WIREGUARD: 0x57474b4c, ZIGBEE_NWK: 0x5a4e574b, ZIGBEE_APS: 0x5a415053} as const
+
+/**
+ * Decryption Secrets Block body (4.7): secrets_type(4) secrets_length(4) data, padded to 32 bits,
+ * then options. `pos`/`len` frame the whole block (type .. trailer). Returns a view of the secrets
+ * data (valid while the block's buffer is), or an error string when the length overruns the block.
+ */
+export function parseDecryptionSecrets(buf: Buffer, pos: number, len: number, le: boolean): {type: number; data: Buffer} | string {
+  if (len < 20) return 'decryption secrets block too short'
+  const type = le ? buf.readUInt32LE(pos + 8) : buf.readUInt32BE(pos + 8)
+  const n = le ? buf.readUInt32LE(pos + 12) : buf.readUInt32BE(pos + 12)
+  if (16 + n + 4 > len) return 'decryption secrets length overruns block'
+  return {type, data: buf.subarray(pos + 16, pos + 16 + n)}
+}
 
 const BYTE_ORDER_MAGIC = 0x1a2b3c4d
 const BYTE_ORDER_MAGIC_SWAPPED = 0x4d3c2b1a
@@ -103,6 +120,10 @@ export class PcapngFramer implements Framer {
       case BlockType.SPB:
         min = 16
         break
+      case BlockType.DSB:
+        if (this.ctx.onSecrets === undefined) return 8
+        min = 20
+        break
       default:
         return 8 // header only; unit() arranges for the body to be skipped
     }
@@ -155,6 +176,12 @@ export class PcapngFramer implements Framer {
       case BlockType.SPB:
         this.simplePacket(buf, pos, len, offset)
         break
+      case BlockType.DSB: {
+        const r = parseDecryptionSecrets(buf, pos, len, ble)
+        if (typeof r === 'string') this.ctx.stats.bad(`pcapng: ${r}`)
+        else this.ctx.onSecrets?.(r.type, r.data, offset)
+        break
+      }
     }
     return 0
   }

@@ -48,6 +48,11 @@ export interface ReadCaptureOptions {
    * data), one line each, naming the file. Each is also counted in stats.malformed.
    */
   onWarning?: (message: string) => void
+  /**
+   * pcapng Decryption Secrets Blocks (secrets type, data view valid during the call, block offset);
+   * e.g. `SecretsType.TLS_KEY_LOG` data goes to a TLS KeyLog. Unset: DSBs are skipped.
+   */
+  onSecrets?: (secretsType: number, data: Buffer, offset: number) => void
 }
 
 export const IO_MESSAGES: Record<string, string> = {
@@ -120,7 +125,7 @@ export async function readCapture(source: string, sink: PacketSink, opts: ReadCa
   const parser = new CaptureParser(file, sink, opts.limits, opts.stats, (info) => {
     info.gzip = gzip
     opts.onInfo?.(info)
-  })
+  }, opts.onSecrets)
   const raw: Readable = source === '-' ? process.stdin : createReadStream(source, {highWaterMark: READ_CHUNK_BYTES})
   const afterChunk = opts.afterChunk
   const signal = opts.signal
