@@ -56,10 +56,11 @@ interface Args {
   json?: string
   profile: boolean
   external: boolean
+  genOnly: boolean
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = {packets: 1_000_000, repeat: 3, profile: false, external: true}
+  const a: Args = {packets: 1_000_000, repeat: 3, profile: false, external: true, genOnly: false}
   for (let i = 0; i < argv.length; i++) {
     const f = argv[i]
     const val = () => {
@@ -73,6 +74,7 @@ function parseArgs(argv: string[]): Args {
     else if (f === '--json') a.json = val()
     else if (f === '--profile') a.profile = true
     else if (f === '--no-external') a.external = false
+    else if (f === '--generate-only') a.genOnly = true
     else throw new Error(`unknown flag ${f} (see scripts/bench.ts)`)
   }
   if (!Number.isInteger(a.packets) || a.packets < 1000) throw new Error('--packets must be an integer >= 1000')
@@ -83,7 +85,7 @@ function parseArgs(argv: string[]): Args {
 // ---------------------------------------------------------------------------------- generation
 
 interface CaptureMeta {
-  kind: 'http' | 'mixed'
+  kind: Kind
   version: number
   target: number
   counters: GenCounters
@@ -92,12 +94,14 @@ interface CaptureMeta {
 
 const PERT = {reorder: 0.01, retransmit: 0.002}
 
+type Kind = 'http' | 'mixed' | 'issue'
+
 function newCounters(): GenCounters {
   return {packets: 0, bytes: 0, sessions: 0, exchanges: 0, reordered: 0, retransmitted: 0}
 }
 
 /** Generates `.bench/<kind>-<target>.pcap` unless it exists with the same parameters. */
-function ensureCapture(kind: 'http' | 'mixed', target: number): {path: string; meta: CaptureMeta} {
+function ensureCapture(kind: Kind, target: number): {path: string; meta: CaptureMeta} {
   const path = join(BENCH_DIR, `${kind}-${target}.pcap`)
   const metaPath = `${path}.json`
   if (existsSync(path) && existsSync(metaPath)) {
@@ -109,11 +113,20 @@ function ensureCapture(kind: 'http' | 'mixed', target: number): {path: string; m
   }
   process.stdout.write(`generating ${rel(path)} (${fmtInt(target)} packets)... `)
   const t0 = performance.now()
-  const rng = new Rng(kind === 'http' ? 0x5eed0001 : 0x5eed0002)
+  const rng = new Rng(kind === 'http' ? 0x5eed0001 : kind === 'mixed' ? 0x5eed0002 : 0x5eed0003)
   const c = newCounters()
   const http = new HttpGen(rng)
   let newSession: (n: number) => Session
-  if (kind === 'http') {
+  let concurrency = 256
+  if (kind === 'issue') {
+    // Like the capture of issue 13: HTTP keep-alive + DNS, ~33 packets per TCP connection (1M
+    // packets -> ~30k TCP connections), ~3,000 connections open at once.
+    concurrency = 3000
+    newSession = (n) =>
+      rng.next() < 0.8
+        ? new TcpSession(http.dialogue(80, rng.int(1, 5)), n, `10.2.${n % 16}.${1 + (n % 8)}`, rng, PERT, c)
+        : new UdpSession(dnsDialogue(rng, 1), n, `10.4.0.${1 + (n % 2)}`, c)
+  } else if (kind === 'http') {
     // ~200 packets per connection on average: 1M packets -> ~5,000 connections.
     newSession = (n) => new TcpSession(http.dialogue(80, rng.int(1, 70)), n, `10.2.0.${1 + (n % 8)}`, rng, PERT, c)
   } else {
@@ -130,7 +143,7 @@ function ensureCapture(kind: 'http' | 'mixed', target: number): {path: string; m
       return new TcpSession(mongoDialogue(rng, rng.int(1, 30)), n, server, rng, PERT, c)
     }
   }
-  generateCapture({path, packets: target, concurrency: 256, rng, newSession}, c)
+  generateCapture({path, packets: target, concurrency, rng, newSession}, c)
   const meta: CaptureMeta = {kind, version: GEN_VERSION, target, counters: c, genMs: performance.now() - t0}
   writeFileSync(metaPath, `${JSON.stringify(meta, null, 2)}\n`)
   console.log(`${(meta.genMs / 1000).toFixed(1)} s, ${fmtInt(c.packets)} packets, ${fmtInt(c.sessions)} sessions`)
@@ -313,6 +326,11 @@ async function main(): Promise<void> {
       .join(' ')}, peak RSS via ${haveGnuTime ? '/usr/bin/time -v' : '/proc/PID/status VmHWM polling'}`,
   )
 
+  const issue = ensureCapture('issue', args.packets)
+  if (args.genOnly) {
+    console.log(issue.path)
+    return
+  }
   const http = ensureCapture('http', args.packets)
   const mixed = ensureCapture('mixed', Math.max(1000, Math.round(args.packets / 2)))
   const prefix = ensurePrefix(http.path, Math.min(PREFIX_PACKETS, http.meta.counters.packets))
