@@ -1,4 +1,3 @@
-import cliProgress from 'cli-progress'
 import {Args, Command, Flags} from '@oclif/core'
 import type {CaptureSource} from '../capture/source.js'
 import {outputs as allOutputs} from '../output/registry.js'
@@ -82,7 +81,7 @@ truncated or damaged (everything before the damage was still analyzed and writte
     let exitCode: number = plan.unreadable.length > 0 ? ExitCode.UNREADABLE : ExitCode.OK
     const errors = plan.unreadable.map((u) => u.message)
     if (plan.options.sources.length > 0) {
-      const progress = makeProgress(plan.options.sources, flags.progress ?? process.stderr.isTTY === true)
+      const progress = await makeProgress(plan.options.sources, flags.progress ?? process.stderr.isTTY === true)
       let result: RunResult
       try {
         result = await run({...plan.options, progress: progress?.update})
@@ -98,11 +97,13 @@ truncated or damaged (everything before the damage was still analyzed and writte
 }
 
 /** A progress bar on stderr over the total size of the input files (unknown for stdin: no bar). */
-function makeProgress(
+async function makeProgress(
   sources: readonly CaptureSource[],
   enabled: boolean,
-): {update: (source: CaptureSource, bytes: number) => void; stop: () => void} | null {
+): Promise<{update: (source: CaptureSource, bytes: number) => void; stop: () => void} | null> {
   if (!enabled || sources.some((s) => s.size === undefined)) return null
+  // Loaded only when a bar is shown (start-up).
+  const {default: cliProgress} = await import('cli-progress')
   const sizes = new Map<string, number>()
   let total = 0
   for (const s of sources) {

@@ -12,7 +12,7 @@
  *
  * Computed once per connection or event, never per packet: it builds a string and a hash object.
  */
-import {createHash} from 'node:crypto'
+import {createHash, hash as oneShotHash} from 'node:crypto'
 import {tryParseIp} from './ip.js'
 
 const PROTO_ICMP = 1
@@ -115,7 +115,7 @@ export function communityId(
     input.writeUInt16BE(flip ? sport : dport, o + 2)
     o += 4
   }
-  return '1:' + createHash('sha1').update(input.subarray(0, o)).digest('base64')
+  return '1:' + sha1Base64(input.subarray(0, o))
 }
 
 /**
@@ -138,3 +138,12 @@ export function communityIdFromStrings(
   const dw = d.words
   return communityId(s.version, proto, sw[0], sw[1], sw[2], sw[3], dw[0], dw[1], dw[2], dw[3], srcPort, dstPort, seed)
 }
+
+/**
+ * SHA-1 of `b` in base64. crypto.hash (Node >= 20.12) hashes in one call without a Hash object per
+ * connection; older Node falls back to createHash. Same bytes either way.
+ */
+const sha1Base64: (b: Uint8Array) => string =
+  typeof oneShotHash === 'function'
+    ? (b) => oneShotHash('sha1', b, 'base64')
+    : (b) => createHash('sha1').update(b).digest('base64')
