@@ -5,7 +5,7 @@
  *   --quick       100,000 packets (for trying it out)
  *   --repeat N    runs per measured stage; the fastest run is reported (default 3)
  *   --json FILE   also write all results as JSON
- *   --profile     also run the CLI once under `node --cpu-prof` and print the hot spots
+ *   --profile     with --stages: also run the CLI once under `node --cpu-prof` and print the hot spots
  *   --no-external skip the npm packages compared against (ndjson, pcap-parser)
  *   --stages      also the stage-by-stage figures (framing, decode, CLI) on the http and mixed captures
  *   --hostile     also the full-size hostile flood captures (scripts/fuzz/hostile-bench.ts), peak RSS
