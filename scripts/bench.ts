@@ -5,8 +5,19 @@
  *   --quick       100,000 packets (for trying it out)
  *   --repeat N    runs per measured stage; the fastest run is reported (default 3)
  *   --json FILE   also write all results as JSON
- *   --profile     also run the CLI once under `node --cpu-prof` and print the hot spots
+ *   --profile     with --stages: also run the CLI once under `node --cpu-prof` and print the hot spots
  *   --no-external skip the npm packages compared against (ndjson, pcap-parser)
+ *   --stages      also the stage-by-stage figures (framing, decode, CLI) on the http and mixed captures
+ *   --hostile     also the full-size hostile flood captures (scripts/fuzz/hostile-bench.ts), peak RSS
+ *   --generate-only  generate the captures and exit
+ *
+ * 0. Side by side on one generated capture like issue 13's (HTTP keep-alive + DNS, ~30k TCP
+ *    connections per million packets): `capinfos -c` (C record walk, the floor), `tcpflow -FX`
+ *    (C++ TCP reassembly, no flow files: its report goes to a temporary directory deleted after),
+ *    `ndpiReader -q -i` (nDPI flows and protocol detection), pbx `analyze --format ndjson` with one
+ *    worker and with two (when the build has --workers), and tshark on a 100k-packet prefix; packets/s
+ *    and MB/s by CPU time, peak RSS and the ratios. Missing tcpflow / ndpiReader are installed with
+ *    apt-get when running as root (else a note says how and the row is skipped).
  *
  * 1. Generates (once; reused while the parameters match) synthetic captures into .bench/ (git-ignored)
  *    with the streaming pcap writer: an HTTP keep-alive capture (thousands of interleaved connections,
@@ -19,8 +30,8 @@
  * The CLI runs dist/: build first (`npm run build`); the bench warns when dist is older than src.
  */
 import {execFileSync, spawnSync} from 'node:child_process'
-import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
-import {cpus, loadavg} from 'node:os'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {cpus, loadavg, tmpdir} from 'node:os'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {type GenCounters, generateCapture, type Session, TcpSession, UdpSession} from './bench/capture-gen.js'
@@ -56,10 +67,13 @@ interface Args {
   json?: string
   profile: boolean
   external: boolean
+  genOnly: boolean
+  stages: boolean
+  hostile: boolean
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = {packets: 1_000_000, repeat: 3, profile: false, external: true}
+  const a: Args = {packets: 1_000_000, repeat: 3, profile: false, external: true, genOnly: false, stages: false, hostile: false}
   for (let i = 0; i < argv.length; i++) {
     const f = argv[i]
     const val = () => {
@@ -73,6 +87,9 @@ function parseArgs(argv: string[]): Args {
     else if (f === '--json') a.json = val()
     else if (f === '--profile') a.profile = true
     else if (f === '--no-external') a.external = false
+    else if (f === '--generate-only') a.genOnly = true
+    else if (f === '--stages') a.stages = true
+    else if (f === '--hostile') a.hostile = true
     else throw new Error(`unknown flag ${f} (see scripts/bench.ts)`)
   }
   if (!Number.isInteger(a.packets) || a.packets < 1000) throw new Error('--packets must be an integer >= 1000')
@@ -83,7 +100,7 @@ function parseArgs(argv: string[]): Args {
 // ---------------------------------------------------------------------------------- generation
 
 interface CaptureMeta {
-  kind: 'http' | 'mixed'
+  kind: Kind
   version: number
   target: number
   counters: GenCounters
@@ -92,12 +109,14 @@ interface CaptureMeta {
 
 const PERT = {reorder: 0.01, retransmit: 0.002}
 
+type Kind = 'http' | 'mixed' | 'issue'
+
 function newCounters(): GenCounters {
   return {packets: 0, bytes: 0, sessions: 0, exchanges: 0, reordered: 0, retransmitted: 0}
 }
 
 /** Generates `.bench/<kind>-<target>.pcap` unless it exists with the same parameters. */
-function ensureCapture(kind: 'http' | 'mixed', target: number): {path: string; meta: CaptureMeta} {
+function ensureCapture(kind: Kind, target: number): {path: string; meta: CaptureMeta} {
   const path = join(BENCH_DIR, `${kind}-${target}.pcap`)
   const metaPath = `${path}.json`
   if (existsSync(path) && existsSync(metaPath)) {
@@ -109,11 +128,20 @@ function ensureCapture(kind: 'http' | 'mixed', target: number): {path: string; m
   }
   process.stdout.write(`generating ${rel(path)} (${fmtInt(target)} packets)... `)
   const t0 = performance.now()
-  const rng = new Rng(kind === 'http' ? 0x5eed0001 : 0x5eed0002)
+  const rng = new Rng(kind === 'http' ? 0x5eed0001 : kind === 'mixed' ? 0x5eed0002 : 0x5eed0003)
   const c = newCounters()
   const http = new HttpGen(rng)
   let newSession: (n: number) => Session
-  if (kind === 'http') {
+  let concurrency = 256
+  if (kind === 'issue') {
+    // Like the capture of issue 13: HTTP keep-alive + DNS, ~33 packets per TCP connection (1M
+    // packets -> ~30k TCP connections), ~3,000 connections open at once.
+    concurrency = 3000
+    newSession = (n) =>
+      rng.next() < 0.8
+        ? new TcpSession(http.dialogue(80, rng.int(1, 5)), n, `10.2.${n % 16}.${1 + (n % 8)}`, rng, PERT, c)
+        : new UdpSession(dnsDialogue(rng, 1), n, `10.4.0.${1 + (n % 2)}`, c)
+  } else if (kind === 'http') {
     // ~200 packets per connection on average: 1M packets -> ~5,000 connections.
     newSession = (n) => new TcpSession(http.dialogue(80, rng.int(1, 70)), n, `10.2.0.${1 + (n % 8)}`, rng, PERT, c)
   } else {
@@ -130,7 +158,7 @@ function ensureCapture(kind: 'http' | 'mixed', target: number): {path: string; m
       return new TcpSession(mongoDialogue(rng, rng.int(1, 30)), n, server, rng, PERT, c)
     }
   }
-  generateCapture({path, packets: target, concurrency: 256, rng, newSession}, c)
+  generateCapture({path, packets: target, concurrency, rng, newSession}, c)
   const meta: CaptureMeta = {kind, version: GEN_VERSION, target, counters: c, genMs: performance.now() - t0}
   writeFileSync(metaPath, `${JSON.stringify(meta, null, 2)}\n`)
   console.log(`${(meta.genMs / 1000).toFixed(1)} s, ${fmtInt(c.packets)} packets, ${fmtInt(c.sessions)} sessions`)
@@ -295,6 +323,114 @@ function distIsStale(): boolean {
   return newest(join(ROOT, 'src'), '.ts') > newest(join(ROOT, 'dist'), '.js')
 }
 
+// ------------------------------------------------------------------------- side by side (issue 13)
+
+/** True if `tool` is on PATH; when not and we are root, tries `apt-get install -y pkg` once. */
+function ensureTool(tool: string, pkg: string): boolean {
+  const have = () => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0
+  if (have()) return true
+  if (process.getuid?.() !== 0) {
+    console.log(`note: ${tool} not found and not running as root: skipped (sudo apt-get install ${pkg})`)
+    return false
+  }
+  console.log(`${tool} not found: apt-get install -y ${pkg}...`)
+  spawnSync('apt-get', ['install', '-y', '--no-install-recommends', pkg], {stdio: 'ignore', env: {...process.env, DEBIAN_FRONTEND: 'noninteractive'}})
+  if (!have()) console.log(`note: apt-get install ${pkg} failed: ${tool} skipped`)
+  return have()
+}
+
+/** Whether the built CLI knows `--workers` (the bench also measures builds from before it). */
+function cliHasWorkers(): boolean {
+  const r = spawnSync(process.execPath, [CLI, 'analyze', '--help'], {cwd: ROOT, encoding: 'utf8'})
+  return /--workers/.test(r.stdout ?? '')
+}
+
+async function compareTools(issue: {path: string; meta: CaptureMeta}, args: Args): Promise<void> {
+  const R = args.repeat
+  const file = issue.path
+  const packets = issue.meta.counters.packets
+  const bytes = statSync(file).size
+  const prefixN = Math.min(PREFIX_PACKETS, packets)
+  const prefix = ensurePrefix(file, prefixN)
+  const tiny = ensurePrefix(file, 10)
+  const out: Row[] = []
+  const add = (stage: string, n: number, b: number, m: Measured, runs: number): Row => {
+    const r: Row = {capture: 'issue', stage, packets: n, fileBytes: b, wallMs: m.wallMs, cpuMs: m.cpuMs, peakRss: m.peakRss, runs}
+    out.push(r)
+    rows.push(r)
+    return r
+  }
+  console.log(`side by side on ${rel(file)}: ${fmtInt(packets)} packets, ${(bytes / 1e6).toFixed(0)} MB (best CPU time of ${R} runs each)...`)
+  const capinfos = add('capinfos -c (C record walk: the floor)', packets, bytes, await run('capinfos', ['-c', file], R), R)
+  let tcpflow: Row | null = null
+  if (ensureTool('tcpflow', 'tcpflow')) {
+    const dir = mkdtempSync(join(tmpdir(), 'pbx-bench-tcpflow-'))
+    try {
+      tcpflow = add('tcpflow -FX (C++ TCP reassembly, no output)', packets, bytes, await run('tcpflow', ['-FX', '-o', dir, '-r', file], R), R)
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  }
+  let ndpi: Row | null = null
+  if (ensureTool('ndpiReader', 'libndpi-bin')) {
+    ndpi = add('ndpiReader -q -i (C, nDPI flows)', packets, bytes, await run('ndpiReader', ['-q', '-i', file], R), R)
+  }
+  const workers = cliHasWorkers()
+  const pbxArgs = (f: string, w: number | null) => [CLI, 'analyze', f, '--format', 'ndjson', '-o', '/dev/null', ...(w === null ? [] : ['--workers', String(w)])]
+  const start = add('pbx analyze, 10-packet file (start-up)', 10, statSync(tiny).size, await run(process.execPath, pbxArgs(tiny, workers ? 1 : null), R), R)
+  const pbx1 = add(`pbx analyze --format ndjson${workers ? ' --workers 1' : ''}`, packets, bytes, await run(process.execPath, pbxArgs(file, workers ? 1 : null), R), R)
+  const pbx2 = workers ? add('pbx analyze --format ndjson --workers 2', packets, bytes, await run(process.execPath, pbxArgs(file, 2), R), R) : null
+  const ts = add(
+    `tshark -T fields (${fmtInt(prefixN)}-packet prefix)`,
+    prefixN,
+    statSync(prefix).size,
+    await run('tshark', ['-r', prefix, '-T', 'fields', '-e', 'http.request.method', '-e', 'http.response.code', '-e', 'dns.qry.name'], 1),
+    1,
+  )
+  console.log('')
+  const rate = (r: Row) => pps(r)
+  console.log(
+    table(
+      ['tool', '', 'packets/s', 'MB/s', 'peak RSS MB', 'CPU s', 'wall s', 'vs capinfos -c'],
+      out.map((r) => [
+        r.stage,
+        '',
+        r.packets > 10 ? fmtRate(rate(r)) : '',
+        r.packets > 10 ? (r.fileBytes / 1e6 / ((r.cpuMs ?? r.wallMs) / 1000)).toFixed(0) : '',
+        mb(r.peakRss),
+        r.cpuMs === null ? 'n/a' : (r.cpuMs / 1000).toFixed(2),
+        (r.wallMs / 1000).toFixed(2),
+        r.packets > 10 ? `${((100 * rate(r)) / rate(capinfos)).toFixed(1)}%` : '',
+      ]),
+    ),
+  )
+  console.log('')
+  console.log('packets/s and MB/s by CPU time (user + system, all threads); with 2 workers, wall time is what a user waits:')
+  const ok = (b: boolean) => (b ? 'MET ' : 'MISS')
+  const p1 = rate(pbx1)
+  console.log(`  [${ok(p1 >= 500e3)}] one thread ${fmtInt(p1)} packets/s (target >= 500,000); ${(100 * p1 / rate(capinfos)).toFixed(1)}% of capinfos -c (>= 19%)`)
+  if (ndpi) console.log(`  [${ok(p1 >= 2.4 * rate(ndpi))}] ${(p1 / rate(ndpi)).toFixed(2)}x ndpiReader (target >= 2.4x)`)
+  if (tcpflow) console.log(`  [${ok(p1 > rate(tcpflow))}] ${(p1 / rate(tcpflow)).toFixed(2)}x tcpflow -FX (target > 1x)`)
+  console.log(`        ${(p1 / rate(ts)).toFixed(1)}x tshark (prefix)`)
+  if (pbx2) {
+    const sp = pbx1.wallMs / pbx2.wallMs
+    console.log(`  [${ok(sp >= 1.7)}] two workers: ${fmtInt(packets / (pbx2.wallMs / 1000))} packets/s by wall = ${sp.toFixed(2)}x one thread by wall (target >= 1.7x); ${fmtInt(rate(pbx2))} packets/s by CPU`)
+  } else {
+    console.log('  [MISS] two workers: this build has no --workers')
+  }
+  const worst = Math.max(pbx1.peakRss ?? 0, pbx2?.peakRss ?? 0)
+  console.log(`  [${ok(worst <= 200e6)}] peak RSS ${mb(worst)} MB (target <= 200 MB)`)
+  console.log(`  [${ok((start.cpuMs ?? 1e9) <= 250)}] start-up ${start.cpuMs === null ? 'n/a' : (start.cpuMs / 1000).toFixed(2)} CPU s on a 10-packet file (target <= 0.25 s)`)
+  console.log('')
+}
+
+/** The full-size hostile floods, each in its own process (scripts/fuzz/hostile-bench.ts prints peak RSS). */
+function hostile(): void {
+  console.log('hostile captures, default limits (scripts/fuzz/hostile-bench.ts):')
+  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'fuzz', 'hostile-bench.ts')], {cwd: ROOT, stdio: 'inherit'})
+  console.log('')
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2))
   mkdirSync(BENCH_DIR, {recursive: true})
@@ -313,6 +449,17 @@ async function main(): Promise<void> {
       .join(' ')}, peak RSS via ${haveGnuTime ? '/usr/bin/time -v' : '/proc/PID/status VmHWM polling'}`,
   )
 
+  const issue = ensureCapture('issue', args.packets)
+  if (args.genOnly) {
+    console.log(issue.path)
+    return
+  }
+  await compareTools(issue, args)
+  if (args.hostile) hostile()
+  if (!args.stages) {
+    if (args.json) writeFileSync(args.json, `${JSON.stringify({date: new Date().toISOString(), node: process.version, cores: cpus().length, args, rows}, null, 2)}\n`)
+    return
+  }
   const http = ensureCapture('http', args.packets)
   const mixed = ensureCapture('mixed', Math.max(1000, Math.round(args.packets / 2)))
   const prefix = ensurePrefix(http.path, Math.min(PREFIX_PACKETS, http.meta.counters.packets))
@@ -338,8 +485,8 @@ async function main(): Promise<void> {
   const decodeInfo: Record<string, StageOut> = {}
   for (const c of caps) {
     const bytes = size(c.path)
-    const cap = await run('capinfos', [c.path], R)
-    row(c.name, '(d) capinfos (C record walk)', c.packets, bytes, cap, R)
+    const cap = await run('capinfos', ['-c', c.path], R)
+    row(c.name, '(d) capinfos -c (C record walk)', c.packets, bytes, cap, R)
     const fr = await stage('framing', c.path, R)
     row(c.name, '(a) framing: CaptureParser, no-op sink', fr.r.packets, bytes, fr.m, R, fr.r.loopCpuMs)
     const de = await stage('decode', c.path, R)

@@ -97,14 +97,14 @@ class FlowState {
   /** Copies the conn's counters (numbers only, no allocation). */
   snap(): void {
     const c = this.conn
-    this.pk0 = c.packets[0]
-    this.pk1 = c.packets[1]
-    this.ib0 = c.ipBytes[0]
-    this.ib1 = c.ipBytes[1]
-    this.pb0 = c.payloadBytes[0]
-    this.pb1 = c.payloadBytes[1]
-    this.fl0 = c.tcpFlagsSeen[0]
-    this.fl1 = c.tcpFlagsSeen[1]
+    this.pk0 = c.pk0
+    this.pk1 = c.pk1
+    this.ib0 = c.ib0
+    this.ib1 = c.ib1
+    this.pb0 = c.pb0
+    this.pb1 = c.pb1
+    this.fl0 = c.fl0
+    this.fl1 = c.fl1
     this.lastSec = c.lastSec
     this.lastNsec = c.lastNsec
     this.lastFrame = c.lastFrame
@@ -233,8 +233,8 @@ class Flows implements FlowObserver {
  */
 function endReason(c: Conn, reason: EndReason): EndReason {
   if (reason !== 'error' || c.transport !== 'tcp') return reason
-  const f0 = c.tcpFlagsSeen[0]
-  const f1 = c.tcpFlagsSeen[1]
+  const f0 = c.fl0
+  const f1 = c.fl1
   if (((f0 | f1) & 0x04) !== 0) return 'rst'
   if ((f0 & f1 & 0x01) !== 0) return 'fin'
   return reason

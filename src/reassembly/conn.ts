@@ -64,12 +64,17 @@ export class Conn implements ConnInfo {
   /** Tunnel zone, part of the connection key (TunnelState.zone; 0 = none). */
   readonly zone: number
 
-  /** Per direction (index = Dir): packets, IP bytes (IP total length), transport payload bytes. */
-  readonly packets: [number, number] = [0, 0]
-  readonly ipBytes: [number, number] = [0, 0]
-  readonly payloadBytes: [number, number] = [0, 0]
-  /** OR of the TCP flags seen per direction. */
-  readonly tcpFlagsSeen: [number, number] = [0, 0]
+  // Per direction (suffix = Dir): packets, IP bytes (IP total length), transport payload bytes, OR
+  // of the TCP flags seen. Plain number fields rather than four small arrays per conn: count()
+  // runs for every packet, and a conn lingers after its close (less memory per record).
+  pk0 = 0
+  pk1 = 0
+  ib0 = 0
+  ib1 = 0
+  pb0 = 0
+  pb1 = 0
+  fl0 = 0
+  fl1 = 0
   firstSec = 0
   firstNsec = 0
   lastSec = 0
@@ -181,12 +186,39 @@ export class Conn implements ConnInfo {
       : 1
   }
 
+  /** Per direction (index = Dir): packets. A new pair per call (for reading, not per packet). */
+  get packets(): [number, number] {
+    return [this.pk0, this.pk1]
+  }
+
+  /** Per direction: IP bytes (IP total length). */
+  get ipBytes(): [number, number] {
+    return [this.ib0, this.ib1]
+  }
+
+  /** Per direction: transport payload bytes (captured + cut by the snaplen). */
+  get payloadBytes(): [number, number] {
+    return [this.pb0, this.pb1]
+  }
+
+  /** Per direction: OR of the TCP flags seen. */
+  get tcpFlagsSeen(): [number, number] {
+    return [this.fl0, this.fl1]
+  }
+
   /** Updates the counters with one packet (no allocation). */
   count(dir: Dir, p: DecodedPacket): void {
-    this.packets[dir]++
-    this.ipBytes[dir] += p.ipLength
-    this.payloadBytes[dir] += p.payload.length + p.payloadTruncated
-    this.tcpFlagsSeen[dir] |= p.tcpFlags
+    if (dir === 0) {
+      this.pk0++
+      this.ib0 += p.ipLength
+      this.pb0 += p.payload.length + p.payloadTruncated
+      this.fl0 |= p.tcpFlags
+    } else {
+      this.pk1++
+      this.ib1 += p.ipLength
+      this.pb1 += p.payload.length + p.payloadTruncated
+      this.fl1 |= p.tcpFlags
+    }
     this.lastSec = p.tsSec
     this.lastNsec = p.tsNsec
     this.lastFrame = p.frame

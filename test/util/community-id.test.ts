@@ -88,3 +88,16 @@ describe('communityId (published spec baselines)', () => {
     expect(communityIdFromStrings('1.2.3.4', '::1', 6, 1, 2)).toBe('')
   })
 })
+
+describe('sha1Base64 (the one-block SHA-1 behind communityId)', () => {
+  it('equals node:crypto for every length 0..64 and random bytes', async () => {
+    const {createHash, randomBytes} = await import('node:crypto')
+    const {sha1Base64} = await import('../../src/util/community-id.js')
+    for (let n = 0; n <= 64; n++) {
+      for (let k = 0; k < 20; k++) {
+        const b = k === 0 ? Buffer.alloc(n, 0xff) : randomBytes(n)
+        expect(sha1Base64(b)).toBe(createHash('sha1').update(b).digest('base64'))
+      }
+    }
+  })
+})

@@ -11,7 +11,7 @@
  * prefixed with a single quote, so a spreadsheet never evaluates packet data as a formula (checked
  * after the escaping above). Numbers are written as numbers and are never altered.
  */
-import {stringify} from 'csv-stringify/sync'
+import {createRequire} from 'node:module'
 import type {PbxEvent} from '../../event/build.js'
 import type {FieldSpec} from '../../event/types.js'
 import {escapeControls} from '../../util/sanitize.js'
@@ -19,6 +19,14 @@ import type {Output, RunInfo} from '../types.js'
 import type {TextWriter} from '../writer.js'
 
 const DANGEROUS = /^[=+\-@\t\r]/
+
+type Stringify = (rows: string[][]) => string
+let stringifyFn: Stringify | undefined
+/** csv-stringify, loaded on first use (its CommonJS build) so that runs without CSV do not pay for it at start-up. */
+function stringify(rows: string[][]): string {
+  if (stringifyFn === undefined) stringifyFn = (createRequire(import.meta.url)('csv-stringify/sync') as {stringify: Stringify}).stringify
+  return stringifyFn(rows)
+}
 
 export function neutralizeCell(s: string): string {
   return DANGEROUS.test(s) ? "'" + s : s

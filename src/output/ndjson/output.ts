@@ -69,6 +69,8 @@ export class NdjsonOutput implements Output {
   }
 }
 
+/** Byte pieces up to this length are copied by a loop, longer ones by TypedArray.set. */
+const RAW_LOOP_MAX = 64
 /** Strings longer than this are checked by a regular expression and encoded natively. */
 const LONG_STRING = 48
 /** Characters JSON.stringify escapes (quote, backslash, controls) or that need UTF-8 encoding. */
@@ -87,9 +89,19 @@ class JsonBytes implements JsonOut {
 
   raw(b: Uint8Array): void {
     const w = this.w
-    w.room(b.length)
-    w.arena.set(b, w.pos)
-    w.pos += b.length
+    const n = b.length
+    w.room(n)
+    if (n > RAW_LOOP_MAX) {
+      w.arena.set(b, w.pos)
+      w.pos += n
+      return
+    }
+    // Short pieces (keys, commas, precomputed prefixes) by a loop: TypedArray.set costs more per
+    // call than it saves on a few bytes.
+    const a = w.arena
+    let p = w.pos
+    for (let i = 0; i < n; i++) a[p++] = b[i]
+    w.pos = p
   }
 
   text(s: string): void {
