@@ -51,6 +51,10 @@ flushing everything in flight.`
       multipleNonGreedy: true,
     }),
     'send-headers': Flags.boolean({description: 'include HTTP request/response headers in events'}),
+    where: Flags.string({description: 'keep only events matching CONDITION, e.g. --where \'http.response.status_code >= 500\' (docs/packetbeat.md)'}),
+    filter: Flags.string({description: "capture filter in pcap-filter syntax applied to every packet, e.g. --filter 'tcp port 80 and host 10.0.0.1'"}),
+    es: Flags.string({description: 'also send the events to Elasticsearch at URL (output.elasticsearch.hosts)'}),
+    clickhouse: Flags.string({description: 'also send the events to ClickHouse at URL (output.clickhouse.url)'}),
     fields: Flags.string({description: 'NDJSON/CSV: only these fields, in this order, e.g. --fields url.path,http.response.status_code'}),
     top: Flags.integer({description: 'rows in each top-N table of the summary', default: 10, min: 0}),
     color: Flags.boolean({description: 'colour the summary (default: when stdout is a terminal)', allowNo: true}),
@@ -61,7 +65,8 @@ flushing everything in flight.`
 
   /** Prints `pbx: message` on stderr (unwrapped, one line) and exits with `code`. */
   private fail(message: string, opts: {exit: number}): never {
-    process.stderr.write(`pbx: ${terminalSafe(message, 2000)}\n`)
+    // Multi-line messages (a caret under a column) keep their lines; each is made terminal-safe.
+    process.stderr.write(`pbx: ${message.split('\n').map((l) => terminalSafe(l, 2000)).join('\n')}\n`)
     return this.exit(opts.exit)
   }
 
@@ -71,7 +76,7 @@ flushing everything in flight.`
     try {
       plan = await planRun({
         files: argv as string[],
-        outputs: outputRequests(flags.format, flags.output),
+        outputs: outputRequests(flags.format, flags.output, {es: flags.es, clickhouse: flags.clickhouse}),
         configFile: flags.config,
         protocols: flags.protocols,
         limits: flags.limit,
@@ -79,6 +84,8 @@ flushing everything in flight.`
         flows: flags.flows,
         flowPeriod: flags['flow-period'],
         fields: flags.fields,
+        where: flags.where,
+        filter: flags.filter,
         top: flags.top,
         color: flags.color,
       })

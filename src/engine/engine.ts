@@ -30,7 +30,8 @@ import type {Stats} from '../stats.js'
 
 /** A compiled capture filter (`--filter`): true keeps the record. Must not keep `data`. */
 export interface RecordFilter {
-  match(data: Buffer, linkType: number): boolean
+  /** `origLen`: the record's length on the wire (pcap-filter's `less`/`greater` compare it). */
+  match(data: Buffer, linkType: number, origLen: number): boolean
 }
 
 export interface EngineOptions {
@@ -78,7 +79,7 @@ export class Engine implements PacketSink, DecodedSink {
 
   /** PacketSink: one capture record. */
   packet(p: Packet): void {
-    if (this.filter !== undefined && !this.filter.match(p.data, p.linkType)) return
+    if (this.filter !== undefined && !this.filter.match(p.data, p.linkType, p.origLen)) return
     this.decoder.packet(p)
   }
 

@@ -9,7 +9,13 @@
  * and a message for the user that names the flag, key, file or value.
  */
 import {type CaptureSource, fileSources} from '../capture/source.js'
-import {ConfigError, loadConfig, type PbxConfig, parseLimitFlags} from '../config.js'
+import {ConfigError, type EffectiveConfig, loadEffectiveConfig, parseLimitFlags} from '../config/index.js'
+import type {RecordFilter} from '../engine/engine.js'
+import {compileFilter, FilterError} from '../filter/index.js'
+import {compileWhere} from '../processors/where.js'
+import type {ProcessorCounters} from '../processors/options.js'
+import type {Processor} from '../processors/types.js'
+import {ProcessorConfigError} from '../processors/types.js'
 import {commonFields} from '../event/fields.js'
 import {createFlowObserver, fields as flowFields} from '../flows/index.js'
 import {type Limits, makeLimits} from '../limits.js'
@@ -56,6 +62,10 @@ export interface Invocation {
   flowPeriod?: string
   /** `--fields a,b,c`: the NDJSON/CSV fields and their order. */
   fields?: string
+  /** `--where CONDITION`: keep only events matching (the processors' condition language). */
+  where?: string
+  /** `--filter EXPR`: pcap-filter expression applied to every record before decoding. */
+  filter?: string
   /** Summary options. */
   top?: number
   color?: boolean
@@ -63,6 +73,10 @@ export interface Invocation {
 
 export interface Plan {
   options: RunOptions
+  /** The configuration in force (file and defaults). */
+  config: EffectiveConfig
+  /** Anomaly counters of the compiled processors (`processor.script_error`, ...), filled by the run. */
+  processorCounters: ProcessorCounters
   /** Sources that cannot be read at all (already probed); their errors go with the run's. */
   unreadable: {source: CaptureSource; message: string}[]
   limits: Limits
@@ -73,9 +87,18 @@ export interface Plan {
  * Parses `--format` values: `ndjson`, `ndjson=FILE`, several of them; `-o FILE` applies to a single
  * format given without `=`.
  */
-export function outputRequests(formats: readonly string[] | undefined, output: string | undefined): OutputRequest[] {
-  const list = formats === undefined || formats.length === 0 ? ['summary'] : formats
+export function outputRequests(
+  formats: readonly string[] | undefined,
+  output: string | undefined,
+  servers: {es?: string; clickhouse?: string} = {},
+): OutputRequest[] {
+  const given = formats !== undefined && formats.length > 0
   const reqs: OutputRequest[] = []
+  if (servers.es !== undefined) reqs.push({type: 'elasticsearch', options: {hosts: [servers.es]}})
+  if (servers.clickhouse !== undefined) reqs.push({type: 'clickhouse', options: {url: servers.clickhouse}})
+  // Nothing on the command line: empty, so that the configuration's outputs (or the summary) apply.
+  if (!given && output === undefined && reqs.length === 0) return []
+  const list = given ? formats : ['summary']
   for (const f of list) {
     const eq = f.indexOf('=')
     const type = eq < 0 ? f : f.slice(0, eq)
@@ -85,11 +108,11 @@ export function outputRequests(formats: readonly string[] | undefined, output: s
     reqs.push(eq < 0 ? {type} : {type, path: f.slice(eq + 1)})
   }
   if (output !== undefined) {
-    const bare = reqs.filter((r) => r.path === undefined)
+    const bare = reqs.filter((r) => r.path === undefined && r.type !== 'elasticsearch' && r.type !== 'clickhouse')
     if (bare.length !== 1) throw new PlanError('-o/--output needs exactly one --format without "=PATH"', ExitCode.USAGE)
     bare[0].path = output
   }
-  const toStdout = reqs.filter((r) => r.path === undefined || r.path === '-')
+  const toStdout = reqs.filter((r) => (r.path === undefined || r.path === '-') && r.type !== 'elasticsearch' && r.type !== 'clickhouse')
   const dataToStdout = toStdout.filter((r) => r.type !== 'summary')
   if (dataToStdout.length > 1) {
     throw new PlanError(`only one output can write to standard output (${dataToStdout.map((r) => r.type).join(', ')}); give the others a file with FORMAT=PATH`, ExitCode.USAGE)
@@ -99,7 +122,7 @@ export function outputRequests(formats: readonly string[] | undefined, output: s
   return reqs
 }
 
-function selectProtocols(inv: Invocation, cfg: PbxConfig): Protocol[] {
+function selectProtocols(inv: Invocation, cfg: EffectiveConfig): Protocol[] {
   let selected: Protocol[] = allProtocols.filter((p) => cfg.protocols[p.name]?.enabled !== false)
   if (inv.protocols) {
     const names = inv.protocols.split(',').map((s) => s.trim()).filter(Boolean)
@@ -113,26 +136,72 @@ function selectProtocols(inv: Invocation, cfg: PbxConfig): Protocol[] {
   return selected
 }
 
+/** Output types the configuration's `output.*` can name, mapped to pbx outputs. */
+function configOutputs(cfg: EffectiveConfig, warn: (m: string) => void): OutputRequest[] {
+  const reqs: OutputRequest[] = []
+  for (const [type, raw] of Object.entries(cfg.outputs)) {
+    const opts = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {}
+    if (opts.enabled === false) continue
+    if (outputByName(type) === undefined) {
+      warn(`output.${type}: not supported by pbx; ignored (supported: ${allOutputs.map((o) => o.name).join(', ')})`)
+      continue
+    }
+    reqs.push({type, options: {...opts}})
+  }
+  return reqs
+}
+
 export async function planRun(inv: Invocation): Promise<Plan> {
   const warnings: string[] = []
-  let cfg: PbxConfig
+  const warn = (m: string) => warnings.push(m)
+  const counters: ProcessorCounters = {}
+  let cfg: EffectiveConfig
   let limits: Limits
   try {
-    cfg = loadConfig(inv.configFile)
-    limits = makeLimits({...cfg.limits, ...parseLimitFlags([...(inv.limits ?? [])])})
+    cfg = loadEffectiveConfig(inv.configFile, {counters})
+    limits = makeLimits({...cfg.limitOverrides, ...parseLimitFlags([...(inv.limits ?? [])])})
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof Error) throw new PlanError(e.message, ExitCode.USAGE)
+    if (e instanceof ConfigError || e instanceof ProcessorConfigError || e instanceof Error) throw new PlanError(e.message, ExitCode.USAGE)
     throw e
   }
+  warnings.push(...cfg.warnings)
   const selected = selectProtocols(inv, cfg)
   const protocolOptions: Record<string, Record<string, unknown>> = {}
-  for (const p of allProtocols) protocolOptions[p.name] = {...(cfg.protocols[p.name] ?? {})}
+  for (const p of allProtocols) {
+    const pc = cfg.protocols[p.name]
+    protocolOptions[p.name] = {...(pc?.options ?? {}), ...(pc?.ports ? {ports: pc.ports} : {})}
+  }
   if (inv.sendHeaders) protocolOptions.http = {...protocolOptions.http, send_headers: true}
 
-  const flows = inv.flows === true || inv.flowPeriod !== undefined
+  // Processor chains: each protocol's own (and the flows'), then the top-level ones, then --where.
+  const global: Processor[] = [...cfg.processors]
+  if (inv.where !== undefined) {
+    try {
+      global.push({name: '--where', filter: compileWhere(inv.where, warn)})
+    } catch (e) {
+      if (e instanceof ProcessorConfigError) throw new PlanError(e.message, ExitCode.USAGE)
+      throw e
+    }
+  }
+  const byType = new Map<string, readonly Processor[]>()
+  for (const [name, pc] of Object.entries(cfg.protocols)) if (pc.processors.length > 0) byType.set(name, pc.processors)
+  if (cfg.flows.processors.length > 0) byType.set('flow', cfg.flows.processors)
+
+  let filter: RecordFilter | undefined
+  if (inv.filter !== undefined) {
+    try {
+      const f = compileFilter(inv.filter)
+      filter = {match: (data, linkType, origLen) => f.match(data, linkType, origLen)}
+    } catch (e) {
+      if (e instanceof FilterError) throw new PlanError(e.format('bad --filter: '), ExitCode.USAGE)
+      throw e
+    }
+  }
+
+  const flows = inv.flows === true || inv.flowPeriod !== undefined || cfg.flows.enabled
   let observer: RunOptions['observer']
   if (flows) {
-    const periodSec = inv.flowPeriod === undefined ? 0 : Number(inv.flowPeriod)
+    const periodSec = inv.flowPeriod !== undefined ? Number(inv.flowPeriod) : cfg.flows.enabled ? cfg.flows.periodSec : 0
     try {
       observer = createFlowObserver({periodSec})
     } catch (e) {
@@ -140,8 +209,15 @@ export async function planRun(inv: Invocation): Promise<Plan> {
     }
   }
 
-  const requests = inv.outputs === undefined || inv.outputs.length === 0 ? outputRequests(undefined, undefined) : inv.outputs
-  // Validate output types before anything is opened.
+  // Outputs: the command line's replace the configuration's; with neither, the summary.
+  let requests: readonly OutputRequest[]
+  if (inv.outputs !== undefined && inv.outputs.length > 0) requests = inv.outputs
+  else {
+    const fromConfig = configOutputs(cfg, warn)
+    // The summary comes along on the terminal (on standard error when output.console uses stdout).
+    const summary: OutputRequest = fromConfig.some((r) => r.type === 'console') ? {type: 'summary', options: {stderr: true}} : {type: 'summary'}
+    requests = [summary, ...fromConfig]
+  }
   for (const r of requests) {
     if (outputByName(r.type) === undefined) throw new PlanError(`unknown output "${r.type}"`, ExitCode.USAGE)
   }
@@ -157,7 +233,7 @@ export async function planRun(inv: Invocation): Promise<Plan> {
   }
 
   const fields: FieldSpec[] = [...commonFields, ...selected.flatMap((p) => p.fields), ...(flows ? flowFields : [])]
-  const ctx: OutputContext = {fields, protocols: selected.map((p) => p.name), limits, warn: (m) => warnings.push(m)}
+  const ctx: OutputContext = {fields, protocols: selected.map((p) => p.name), limits, warn}
   const outs: Output[] = []
   if (readable.length > 0) {
     for (const r of requests) {
@@ -177,8 +253,11 @@ export async function planRun(inv: Invocation): Promise<Plan> {
       }
     }
   }
+  const processors = global.length > 0 || byType.size > 0 ? {global, byType} : undefined
   return {
-    options: {sources: readable, protocols: selected, limits, outputs: outs, protocolOptions, observer},
+    options: {sources: readable, protocols: selected, limits, outputs: outs, protocolOptions, observer, processors, filter, processorCounters: counters},
+    config: cfg,
+    processorCounters: counters,
     unreadable,
     limits,
     warnings,

@@ -47,6 +47,8 @@ export interface RunOptions {
    * are not read, and everything in flight is flushed and written as at end of input.
    */
   signal?: AbortSignal
+  /** Anomaly counters the compiled processors fill (`processor.script_error`, ...), counted into stats. */
+  processorCounters?: Readonly<Record<string, number>>
   /** Shared with the caller (e.g. to print statistics on SIGINT); a new one by default. */
   stats?: Stats
 }
@@ -185,6 +187,7 @@ export async function run(o: RunOptions): Promise<RunResult> {
   clearInterval(flusher)
   o.signal?.removeEventListener('abort', onAbort)
   o.progress?.stop()
+  for (const [code, n] of Object.entries(o.processorCounters ?? {})) if (n > 0) stats.malformed.set(code, (stats.malformed.get(code) ?? 0) + n)
   result.events = fanout.events
   result.dropped = stage?.dropped ?? 0
   for (const out of o.outputs) {

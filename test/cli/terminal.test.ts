@@ -26,6 +26,12 @@ function slowPipe(args: string[]) {
   return {child, done, out: () => stdout, err: () => stderr}
 }
 
+/** Waits until `ready()` holds (polling), at most `ms`; the input pipe stays open all along. */
+async function until(ready: () => boolean, ms = 20_000): Promise<void> {
+  const t0 = Date.now()
+  while (!ready() && Date.now() - t0 < ms) await new Promise((r) => setTimeout(r, 100))
+}
+
 describe('signals and slow input', () => {
   for (const [sig, code] of [
     ['SIGINT', 130],
@@ -34,7 +40,14 @@ describe('signals and slow input', () => {
     it(`${sig} on a pipe flushes every transaction and the write buffer, then exits ${code}`, async () => {
       const out = path.join(tmp, `${sig}.ndjson`)
       const p = slowPipe(['-f', `ndjson=${out}`, '-f', 'summary'])
-      await new Promise((r) => setTimeout(r, 2500))
+      // the file fills within about a second of the data arriving, although the input never ends
+      await until(() => {
+        try {
+          return readFileSync(out, 'utf8') === golden
+        } catch {
+          return false
+        }
+      })
       p.child.kill(sig)
       expect(await p.done).toBe(code)
       expect(readFileSync(out, 'utf8')).toBe(golden)
@@ -45,7 +58,8 @@ describe('signals and slow input', () => {
 
   it('writes events within about a second when the input is slow', async () => {
     const p = slowPipe(['-f', 'ndjson'])
-    await new Promise((r) => setTimeout(r, 2500))
+    // Standard input is never closed: events can only show up through the periodic flush.
+    await until(() => p.out() === golden)
     const seen = p.out()
     p.child.kill('SIGINT')
     await p.done
