@@ -64,12 +64,16 @@ export class LiveError extends Error {
 let capModule: CapModule | null = null
 let capLoadError: string | null = null
 
-/** Loads `cap` once (its native build); throws LiveError('not-built') when it is missing. */
+/**
+ * Loads `cap` once (its native build); throws LiveError('not-built') when it is missing. The
+ * environment variable PBX_CAP_MODULE names another module with the same API instead (tests use
+ * it to stand in for a missing build).
+ */
 export function loadCap(): CapModule {
   if (capModule !== null) return capModule
   if (capLoadError === null) {
     try {
-      capModule = createRequire(import.meta.url)('cap') as CapModule
+      capModule = createRequire(import.meta.url)(process.env.PBX_CAP_MODULE || 'cap') as CapModule
       return capModule
     } catch (e) {
       capLoadError = (e as Error).message.split('\n')[0]
@@ -190,7 +194,6 @@ export class LiveSource implements CaptureSource {
   /** Raw packets are also written here (--write); set before read(). */
   tee: PcapngWriter | null = null
   private checked: LiveError | null | undefined
-  private handle: CapHandle | null = null
   private stopped = false
   private finish: (() => void) | null = null
 
@@ -249,7 +252,6 @@ export class LiveSource implements CaptureSource {
       failedOpen(handle)
       return Promise.reject(new CaptureError(this.name, 0, openError(this.opts.device, e, cap).message, 'io'))
     }
-    this.handle = handle
     const info: CaptureInfo = {format: 'live', gzip: false, precision: 'ns', linkTypes: [linkType], snaplen: LIVE_SNAPLEN}
     ctx.onInfo(info)
     const stats = ctx.stats

@@ -123,7 +123,7 @@ export class PcapngWriter {
     }
     // Timestamp in units of the resolution as two 32-bit halves, exactly: no BigInt per packet.
     // V = sec * R + frac = A * 2^16 + B with A = floor(sec / 2^16) * R, B = (sec mod 2^16) * R + frac.
-    const sec = tsSec < 0 ? 0 : tsSec
+    const sec = Math.max(0, tsSec)
     const r = this.ns ? 1e9 : 1e6
     const frac = this.ns ? tsNsec : Math.floor(tsNsec / 1000)
     const a = Math.floor(sec / 65536) * r
