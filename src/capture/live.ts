@@ -11,7 +11,7 @@
  * opens the interface again, calls ctx.onInfo, prints nothing, and delivers every packet libpcap
  * hands over to the sink synchronously, one at a time, in arrival order; the Packet object and its
  * bytes (a view of the one buffer cap copies every packet into) are valid only during the call.
- * ctx.afterChunk is called after each burst of packets (one libuv poll callback); a live source
+ * ctx.afterChunk is called every CHUNK_MS of wall time while packets arrive; a live source
  * cannot pause the kernel, so while the outputs are blocked packets are still delivered and the
  * outputs' buffers absorb them. read() resolves with the CaptureInfo when stop() is called (SIGINT,
  * --count reached, --duration elapsed, every output's reader gone).
@@ -43,6 +43,8 @@ import {CaptureError, type CaptureInfo, LinkType, type Packet, type PacketSink} 
 export const LIVE_SNAPLEN = 65535
 /** Default libpcap buffer (pcap_set_buffer_size): room for bursts while JavaScript is busy. */
 export const LIVE_BUFFER_BYTES = 32 * 1024 * 1024
+/** Wall-clock period of ctx.afterChunk during a live capture. */
+const CHUNK_MS = 50
 
 export const CAP_NOT_BUILT = 'live capture needs the optional native module "cap", which is not built here: install libpcap-dev (Debian/Ubuntu; libpcap-devel on Fedora) and run `npm rebuild cap`'
 export const NEEDS_PRIVILEGE =
@@ -139,15 +141,20 @@ function interfaceDrops(device: string): number | null {
 }
 
 /**
- * Handles whose open() threw. cap 0.2.1 leaves the pcap handle allocated but its poll watcher
- * uninitialised after a failure past pcap_create (activate, filter), and both close() and the
- * object's destructor (run when it is garbage-collected) then stop that watcher and crash the
- * process. Such handles are never closed and are kept reachable here; the command exits soon after.
+ * Every cap handle pbx creates stays reachable until the process ends, and one whose open() threw
+ * is never closed. cap 0.2.1 (src/binding.cc) never uv_close()s its poll watcher: close() only
+ * stops it, so when a closed handle is garbage-collected its memory is freed while libuv still
+ * links the watcher into the loop's handle queue, and the heap is corrupted later (seen as a
+ * segfault under load). After an open() that failed past pcap_create (activate, filter) the watcher
+ * was never initialised, and close() or the destructor would stop garbage and crash at once. A
+ * process opens at most two handles (check and read), so keeping them costs nothing.
  */
-const failedHandles: CapHandle[] = []
+const pinnedHandles: CapHandle[] = []
 
-function failedOpen(h: CapHandle): void {
-  failedHandles.push(h)
+function newHandle(cap: CapModule): CapHandle {
+  const h = new cap.Cap()
+  pinnedHandles.push(h)
+  return h
 }
 
 /** Classifies libpcap's open() error into the message pbx shows. */
@@ -215,12 +222,12 @@ export class LiveSource implements CaptureSource {
         this.checked = noDevice(this.opts.device, cap)
         return this.checked
       }
-      const h = new cap.Cap()
+      const h = newHandle(cap)
       try {
         this.linkType = linkTypeOf(h.open(this.opts.device, this.opts.filter ?? '', this.bufferBytes(), Buffer.alloc(64)))
         h.close()
       } catch (e) {
-        failedOpen(h)
+        // never close() a handle whose open() failed (see pinnedHandles)
         this.checked = openError(this.opts.device, e, cap)
       }
     } catch (e) {
@@ -243,13 +250,12 @@ export class LiveSource implements CaptureSource {
     if (err !== null) return Promise.reject(new CaptureError(this.name, 0, err.message, 'io'))
     if (this.stopped) return Promise.resolve(null)
     const cap = loadCap()
-    const handle = new cap.Cap()
+    const handle = newHandle(cap)
     const buf = Buffer.alloc(LIVE_SNAPLEN)
     let linkType: number
     try {
       linkType = linkTypeOf(handle.open(this.opts.device, this.opts.filter ?? '', this.bufferBytes(), buf))
     } catch (e) {
-      failedOpen(handle)
       return Promise.reject(new CaptureError(this.name, 0, openError(this.opts.device, e, cap).message, 'io'))
     }
     const info: CaptureInfo = {format: 'live', gzip: false, precision: 'ns', linkTypes: [linkType], snaplen: LIVE_SNAPLEN}
@@ -266,15 +272,17 @@ export class LiveSource implements CaptureSource {
     const baseSec = Math.floor(wall0 / 1000)
     const baseNs = (wall0 - baseSec * 1000) * 1e6
 
+    // "Chunks" of a live capture are wall-clock slices: afterChunk runs every CHUNK_MS when packets
+    // arrived, never per packet or per poll wakeup (on a quiet link each packet is its own wakeup).
     let bytes = 0
-    let burst = false
+    let chunkBytes = 0
     let draining = false
     const drained = () => {
       draining = false
     }
-    const endOfBurst = () => {
-      burst = false
-      if (this.stopped || draining) return
+    const endOfChunk = () => {
+      if (this.stopped || draining || bytes === chunkBytes) return
+      chunkBytes = bytes
       const r = ctx.afterChunk(bytes)
       if (r !== undefined) {
         draining = true
@@ -284,8 +292,11 @@ export class LiveSource implements CaptureSource {
 
     return new Promise<CaptureInfo | null>((resolve) => {
       let timer: NodeJS.Timeout | undefined
+      const chunks = setInterval(endOfChunk, CHUNK_MS)
+      chunks.unref()
       this.finish = () => {
         if (timer !== undefined) clearTimeout(timer)
+        clearInterval(chunks)
         try {
           const st = handle.stats?.()
           if (st !== undefined) {
@@ -316,10 +327,6 @@ export class LiveSource implements CaptureSource {
         if (tee !== null) tee.packet(p.tsSec, p.tsNsec, p.data, nbytes)
         sink.packet(p)
         if (p.frame >= limit) this.stop()
-        else if (!burst) {
-          burst = true
-          setImmediate(endOfBurst)
-        }
       })
       if (this.opts.durationSec !== undefined) timer = setTimeout(() => this.stop(), this.opts.durationSec * 1000)
       this.opts.onStart?.(linkType)

@@ -40,6 +40,11 @@ everything in flight.`
     count: Flags.integer({description: 'stop after this many packets', min: 1}),
     duration: Flags.string({description: 'stop after this many seconds (decimals allowed)'}),
     write: Flags.string({description: 'also save the captured packets to this pcapng file'}),
+    'buffer-size': Flags.integer({
+      description: 'libpcap capture buffer in MiB (default 32): room for bursts while pbx is busy; on lo (MTU 65536) each packet takes a 64 KiB slot',
+      min: 1,
+      max: 4096,
+    }),
     format: Flags.string({
       char: 'f',
       multiple: true,
@@ -103,6 +108,7 @@ everything in flight.`
       filter,
       count: flags.count,
       durationSec,
+      bufferBytes: flags['buffer-size'] === undefined ? undefined : flags['buffer-size'] * 1024 * 1024,
       onStart: () => {
         const what = [filter ? `filter "${filter}"` : '', flags.count ? `${flags.count} packets` : '', durationSec ? `${durationSec} s` : '']
         process.stderr.write(`pbx: capturing on ${terminalSafe(device, 200)}${terminalSafe(what.filter(Boolean).map((w) => `, ${w}`).join(''), 1000)}; Ctrl-C to stop\n`)

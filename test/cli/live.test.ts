@@ -136,8 +136,8 @@ describe('pbx live -i lo', () => {
   it('SIGTERM exits 143 after flushing', async () => {
     const nd = path.join(tmp, 'term.ndjson')
     const p = await live(['-i', 'lo', '--filter', `tcp port ${port}`, '-f', `ndjson=${nd}`])
-    await request('GET', '/term')
-    await new Promise((r) => setTimeout(r, 300))
+    await request('GET', '/term', true) // a new connection (not one kept alive by the test before)
+    await new Promise((r) => setTimeout(r, 500))
     p.kill('SIGTERM')
     expect(await p.done).toBe(143)
     expect(triples(events(readFileSync(nd, 'utf8')))).toEqual([['GET', '/term', 200]])
