@@ -13,8 +13,9 @@
  * bytes (a view of the one buffer cap copies every packet into) are valid only during the call.
  * ctx.afterChunk is called every CHUNK_MS of wall time while packets arrive; a live source
  * cannot pause the kernel, so while the outputs are blocked packets are still delivered and the
- * outputs' buffers absorb them. read() resolves with the CaptureInfo when stop() is called (SIGINT,
- * --count reached, --duration elapsed, every output's reader gone).
+ * outputs' buffers absorb them. read() resolves with the CaptureInfo right after the --count-th
+ * packet, or when stop() is called (SIGINT, --duration elapsed, every output's reader gone) and
+ * the packets libpcap already holds have been read (see stop()).
  *
  * Clock: cap's 'packet' event does not pass libpcap's pcap_pkthdr (cap 0.2.1, src/binding.cc,
  * EmitPacket copies the bytes and emits (caplen, truncated) only), so the kernel timestamp is out
@@ -43,6 +44,8 @@ import {CaptureError, type CaptureInfo, LinkType, type Packet, type PacketSink} 
 export const LIVE_SNAPLEN = 65535
 /** Default libpcap buffer (pcap_set_buffer_size): room for bursts while JavaScript is busy. */
 export const LIVE_BUFFER_BYTES = 32 * 1024 * 1024
+/** How long stop() keeps reading what libpcap already holds before it closes the handle. */
+const STOP_DRAIN_MS = 20
 /** Wall-clock period of ctx.afterChunk during a live capture. */
 const CHUNK_MS = 50
 
@@ -202,6 +205,7 @@ export class LiveSource implements CaptureSource {
   tee: PcapngWriter | null = null
   private checked: LiveError | null | undefined
   private stopped = false
+  private stopping = false
   private finish: (() => void) | null = null
 
   constructor(readonly opts: LiveOptions) {
@@ -326,15 +330,28 @@ export class LiveSource implements CaptureSource {
         bytes += nbytes
         if (tee !== null) tee.packet(p.tsSec, p.tsNsec, p.data, nbytes)
         sink.packet(p)
-        if (p.frame >= limit) this.stop()
+        if (p.frame >= limit) this.end()
       })
       if (this.opts.durationSec !== undefined) timer = setTimeout(() => this.stop(), this.opts.durationSec * 1000)
       this.opts.onStart?.(linkType)
     })
   }
 
-  /** Ends the capture at once (also from inside the sink); read() resolves. Idempotent. */
+  /**
+   * Ends the capture (SIGINT, --duration, outputs gone); read() resolves. The packets libpcap
+   * already holds were captured before the stop, so they are read first: the handle is closed
+   * STOP_DRAIN_MS later (one more poll of its buffer), and nothing is lost to the stop itself.
+   * Idempotent; before read() it makes read() resolve at once.
+   */
   stop(): void {
+    if (this.stopped || this.stopping) return
+    this.stopping = true
+    if (this.finish === null) this.stopped = true
+    else setTimeout(() => this.end(), STOP_DRAIN_MS)
+  }
+
+  /** Closes the handle now (--count reached, or after stop()'s drain). */
+  private end(): void {
     if (this.stopped) return
     this.stopped = true
     const f = this.finish

@@ -124,6 +124,19 @@ describe('LiveSource on lo', () => {
     expect(back.packets).toEqual(seen.map((p) => ({...p, offset: back.packets[p.frame - 1].offset})))
   })
 
+  it('stop() right after the traffic still delivers what libpcap already holds', async () => {
+    const src = new LiveSource({device: 'lo', filter: `tcp port ${port}`})
+    mustCapture(src)
+    const seen: SeenPacket[] = []
+    const done = start(src, new Stats(), seen)
+    expect(await (await fetch(`http://127.0.0.1:${port}/held`)).text()).toBe('hello /held')
+    src.stop() // no wait: the response's packet reached libpcap before the client read it
+    await done
+    const bytes = Buffer.from(seen.map((p) => p.data).join(''), 'hex')
+    expect(bytes.includes('GET /held')).toBe(true)
+    expect(bytes.includes('hello /held')).toBe(true)
+  })
+
   it('stops by itself after --count packets', async () => {
     const src = new LiveSource({device: 'lo', filter: `tcp port ${port}`, count: 3})
     mustCapture(src)
