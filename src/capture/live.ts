@@ -44,6 +44,8 @@ import {CaptureError, type CaptureInfo, LinkType, type Packet, type PacketSink} 
 export const LIVE_SNAPLEN = 65535
 /** Default libpcap buffer (pcap_set_buffer_size): room for bursts while JavaScript is busy. */
 export const LIVE_BUFFER_BYTES = 32 * 1024 * 1024
+/** libpcap buffer of the handle check() opens and closes again. */
+const CHECK_BUFFER_BYTES = 1024 * 1024
 /** How long stop() keeps reading what libpcap already holds before it closes the handle. */
 const STOP_DRAIN_MS = 20
 /** Wall-clock period of ctx.afterChunk during a live capture. */
@@ -228,7 +230,8 @@ export class LiveSource implements CaptureSource {
       }
       const h = newHandle(cap)
       try {
-        this.linkType = linkTypeOf(h.open(this.opts.device, this.opts.filter ?? '', this.bufferBytes(), Buffer.alloc(64)))
+        // A small buffer: this handle only validates (a large ring takes the kernel seconds to set up).
+        this.linkType = linkTypeOf(h.open(this.opts.device, this.opts.filter ?? '', CHECK_BUFFER_BYTES, Buffer.alloc(64)))
         h.close()
       } catch (e) {
         // never close() a handle whose open() failed (see pinnedHandles)
