@@ -272,6 +272,8 @@ export class LiveSource implements CaptureSource {
     const tee = this.tee
     const limit = this.opts.count ?? Number.POSITIVE_INFINITY
     const p: Packet = {frame: 0, tsSec: 0, tsNsec: 0, linkType, data: buf, origLen: 0, offset: 0}
+    // One view of `buf` per packet length seen, made once and reused: no allocation per packet.
+    const views: (Buffer | undefined)[] = new Array(LIVE_SNAPLEN + 1)
 
     // The clock (see the file comment): wall time at open, advanced by the monotonic clock.
     const wall0 = Date.now()
@@ -326,7 +328,7 @@ export class LiveSource implements CaptureSource {
         p.tsSec = baseSec + carry
         p.tsNsec = ns - carry * 1e9
         p.frame++
-        p.data = buf.subarray(0, nbytes)
+        p.data = views[nbytes] ??= buf.subarray(0, nbytes)
         p.origLen = nbytes
         stats.packets++
         stats.bytes += nbytes
