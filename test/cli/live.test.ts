@@ -85,20 +85,35 @@ const REQUESTS: [string, string, number][] = [
   ['DELETE', '/d', 200],
 ]
 
-async function request(method: string, p: string, close = false): Promise<void> {
-  const res = await fetch(`http://127.0.0.1:${port}${p}`, {method, body: method === 'POST' || method === 'PUT' ? 'data' : undefined, headers: close ? {connection: 'close'} : {}})
-  await res.text()
+/**
+ * One request with node:http. Without `agent`, a new connection that the server closes after the
+ * response; with one, its kept-alive connections (each test makes its own agent, so no test picks
+ * up a connection opened before its capture started).
+ */
+function request(method: string, p: string, agent?: http.Agent): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const body = method === 'POST' || method === 'PUT' ? 'data' : ''
+    const req = http.request(
+      {host: '127.0.0.1', port, method, path: p, agent: agent ?? false, headers: agent ? {'content-length': body.length} : {connection: 'close', 'content-length': body.length}},
+      (res) => {
+        res.resume()
+        res.on('end', () => resolve())
+      },
+    )
+    req.on('error', reject)
+    req.end(body)
+  })
 }
 
 describe('pbx live -i lo', () => {
   it('captures --count packets with the libpcap filter and reports each transaction, then exits 0', async () => {
     const p = await live(['-i', 'lo', '--filter', `tcp port ${port}`, '--count', '100', '-f', 'ndjson', '-f', 'summary'])
     // Each request on its own connection: at most ~11 packets each, well inside the 100 counted.
-    for (const [m, u] of REQUESTS) await request(m, u, true)
+    for (const [m, u] of REQUESTS) await request(m, u)
     // Then filler traffic until pbx has its 100 packets and exits by itself.
     let exited = false
     void p.done.then(() => (exited = true))
-    for (let i = 0; i < 200 && !exited; i++) await request('GET', '/filler', true)
+    for (let i = 0; i < 200 && !exited; i++) await request('GET', '/filler')
     expect(await p.done).toBe(0)
     const evs = events(p.out())
     expect(triples(evs.slice(0, REQUESTS.length))).toEqual(REQUESTS)
@@ -116,8 +131,9 @@ describe('pbx live -i lo', () => {
     const nd = path.join(tmp, 'int.ndjson')
     const pcapng = path.join(tmp, 'int.pcapng')
     const p = await live(['-i', 'lo', '--filter', `tcp port ${port}`, '-f', `ndjson=${nd}`, '-f', 'summary', '--write', pcapng])
-    for (const [m, u] of REQUESTS) await request(m, u) // keep-alive: no FIN closes these connections
-    void request('GET', '/slow').catch(() => {})
+    const agent = new http.Agent({keepAlive: true, maxSockets: 1})
+    for (const [m, u] of REQUESTS) await request(m, u, agent) // one kept-alive connection: no FIN
+    void request('GET', '/slow', new http.Agent({keepAlive: true})).catch(() => {})
     await new Promise((r) => setTimeout(r, 500))
     p.kill('SIGINT')
     expect(await p.done).toBe(130)
@@ -136,7 +152,7 @@ describe('pbx live -i lo', () => {
   it('SIGTERM exits 143 after flushing', async () => {
     const nd = path.join(tmp, 'term.ndjson')
     const p = await live(['-i', 'lo', '--filter', `tcp port ${port}`, '-f', `ndjson=${nd}`])
-    await request('GET', '/term', true) // a new connection (not one kept alive by the test before)
+    await request('GET', '/term')
     await new Promise((r) => setTimeout(r, 500))
     p.kill('SIGTERM')
     expect(await p.done).toBe(143)
