@@ -35,6 +35,13 @@ export class Stats {
   transactions = 0
   unmatchedRequests = 0
   unmatchedResponses = 0
+  /**
+   * Live capture (`pbx live`): packets libpcap dropped because pbx did not read them in time
+   * (pcap_stats ps_drop); null when the binding does not report it (cap 0.2.1 has no pcap_stats).
+   */
+  liveDropped: number | null = null
+  /** Live capture: packets the interface or driver dropped during the capture (ps_ifdrop); null when unknown. */
+  liveIfDropped: number | null = null
   /** Packets or messages that could not be decoded, by reason ("ipv4: bad header length", ...). */
   readonly malformed = new Map<string, number>()
   /** Bounds reached, by limit name. */

@@ -36,7 +36,8 @@ export interface PacketSink {
 
 /** What the reader learned from the file header(s); filled before the first packet is delivered. */
 export interface CaptureInfo {
-  format: 'pcap' | 'pcap-ns' | 'pcapng'
+  /** 'live': packets from an interface (src/capture/live.ts). */
+  format: 'pcap' | 'pcap-ns' | 'pcapng' | 'live'
   /** Whether the file was gzip-compressed (detected by magic bytes). */
   gzip: boolean
   precision: TsPrecision

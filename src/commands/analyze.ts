@@ -1,11 +1,9 @@
 import {Args, Command, Flags} from '@oclif/core'
 import {outputs as allOutputs} from '../output/registry.js'
 import {protocols as allProtocols} from '../protocols/registry.js'
+import {printError, runCommand} from '../run/command.js'
 import {ExitCode} from '../run/exit-codes.js'
-import {outputRequests, PlanError, planRun} from '../run/plan.js'
-import {TerminalProgress} from '../run/progress.js'
-import {type RunResult, run} from '../run/run.js'
-import {terminalSafe} from '../util/sanitize.js'
+import {type OutputRequest, outputRequests, PlanError} from '../run/plan.js'
 
 export default class Analyze extends Command {
   static override summary = 'Read capture files and report their application transactions.'
@@ -63,20 +61,20 @@ flushing everything in flight.`
     progress: Flags.boolean({description: 'show a progress bar on stderr (default: when stderr is a terminal)', allowNo: true}),
   }
 
-  /** Prints `pbx: message` on stderr (unwrapped, one line) and exits with `code`. */
-  private fail(message: string, opts: {exit: number}): never {
-    // Multi-line messages (a caret under a column) keep their lines; each is made terminal-safe.
-    process.stderr.write(`pbx: ${message.split('\n').map((l) => terminalSafe(l, 2000)).join('\n')}\n`)
-    return this.exit(opts.exit)
-  }
-
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Analyze)
-    let plan: Awaited<ReturnType<typeof planRun>>
+    let outputs: OutputRequest[]
     try {
-      plan = await planRun({
+      outputs = outputRequests(flags.format, flags.output, {es: flags.es, clickhouse: flags.clickhouse})
+    } catch (e) {
+      if (!(e instanceof PlanError)) throw e
+      printError(e.message, 2000)
+      return this.exit(e.exitCode)
+    }
+    const exitCode = await runCommand({
+      invocation: {
         files: argv as string[],
-        outputs: outputRequests(flags.format, flags.output, {es: flags.es, clickhouse: flags.clickhouse}),
+        outputs,
         configFile: flags.config,
         protocols: flags.protocols,
         limits: flags.limit,
@@ -88,47 +86,9 @@ flushing everything in flight.`
         filter: flags.filter,
         top: flags.top,
         color: flags.color,
-      })
-    } catch (e) {
-      if (e instanceof PlanError) this.fail(e.message, {exit: e.exitCode})
-      throw e
-    }
-    for (const w of plan.warnings) process.stderr.write(`pbx: warning: ${terminalSafe(w, 1000)}\n`)
-    let exitCode: number = plan.unreadable.length > 0 ? ExitCode.UNREADABLE : ExitCode.OK
-    const errors = plan.unreadable.map((u) => u.message)
-    if (plan.options.sources.length > 0) {
-      // Ctrl-C / SIGTERM: stop reading, flush everything in flight, write the outputs' ends (the
-      // summary), then exit 130 / 143. A second signal while flushing is left to the default.
-      const abort = new AbortController()
-      let signalCode = 0
-      const onSignal = (code: number) => () => {
-        signalCode = code
-        abort.abort()
-      }
-      const onInt = onSignal(ExitCode.SIGINT)
-      const onTerm = onSignal(ExitCode.SIGTERM)
-      process.once('SIGINT', onInt)
-      process.once('SIGTERM', onTerm)
-      const progress = TerminalProgress.create(plan.options.sources, flags.progress ?? process.stderr.isTTY === true) ?? undefined
-      let result: RunResult
-      try {
-        result = await run({...plan.options, progress, signal: abort.signal})
-      } finally {
-        progress?.stop()
-        process.off('SIGINT', onInt)
-        process.off('SIGTERM', onTerm)
-      }
-      errors.push(...result.errors)
-      exitCode = Math.max(exitCode, result.exitCode)
-      if (result.interrupted && signalCode !== 0) {
-        exitCode = signalCode
-        const st = result.stats
-        errors.push(
-          `stopped by ${signalCode === ExitCode.SIGINT ? 'SIGINT' : 'SIGTERM'} after ${st.packets} packets: everything in flight was flushed; ${result.events} events written`,
-        )
-      }
-    }
-    for (const e of errors) process.stderr.write(`pbx: ${terminalSafe(e, 1000)}\n`)
+      },
+      progress: flags.progress ?? process.stderr.isTTY === true,
+    })
     if (exitCode !== ExitCode.OK) this.exit(exitCode)
   }
 }

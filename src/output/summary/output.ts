@@ -232,6 +232,9 @@ export class SummaryOutput implements Output {
     if (s.tcpOutOfOrderSegments) stat('tcp out-of-order segments', s.tcpOutOfOrderSegments)
     if (s.tcpRetransmittedBytes) stat('tcp retransmitted bytes', s.tcpRetransmittedBytes)
     if (s.tcpConnectionsEvicted) stat('tcp connections evicted', s.tcpConnectionsEvicted)
+    if (run.captures.some((c) => c.format === 'live')) {
+      stat('dropped (libpcap / interface)', `${s.liveDropped ?? 'not reported'} / ${s.liveIfDropped ?? 'not reported'}`)
+    }
     stat('unmatched requests', s.unmatchedRequests)
     stat('unmatched responses', s.unmatchedResponses)
     if (s.malformed.size) {
