@@ -74,6 +74,7 @@ export const ANOMALIES = A({
   'http2.no_response': {description: 'An HTTP/2 stream with a request but no response headers before it ended or the connection ended.', text: 'no response'},
   'http2.unmatched_response': {description: 'Server HEADERS on a stream whose request was not seen (the capture started mid-connection, or the request direction was not parsed).', text: 'response without request'},
   'http2.stream_incomplete': {description: 'The connection ended before both sides ended the stream (END_STREAM); sizes and message counts are what was seen.', text: 'stream not complete at end of connection'},
+  'http2.upgraded': {description: 'Stream 1 of a connection upgraded from HTTP/1.1 (Upgrade: h2c): its request was sent as HTTP/1.1 (counted in the HTTP/1 transaction of the 101), its response as HTTP/2.', text: 'request sent as HTTP/1.1 with Upgrade: h2c'},
   'http2.grpc_truncated': {description: 'The DATA of a gRPC stream ended inside a length-prefixed message; the message is counted, its size is the announced one.', text: 'gRPC data ended inside a message'},
   // --- redis ---------------------------------------------------------------------------------------
   'redis.no_response': {description: 'A Redis request got no reply (end of connection, or a gap in the server stream).', text: 'no response'},

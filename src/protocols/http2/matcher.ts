@@ -25,6 +25,17 @@ import {decodeGrpcMessage, GrpcCounter, splitGrpcPath} from './grpc.js'
 import type {HeaderField} from './hpack.js'
 import {errorName} from './parser.js'
 
+/** The HTTP/1.1 request of an h2c upgrade (structurally ../http/upgrade.ts's UpgradeRequest). */
+export interface UpgradedRequest {
+  method: string
+  target: string
+  host: string | undefined
+  userAgent: string | undefined
+  startSec: number
+  startNsec: number
+  startFrame: number
+}
+
 interface Stream {
   id: number
   req: HeaderField[] | null
@@ -92,6 +103,24 @@ export class Http2Matcher {
       s.trailers[1] = fields
     }
     if (endStream) this.endSide(s, dir)
+  }
+
+  /**
+   * Stream 1 of a connection upgraded from HTTP/1.1: the request was sent as HTTP/1.1 (its bytes
+   * are in the HTTP/1 transaction of the 101), the response comes as HTTP/2 on stream 1.
+   */
+  onUpgraded(r: UpgradedRequest): void {
+    const s = this.open(1, {tsSec: r.startSec, tsNsec: r.startNsec, frame: r.startFrame})
+    const h: HeaderField[] = [
+      {name: ':method', value: r.method},
+      {name: ':scheme', value: 'http'},
+      {name: ':path', value: r.target},
+    ]
+    if (r.host !== undefined) h.push({name: ':authority', value: r.host})
+    if (r.userAgent !== undefined) h.push({name: 'user-agent', value: r.userAgent})
+    s.req = h
+    s.ended[0] = true
+    this.addNote(s, note('http2.upgraded'))
   }
 
   /** A PUSH_PROMISE: the promised stream's request comes from the server (RFC 9113 section 8.4). */

@@ -19,7 +19,7 @@ import type {Stamp} from '../../event/transaction.js'
 import type {ConnInfo, Dir, EndReason, Moment, StreamHandler} from '../../reassembly/types.js'
 import type {ProtocolContext} from '../types.js'
 import {DEFAULT_TABLE_SIZE, type HeaderField, HpackDecoder} from './hpack.js'
-import {Http2Matcher} from './matcher.js'
+import {Http2Matcher, type UpgradedRequest} from './matcher.js'
 import {type Frame, Flag, FrameReader, FrameType, unpad} from './parser.js'
 
 /** A header block being assembled from HEADERS/PUSH_PROMISE + CONTINUATION frames. */
@@ -44,12 +44,15 @@ export class Http2Session implements StreamHandler {
   private at: Moment = {frame: 0, tsSec: 0, tsNsec: 0}
 
   /**
+   * @param upgraded the HTTP/1.1 request of an `Upgrade: h2c` switch: it becomes stream 1, whose
+   *   response the server sends as HTTP/2 (RFC 7540 section 3.2)
    * @param clientPreface whether the client direction starts with the connection preface (it does
    *   for prior knowledge and after an HTTP/1.1 Upgrade alike; false for mid-stream input).
    */
   constructor(
     conn: ConnInfo,
     private readonly ctx: ProtocolContext,
+    upgraded: UpgradedRequest | null = null,
     clientPreface = true,
   ) {
     const max = ctx.limits.maxMessageBytes
@@ -59,6 +62,7 @@ export class Http2Session implements StreamHandler {
     this.hpack = [new HpackDecoder(cap, ctx.limits.maxHeaderBytes), new HpackDecoder(cap, ctx.limits.maxHeaderBytes)]
     this.matcher = new Http2Matcher(conn, ctx)
     this.sinks = [(f, s) => this.frame(0, f, s), (f, s) => this.frame(1, f, s)]
+    if (upgraded !== null) this.matcher.onUpgraded(upgraded)
   }
 
   data(dir: Dir, bytes: Buffer, at: Moment): void {
