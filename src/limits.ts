@@ -42,6 +42,12 @@ export interface Limits {
    * deeper is counted as malformed ('tunnel: nesting deeper than maxTunnelDepth') and not delivered.
    */
   maxTunnelDepth: number
+  /**
+   * Largest HPACK dynamic table an HTTP/2 encoder may use, whatever SETTINGS_HEADER_TABLE_SIZE its
+   * peer announced (bytes as RFC 7541 section 4.1 counts them); a larger table size update stops
+   * header decoding of that direction.
+   */
+  http2MaxHeaderTableBytes: number
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -62,6 +68,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxDecodedBodyBytes: 8 * 1024 * 1024,
   summaryTopKeys: 10_000,
   maxTunnelDepth: 4,
+  http2MaxHeaderTableBytes: 64 * 1024,
 })
 
 /** Merges user overrides (already parsed to numbers) over the defaults; unknown names are an error. */

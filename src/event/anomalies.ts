@@ -66,6 +66,16 @@ export const ANOMALIES = A({
   'http.bad_compressed_body': {description: 'A gzip/deflate body that does not decode; its decoded size is the part decoded.', text: 'malformed compressed body'},
   'http.decoded_size_unknown': {description: 'A gap in a compressed body: the decoded size is not known.', text: 'decoded size unknown: gap in compressed body'},
   'http.tunnel': {description: 'The connection left HTTP (CONNECT 2xx or 101 Switching Protocols); HTTP parsing stopped.', text: 'switching protocols: HTTP parsing stopped'},
+  // --- http2 ---------------------------------------------------------------------------------------
+  'http2.malformed': {description: 'A malformed HTTP/2 connection preface or frame (bad padding, bad frame size, a frame inside a header block, ...); that direction of the connection is not parsed further (HTTP/2 has no resynchronisation point).', text: 'malformed frame: rest of the stream not parsed'},
+  'http2.hpack': {description: 'An HTTP/2 header block that HPACK cannot decode (bad index, bad Huffman code, table size update above the limit, ...): the compression context is lost and that direction is not parsed further.', text: 'header block not decodable'},
+  'http2.rst_stream': {description: 'The stream was reset (RST_STREAM); the text names the side and the error code. Status is Error unless the code is NO_ERROR.', text: 'stream reset'},
+  'http2.goaway': {description: 'A GOAWAY with an error code closed the connection, or the stream was above the last stream id a GOAWAY said was processed.', text: 'connection closed with GOAWAY'},
+  'http2.no_response': {description: 'An HTTP/2 stream with a request but no response headers before it ended or the connection ended.', text: 'no response'},
+  'http2.unmatched_response': {description: 'Server HEADERS on a stream whose request was not seen (the capture started mid-connection, or the request direction was not parsed).', text: 'response without request'},
+  'http2.stream_incomplete': {description: 'The connection ended before both sides ended the stream (END_STREAM); sizes and message counts are what was seen.', text: 'stream not complete at end of connection'},
+  'http2.upgraded': {description: 'Stream 1 of a connection upgraded from HTTP/1.1 (Upgrade: h2c): its request was sent as HTTP/1.1 (counted in the HTTP/1 transaction of the 101), its response as HTTP/2.', text: 'request sent as HTTP/1.1 with Upgrade: h2c'},
+  'http2.grpc_truncated': {description: 'The DATA of a gRPC stream ended inside a length-prefixed message; the message is counted, its size is the announced one.', text: 'gRPC data ended inside a message'},
   // --- redis ---------------------------------------------------------------------------------------
   'redis.no_response': {description: 'A Redis request got no reply (end of connection, or a gap in the server stream).', text: 'no response'},
   'redis.unmatched_response': {description: 'A Redis reply arrived with no request waiting for it.', text: 'response without request'},

@@ -5,6 +5,7 @@
 import {protocol as dhcpv4} from './dhcpv4/index.js'
 import {protocol as dns} from './dns/index.js'
 import {protocol as http} from './http/index.js'
+import {protocol as http2} from './http2/index.js'
 import {protocol as icmp} from './icmp/index.js'
 import {protocol as memcache} from './memcache/index.js'
 import {protocol as mongodb} from './mongodb/index.js'
@@ -16,6 +17,7 @@ import type {Protocol} from './types.js'
 
 export const protocols: readonly Protocol[] = [
   http,
+  http2,
   dns,
   tls,
   mysql,

@@ -50,6 +50,9 @@ export class HttpMatcher implements ParserHooks {
     })
   }
 
+  /** Told of a 101 Switching Protocols (before parsing stops), with the request and its Upgrade value. */
+  onSwitch: ((req: HttpMessage, upgrade: string | undefined) => void) | null = null
+
   /** The request-direction parser, told to stop on a tunnel or to resume after a refused CONNECT. */
   attach(reqParser: HttpParser): void {
     this.reqParser = reqParser
@@ -104,6 +107,7 @@ export class HttpMatcher implements ParserHooks {
     } else if (m.tunnel) {
       const up = m.header('upgrade')
       m.note(note('http.tunnel', up === undefined ? 'switching protocols: HTTP parsing stopped' : `switching protocols to ${up}: HTTP parsing stopped`))
+      this.onSwitch?.(p.req, up)
       this.reqParser?.enterTunnel()
     }
     this.drain()

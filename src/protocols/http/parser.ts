@@ -205,8 +205,10 @@ export class HttpParser {
   private lastSec = 0
   private lastNsec = 0
   private lastFrame = 0
-  /** Bytes seen after the parser stopped (tunnel, hold). */
+  /** Bytes seen after the parser stopped (tunnel, hold) and not handed to tunnelSink. */
   unparsedBytes = 0
+  /** Once set (a protocol switch taken over, ./upgrade.ts), receives the bytes after a tunnel starts. */
+  tunnelSink: ((bytes: Buffer, at: Moment) => void) | null = null
 
   /**
    * @param keepAllHeaders true: every header field becomes an HttpHeader (send_headers needs them);
@@ -306,7 +308,8 @@ export class HttpParser {
         }
         case St.Hold:
         case St.Tunnel:
-          this.unparsedBytes += end - pos
+          if (this.st === St.Tunnel && this.tunnelSink !== null) this.tunnelSink(pos === 0 ? data : data.subarray(pos), at)
+          else this.unparsedBytes += end - pos
           pos = end
           break
       }
