@@ -10,7 +10,7 @@ import type {ConnInfo, Dir, EndReason, Moment, StreamHandler} from '../../reasse
 import type {ProtocolContext} from '../types.js'
 import {HttpMatcher} from './matcher.js'
 import {HttpParser} from './parser.js'
-import {upgradeFor} from './upgrade.js'
+import {upgradeFor} from '../shared/upgrade.js'
 
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n', 'latin1')
 

@@ -11,7 +11,7 @@
  * (`protocols.http2.*`): send_headers (boolean) adds http.request.headers and http.response.headers.
  */
 import type {Dir} from '../../reassembly/types.js'
-import {registerUpgrade} from '../http/upgrade.js'
+import {registerUpgrade} from '../shared/upgrade.js'
 import type {Protocol} from '../types.js'
 import {fields} from './fields.js'
 import {PREFACE} from './parser.js'
