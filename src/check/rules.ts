@@ -441,7 +441,7 @@ function destSet(v: unknown, key: string, fail: Fail): DestSet {
     try {
       return compileNetwork(n, `${key}.networks[${i}]`)
     } catch (e) {
-      return fail('', (e as Error).message)
+      return fail(`${key}.networks[${i}]`, (e as Error).message.slice(`${key}.networks[${i}]: `.length))
     }
   }) ?? null
   const names = arr('names')?.map((n, i) => {
