@@ -26,7 +26,7 @@ section{background:var(--card);border:1px solid var(--line);border-radius:8px;pa
 section.wide{grid-column:1/-1}h2{font-size:15px;margin:0 0 8px}h3{font-size:13px;margin:10px 0 4px;color:var(--muted)}
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{padding:3px 8px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
 th{color:var(--muted);font-weight:600}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-td.req{font-family:ui-monospace,Menlo,Consolas,monospace;word-break:break-all}td.bad{color:var(--bad)}td.warn{color:var(--warn)}
+td.req,td.srv{font-family:ui-monospace,Menlo,Consolas,monospace;overflow-wrap:anywhere}td.srv,td.t{white-space:nowrap}td.bad{color:var(--bad)}td.warn{color:var(--warn)}
 .muted{color:var(--muted)}.empty{color:var(--muted);font-style:italic}.row{display:flex;flex-wrap:wrap;gap:16px}
 svg.chart{max-width:100%;height:auto;display:block}svg .grid{stroke:#eceff3}svg .axis{stroke:#9aa3b2}
 svg text{font:11px system-ui,sans-serif;fill:#5b6475}svg .ylab{text-anchor:end;dominant-baseline:middle}svg .xlab{text-anchor:middle}
@@ -85,12 +85,12 @@ function txTable(rows: Row[], multiFile: boolean): string {
     rows.map((r) => {
       const cells = [
         td(r.type),
-        td(r.server, 'req'),
+        td(r.server, 'srv'),
         td(r.request.length > 300 ? `${r.request.slice(0, 300)}…` : r.request, 'req'),
         td(r.error || r.status, r.status === 'OK' ? '' : 'bad'),
         td(formatDuration(r.durationNs), 'n'),
         td(frames(r), 'n'),
-        td(iso(r.startMs)),
+        td(iso(r.startMs), 't'),
       ]
       if (multiFile) cells.push(td(r.file))
       return cells
