@@ -10,6 +10,7 @@
  */
 import type {PbxEvent} from '../event/build.js'
 import type {Limits} from '../limits.js'
+import {endpoint, errorOf, requestOf, str, sub} from '../output/summary/describe.js'
 import type {Output, RunInfo} from '../output/types.js'
 import type {Stats} from '../stats.js'
 import {LogHistogram, TopCounter} from '../util/histogram.js'
@@ -92,21 +93,6 @@ export interface ReportData {
   notes: [string, number][]
   flowEnds: Map<string, number>
   flows: number
-}
-
-function sub(o: unknown, k: string): unknown {
-  return o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined
-}
-
-function str(v: unknown): string {
-  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : ''
-}
-
-/** `ip:port`, IPv6 as `[ip]:port`. */
-export function endpoint(ip: unknown, port: unknown): string {
-  const a = str(ip)
-  if (port === undefined) return a
-  return a.includes(':') ? `[${a}]:${port}` : `${a}:${port}`
 }
 
 /** The bin of a latency in the histogram chart. */
@@ -230,7 +216,7 @@ export class ReportOutput implements Output {
     this.service(type, server, ok, answered ? dur : -1)
     if (Number.isFinite(startMs)) this.timePoint(type, startMs)
 
-    const error = ok ? '' : this.errorOf(type, ev)
+    const error = ok ? '' : errorOf(ev)
     const frames = sub(ev.pbx, 'frames')
     const row = (): Row => ({
       type,
@@ -302,24 +288,6 @@ export class ReportOutput implements Output {
       this.timeline.set(type, bins)
     }
     bins[i]++
-  }
-
-  private errorOf(type: string, ev: PbxEvent): string {
-    const notes = Array.isArray(ev.notes) ? ev.notes.map(str) : []
-    if (type === 'http') {
-      const resp = sub(ev.http, 'response')
-      const code = sub(resp, 'status_code')
-      if (typeof code === 'number') return `${code} ${str(sub(resp, 'status_phrase'))}`.trim()
-    }
-    if (type === 'dns') {
-      const rc = str(sub(ev.dns, 'response_code'))
-      if (rc && rc !== 'NOERROR') return rc
-    }
-    const proto = ev[type]
-    const code = sub(proto, 'error_code')
-    const msg = str(sub(proto, 'error_message'))
-    if (code !== undefined || msg) return `${str(code)} ${msg}`.trim()
-    return notes[0] ?? str(ev.status)
   }
 
   private protocolDetails(type: string, ev: PbxEvent): void {
@@ -403,11 +371,4 @@ export class ReportOutput implements Output {
       flows: this.flows,
     }
   }
-}
-
-/** What was asked: the event's `query` (HTTP `GET /path`, SQL, DNS question), else method + resource. */
-export function requestOf(ev: PbxEvent): string {
-  const q = str(ev.query)
-  if (q) return q
-  return `${str(ev.method)} ${str(ev.resource)}`.trim()
 }
