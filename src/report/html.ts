@@ -21,7 +21,7 @@ const CSS = `
 *{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
 header{background:#1d2330;color:#fff;padding:16px 24px}header h1{margin:0 0 6px;font-size:20px}
 header .facts{display:flex;flex-wrap:wrap;gap:6px 24px;color:#c9d1de}header .facts b{color:#fff}
-main{padding:16px 24px;display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:16px}
+main{padding:16px 24px;display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:16px;align-items:start}
 section{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:12px 16px;min-width:0;overflow-x:auto}
 section.wide{grid-column:1/-1}h2{font-size:15px;margin:0 0 8px}h3{font-size:13px;margin:10px 0 4px;color:var(--muted)}
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{padding:3px 8px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
@@ -134,7 +134,7 @@ function timelineChart(d: ReportData): string {
   used = Math.max(used, 2)
   const series = [...d.timeline].map(([name, values]) => ({name, values: values.subarray(0, used)}))
   const binMs = d.binNs / 1e6
-  const rel = (i: number) => formatDuration(i * d.binNs)
+  const rel = (i: number) => (i === 0 ? '0' : formatDuration(i * d.binNs))
   return stackedBars(series, {
     width: 1160,
     height: 200,
