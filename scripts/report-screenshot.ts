@@ -11,7 +11,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {chromium} from 'playwright-core'
 import {buildReport} from '../src/report/index.js'
-import {syntheticCapture} from '../test/report/synthetic.js'
+import {syntheticCapture} from '../test/support/report-capture.js'
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2)

@@ -8,7 +8,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 import {BIN, pbx, ROOT} from '../helpers/run-cli.js'
-import {syntheticCapture} from '../report/synthetic.js'
+import {syntheticCapture} from '../support/report-capture.js'
 
 const dir = mkdtempSync(path.join(tmpdir(), 'pbx-summary-cli-'))
 afterAll(() => rmSync(dir, {recursive: true, force: true}))

@@ -10,7 +10,7 @@ import path from 'node:path'
 import {type Browser, chromium} from 'playwright-core'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {buildReport} from '../../src/report/index.js'
-import {syntheticCapture} from './synthetic.js'
+import {syntheticCapture} from '../support/report-capture.js'
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
 

@@ -7,7 +7,7 @@ import {latencyBin, ReportOutput} from '../../src/report/aggregate.js'
 import {buildReport, esc} from '../../src/report/index.js'
 import {Stats} from '../../src/stats.js'
 import {pbx} from '../helpers/run-cli.js'
-import {syntheticCapture} from './synthetic.js'
+import {syntheticCapture} from '../support/report-capture.js'
 
 const dir = mkdtempSync(path.join(tmpdir(), 'pbx-report-test-'))
 afterAll(() => rmSync(dir, {recursive: true, force: true}))

@@ -4,7 +4,7 @@
  * 500, one connection reset mid-response), DNS queries with NOERROR and NXDOMAIN answers and,
  * with `hostile`, a request whose URL and Host carry `<script>` markup.
  */
-import {pcapFile, type SynthFrame, TcpConversation, udpFrame} from '../support/synth/packets.js'
+import {pcapFile, type SynthFrame, TcpConversation, udpFrame} from './synth/packets.js'
 
 const START = 1_764_000_000
 
