@@ -38,6 +38,7 @@ const RANKS: ReadonlyArray<readonly [stage: string, rank: number]> = [
   ['output', 10],
   ['config', 10],
   ['run', 11],
+  ['report', 11], // pbx report: runs the pipeline into its own aggregator
   ['check', 11], // pbx check / baseline / diff: runs the pipeline through run/ with an in-memory output
   ['pipeline', 11],
   ['commands', 12],
