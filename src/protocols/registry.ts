@@ -2,6 +2,7 @@
  * Every protocol pbx knows, one line each, in priority order (the first protocol that claims a port
  * or detects its content wins). A protocol is a folder with the fixed shape of ./types.ts.
  */
+import {protocol as amqp} from './amqp/index.js'
 import {protocol as dhcpv4} from './dhcpv4/index.js'
 import {protocol as dns} from './dns/index.js'
 import {protocol as http} from './http/index.js'
@@ -25,6 +26,7 @@ export const protocols: readonly Protocol[] = [
   memcache,
   icmp,
   dhcpv4,
+  amqp,
 ]
 
 export function protocolByName(name: string): Protocol | undefined {
