@@ -76,7 +76,6 @@ export class AmqpMatcher {
   private readonly content: [Map<number, Content>, Map<number, Content>] = [new Map(), new Map()]
   private readonly o: AmqpOptions
   private carry: Note[] | undefined
-  private now: Moment = {frame: 0, tsSec: 0, tsNsec: 0}
 
   constructor(
     private readonly conn: ConnInfo,
@@ -96,7 +95,6 @@ export class AmqpMatcher {
   }
 
   frame(dir: Dir, type: number, channel: number, buf: Buffer, off: number, size: number, at: Moment): void {
-    this.now = at
     const wire = size + 8
     if (type === FRAME_HEARTBEAT) return
     if (type === FRAME_METHOD) {
@@ -259,7 +257,6 @@ export class AmqpMatcher {
 
   /** End of connection, or a gap in `dir`: open contents are emitted incomplete; pending requests unanswered. */
   flush(at: Moment, n: Note, onlyDir?: Dir): void {
-    this.now = at
     for (const d of [0, 1] as const) {
       if (onlyDir !== undefined && d !== onlyDir) continue
       for (const c of this.content[d].values()) this.emitContent(c, at, [note('amqp.content_incomplete')])

@@ -11,6 +11,7 @@
  */
 import type {Moment} from '../../reassembly/types.js'
 import {StreamBuffer} from '../../util/stream-buffer.js'
+import {methodSpec} from './codec.js'
 
 export const FRAME_METHOD = 1
 export const FRAME_HEADER = 2
@@ -29,6 +30,14 @@ export interface FrameSink {
   frame(type: number, channel: number, buf: Buffer, off: number, size: number, at: Moment): void
   /** Bytes skipped (bad frame, resynchronisation); `why` says what was wrong. */
   bad(why: string): void
+}
+
+/** Whether a frame payload's first bytes fit its type (a known method, basic content, empty heartbeat). */
+function plausiblePayload(type: number, buf: Buffer, off: number, size: number): boolean {
+  if (type === FRAME_METHOD) return size >= 4 && methodSpec(buf.readUInt16BE(off), buf.readUInt16BE(off + 2)) !== undefined
+  if (type === FRAME_HEADER) return size >= 14 && buf.readUInt16BE(off) === 60
+  if (type === FRAME_HEARTBEAT) return size === 0
+  return true
 }
 
 function plausibleType(t: number): boolean {
@@ -153,11 +162,15 @@ export class Framer {
       if (!plausibleType(type)) continue
       const size = buf.readUInt32BE(i + 3)
       if (size > this.maxFrame) continue
-      if (i + 8 + size > buf.length) {
-        // could be a frame not yet whole: keep from here (bounded by maxFrame)
-        return i === off ? -2 : i
+      if (i + 8 + size <= buf.length) {
+        if (buf[i + 7 + size] === FRAME_END && plausiblePayload(type, buf, i + 7, size)) return i
+        continue
       }
-      if (buf[i + 7 + size] === FRAME_END) return i
+      // Not whole yet: wait for it only when its start says more than the type byte does (a known
+      // method, a content header of class basic); a body frame must be whole to be believed.
+      if (type === FRAME_METHOD && size >= 4 && i + 11 <= buf.length && plausiblePayload(type, buf, i + 7, size)) return i === off ? -2 : i
+      if (type === FRAME_HEADER && size >= 14 && i + 9 <= buf.length && plausiblePayload(type, buf, i + 7, size)) return i === off ? -2 : i
+      if (i + 11 > buf.length) return i === off ? -2 : i // too few bytes to judge yet
     }
     return -1
   }
