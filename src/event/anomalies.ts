@@ -144,6 +144,11 @@ export const ANOMALIES = A({
   'amqp.unknown_method': {description: 'A method frame of an unknown class or method was skipped.', text: 'unknown method skipped'},
   'amqp.malformed': {description: 'A malformed frame, method argument list or content header (short, bad field type, bad frame-end); the text names it. Fields decoded before the fault are kept.', text: 'malformed frame'},
   'amqp.table_cut': {description: 'A field table (arguments, headers) had more entries, deeper nesting or longer strings than pbx renders; the rest was left out.', text: 'field table cut at its bound'},
+  // --- sip -----------------------------------------------------------------------------------------
+  'sip.unmatched_response': {description: 'A SIP response whose top Via branch and CSeq method match no request seen in the flow or connection (the request was not captured).', text: 'response without request'},
+  'sip.retransmission': {description: 'A SIP request repeated while its transaction was pending, or a response repeated after the final one (UDP retransmission, RFC 3261 17).', text: 'retransmission'},
+  'sip.malformed': {description: 'A malformed SIP message part (header line, CSeq, Content-Length); the text names it. The rest is still reported.', text: 'malformed message'},
+  'sip.bad_message': {description: 'Bytes that are not a SIP message (no request or status line) were skipped; on TCP pbx resynchronises on the next start line.', text: 'not a SIP message: skipped'},
   // --- dhcpv4 --------------------------------------------------------------------------------------
   'dhcpv4.short_message': {description: 'A datagram shorter than the 236-byte BOOTP header; reported with status Error and no dhcpv4 fields.', text: 'message shorter than the BOOTP header'},
   'dhcpv4.malformed': {description: 'A malformed DHCP option or header field (bad length, unterminated options, ...); the text names it.', text: 'malformed option'},

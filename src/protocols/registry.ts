@@ -12,6 +12,7 @@ import {protocol as mongodb} from './mongodb/index.js'
 import {protocol as mysql} from './mysql/index.js'
 import {protocol as pgsql} from './pgsql/index.js'
 import {protocol as redis} from './redis/index.js'
+import {protocol as sip} from './sip/index.js'
 import {protocol as tls} from './tls/index.js'
 import type {Protocol} from './types.js'
 
@@ -27,6 +28,7 @@ export const protocols: readonly Protocol[] = [
   icmp,
   dhcpv4,
   amqp,
+  sip,
 ]
 
 export function protocolByName(name: string): Protocol | undefined {
