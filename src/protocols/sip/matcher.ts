@@ -217,7 +217,7 @@ function nameAddrFields(n: NameAddr, contact: boolean): Record<string, unknown> 
   const tag = n.params.get('tag')
   if (!contact && tag !== undefined) o.tag = tag
   if (contact) {
-    const tr = n.params.get('transport')
+    const tr = n.params.get('transport') ?? /;transport=([^;>?]+)/i.exec(n.uri.original)?.[1]
     if (tr !== undefined) o.transport = tr.toLowerCase()
     const ex = n.params.get('expires')
     if (ex !== undefined) o.expires = ex

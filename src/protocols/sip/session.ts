@@ -68,9 +68,10 @@ export class SipTcpSession implements StreamHandler {
         off++
         continue
       }
+      // the start line is not complete yet: wait for its end (start lines are short)
+      if (buf.indexOf(0x0a, off) < 0 && buf.length - off < 512) break
       if (this.resync[dir] || !looksLikeStart(buf, off, buf.length)) {
-        if (!this.resync[dir] && buf.length - off < 16 && buf.indexOf(0x0a, off) < 0) break // too short to judge
-        const s = this.nextStart(buf, off)
+        const s = this.resync[dir] && looksLikeStart(buf, off, buf.length) ? off : this.nextStart(buf, off)
         if (!this.resync[dir]) {
           this.ctx.stats.bad('sip: bytes that are not a SIP message')
           this.m.note(note('sip.bad_message'))
