@@ -145,6 +145,20 @@ export const ANOMALIES = A({
   'icmp.unmatched_response': {description: 'An ICMP reply with no pending request.', text: 'response without request'},
   'icmp.repeated': {description: 'The same ICMP request (addresses, id, seq) was sent again while one was pending: the earlier one is emitted unanswered.', text: 'no response before the request was repeated'},
   'icmp.pending_limit': {description: 'More than limits.maxConnections ICMP requests were pending (run-wide); the oldest was emitted unanswered.', text: 'pending-request limit (maxConnections) reached'},
+  // --- amqp ----------------------------------------------------------------------------------------
+  'amqp.no_response': {description: 'An AMQP synchronous method got no -ok reply (end of connection, or a gap in the stream).', text: 'no response'},
+  'amqp.unmatched_response': {description: 'An AMQP -ok reply with no request of the other side waiting for it on its channel.', text: 'response without request'},
+  'amqp.closed_before_reply': {description: 'A channel.close / connection.close ended requests still waiting for their reply on that channel (the text names them).', text: 'no reply: the channel or connection was closed'},
+  'amqp.content_incomplete': {description: 'A content-carrying method (publish, deliver, return, get-ok) whose header or body frames did not all arrive (a new method on the channel, a gap, or the end of the connection).', text: 'message content incomplete'},
+  'amqp.unexpected_frame': {description: 'A content header or body frame with no content method open on its channel was skipped.', text: 'content frame without a content method skipped'},
+  'amqp.unknown_method': {description: 'A method frame of an unknown class or method was skipped.', text: 'unknown method skipped'},
+  'amqp.malformed': {description: 'A malformed frame, method argument list or content header (short, bad field type, bad frame-end); the text names it. Fields decoded before the fault are kept.', text: 'malformed frame'},
+  'amqp.table_cut': {description: 'A field table (arguments, headers) had more entries, deeper nesting or longer strings than pbx renders; the rest was left out.', text: 'field table cut at its bound'},
+  // --- sip -----------------------------------------------------------------------------------------
+  'sip.unmatched_response': {description: 'A SIP response whose top Via branch and CSeq method match no request seen in the flow or connection (the request was not captured).', text: 'response without request'},
+  'sip.retransmission': {description: 'A SIP request repeated while its transaction was pending, or a response repeated after the final one (UDP retransmission, RFC 3261 17).', text: 'retransmission'},
+  'sip.malformed': {description: 'A malformed SIP message part (header line, CSeq, Content-Length); the text names it. The rest is still reported.', text: 'malformed message'},
+  'sip.bad_message': {description: 'Bytes that are not a SIP message (no request or status line) were skipped; on TCP pbx resynchronises on the next start line.', text: 'not a SIP message: skipped'},
   // --- dhcpv4 --------------------------------------------------------------------------------------
   'dhcpv4.short_message': {description: 'A datagram shorter than the 236-byte BOOTP header; reported with status Error and no dhcpv4 fields.', text: 'message shorter than the BOOTP header'},
   'dhcpv4.malformed': {description: 'A malformed DHCP option or header field (bad length, unterminated options, ...); the text names it.', text: 'malformed option'},

@@ -2,6 +2,7 @@
  * Every protocol pbx knows, one line each, in priority order (the first protocol that claims a port
  * or detects its content wins). A protocol is a folder with the fixed shape of ./types.ts.
  */
+import {protocol as amqp} from './amqp/index.js'
 import {protocol as dhcpv4} from './dhcpv4/index.js'
 import {protocol as dns} from './dns/index.js'
 import {protocol as http} from './http/index.js'
@@ -12,6 +13,7 @@ import {protocol as mongodb} from './mongodb/index.js'
 import {protocol as mysql} from './mysql/index.js'
 import {protocol as pgsql} from './pgsql/index.js'
 import {protocol as redis} from './redis/index.js'
+import {protocol as sip} from './sip/index.js'
 import {protocol as tls} from './tls/index.js'
 import type {Protocol} from './types.js'
 
@@ -27,6 +29,8 @@ export const protocols: readonly Protocol[] = [
   memcache,
   icmp,
   dhcpv4,
+  amqp,
+  sip,
 ]
 
 export function protocolByName(name: string): Protocol | undefined {

@@ -19,7 +19,7 @@ import type {RunOptions} from './run.js'
 const PB_TO_PBX: Record<string, string> = {dhcp: 'dhcpv4'}
 
 /** Protocols Packetbeat's tests cover that pbx does not implement: their tests are not applicable. */
-export const UNIMPLEMENTED_PROTOCOLS = ['amqp', 'cassandra', 'thrift', 'nfs', 'sip'] as const
+export const UNIMPLEMENTED_PROTOCOLS = ['cassandra', 'thrift', 'nfs'] as const
 
 /**
  * Config keys that make a whole test not applicable (the facts assert the key's effect, which pbx
@@ -99,6 +99,7 @@ export const IGNORED_KEYS: Record<string, string> = {
   redis_send_response: 'affects only `response` (not applicable)',
   mongodb_send_request: 'affects only `request` (not applicable)',
   mongodb_send_response: 'affects only `response` (not applicable)',
+  amqp_send_request: 'affects only `request` (not applicable)',
   mysql_max_rows: 'limits rows copied into `response` (not applicable); num_rows still counts all rows',
   mysql_max_row_length: 'limits row text in `response` (not applicable)',
   pgsql_max_rows: 'limits rows copied into `response` (not applicable); num_rows still counts all rows',
