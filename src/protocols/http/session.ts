@@ -5,23 +5,45 @@
 import type {ConnInfo, Dir, EndReason, Moment, StreamHandler} from '../../reassembly/types.js'
 import type {ProtocolContext} from '../types.js'
 import {HttpMatcher} from './matcher.js'
-import {HttpParser} from './parser.js'
+import {bodyContentType, httpOptions, includesBody} from './options.js'
+import {type CapturePolicy, type HttpMessage, HttpParser} from './parser.js'
 
 export class HttpSession implements StreamHandler {
   private readonly req: HttpParser
   private readonly resp: HttpParser
   private readonly matcher: HttpMatcher
+  private readonly timeoutSec: number
 
   constructor(conn: ConnInfo, ctx: ProtocolContext) {
-    this.matcher = new HttpMatcher(conn, ctx)
-    // Header fields become strings only where an event can show them (send_headers).
-    const all = ctx.options.send_headers === true
-    this.req = new HttpParser(true, ctx.limits, ctx.stats, this.matcher, all)
-    this.resp = new HttpParser(false, ctx.limits, ctx.stats, this.matcher, all)
+    const o = httpOptions(ctx.options, ctx.limits)
+    this.matcher = new HttpMatcher(conn, ctx, o)
+    this.timeoutSec = o.transactionTimeoutSec
+    // Header fields become strings only where an event can show them (send_headers, real_ip_header).
+    const all = o.keepAllHeaders
+    // Bytes kept beyond counting: heads for send_request/send_response, bodies for include_*_body_for
+    // and, with hide_keywords, urlencoded request bodies (their parameters are hidden in url.query).
+    const budget = (m: HttpMessage) => Math.max(0, o.maxMessageSize - m.bytes)
+    const reqCapture: CapturePolicy = {
+      keepHead: o.sendRequest,
+      bodyBytes: (m) => {
+        const ct = bodyContentType(m)
+        const form = o.hideKeywords.size > 0 && m.contentLength > 0 && ct !== undefined && ct.includes('urlencoded')
+        return form || includesBody(ct, o.includeRequestBodyFor) ? budget(m) : 0
+      },
+    }
+    const respCapture: CapturePolicy = {
+      keepHead: o.sendResponse,
+      bodyBytes: (m) => (includesBody(bodyContentType(m), o.includeResponseBodyFor) ? budget(m) : 0),
+    }
+    const anyReq = o.sendRequest || o.hideKeywords.size > 0 || o.includeRequestBodyFor.length > 0
+    const anyResp = o.sendResponse || o.includeResponseBodyFor.length > 0
+    this.req = new HttpParser(true, ctx.limits, ctx.stats, this.matcher, all, anyReq ? reqCapture : null)
+    this.resp = new HttpParser(false, ctx.limits, ctx.stats, this.matcher, all, anyResp ? respCapture : null)
     this.matcher.attach(this.req)
   }
 
   data(dir: Dir, bytes: Buffer, at: Moment): void {
+    if (this.timeoutSec > 0) this.matcher.expire(at.tsSec)
     if (dir === 0) this.req.push(bytes, at)
     else this.resp.push(bytes, at)
   }
