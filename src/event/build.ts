@@ -82,7 +82,11 @@ export function buildEvent(t: Transaction, o: BuildOptions): PbxEvent {
     const v = t.fields[k]
     if (v === undefined || k === 'source' || k === 'destination') continue
     if (k === 'pbx') pbxExtra = v as Record<string, unknown>
-    else ev[k] = v
+    else if (k === 'network' && plainObject(v)) {
+      // A protocol may add to (never replace) network.*, e.g. network.forwarded_ip (http real_ip_header).
+      const n = ev.network as Record<string, unknown>
+      for (const nk of Object.keys(v)) if (!(nk in n)) n[nk] = v[nk]
+    } else ev[k] = v
   }
   if (t.notes && t.notes.length > 0) ev.notes = t.notes
   const pbx: Record<string, unknown> = {frames: [t.startFrame, t.endFrame]}
