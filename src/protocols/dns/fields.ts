@@ -5,7 +5,12 @@
 import type {FieldSpec} from '../../event/types.js'
 
 const rr = (section: string, what: string): FieldSpec[] => [
-  {name: `dns.${section}`, type: 'object', array: true, description: `${what} records (first 1000), each {name, type, class, ttl, data}.`},
+  {
+    name: `dns.${section}`,
+    type: 'object',
+    array: true,
+    description: `${what} records (first 1000), each {name, type, class, ttl, data}.${section === 'answers' ? '' : ` Left out when include_${section} is false.`}`,
+  },
   {name: `dns.${section}.name`, type: 'keyword', description: `Owner name of an ${what.toLowerCase()} record (no trailing dot; "." for the root).`},
   {name: `dns.${section}.type`, type: 'keyword', description: 'Record type mnemonic (A, MX, ...; TYPEnnn when unknown).'},
   {name: `dns.${section}.class`, type: 'keyword', description: 'Record class mnemonic (IN, CH, ...; CLASSnnn when unknown).'},

@@ -89,12 +89,21 @@ export class DnsMatcher {
   private readonly isUdp: boolean
   /** Notes waiting for the next emitted transaction (gaps in a TCP stream). */
   private carryNotes: Note[] | undefined
+  /**
+   * include_authorities / include_additionals: list those records (the counts are always there).
+   * pbx lists them unless the option is false (Packetbeat's default is false; pbx's output does not
+   * change with an unset option).
+   */
+  private readonly listAuthorities: boolean
+  private readonly listAdditionals: boolean
 
   constructor(
     private readonly conn: ConnInfo,
     private readonly ctx: ProtocolContext,
   ) {
     this.isUdp = conn.transport === 'udp'
+    this.listAuthorities = ctx.options.include_authorities !== false
+    this.listAdditionals = ctx.options.include_additionals !== false
     this.pending = new PendingQueue<Pending, string>(ctx.limits, ctx.stats, (old, n) => this.flushPending(old, n), (p) => p.key)
   }
 
@@ -302,9 +311,9 @@ export class DnsMatcher {
     dns.answers_count = m.ancount
     if (m.answers.length > 0) dns.answers = recordsOut(m.answers.length > MAX_LISTED_RECORDS ? m.answers.slice(0, MAX_LISTED_RECORDS) : m.answers)
     dns.authorities_count = m.nscount
-    if (m.authorities.length > 0) dns.authorities = recordsOut(m.authorities.slice(0, MAX_LISTED_RECORDS))
+    if (this.listAuthorities && m.authorities.length > 0) dns.authorities = recordsOut(m.authorities.slice(0, MAX_LISTED_RECORDS))
     dns.additionals_count = m.arcount
-    if (m.additionals.length > 0) dns.additionals = recordsOut(m.additionals.slice(0, MAX_LISTED_RECORDS))
+    if (this.listAdditionals && m.additionals.length > 0) dns.additionals = recordsOut(m.additionals.slice(0, MAX_LISTED_RECORDS))
     if (r) {
       const ips: string[] = []
       // malformed A/AAAA data is in RFC 3597 form (backslash-hash): not an address
