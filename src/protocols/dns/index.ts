@@ -6,7 +6,7 @@
  *
  * Options (`protocols.dns.*`): include_authorities, include_additionals (false: those records are
  * not listed; unset or true: listed, pbx's default), send_request / send_response (the `request` /
- * `response` text, see matcher.ts).
+ * `response` text in Packetbeat's dnsToString layout, see matcher.ts messageText).
  */
 import type {Dir} from '../../reassembly/types.js'
 import type {Protocol} from '../types.js'

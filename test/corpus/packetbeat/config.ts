@@ -64,11 +64,11 @@ export const PASSED_OPTIONS: Record<string, string[]> = {
     'decode_body',
     'max_message_size',
   ],
-  dns: ['include_authorities', 'include_additionals'],
+  dns: ['include_authorities', 'include_additionals', 'send_request', 'send_response'],
 }
 
 /** Protocols whose send_request / send_response are implemented (`request` / `response` fields). */
-const RAW_TEXT: ReadonlySet<string> = new Set(['http'])
+const RAW_TEXT: ReadonlySet<string> = new Set(['http', 'dns'])
 
 /**
  * Fields pbx deliberately does not emit, in every test: facts on them are not applicable.

@@ -4,6 +4,10 @@ import {DnsUdpSession} from '../../../src/protocols/dns/session.js'
 import {at, buildMsg, collector, fakeConn, ipv4Rdata, query} from './helpers.js'
 
 function answer(options: Record<string, unknown>): Record<string, unknown> {
+  return run(options).dns as Record<string, unknown>
+}
+
+function run(options: Record<string, unknown>): Record<string, unknown> {
   const c = collector({}, options)
   const h = new DnsUdpSession(fakeConn('udp'), c.ctx)
   const r = buildMsg({
@@ -18,7 +22,7 @@ function answer(options: Record<string, unknown>): Record<string, unknown> {
   h.datagram(1, r, at(1, 2))
   h.end(at(2, 3))
   expect(c.out).toHaveLength(1)
-  return c.out[0].fields.dns as Record<string, unknown>
+  return c.out[0].fields
 }
 
 describe('dns options', () => {
@@ -35,5 +39,16 @@ describe('dns options', () => {
     const only = answer({include_authorities: true, include_additionals: false})
     expect(only.authorities).toHaveLength(1)
     expect(only.additionals).toBeUndefined()
+  })
+  it('send_request / send_response: the messages as text in Packetbeat layout; off by default', () => {
+    const f = run({send_request: true, send_response: true})
+    expect(f.request).toBe('ID 9; QR query; OPCODE QUERY; FLAGS rd; RCODE NOERROR; QUESTION class IN, type A, nx.example')
+    expect(f.response).toBe(
+      'ID 9; QR response; OPCODE QUERY; FLAGS ; RCODE NXDOMAIN; QUESTION class IN, type A, nx.example; ' +
+        'AUTHORITY example: ttl 60, class IN, type A, 10.0.0.9; ADDITIONAL ns.example: ttl 60, class IN, type A, 10.0.0.53',
+    )
+    const off = run({})
+    expect([off.request, off.response]).toEqual([undefined, undefined])
+    expect(run({send_response: true}).request).toBeUndefined()
   })
 })
