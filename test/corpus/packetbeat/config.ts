@@ -65,6 +65,7 @@ export const PASSED_OPTIONS: Record<string, string[]> = {
     'max_message_size',
   ],
   dns: ['include_authorities', 'include_additionals', 'send_request', 'send_response'],
+  tls: ['send_certificates', 'include_raw_certificates', 'fingerprints'],
 }
 
 /** Protocols whose send_request / send_response are implemented (`request` / `response` fields). */
@@ -98,9 +99,6 @@ export const IGNORED_KEYS: Record<string, string> = {
   pgsql_max_row_length: 'limits row text in `response` (not applicable)',
   mongodb_max_docs: 'limits documents copied into `response` (not applicable)',
   mongodb_max_doc_length: 'limits document text in `response` (not applicable)',
-  tls_include_raw_certificates: 'adds raw certificates, which no fact reads',
-  tls_fingerprints: 'adds certificate fingerprints, which no fact reads',
-  tls_send_certificates: 'removes certificate fields, which no fact reads',
   tls_include_detailed_fields: 'false removes tls.detailed.*; that golden case selects no tls.detailed field',
 }
 
