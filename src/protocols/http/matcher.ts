@@ -251,7 +251,7 @@ export class HttpMatcher implements ParserHooks {
       const ct = bodyContentType(req)
       const shown = kept !== null && includesBody(ct, o.includeRequestBodyFor) ? kept : null
       if (shown !== null && shown.length > 0) body.content = shown.toString('utf8')
-      if (o.hideKeywords.size > 0) hideQuery(url, req.target, kept !== null && req.contentLength > 0 && ct !== undefined && ct.includes('urlencoded') ? kept : null, o.hideKeywords)
+      if (o.hideKeywords.size > 0) hideQuery(url, req.target, kept !== null && req.contentLength > 0 && ct?.includes('urlencoded') ? kept : null, o.hideKeywords)
       fields.url = url.fields
       const ua = req.header('user-agent')
       if (ua !== undefined) fields.user_agent = {original: ua}

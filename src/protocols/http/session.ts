@@ -27,7 +27,7 @@ export class HttpSession implements StreamHandler {
       keepHead: o.sendRequest,
       bodyBytes: (m) => {
         const ct = bodyContentType(m)
-        const form = o.hideKeywords.size > 0 && m.contentLength > 0 && ct !== undefined && ct.includes('urlencoded')
+        const form = o.hideKeywords.size > 0 && m.contentLength > 0 && ct?.includes('urlencoded')
         return form || includesBody(ct, o.includeRequestBodyFor) ? budget(m) : 0
       },
     }
