@@ -35,6 +35,13 @@ export interface Limits {
   maxPendingRequests: number
   /** Body bytes decompressed to count decoded sizes (gzip/deflate); the rest is counted as a note. */
   maxDecodedBodyBytes: number
+  /**
+   * Bytes of one message kept as text when an option asks for payloads (send_request,
+   * send_response, include_body_for, ...: the raw `request` / `response` fields and body contents);
+   * the rest is counted, not kept. A protocol's max_message_size option can only lower it.
+   * Packetbeat's max_message_size default (10 MiB).
+   */
+  maxCapturedMessageBytes: number
   /** Distinct keys kept by each summary top-N table (space-saving counter beyond that). */
   summaryTopKeys: number
   /**
@@ -66,6 +73,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxMessageBytes: 16 * 1024 * 1024,
   maxPendingRequests: 1024,
   maxDecodedBodyBytes: 8 * 1024 * 1024,
+  maxCapturedMessageBytes: 10 * 1024 * 1024,
   summaryTopKeys: 10_000,
   maxTunnelDepth: 4,
   http2MaxHeaderTableBytes: 64 * 1024,

@@ -82,7 +82,11 @@ export function buildEvent(t: Transaction, o: BuildOptions): PbxEvent {
     const v = t.fields[k]
     if (v === undefined || k === 'source' || k === 'destination') continue
     if (k === 'pbx') pbxExtra = v as Record<string, unknown>
-    else ev[k] = v
+    else if (k === 'network' && plainObject(v) && Object.keys(v).every((nk) => !(nk in (ev.network as object)))) {
+      // Only additions (network.forwarded_ip from http real_ip_header): added to the common network.*
+      // fields. An object naming a common key (a flow record's own network.*) replaces them, as before.
+      Object.assign(ev.network as Record<string, unknown>, v)
+    } else ev[k] = v
   }
   if (t.notes && t.notes.length > 0) ev.notes = t.notes
   const pbx: Record<string, unknown> = {frames: [t.startFrame, t.endFrame]}

@@ -5,7 +5,12 @@
 import type {FieldSpec} from '../../event/types.js'
 
 const rr = (section: string, what: string): FieldSpec[] => [
-  {name: `dns.${section}`, type: 'object', array: true, description: `${what} records (first 1000), each {name, type, class, ttl, data}.`},
+  {
+    name: `dns.${section}`,
+    type: 'object',
+    array: true,
+    description: `${what} records (first 1000), each {name, type, class, ttl, data}.${section === 'answers' ? '' : ` Left out when include_${section} is false.`}`,
+  },
   {name: `dns.${section}.name`, type: 'keyword', description: `Owner name of an ${what.toLowerCase()} record (no trailing dot; "." for the root).`},
   {name: `dns.${section}.type`, type: 'keyword', description: 'Record type mnemonic (A, MX, ...; TYPEnnn when unknown).'},
   {name: `dns.${section}.class`, type: 'keyword', description: 'Record class mnemonic (IN, CH, ...; CLASSnnn when unknown).'},
@@ -18,6 +23,8 @@ const rr = (section: string, what: string): FieldSpec[] => [
 ]
 
 export const fields: FieldSpec[] = [
+  {name: 'request', type: 'text', description: 'The query as text (only with send_request), in the layout of Packetbeat\'s dnsToString: "ID n; QR query; OPCODE QUERY; FLAGS rd; RCODE NOERROR; QUESTION class IN, type A, name; ANSWER ...".'},
+  {name: 'response', type: 'text', description: 'The response as text (only with send_response), as `request`; at most limits.maxCapturedMessageBytes characters.'},
   {name: 'method', type: 'keyword', description: 'DNS opcode of the message (QUERY, NOTIFY, UPDATE, ...).'},
   {name: 'query', type: 'keyword', description: 'Packetbeat summary of the first question: "class IN, type A, example.com".'},
   {name: 'resource', type: 'keyword', description: 'Name of the first question.'},

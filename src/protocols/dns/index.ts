@@ -3,6 +3,10 @@
  * (53, length-prefixed, RFC 7766). Layout: codec.ts (message decoding), names.ts (mnemonics),
  * parser.ts (transport framing), session.ts (the TCP and UDP handlers), matcher.ts (query/response pairing, decisions documented there),
  * fields.ts (schema).
+ *
+ * Options (`protocols.dns.*`): include_authorities, include_additionals (false: those records are
+ * not listed; unset or true: listed, pbx's default), send_request / send_response (the `request` /
+ * `response` text in Packetbeat's dnsToString layout, see matcher.ts messageText).
  */
 import type {Dir} from '../../reassembly/types.js'
 import type {Protocol} from '../types.js'

@@ -77,6 +77,30 @@ function recordsOut(list: DnsRecord[]): Record<string, unknown>[] {
   return out
 }
 
+/**
+ * A message as text, in the layout of Packetbeat's dnsToString: "ID n; QR query|response; OPCODE x;
+ * FLAGS rd ra ...; RCODE x; QUESTION class C, type T, name; ANSWER name: ttl n, class C, type T,
+ * data; ...; AUTHORITY ...; ADDITIONAL ..." (record data as in dns.answers.data), at most `max`
+ * characters.
+ */
+export function messageText(m: DnsMessage, max: number): string {
+  const flags: string[] = []
+  if (m.aa) flags.push('aa')
+  if (m.tc) flags.push('tc')
+  if (m.rd) flags.push('rd')
+  if (m.ra) flags.push('ra')
+  if (m.ad) flags.push('ad')
+  if (m.cd) flags.push('cd')
+  const parts = [`ID ${m.id}; QR ${m.qr ? 'response' : 'query'}; OPCODE ${opcodeName(m.opcode)}; FLAGS ${flags.join(' ')}; RCODE ${rcodeName(fullRcode(m))}`]
+  if (m.questions.length > 0) parts.push(`QUESTION ${m.questions.map((q) => `class ${className(q.class)}, type ${typeName(q.type)}, ${q.name}`).join('; ')}`)
+  const rrs = (l: DnsRecord[]) => l.map((r) => `${r.name}: ttl ${r.ttl}, class ${className(r.class)}, type ${typeName(r.type)}, ${r.data}`).join('; ')
+  if (m.answers.length > 0) parts.push(`ANSWER ${rrs(m.answers)}`)
+  if (m.authorities.length > 0) parts.push(`AUTHORITY ${rrs(m.authorities)}`)
+  if (m.additionals.length > 0) parts.push(`ADDITIONAL ${rrs(m.additionals)}`)
+  const t = parts.join('; ')
+  return t.length > max ? t.slice(0, max) : t
+}
+
 const NO_RESPONSE = note('dns.no_response')
 
 /** A decoding error of ./codec.ts as a note: compression-pointer faults have their own code. */
@@ -89,12 +113,26 @@ export class DnsMatcher {
   private readonly isUdp: boolean
   /** Notes waiting for the next emitted transaction (gaps in a TCP stream). */
   private carryNotes: Note[] | undefined
+  /**
+   * include_authorities / include_additionals: list those records (the counts are always there).
+   * pbx lists them unless the option is false (Packetbeat's default is false; pbx's output does not
+   * change with an unset option).
+   */
+  private readonly listAuthorities: boolean
+  private readonly listAdditionals: boolean
+  /** send_request / send_response: the messages as text in `request` / `response` (messageText). */
+  private readonly sendRequest: boolean
+  private readonly sendResponse: boolean
 
   constructor(
     private readonly conn: ConnInfo,
     private readonly ctx: ProtocolContext,
   ) {
     this.isUdp = conn.transport === 'udp'
+    this.listAuthorities = ctx.options.include_authorities !== false
+    this.listAdditionals = ctx.options.include_additionals !== false
+    this.sendRequest = ctx.options.send_request === true
+    this.sendResponse = ctx.options.send_response === true
     this.pending = new PendingQueue<Pending, string>(ctx.limits, ctx.stats, (old, n) => this.flushPending(old, n), (p) => p.key)
   }
 
@@ -246,6 +284,15 @@ export class DnsMatcher {
     }
   }
 
+  /** The transaction's fields: {dns}, plus `request` / `response` text when asked for. */
+  private raw(dns: Record<string, unknown>, q: DnsMessage | undefined, r: DnsMessage | undefined): Record<string, unknown> {
+    const f: Record<string, unknown> = {dns}
+    const max = this.ctx.limits.maxCapturedMessageBytes
+    if (this.sendRequest && q !== undefined) f.request = messageText(q, max)
+    if (this.sendResponse && r !== undefined) f.response = messageText(r, max)
+    return f
+  }
+
   private emit(
     q: DnsMessage | undefined,
     r: DnsMessage | undefined,
@@ -302,9 +349,9 @@ export class DnsMatcher {
     dns.answers_count = m.ancount
     if (m.answers.length > 0) dns.answers = recordsOut(m.answers.length > MAX_LISTED_RECORDS ? m.answers.slice(0, MAX_LISTED_RECORDS) : m.answers)
     dns.authorities_count = m.nscount
-    if (m.authorities.length > 0) dns.authorities = recordsOut(m.authorities.slice(0, MAX_LISTED_RECORDS))
+    if (this.listAuthorities && m.authorities.length > 0) dns.authorities = recordsOut(m.authorities.slice(0, MAX_LISTED_RECORDS))
     dns.additionals_count = m.arcount
-    if (m.additionals.length > 0) dns.additionals = recordsOut(m.additionals.slice(0, MAX_LISTED_RECORDS))
+    if (this.listAdditionals && m.additionals.length > 0) dns.additionals = recordsOut(m.additionals.slice(0, MAX_LISTED_RECORDS))
     if (r) {
       const ips: string[] = []
       // malformed A/AAAA data is in RFC 3597 form (backslash-hash): not an address
@@ -335,7 +382,7 @@ export class DnsMatcher {
         end: {tsSec: endSec, tsNsec: endNsec, frame: endFrame},
         requestBytes: reqBytes,
         responseBytes: respBytes,
-        fields: {dns},
+        fields: this.raw(dns, q, r),
         method,
         query,
         resource,

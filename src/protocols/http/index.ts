@@ -2,8 +2,10 @@
  * HTTP/1.x (RFC 9110, RFC 9112). One HttpSession (./session.ts) per TCP connection: a parser per
  * direction (requests on dir 0, responses on dir 1) feeding one FIFO matcher that emits transactions.
  *
- * Options (`protocols.http.*`): send_headers (boolean) adds http.request.headers and
- * http.response.headers.
+ * Options (`protocols.http.*`, Packetbeat's): send_headers, send_all_headers, split_cookie,
+ * real_ip_header, hide_keywords, redact_authorization, redact_headers, send_request, send_response,
+ * include_body_for, include_request_body_for, include_response_body_for, decode_body,
+ * max_message_size, transaction_timeout: see ./options.ts.
  */
 import type {Dir} from '../../reassembly/types.js'
 import type {Protocol} from '../types.js'

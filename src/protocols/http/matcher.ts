@@ -16,7 +16,7 @@
  * without a response or a response without a request.
  */
 import {type Note, note, uniqueNotes} from '../../event/anomalies.js'
-import {newTransaction} from '../../event/transaction.js'
+import {newTransaction, setNotes} from '../../event/transaction.js'
 import type {Status, Transaction} from '../../event/types.js'
 import type {ConnInfo} from '../../reassembly/types.js'
 import {PendingQueue} from '../shared/pending-queue.js'
@@ -24,6 +24,9 @@ import type {ProtocolContext} from '../types.js'
 // Each header lookup below (HttpMessage.header, always with a literal name) must name a field in
 // parser.ts's USED_HEADERS: only those are kept when send_headers is off.
 import type {HttpMessage, HttpParser, ParserHooks} from './parser.js'
+import {bodyContentType, type HttpOptions, includesBody} from './options.js'
+import {decodeBody, encodeParams, hideParams, parseParams, redactAuthorizationLines, splitCookie} from './payload.js'
+import {isIP} from 'node:net'
 
 interface Pending {
   req: HttpMessage
@@ -37,13 +40,12 @@ export class HttpMatcher implements ParserHooks {
   /** Index in `queue` of the oldest request without a final response. */
   private unanswered = 0
   private reqParser: HttpParser | null = null
-  private readonly sendHeaders: boolean
 
   constructor(
     private readonly conn: ConnInfo,
     private readonly ctx: ProtocolContext,
+    private readonly o: HttpOptions,
   ) {
-    this.sendHeaders = ctx.options.send_headers === true
     this.queue = new PendingQueue<Pending>(ctx.limits, ctx.stats, (old, n) => {
       if (this.unanswered > 0) this.unanswered--
       this.emit(old, n)
@@ -113,6 +115,21 @@ export class HttpMatcher implements ParserHooks {
     this.drain()
   }
 
+  /**
+   * transaction_timeout: requests at the head of the queue still without a response whose last byte
+   * is more than o.transactionTimeoutSec of capture time before `nowSec` are emitted unanswered; a
+   * response that comes later is reported alone (as Packetbeat's expired transactions are).
+   */
+  expire(nowSec: number): void {
+    const limit = this.o.transactionTimeoutSec
+    while (this.queue.length > 0) {
+      const p = this.queue.peek()!
+      if (p.resp !== null || !p.reqDone || nowSec - p.req.endSec <= limit) return
+      this.queue.shift()
+      this.emit(p, null)
+    }
+  }
+
   /** End of connection: everything still queued is emitted (unanswered or incomplete). */
   end(): void {
     for (const p of this.queue.drain()) this.emit(p, null)
@@ -152,6 +169,52 @@ export class HttpMatcher implements ParserHooks {
     this.ctx.emit(this.build(null, null, m, notes))
   }
 
+  /**
+   * Headers as Packetbeat sends them: lower-cased names, repeated fields joined with ", ",
+   * content-length as a number; with a send_headers list only those names plus content-type and
+   * content-length; split_cookie turns cookie (request) / set-cookie (response) into objects;
+   * redact_headers values become 'REDACTED', redact_authorization ones '*' (requests). A
+   * prototype-less object, so names such as __proto__ from the wire become plain own properties.
+   */
+  private headerObject(m: HttpMessage): Record<string, unknown> {
+    const opt = this.o
+    const list = opt.headerList
+    const joined = Object.create(null) as Record<string, string>
+    for (const h of m.headers) {
+      if (list !== null && h.name !== 'content-type' && !list.has(h.name)) continue
+      const prev = joined[h.name]
+      joined[h.name] = prev === undefined ? h.value : `${prev}, ${h.value}`
+    }
+    const o = Object.create(null) as Record<string, unknown>
+    const cookie = m.isRequest ? 'cookie' : 'set-cookie'
+    for (const name of Object.keys(joined)) {
+      let v: unknown = joined[name]
+      if (opt.redactHeaders.has(name)) v = 'REDACTED'
+      if (m.isRequest && opt.redactAuthorization && (name === 'authorization' || name === 'proxy-authorization')) v = '*'
+      else if (opt.splitCookie && name === cookie && v !== 'REDACTED') v = splitCookie(v as string)
+      o[name] = v
+    }
+    if (m.contentLength >= 0) o['content-length'] = m.contentLength
+    return o
+  }
+
+  /**
+   * The body bytes kept for `m` (null when none were), decoded when decode_body is on and the body
+   * is gzip/deflate-coded; a body cut by max_message_size or a gap gets a note.
+   */
+  private keptBody(m: HttpMessage, notes: Note[]): Buffer | null {
+    if (m.bodyParts === null) return null
+    let b = m.bodyParts.length === 1 ? m.bodyParts[0] : Buffer.concat(m.bodyParts)
+    if (m.bodyCut) notes.push(note('limit.message_bytes', `${m.isRequest ? 'request' : 'response'} body kept truncated: beyond max_message_size or cut by a gap`))
+    if (this.o.decodeBody) {
+      const d = decodeBody(b, m.header('content-encoding'), this.o.maxMessageSize)
+      if (d.failed && !m.bodyCut) notes.push(note('http.bad_compressed_body', `${m.isRequest ? 'request' : 'response'} body does not decode: not included`))
+      if (d.capped) notes.push(note('limit.message_bytes', `decoded ${m.isRequest ? 'request' : 'response'} body beyond max_message_size: not included`))
+      b = d.body
+    }
+    return b
+  }
+
   private build(req: HttpMessage | null, interim: HttpMessage[] | null, resp: HttpMessage | null, notes: Note[]): Transaction {
     const first = (req ?? resp)!
     const last = (resp ?? req)!
@@ -162,6 +225,7 @@ export class HttpMatcher implements ParserHooks {
     if (first.version !== '') http.version = first.version
     const fields: Record<string, unknown> = {http}
     const pbxHttp: Record<string, unknown> = {}
+    const extra: Note[] = []
     const t = newTransaction({
       type: 'http',
       conn: this.conn,
@@ -178,18 +242,33 @@ export class HttpMatcher implements ParserHooks {
       t.method = req.method
       t.path = url.path ?? req.target
       t.query = `${req.method} ${t.path}`
-      const r: Record<string, unknown> = {method: req.method, bytes: req.bytes, body: {bytes: req.bodyBytes}}
+      const o = this.o
+      const body: Record<string, unknown> = {bytes: req.bodyBytes}
+      const r: Record<string, unknown> = {method: req.method, bytes: req.bytes, body}
       const referrer = req.header('referer')
       if (referrer !== undefined) r.referrer = referrer
       const mt = mimeType(req)
       if (mt !== undefined) r.mime_type = mt
-      if (this.sendHeaders) r.headers = headerObject(req)
+      if (o.sendHeaders) r.headers = this.headerObject(req)
       http.request = r
+      const kept = this.keptBody(req, extra)
+      const ct = bodyContentType(req)
+      const shown = kept !== null && includesBody(ct, o.includeRequestBodyFor) ? kept : null
+      if (shown !== null && shown.length > 0) body.content = shown.toString('utf8')
+      if (o.hideKeywords.size > 0) hideQuery(url, req.target, kept !== null && req.contentLength > 0 && ct?.includes('urlencoded') ? kept : null, o.hideKeywords)
       fields.url = url.fields
       const ua = req.header('user-agent')
       if (ua !== undefined) fields.user_agent = {original: ua}
-      const user = basicAuthUser(req.header('authorization'))
+      const user = o.redactAuthorization ? undefined : basicAuthUser(req.header('authorization'))
       if (user !== undefined) fields.user = {name: user}
+      if (o.realIpHeader !== null) {
+        const ip = realIp(req, o.realIpHeader)
+        if (ip !== undefined) fields.network = {forwarded_ip: ip}
+      }
+      if (o.sendRequest && req.head !== null) {
+        const head = o.redactAuthorization ? redactAuthorizationLines(req.head) : req.head
+        fields.request = rawText(head, shown, o.maxMessageSize)
+      }
       if (req.decodedBytes >= 0) pbxHttp.request = {body: {decoded_bytes: req.decodedBytes}}
     }
     if (resp !== null) {
@@ -201,13 +280,68 @@ export class HttpMatcher implements ParserHooks {
       }
       const mt = mimeType(resp)
       if (mt !== undefined) r.mime_type = mt
-      if (this.sendHeaders) r.headers = headerObject(resp)
+      if (this.o.sendHeaders) r.headers = this.headerObject(resp)
       http.response = r
+      const kept = this.keptBody(resp, extra)
+      const shown = kept !== null && includesBody(bodyContentType(resp), this.o.includeResponseBodyFor) ? kept : null
+      if (shown !== null && shown.length > 0) (r.body as Record<string, unknown>).content = shown.toString('utf8')
+      if (this.o.sendResponse && resp.head !== null) fields.response = rawText(resp.head, shown, this.o.maxMessageSize)
       if (resp.decodedBytes >= 0) pbxHttp.response = {body: {decoded_bytes: resp.decodedBytes}}
     }
     if (interim !== null) pbxHttp.interim_status_codes = interim.map((i) => i.statusCode)
     if (Object.keys(pbxHttp).length > 0) fields.pbx = {http: pbxHttp}
+    if (extra.length > 0) setNotes(t, uniqueNotes([...notes, ...extra]))
     return t
+  }
+}
+
+/**
+ * `request` / `response`: the head as sent, then the included body, at most `max` characters (the
+ * head is latin1, one character per byte; the body is shown as UTF-8 text).
+ */
+function rawText(head: string, body: Buffer | null, max: number): string {
+  const t = body === null || body.length === 0 ? head : head + body.toString('utf8')
+  return t.length > max ? t.slice(0, max) : t
+}
+
+/**
+ * real_ip_header: the first comma-separated value of the first such header, trimmed (Packetbeat's
+ * parser), kept only when it is an IP address (network.forwarded_ip is an ip field).
+ */
+function realIp(m: HttpMessage, name: string): string | undefined {
+  for (const h of m.headers) {
+    if (h.name !== name) continue
+    const comma = h.value.indexOf(',')
+    const v = (comma === -1 ? h.value : h.value.slice(0, comma)).trim()
+    return isIP(v) !== 0 ? v : undefined
+  }
+  return undefined
+}
+
+/**
+ * hide_keywords: url.query (and url.full) rebuilt as Packetbeat builds them: the query's parameters,
+ * then those of an urlencoded request body (replacing same-named ones), hidden values as 'xxxxx',
+ * names sorted and re-encoded (Go's url.Values.Encode). An empty result leaves url.query out.
+ * url.original becomes the target before its '?' and that query (it must not show hidden values).
+ */
+function hideQuery(url: UrlParts, target: string, form: Buffer | null, keywords: ReadonlySet<string>): void {
+  const f = url.fields
+  const q = typeof f.query === 'string' ? f.query : ''
+  const params = hideParams(parseParams(q), keywords)
+  if (form !== null) for (const [k, v] of hideParams(parseParams(form.toString('latin1')), keywords)) params.set(k, v)
+  const enc = encodeParams(params)
+  if (enc === q && form === null) return
+  if (enc === '') delete f.query
+  else f.query = enc
+  // url.original would still show the hidden values: it becomes the path and the rebuilt query.
+  if (target !== '*') {
+    const qm = target.indexOf('?')
+    f.original = (qm === -1 ? target : target.slice(0, qm)) + (enc === '' ? '' : '?' + enc)
+  }
+  if (typeof f.full === 'string' && target !== '*') {
+    const full = f.full
+    const qm = full.indexOf('?')
+    f.full = (qm === -1 ? full : full.slice(0, qm)) + (enc === '' ? '' : '?' + enc)
   }
 }
 
@@ -234,20 +368,6 @@ function mimeType(m: HttpMessage): string | undefined {
   return v === '' ? undefined : v
 }
 
-/**
- * Headers as Packetbeat sends them: lower-cased names, repeated fields joined with ", ",
- * content-length as a number. A prototype-less object, so names such as __proto__ or constructor
- * from the wire become plain own properties.
- */
-function headerObject(m: HttpMessage): Record<string, string | number> {
-  const o = Object.create(null) as Record<string, string | number>
-  for (const h of m.headers) {
-    const prev = o[h.name]
-    o[h.name] = prev === undefined ? h.value : `${prev}, ${h.value}`
-  }
-  if (m.contentLength >= 0) o['content-length'] = m.contentLength
-  return o
-}
 
 interface UrlParts {
   path?: string

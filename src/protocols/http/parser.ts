@@ -143,6 +143,14 @@ export class HttpMessage {
   complete = false
   /** The response switched the connection away from HTTP (101, CONNECT 2xx). */
   tunnel = false
+  /** Start line + header section as sent (latin1), only when the CapturePolicy keeps heads. */
+  head: string | null = null
+  /** Copies of the body bytes kept (de-chunked, still content-coded), only when the policy asked. */
+  bodyParts: Buffer[] | null = null
+  /** Body bytes that may still be kept. */
+  bodyKeep = 0
+  /** Body bytes were seen beyond what was kept (or lost in a gap): the kept body is partial. */
+  bodyCut = false
   startSec = 0
   startNsec = 0
   startFrame = 0
@@ -163,6 +171,17 @@ export class HttpMessage {
     if (this.notes === null) this.notes = [n]
     else if (!hasNote(this.notes, n)) this.notes.push(n)
   }
+}
+
+/**
+ * What of a message's bytes is kept beyond counting (send_request / send_response /
+ * include_body_for). Asked by the parser; the bytes kept are copies (they outlive push()).
+ */
+export interface CapturePolicy {
+  /** Keep the head text of every message of this direction (HttpMessage.head). */
+  readonly keepHead: boolean
+  /** Body bytes to keep for `m` (0: none). Asked once, when its header section is complete. */
+  bodyBytes(m: HttpMessage): number
 }
 
 export interface ParserHooks {
@@ -220,6 +239,7 @@ export class HttpParser {
     private readonly stats: Stats,
     private readonly hooks: ParserHooks,
     private readonly keepAllHeaders = true,
+    private readonly capture: CapturePolicy | null = null,
   ) {}
 
   /** Feeds bytes in stream order. `data` is a view valid only during the call. */
@@ -476,6 +496,7 @@ export class HttpParser {
           // HTTP/0.9 simple request: the request line is the whole message.
           const m = this.msg!
           m.bytes = total
+          if (this.capture?.keepHead) m.head = view.toString('latin1', 0, total)
           this.hooks.onHead(this, m)
           this.finish(true)
           return pos
@@ -625,6 +646,7 @@ export class HttpParser {
   private headComplete(v: Buffer, total: number): void {
     const m = this.msg!
     m.bytes = total
+    if (this.capture?.keepHead) m.head = v.toString('latin1', 0, total)
     this.fieldLines(m, v, total)
     this.selectBody(m)
   }
@@ -637,6 +659,7 @@ export class HttpParser {
   private truncatedHead(n: Note): void {
     const m = this.msg!
     m.bytes = this.headLen
+    if (this.capture?.keepHead && this.headBuf !== null) m.head = this.headBuf.toString('latin1', 0, this.headLen)
     if (this.headBuf !== null) this.fieldLines(m, this.headBuf, this.lineStart)
     m.note(n)
     this.hooks.onHead(this, m)
@@ -773,6 +796,13 @@ export class HttpParser {
     const coding = codingOf(contentEncoding)
     this.decoder = coding === null ? null : new DecodedCounter(coding, this.limits.maxDecodedBodyBytes)
     m.decodedBytes = coding === null ? -1 : 0
+    if (this.capture !== null) {
+      const keep = this.capture.bodyBytes(m)
+      if (keep > 0) {
+        m.bodyKeep = keep
+        m.bodyParts = []
+      }
+    }
   }
 
   private body(data: Buffer, pos: number, n: number): void {
@@ -780,9 +810,19 @@ export class HttpParser {
     m.bytes += n
     m.bodyBytes += n
     if (this.decoder !== null && n > 0) this.decoder.feed(data, pos, n)
+    if (m.bodyParts !== null && n > 0) {
+      // Copied: the view is valid only during push(), the body outlives it.
+      const k = Math.min(n, m.bodyKeep)
+      if (k > 0) {
+        m.bodyParts.push(Buffer.from(data.subarray(pos, pos + k)))
+        m.bodyKeep -= k
+      }
+      if (k < n) m.bodyCut = true
+    }
   }
 
   private bodyGap(m: HttpMessage): void {
+    if (m.bodyParts !== null) m.bodyCut = true
     if (!hasNote(m.notes, GAP_IN_BODY)) this.stats.bad('http: gap in body')
     m.note(GAP_IN_BODY)
     if (this.decoder !== null) {

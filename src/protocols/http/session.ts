@@ -9,7 +9,8 @@
 import type {ConnInfo, Dir, EndReason, Moment, StreamHandler} from '../../reassembly/types.js'
 import type {ProtocolContext} from '../types.js'
 import {HttpMatcher} from './matcher.js'
-import {HttpParser} from './parser.js'
+import {bodyContentType, httpOptions, includesBody} from './options.js'
+import {type CapturePolicy, type HttpMessage, HttpParser} from './parser.js'
 import {upgradeFor} from '../shared/upgrade.js'
 
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n', 'latin1')
@@ -23,16 +24,36 @@ export class HttpSession implements StreamHandler {
   private seen = false
   /** The connection started with the HTTP/2 preface: every byte goes to `next`. */
   private priorKnowledge = false
+  private readonly timeoutSec: number
 
   constructor(
     private readonly conn: ConnInfo,
     private readonly ctx: ProtocolContext,
   ) {
-    this.matcher = new HttpMatcher(conn, ctx)
-    // Header fields become strings only where an event can show them (send_headers).
-    const all = ctx.options.send_headers === true
-    this.req = new HttpParser(true, ctx.limits, ctx.stats, this.matcher, all)
-    this.resp = new HttpParser(false, ctx.limits, ctx.stats, this.matcher, all)
+    const o = httpOptions(ctx.options, ctx.limits)
+    this.matcher = new HttpMatcher(conn, ctx, o)
+    this.timeoutSec = o.transactionTimeoutSec
+    // Header fields become strings only where an event can show them (send_headers, real_ip_header).
+    const all = o.keepAllHeaders
+    // Bytes kept beyond counting: heads for send_request/send_response, bodies for include_*_body_for
+    // and, with hide_keywords, urlencoded request bodies (their parameters are hidden in url.query).
+    const budget = (m: HttpMessage) => Math.max(0, o.maxMessageSize - m.bytes)
+    const reqCapture: CapturePolicy = {
+      keepHead: o.sendRequest,
+      bodyBytes: (m) => {
+        const ct = bodyContentType(m)
+        const form = o.hideKeywords.size > 0 && m.contentLength > 0 && ct?.includes('urlencoded')
+        return form || includesBody(ct, o.includeRequestBodyFor) ? budget(m) : 0
+      },
+    }
+    const respCapture: CapturePolicy = {
+      keepHead: o.sendResponse,
+      bodyBytes: (m) => (includesBody(bodyContentType(m), o.includeResponseBodyFor) ? budget(m) : 0),
+    }
+    const anyReq = o.sendRequest || o.hideKeywords.size > 0 || o.includeRequestBodyFor.length > 0
+    const anyResp = o.sendResponse || o.includeResponseBodyFor.length > 0
+    this.req = new HttpParser(true, ctx.limits, ctx.stats, this.matcher, all, anyReq ? reqCapture : null)
+    this.resp = new HttpParser(false, ctx.limits, ctx.stats, this.matcher, all, anyResp ? respCapture : null)
     this.matcher.attach(this.req)
     this.matcher.onSwitch = (m, up) => {
       const f = upgradeFor(up)
@@ -63,8 +84,12 @@ export class HttpSession implements StreamHandler {
         this.priorKnowledge = true
       }
     }
-    if (this.priorKnowledge) this.next!.data(dir, bytes, at)
-    else if (dir === 0) this.req.push(bytes, at)
+    if (this.priorKnowledge) {
+      this.next!.data(dir, bytes, at)
+      return
+    }
+    if (this.timeoutSec > 0) this.matcher.expire(at.tsSec)
+    if (dir === 0) this.req.push(bytes, at)
     else this.resp.push(bytes, at)
   }
 

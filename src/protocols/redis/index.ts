@@ -1,6 +1,9 @@
 /**
  * Redis (RESP2 / RESP3) over TCP. Default port 6379; on other ports the first client bytes are
  * recognised as a RESP array of bulk strings ("*N\r\n$") or a known inline command.
+ *
+ * Options (`protocols.redis.*`): queue_max_messages, queue_max_bytes (bounds on the requests
+ * waiting for a reply, see ./matcher.ts).
  */
 import type {Dir} from '../../reassembly/types.js'
 import type {Protocol} from '../types.js'

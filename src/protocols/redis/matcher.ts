@@ -17,7 +17,7 @@ import {type Note, note} from '../../event/anomalies.js'
 import {newTransaction} from '../../event/transaction.js'
 import type {Status} from '../../event/types.js'
 import type {ConnInfo, Moment} from '../../reassembly/types.js'
-import {PendingQueue} from '../shared/pending-queue.js'
+import {PENDING_OVERFLOW, PendingQueue} from '../shared/pending-queue.js'
 import type {ProtocolContext} from '../types.js'
 import {type RespValue, render, scalar} from './parser.js'
 
@@ -51,15 +51,35 @@ export class RedisMatcher {
   private skipNext = false
   /** Notes waiting for the next transaction (gaps, resynchronisation). */
   private carryNotes: Note[] | undefined
+  /**
+   * Packetbeat's queue_max_bytes / queue_max_messages: request bytes and requests waiting for a
+   * reply on this connection. queue_max_messages lowers limits.maxPendingRequests for redis; beyond
+   * queue_max_bytes the oldest requests are emitted unanswered (note limit.pending_requests), the
+   * newest always stays. Unset: limits.maxPendingRequests only.
+   */
+  private readonly maxQueuedBytes: number
+  private queuedBytes = 0
 
   constructor(
     private readonly conn: ConnInfo,
     private readonly ctx: ProtocolContext,
   ) {
-    this.pending = new PendingQueue<Pending>(ctx.limits, ctx.stats, (old, n) => {
+    const qm = ctx.options.queue_max_messages
+    const qb = ctx.options.queue_max_bytes
+    const limits = typeof qm === 'number' && qm > 0 ? {...ctx.limits, maxPendingRequests: Math.min(ctx.limits.maxPendingRequests, qm)} : ctx.limits
+    this.maxQueuedBytes = typeof qb === 'number' && qb > 0 ? qb : Number.POSITIVE_INFINITY
+    this.pending = new PendingQueue<Pending>(limits, ctx.stats, (old, n) => {
+      this.queuedBytes -= old.bytes
       this.ctx.stats.unmatchedRequests++
       this.emit(old, null, this.now, 'Error', [n])
     })
+  }
+
+  /** Takes the oldest pending request out (keeping queuedBytes). */
+  private take(): Pending | undefined {
+    const p = this.pending.shift()
+    if (p !== undefined) this.queuedBytes -= p.bytes
+    return p
   }
 
   /** The Moment of the message being handled (the overflow callback emits at it). */
@@ -139,6 +159,13 @@ export class RedisMatcher {
     }
     this.now = at
     this.pending.push(p)
+    this.queuedBytes += p.bytes
+    while (this.queuedBytes > this.maxQueuedBytes && this.pending.length > 1) {
+      const old = this.take()!
+      this.ctx.stats.limit('maxPendingRequests')
+      this.ctx.stats.unmatchedRequests++
+      this.emit(old, null, at, 'Error', [PENDING_OVERFLOW])
+    }
   }
 
   onReply(v: RespValue, bytes: number, at: Moment): void {
@@ -153,7 +180,7 @@ export class RedisMatcher {
           head.expect--
           const cnt = v.items[2]?.int
           if (head.untilZero ? cnt === undefined || cnt <= 0 : head.expect <= 0) {
-            this.pending.shift()
+            this.take()
             this.emit(head, v, at, 'OK', undefined)
           }
           return
@@ -184,7 +211,7 @@ export class RedisMatcher {
       this.emit(p, v, at, 'Error', [note('redis.unmatched_response')])
       return
     }
-    this.pending.shift()
+    this.take()
     head.replyBytes += bytes
     this.emit(head, v, at, isError(v) ? 'Error' : 'OK', undefined)
   }
@@ -212,6 +239,7 @@ export class RedisMatcher {
 
   /** Emits every pending request unanswered, with `n` (end of stream, gap in the replies). */
   flushPending(at: Moment, n: Note): void {
+    this.queuedBytes = 0
     for (const p of this.pending.drain()) {
       if (p.lastReply !== null) {
         // A subscribe whose confirmations were partly seen: report what arrived.

@@ -1,6 +1,9 @@
 /**
  * TLS (SSL 3.0 .. TLS 1.3, plus the SSLv2-compatible ClientHello): handshake metadata, JA3/JA3S/JA4,
  * server certificate summary, alerts. One transaction per TLS session (see ./matcher.ts).
+ *
+ * Options (`protocols.tls.*`): send_certificates, include_raw_certificates, fingerprints (see
+ * tlsOptions in ./matcher.ts).
  */
 import {fields} from './fields.js'
 import {TlsSession} from './session.js'

@@ -12,6 +12,7 @@
  * status: OK when established without a fatal alert; Error otherwise (fatal alert, incomplete
  * handshake, hello without its peer), with a note saying why.
  */
+import {createHash} from 'node:crypto'
 import {type CertSummary, summarizeCertificate} from './certificate.js'
 import {ja3sString, ja3String, ja4, md5Hex} from './fingerprint.js'
 import {
@@ -80,6 +81,12 @@ class HandshakeState {
   serverChain = 0
   clientCert?: CertSummary
   clientChain = 0
+  /** Extra leaf fingerprints (fingerprints option: md5, sha256), upper-case hex, per side. */
+  serverHashes?: Record<string, string>
+  clientHashes?: Record<string, string>
+  /** include_raw_certificates: base64 DER of each certificate of the chain, leaf first. */
+  serverRaw?: string[]
+  clientRaw?: string[]
   keyExchanged = false
   certRequested = false
   established = false
@@ -112,10 +119,14 @@ export class TlsMatcher implements RecordSink {
   private parsers!: [RecordParser, RecordParser]
   private s = new HandshakeState()
 
+  private readonly opts: TlsOptions
+
   constructor(
     private readonly conn: ConnInfo,
     private readonly ctx: ProtocolContext,
-  ) {}
+  ) {
+    this.opts = tlsOptions(ctx.options)
+  }
 
   /** The session's two parsers (this matcher is their sink); called once, before any byte. */
   attach(parsers: [RecordParser, RecordParser]): void {
@@ -254,6 +265,17 @@ export class TlsMatcher implements RecordSink {
         else s.clientCert = sum
         if (dir === 1) s.serverChain = certs.length
         else s.clientChain = certs.length
+        if (!('error' in sum) && this.opts.extraHashes.length > 0) {
+          const h: Record<string, string> = {}
+          for (const alg of this.opts.extraHashes) h[alg] = createHash(alg).update(certs[0]!).digest('hex').toUpperCase()
+          if (dir === 1) s.serverHashes = h
+          else s.clientHashes = h
+        }
+        if (this.opts.includeRaw) {
+          const raw = certs.map((c) => c.toString('base64'))
+          if (dir === 1) s.serverRaw = raw
+          else s.clientRaw = raw
+        }
         return
       }
       case HS_SERVER_KEY_EXCHANGE:
@@ -281,7 +303,7 @@ export class TlsMatcher implements RecordSink {
   private flush(): void {
     const s = this.s
     if (!s.clientHello && !s.serverHello && !s.ssl2Hello && !s.hrr) return
-    const t = buildTransaction(s, this.conn)
+    const t = buildTransaction(s, this.conn, this.opts)
     if (!(s.clientHello || s.ssl2Hello)) this.ctx.stats.unmatchedResponses++
     else if (!s.serverHello && !s.hrr) this.ctx.stats.unmatchedRequests++
     this.ctx.emit(t)
@@ -303,15 +325,53 @@ function certFields(c: CertSummary): Record<string, unknown> {
   return x
 }
 
-function sideCert(side: Record<string, unknown>, c: CertSummary | undefined, chain: number): void {
+function sideCert(
+  side: Record<string, unknown>,
+  c: CertSummary | undefined,
+  chain: number,
+  o: TlsOptions,
+  hashes: Record<string, string> | undefined,
+  raw: string[] | undefined,
+): void {
   if (!c) return
   side.x509 = certFields(c)
   side.subject = c.subject
   side.issuer = c.issuer
   if (c.notBefore) side.not_before = c.notBefore
   if (c.notAfter) side.not_after = c.notAfter
-  side.hash = {sha1: c.sha1}
+  const hash: Record<string, string> = {}
+  if (hashes?.md5 !== undefined) hash.md5 = hashes.md5
+  if (o.sha1) hash.sha1 = c.sha1
+  if (hashes?.sha256 !== undefined) hash.sha256 = hashes.sha256
+  if (Object.keys(hash).length > 0) side.hash = hash
   side.certificate_chain_length = chain
+  if (raw !== undefined && raw.length > 0) {
+    side.certificate = raw[0]
+    if (raw.length > 1) side.certificate_chain = raw.slice(1)
+  }
+}
+
+/**
+ * The tls protocol options (Packetbeat's): send_certificates (default true; false leaves every
+ * certificate field out), include_raw_certificates (default false; tls.{client,server}.certificate
+ * = base64 DER of the leaf, .certificate_chain = the others), fingerprints (default [sha1]: the
+ * hashes of the leaf certificate in tls.{client,server}.hash: md5, sha1, sha256; unknown names are
+ * ignored).
+ */
+export interface TlsOptions {
+  readonly sendCertificates: boolean
+  readonly includeRaw: boolean
+  readonly sha1: boolean
+  /** Hash algorithms besides sha1, in node:crypto names. */
+  readonly extraHashes: readonly ('md5' | 'sha256')[]
+}
+
+export function tlsOptions(options: Readonly<Record<string, unknown>>): TlsOptions {
+  const fp = Array.isArray(options.fingerprints) ? options.fingerprints.map((x) => String(x).toLowerCase().replace('-', '')) : ['sha1']
+  const extra: ('md5' | 'sha256')[] = []
+  if (fp.includes('md5')) extra.push('md5')
+  if (fp.includes('sha256')) extra.push('sha256')
+  return {sendCertificates: options.send_certificates !== false, includeRaw: options.include_raw_certificates === true, sha1: fp.includes('sha1'), extraHashes: extra}
 }
 
 function helloExtensions(h: Hello, server: boolean): Record<string, unknown> {
@@ -332,7 +392,7 @@ function helloExtensions(h: Hello, server: boolean): Record<string, unknown> {
 
 const verDotted = (v: number) => `${v >> 8}.${v & 0xff}`
 
-function buildTransaction(s: HandshakeState, conn: ConnInfo): Transaction {
+function buildTransaction(s: HandshakeState, conn: ConnInfo, o: TlsOptions): Transaction {
   const notes = [...s.notes]
   const ch = s.clientHello
   const sh = s.serverHello
@@ -406,8 +466,10 @@ function buildTransaction(s: HandshakeState, conn: ConnInfo): Transaction {
     pbx.hello_retry_request = true
     notes.push(note('tls.hello_retry'))
   }
-  sideCert(client, s.clientCert, s.clientChain)
-  sideCert(server, s.serverCert, s.serverChain)
+  if (o.sendCertificates) {
+    sideCert(client, s.clientCert, s.clientChain, o, s.clientHashes, s.clientRaw)
+    sideCert(server, s.serverCert, s.serverChain, o, s.serverHashes, s.serverRaw)
+  }
   if (detailedVersion !== undefined) detailed.version = versionString(detailedVersion)
   detailed.client_certificate_requested = s.certRequested
   if (s.alerts.length > 0) {

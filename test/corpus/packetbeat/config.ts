@@ -37,39 +37,45 @@ export const NA_TEST_KEYS: Record<string, string> = {
  * field equals it or lies under it.
  */
 export const NA_KEY_FIELDS: Record<string, {fields: string[]; why: string}> = {
-  http_hide_keywords: {
-    fields: ['url.query', 'http.request.body.content', 'request'],
-    why: 'pbx does not implement hide_keywords (masking parameter values): it reports the query as sent',
-  },
-  http_redact_authorization: {
-    fields: ['http.request.headers.authorization', 'http.request.headers.proxy-authorization', 'request'],
-    why: 'pbx does not implement redact_authorization',
-  },
-  http_split_cookie: {
-    fields: ['http.request.headers.cookie', 'http.response.headers.set-cookie'],
-    why: 'pbx does not implement split_cookie: cookie headers stay one string',
-  },
-  http_real_ip_header: {
-    fields: ['network.forwarded_ip'],
-    why: 'pbx does not implement real_ip_header (network.forwarded_ip): feature gap, reported to the lead',
-  },
   include_mime: {
     fields: ['http.request.mime_type', 'http.response.mime_type'],
     why: "Packetbeat's include_mime sniffs the body's MIME type; pbx reports the declared Content-Type (without parameters)",
   },
-  dns_include_authorities: {fields: [], why: 'pbx always lists authorities (no option needed)'},
-  dns_include_additionals: {fields: [], why: 'pbx always lists additionals (no option needed)'},
 }
+
+/**
+ * Packetbeat test config keys that are pbx protocol options of the same name and meaning
+ * (`<proto>_<option>` -> protocolOptions[proto][option]), passed through as they are.
+ */
+export const PASSED_OPTIONS: Record<string, string[]> = {
+  http: [
+    'send_headers',
+    'send_all_headers',
+    'split_cookie',
+    'real_ip_header',
+    'hide_keywords',
+    'redact_authorization',
+    'redact_headers',
+    'send_request',
+    'send_response',
+    'include_body_for',
+    'include_request_body_for',
+    'include_response_body_for',
+    'decode_body',
+    'max_message_size',
+  ],
+  dns: ['include_authorities', 'include_additionals', 'send_request', 'send_response'],
+  tls: ['send_certificates', 'include_raw_certificates', 'fingerprints'],
+}
+
+/** Protocols whose send_request / send_response are implemented (`request` / `response` fields). */
+const RAW_TEXT: ReadonlySet<string> = new Set(['http', 'dns'])
 
 /**
  * Fields pbx deliberately does not emit, in every test: facts on them are not applicable.
  * (Absence facts on them would hold vacuously, so they are not counted as passes either.)
  */
 export const NA_FIELDS: Record<string, string> = {
-  request: 'pbx never emits the raw request text (send_request): events carry parsed fields and byte counts, not payloads',
-  response: 'pbx never emits the raw response text (send_response): events carry parsed fields and byte counts, not payloads',
-  'http.request.body.content': 'pbx does not emit HTTP bodies (include_body_for): it reports http.request.body.bytes',
-  'http.response.body.content': 'pbx does not emit HTTP bodies (include_body_for): it reports http.response.body.bytes',
   tags: 'agent-level tags (agent_tags) are a shipper feature pbx does not have',
   proc: 'process enrichment (procs_enabled) needs a live host; pbx reads captures',
 }
@@ -87,18 +93,6 @@ export const IGNORED_KEYS: Record<string, string> = {
   http_transaction_timeout:
     'Packetbeat expires unmatched requests on a wall-clock timer; pbx flushes them at end of input (capture clock) - same events',
   memcache_udp_transaction_timeout: 'as http_transaction_timeout: pbx flushes at end of input',
-  http_send_request: 'affects only `request` (not applicable)',
-  http_send_response: 'affects only `response` (not applicable)',
-  dns_send_request: 'affects only `request` (not applicable)',
-  dns_send_response: 'affects only `response` (not applicable)',
-  mysql_send_request: 'affects only `request` (not applicable)',
-  mysql_send_response: 'affects only `response` (not applicable)',
-  pgsql_send_request: 'affects only `request` (not applicable)',
-  pgsql_send_response: 'affects only `response` (not applicable)',
-  redis_send_request: 'affects only `request` (not applicable)',
-  redis_send_response: 'affects only `response` (not applicable)',
-  mongodb_send_request: 'affects only `request` (not applicable)',
-  mongodb_send_response: 'affects only `response` (not applicable)',
   amqp_send_request: 'affects only `request` (not applicable)',
   mysql_max_rows: 'limits rows copied into `response` (not applicable); num_rows still counts all rows',
   mysql_max_row_length: 'limits row text in `response` (not applicable)',
@@ -106,11 +100,6 @@ export const IGNORED_KEYS: Record<string, string> = {
   pgsql_max_row_length: 'limits row text in `response` (not applicable)',
   mongodb_max_docs: 'limits documents copied into `response` (not applicable)',
   mongodb_max_doc_length: 'limits document text in `response` (not applicable)',
-  http_include_body_for: 'affects only http.*.body.content (not applicable)',
-  http_max_message_size: 'affects only http.*.body.content here (not applicable)',
-  tls_include_raw_certificates: 'adds raw certificates, which no fact reads',
-  tls_fingerprints: 'adds certificate fingerprints, which no fact reads',
-  tls_send_certificates: 'removes certificate fields, which no fact reads',
   tls_include_detailed_fields: 'false removes tls.detailed.*; that golden case selects no tls.detailed field',
 }
 
@@ -170,14 +159,17 @@ export function mapConfig(overrides: Record<string, unknown>, defaultPorts: Reco
       // Ports of protocols pbx does not implement change nothing for pbx.
       continue
     }
-    if (key === 'http_send_all_headers' && truthy(value)) {
-      protocolOptions.http.send_headers = true
+    const opt = /^([a-z0-9]+)_(\w+)$/.exec(key)
+    if (opt && PASSED_OPTIONS[opt[1]]?.includes(opt[2])) {
+      // Python truthy ints (1) are the YAML booleans the template renders.
+      protocolOptions[opt[1]][opt[2]] = value === 1 ? true : value === 0 ? false : value
       continue
     }
-    if (key === 'http_send_headers') {
-      // Packetbeat: only the listed headers (plus content-length/content-type, which it always
-      // keeps). pbx's send_headers is all-or-nothing: we turn it on, a superset of the listed ones.
-      protocolOptions.http.send_headers = true
+    const raw = /^([a-z0-9]+)_send_(request|response)$/.exec(key)
+    if (raw) {
+      // "<non-literal>": the test computes the value; facts on the raw text cannot be mapped.
+      if (RAW_TEXT.has(raw[1]) && value !== '<non-literal>') protocolOptions[raw[1]][`send_${raw[2]}`] = truthy(value) || value === 'true'
+      else naFields.set(raw[2], `${key}: ${RAW_TEXT.has(raw[1]) ? 'value computed by the test (<non-literal>)' : `pbx does not implement ${raw[1]} send_${raw[2]} (the raw \`${raw[2]}\` text)`}`)
       continue
     }
     if (key === 'flows') {
