@@ -21,7 +21,7 @@ export const fields: FieldSpec[] = [
   {name: 'http.response.body.bytes', type: 'long', description: 'Response body bytes on the wire after de-chunking, before content decoding (tshark reports the decoded size: see pbx.http.response.body.decoded_bytes); gap bytes not counted.'},
   {name: 'http.response.mime_type', type: 'keyword', description: 'Response Content-Type without parameters, lower-cased.'},
   {name: 'http.response.headers', type: 'object', description: 'Response headers (only with send_headers): lower-cased names, repeated fields joined with ", ", content-length as a number.'},
-  {name: 'url.original', type: 'keyword', description: 'Request-target exactly as sent (latin1-decoded).'},
+  {name: 'url.original', type: 'keyword', description: 'Request-target as sent (UTF-8; bytes that are not well-formed UTF-8 as \\xNN).'},
   {name: 'url.full', type: 'keyword', description: 'scheme://host[:port]path[?query], host from an absolute target, the Host header, or the server address.'},
   {name: 'url.scheme', type: 'keyword', description: 'URL scheme: http, or the scheme of an absolute-form target.'},
   {name: 'url.domain', type: 'keyword', description: 'Host from an absolute or authority-form target, else the Host header (port and IPv6 brackets removed), else the server IP.'},
