@@ -439,7 +439,7 @@ export class HttpParser {
       const lf = data.indexOf(LF, pos)
       const stop = lf === -1 ? end : lf + 1
       const total = this.headLen + (stop - this.seg)
-      if (total > max) return this.overflow(pos)
+      if (total > max) return this.overflow(data, pos)
       if (lf === -1) {
         this.copyHead(data, this.seg, end)
         return end
@@ -521,8 +521,27 @@ export class HttpParser {
     this.seg = to
   }
 
-  /** The header section exceeds limits.maxHeaderBytes: drop the message, skip to a new line. */
-  private overflow(pos: number): number {
+  /**
+   * The header section exceeds limits.maxHeaderBytes. A message whose start line was read is
+   * emitted with the field lines complete before the limit and a limit.header_bytes note (no body:
+   * its framing may be in the headers not read); otherwise it is dropped with a note on the next
+   * message. Either way parsing skips to a new line and resynchronises.
+   */
+  private overflow(data: Buffer, pos: number): number {
+    if (this.msg !== null && this.lineNo > 0 && !this.resyncing) {
+      this.stats.bad('http: header section exceeds maxHeaderBytes')
+      this.stats.limit('maxHeaderBytes')
+      // The complete lines before the limit (at most maxHeaderBytes) end at lineStart; the part of
+      // the current line already copied (when the head spans calls) counts as skipped.
+      this.copyHead(data, this.seg, pos)
+      this.skipped += this.headLen - this.lineStart
+      this.headLen = this.lineStart
+      this.truncatedHead(note('limit.header_bytes', 'header section exceeds maxHeaderBytes: later headers and the body not read'))
+      this.headLen = 0
+      this.resyncing = true
+      this.st = St.SkipLine
+      return pos
+    }
     if (!this.resyncing) {
       this.stats.bad('http: header section exceeds maxHeaderBytes')
       this.stats.limit('maxHeaderBytes')
