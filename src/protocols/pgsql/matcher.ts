@@ -11,9 +11,10 @@
  * (limits.maxPendingRequests); server messages go to the oldest.
  * Transactions:
  * - simple Query: one transaction for the whole query string, even when it holds several
- *   statements: num_rows and num_fields are the last statement's (the CommandComplete tag's count
- *   when the tag has one, else the DataRows counted; the columns of its RowDescription, absent when
- *   it had none) - one result set's figures, never a sum over different result sets -,
+ *   statements: num_fields and num_rows are those of the last result set (the last statement with
+ *   a RowDescription: its columns, and its CommandComplete tag's count, else the DataRows counted);
+ *   with no result set, num_rows is the last statement's count and num_fields is absent - one
+ *   statement's figures, never a sum over different result sets -,
  *   pbx.pgsql.statements the number of CommandCompletes when above one, pbx.pgsql.command_tag the
  *   last tag (the same statement). ReadyForQuery ends it.
  * - extended batch: one transaction per Execute, carrying the text of the statement its portal was
@@ -70,6 +71,8 @@ interface Tx {
   stmtRows: number
   /** The statement in progress had a RowDescription. */
   stmtFields: boolean
+  /** A statement of this simple Query returned a result set (RowDescription). */
+  resultSet: boolean
   statements: number
   tag?: string
   errCode?: string
@@ -372,10 +375,12 @@ export class PgsqlMatcher {
         const n = tagRows(tag)
         const rows = n >= 0 ? n : tx.stmtRows
         if (cy.kind === Kind.Simple) {
-          // the query's last statement describes the transaction (as command_tag); a statement
-          // without a RowDescription has no num_fields
-          tx.numRows = rows
-          if (!tx.stmtFields) tx.numFields = undefined
+          // The query's last result set (a statement with a RowDescription) describes the
+          // transaction; while no statement returned one, the latest statement's count does.
+          if (tx.stmtFields) {
+            tx.numRows = rows
+            tx.resultSet = true
+          } else if (!tx.resultSet) tx.numRows = rows
         } else tx.numRows += rows
         tx.stmtRows = 0
         tx.stmtFields = false
@@ -565,6 +570,7 @@ export class PgsqlMatcher {
       status: 'OK',
       numRows: 0,
       stmtFields: false,
+      resultSet: false,
       stmtRows: 0,
       statements: 0,
       copy: 0,
