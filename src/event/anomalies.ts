@@ -90,6 +90,7 @@ export const ANOMALIES = A({
   'memcache.response_incomplete': {description: 'A multi-unit memcache reply (VALUE/STAT ... END) was not closed when its transaction ended.', text: 'response incomplete'},
   'memcache.quiet_no_response': {description: 'A quiet request (binary GetQ/SetQ..., meta q flag) answered by silence: success or miss.', text: 'quiet request: no response (success or miss)'},
   'memcache.malformed': {description: 'A malformed memcache message was skipped; the text gives the reason.', text: 'malformed message skipped'},
+  'memcache.bad_data_chunk': {description: 'A text storage command whose data block was not followed by CR LF (memcached answers CLIENT_ERROR bad data chunk and reads what follows as the next command).', text: 'bad data chunk: data block not terminated by CRLF'},
   'memcache.bad_udp_frame': {description: 'A memcache UDP datagram with a short or inconsistent 8-byte frame header was skipped.', text: 'bad UDP frame header (sequence / count)'},
   'memcache.udp_incomplete': {description: 'A multi-datagram memcache UDP message was still incomplete at the end of the flow; dropped.', text: 'incomplete multi-datagram UDP message dropped'},
   // --- mongodb -------------------------------------------------------------------------------------

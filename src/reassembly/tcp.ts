@@ -26,7 +26,9 @@
  *
  * Connection records linger in a "closed" list for TCP_CLOSED_LINGER_SEC of capture time after
  * FIN/RST so that trailing ACKs and retransmissions are counted against them (observer only); a SYN
- * with a new ISN on such a 4-tuple starts a new connection (port reuse).
+ * with a new ISN on such a 4-tuple starts a new connection (port reuse). After the record is gone, a
+ * tombstone (./tombstones.ts) still absorbs late copies of its packets (same-ISN SYNs, bytes below
+ * its final sequence number) for TIME-WAIT, so they do not open phantom mid-stream connections.
  *
  * A handler that throws ends its connection with reason 'error' (stats.bad('tcp: handler threw'));
  * this class is the session boundary where that single catch lives.
@@ -38,6 +40,7 @@ import {Conn, type ConnObserver, Hist, type RoleBy} from './conn.js'
 import {ConnTable} from './conn-table.js'
 import {isTcpServicePort} from './ports.js'
 import type {Dir, EndReason, Moment, StreamFactory, StreamHandler} from './types.js'
+import {type TombSide, Tombstones} from './tombstones.js'
 import {SweepClock} from '../util/time.js'
 
 /** Capture seconds a FIN/RST-closed connection record stays to absorb trailing packets. */
@@ -71,7 +74,19 @@ class TcpDir {
   finSeen = false
   /** Sequence number of the FIN (first byte after the data). */
   finSeq = 0
+  /** Sequence number the direction started at (ISN, or the first one seen mid-stream). */
+  base = 0
   store: OooSeg[] | null = null
+}
+
+/** A direction's covered sequence range for its tombstone (written into `out`, a reused object). */
+function tombSide(d: TcpDir, out: TombSide): TombSide {
+  out.known = d.started
+  out.synSeen = d.synSeen
+  out.isn = d.isn
+  out.low = d.synSeen ? d.isn : d.base
+  out.high = d.finSeen ? (d.finSeq + 1) >>> 0 : d.nextSeq
+  return out
 }
 
 /** All bytes up to the FIN have been delivered (or reported as gaps). */
@@ -105,16 +120,23 @@ export class TcpReassembler {
   private readonly pool: OooSeg[] = []
   /** Reused Moment for data delivered from the out-of-order store (the segment's own frame/time). */
   private readonly segAt: Moment = {frame: 0, tsSec: 0, tsNsec: 0}
+  /** Reused tombstone sides (copied by Tombstones.add). */
+  private readonly side0: TombSide = {known: false, synSeen: false, isn: 0, low: 0, high: 0}
+  private readonly side1: TombSide = {known: false, synSeen: false, isn: 0, low: 0, high: 0}
   /** Reused Moment carrying a connection's last packet (timeout / eviction). */
   private readonly lastAt: Moment = {frame: 0, tsSec: 0, tsNsec: 0}
   private readonly clock = new SweepClock()
+  /** Closed connections' sequence ranges, to absorb their late copies (./tombstones.ts). */
+  private tombs: Tombstones
 
   constructor(
     private readonly factory: StreamFactory,
     private readonly limits: Limits,
     private readonly stats: Stats,
     private readonly observer?: ConnObserver,
-  ) {}
+  ) {
+    this.tombs = new Tombstones(Math.max(1, limits.maxConnections))
+  }
 
   /** Connections currently tracked (open plus lingering closed ones). */
   get size(): number {
@@ -149,6 +171,15 @@ export class TcpReassembler {
       }
     }
     if (c === null) {
+      if (this.tombs.size > 0) {
+        const fin = (flags & TcpFlag.FIN) !== 0
+        if (this.tombs.stale(p, this.table.lastHash, syn, ack, fin, this.clock.now)) {
+          // A late copy of a closed connection's packet (see ./tombstones.ts): not a new connection.
+          this.stats.tcpRetransmittedBytes += p.payload.length
+          return
+        }
+        this.tombs.forget(p, this.table.lastHash)
+      }
       c = this.create(p, syn, ack)
       dir = c.dirOf(p)
     }
@@ -213,6 +244,7 @@ export class TcpReassembler {
     if (syn) {
       if (!d.started) {
         d.started = true
+        d.base = seq
         d.nextSeq = (seq + 1) >>> 0
       }
       seq = (seq + 1) >>> 0 // data in a SYN segment starts after the SYN's sequence number
@@ -220,6 +252,7 @@ export class TcpReassembler {
     if (len + trunc > 0) {
       if (!d.started) {
         d.started = true
+        d.base = seq
         d.nextSeq = seq
       }
       this.data(c, dir, d, seq, p.payload, trunc, p)
@@ -229,6 +262,7 @@ export class TcpReassembler {
       const finSeq = (seq + len + trunc) >>> 0
       if (!d.started) {
         d.started = true
+        d.base = finSeq
         d.nextSeq = finSeq
       }
       if (!d.finSeen) {
@@ -252,6 +286,7 @@ export class TcpReassembler {
       this.observer?.closed(c, c.endReason, at)
     }
     this.table = new ConnTable<TcpConn>()
+    this.tombs = new Tombstones(Math.max(1, this.limits.maxConnections))
     this.oooTotal = 0
   }
 
@@ -344,6 +379,7 @@ export class TcpReassembler {
   /** Removes the record from the table and tells the observer (once per conn). */
   private retire(c: TcpConn, at: Moment): void {
     this.table.remove(c)
+    if (c.ended && (c.endReason === 'fin' || c.endReason === 'rst')) this.tombs.add(c, tombSide(c.d0, this.side0), tombSide(c.d1, this.side1))
     this.observer?.closed(c, c.endReason, at)
   }
 

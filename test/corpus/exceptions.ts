@@ -57,11 +57,6 @@ export const HTTP_EXCEPTIONS: Record<string, Exception> = {
     missing: ["POST /filebeat/_doc/mydoc 100"],
     extra: [],
   },
-  "packetbeat/wsgi_drum.pcap": {
-    why: "known pbx limitation: the capture replays earlier packets (same ISNs, timestamps going back) after the connections closed; pbx opens new connections for them and reports the replayed responses as responses without requests, where tshark sees retransmissions",
-    missing: [],
-    extra: ["- - 200", "- - 200", "- - 200", "- - 200", "- - 200", "- - 302", "- - 302", "- - 200", "- - 302", "- - 500"],
-  },
   "zeek/http/100-continue.pcap": {
     why: "same as arkime/http-100-continue.pcap: the interim 100 is not a transaction of its own",
     missing: ["POST / 100"],

@@ -81,3 +81,28 @@ describe('CsvOutput', () => {
     expect(rows[1][2]).toBe('')
   })
 })
+
+describe('CsvOutput: fields inside arrays of objects', () => {
+  it('fills dns.answers.name / dns.answers.data from every answer, joined with ";"', async () => {
+    const sink = new PassThrough()
+    const chunks: Buffer[] = []
+    sink.on('data', (c: Buffer) => chunks.push(c))
+    const out = new CsvOutput(new TextWriter(sink, 'test'), false, [
+      {name: 'dns.answers', type: 'object', array: true, description: ''},
+      {name: 'dns.answers.name', type: 'keyword', description: ''},
+      {name: 'dns.answers.data', type: 'keyword', description: ''},
+      {name: 'dns.answers.ttl', type: 'long', description: ''},
+    ])
+    const run = {files: [], stats: new Stats(), captures: [], errors: []}
+    out.begin(run)
+    out.write({dns: {answers: [{name: 'a.example', type: 'CNAME', data: 'b.example', ttl: 5}, {name: 'b.example', type: 'A', data: '1.2.3.4', ttl: 6}]}})
+    out.write({dns: {answers: []}})
+    await out.end(run)
+    const rows: string[][] = parse(Buffer.concat(chunks).toString('utf8'))
+    expect(rows).toEqual([
+      ['dns.answers.name', 'dns.answers.data', 'dns.answers.ttl'],
+      ['a.example;b.example', 'b.example;1.2.3.4', '5;6'],
+      ['', '', ''],
+    ])
+  })
+})

@@ -389,6 +389,39 @@ describe('TcpReassembler: behaviour', () => {
     expect(rec.compact(2)).toEqual(['D0 second', 'END eof'])
   })
 
+  it('late copies of a closed connection after its linger open no connection (wsgi_drum replays)', () => {
+    const late = 10 // seconds: past TCP_CLOSED_LINGER_SEC, the record is gone
+    const {rec, stats} = run({
+      segs: [
+        ...HS,
+        s(0, 1, 'GET /'),
+        s(1, 1, 'HTTP/1.1 200'),
+        cFin(6),
+        sFin(13),
+        {d: 0, rel: 7, f: ACK, ackRel: 14},
+        {d: 0, rel: 0, f: SYN, t: late}, // duplicate SYN, same ISN
+        {d: 1, rel: 1, data: 'HTTP/1.1 200', t: late}, // re-sent response bytes, already delivered
+        {d: 1, rel: 0, f: SYN | ACK, t: late},
+        {d: 0, rel: 7, f: ACK, ackRel: 14, t: late},
+      ],
+    })
+    expect(stats.tcpConnections).toBe(1)
+    expect(rec.compact()).toEqual(['D0 GET /', 'D1 HTTP/1.1 200', 'END fin'])
+    expect(stats.tcpRetransmittedBytes).toBe(12)
+  })
+
+  it('after a closed connection, a SYN with a new ISN or bytes past its end still open one', () => {
+    const late = 10
+    const {stats} = run({
+      segs: [...HS, s(0, 1, 'abc'), cFin(4), sFin(1), {d: 0, rel: 5, f: ACK, ackRel: 2}, {d: 0, rel: 50000, f: SYN, t: late}],
+    })
+    expect(stats.tcpConnections).toBe(2)
+    const mid = run({
+      segs: [...HS, s(0, 1, 'abc'), cFin(4), sFin(1), {d: 0, rel: 5, f: ACK, ackRel: 2}, s(0, 100, 'new data', {t: late})],
+    })
+    expect(mid.stats.tcpConnections).toBe(2)
+  })
+
   it('a retransmitted SYN (same ISN) stays on the same connection', () => {
     const {stats, rec} = run({segs: [{d: 0, rel: 0, f: SYN}, {d: 0, rel: 0, f: SYN}, ...HS, s(0, 1, 'a')]})
     expect(stats.tcpConnections).toBe(1)

@@ -37,9 +37,23 @@ export function textCell(s: string): string {
   return neutralizeCell(escapeControls(s))
 }
 
-function lookup(ev: PbxEvent, path: string[]): unknown {
+/**
+ * The value at `path`. Through an array of objects (dns.answers is [{name, data, ...}]) the rest of
+ * the path is looked up in each element and the found values are returned as an array (one cell,
+ * joined with ';'); elements without the field are skipped.
+ */
+function lookup(ev: unknown, path: string[], from = 0): unknown {
   let v: unknown = ev
-  for (const k of path) {
+  for (let i = from; i < path.length; i++) {
+    if (Array.isArray(v)) {
+      const out: unknown[] = []
+      for (const e of v) {
+        const x = lookup(e, path, i)
+        if (x !== undefined && x !== null) out.push(x)
+      }
+      return out.length > 0 ? out : undefined
+    }
+    const k = path[i]
     if (v === null || typeof v !== 'object' || !Object.hasOwn(v, k)) return undefined
     v = (v as Record<string, unknown>)[k]
   }

@@ -23,10 +23,15 @@ export function detect(data: Buffer, _dir: Dir): boolean {
   // the whole datagram must decode as exactly one well-formed message with a question
   const d = decodeMessage(data, 0, data.length)
   if (d === null || d.message.errors.length > 0 || d.bytes !== data.length || d.message.questions.length === 0) return false
-  // NetBIOS name service (UDP 137) uses the DNS format with types NB (32) / NBSTAT (33): not DNS
-  const t = d.message.questions[0].type
-  return t !== 32 && t !== 33
+  // NetBIOS name service (UDP 137) uses the DNS format with types NB (32) / NBSTAT (33), which are
+  // also DNS's NIMLOC / SRV: NetBIOS is told apart by its name, one 32-character label of 'A'..'P'
+  // (RFC 1001 section 14.1 first-level encoding), so an `_http._tcp` SRV query stays DNS.
+  const q = d.message.questions[0]
+  return !((q.type === 32 || q.type === 33) && NETBIOS_NAME.test(q.name))
 }
+
+/** A NetBIOS first-level encoded name (RFC 1001 14.1), optionally followed by a scope. */
+const NETBIOS_NAME = /^[A-Pa-p]{32}(\.|$)/
 
 /**
  * TCP content detection: a 2-byte length (RFC 1035 4.2.2) followed by a plausible header; when

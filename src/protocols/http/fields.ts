@@ -26,7 +26,7 @@ export const fields: FieldSpec[] = [
   {name: 'request', type: 'text', description: 'Raw request (only with send_request): start line and headers as sent (Authorization values "*" with redact_authorization), plus the body when it is included; at most max_message_size characters.'},
   {name: 'response', type: 'text', description: 'Raw response (only with send_response): status line and headers as sent, plus the body when it is included; at most max_message_size characters.'},
   {name: 'network.forwarded_ip', type: 'ip', description: 'Client address from the real_ip_header header (its first comma-separated value, when it is an IP address).'},
-  {name: 'url.original', type: 'keyword', description: 'Request-target exactly as sent (latin1-decoded).'},
+  {name: 'url.original', type: 'keyword', description: 'Request-target as sent (UTF-8; bytes that are not well-formed UTF-8 as \\xNN).'},
   {name: 'url.full', type: 'keyword', description: 'scheme://host[:port]path[?query], host from an absolute target, the Host header, or the server address.'},
   {name: 'url.scheme', type: 'keyword', description: 'URL scheme: http, or the scheme of an absolute-form target.'},
   {name: 'url.domain', type: 'keyword', description: 'Host from an absolute or authority-form target, else the Host header (port and IPv6 brackets removed), else the server IP.'},

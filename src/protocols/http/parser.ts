@@ -15,9 +15,10 @@
  * body byte), onMessage() when the message is complete (or cut short: see its notes). Bodies are
  * counted, never stored; a gzip/deflate body is streamed through a counter to learn its decoded size.
  *
- * Text (start line, header names and values) is decoded as latin1: one byte -> one code unit, so
- * any byte sequence from the wire maps to a string without loss or exceptions. No regular
- * expression is applied to wire data.
+ * Tokens (method, header names) are ASCII and decoded as latin1. Text (request-target, status
+ * phrase, header values) is decoded as UTF-8 with every byte that is not well-formed UTF-8 written
+ * as \xNN (../shared/text.ts): any byte sequence from the wire maps to a string, visibly, without
+ * U+FFFD loss, exceptions or Latin-1 mojibake. No regular expression is applied to wire data.
  *
  * Anomalies never throw: they increment ctx.stats.bad('http: <reason>') and leave a note on the
  * message concerned (or, when that message was dropped, on the next message of this direction).
@@ -27,6 +28,7 @@ import type {Stats} from '../../stats.js'
 import type {EndReason, Moment} from '../../reassembly/types.js'
 import {type AnomalyCode, hasNote, type Note, note} from '../../event/anomalies.js'
 import {codingOf, DecodedCounter} from './inflate.js'
+import {utf8Escaped} from '../shared/text.js'
 
 const GAP_IN_BODY = note('tcp.gap', 'gap in body')
 
@@ -122,7 +124,7 @@ function usedHeader(v: Buffer, s: number, e: number): string | null {
 /** One HTTP message. Allocated once per message (never per packet); owned by the hooks after onMessage. */
 export class HttpMessage {
   method = ''
-  /** Request-target exactly as sent (latin1). */
+  /** Request-target as sent (UTF-8, invalid bytes as \xNN). */
   target = ''
   /** '1.0', '1.1' (from HTTP/x.y). */
   version = ''
@@ -460,7 +462,7 @@ export class HttpParser {
       const lf = data.indexOf(LF, pos)
       const stop = lf === -1 ? end : lf + 1
       const total = this.headLen + (stop - this.seg)
-      if (total > max) return this.overflow(pos)
+      if (total > max) return this.overflow(data, pos)
       if (lf === -1) {
         this.copyHead(data, this.seg, end)
         return end
@@ -543,8 +545,27 @@ export class HttpParser {
     this.seg = to
   }
 
-  /** The header section exceeds limits.maxHeaderBytes: drop the message, skip to a new line. */
-  private overflow(pos: number): number {
+  /**
+   * The header section exceeds limits.maxHeaderBytes. A message whose start line was read is
+   * emitted with the field lines complete before the limit and a limit.header_bytes note (no body:
+   * its framing may be in the headers not read); otherwise it is dropped with a note on the next
+   * message. Either way parsing skips to a new line and resynchronises.
+   */
+  private overflow(data: Buffer, pos: number): number {
+    if (this.msg !== null && this.lineNo > 0 && !this.resyncing) {
+      this.stats.bad('http: header section exceeds maxHeaderBytes')
+      this.stats.limit('maxHeaderBytes')
+      // The complete lines before the limit (at most maxHeaderBytes) end at lineStart; the part of
+      // the current line already copied (when the head spans calls) counts as skipped.
+      this.copyHead(data, this.seg, pos)
+      this.skipped += this.headLen - this.lineStart
+      this.headLen = this.lineStart
+      this.truncatedHead(note('limit.header_bytes', 'header section exceeds maxHeaderBytes: later headers and the body not read'))
+      this.headLen = 0
+      this.resyncing = true
+      this.st = St.SkipLine
+      return pos
+    }
     if (!this.resyncing) {
       this.stats.bad('http: header section exceeds maxHeaderBytes')
       this.stats.limit('maxHeaderBytes')
@@ -597,7 +618,7 @@ export class HttpParser {
       if (ver === '' && (strict || !METHODS.has(v.toString('latin1', 0, i)))) return Line.Bad
       if (strict && te === ts) return Line.Bad
       m.method = v.toString('latin1', 0, i)
-      m.target = v.toString('latin1', ts, te)
+      m.target = utf8Escaped(v, ts, te)
       if (ver !== '') {
         m.version = ver
         return Line.Ok
@@ -622,7 +643,7 @@ export class HttpParser {
     m.statusCode = d0 * 100 + d1 * 10 + d2
     let ps = 13
     while (ps < e && v[ps] === SP) ps++
-    m.statusPhrase = ps < e ? v.toString('latin1', ps, e) : ''
+    m.statusPhrase = ps < e ? utf8Escaped(v, ps, e) : ''
     return Line.Ok
   }
 
@@ -1016,11 +1037,11 @@ function hexValue(b: number): number {
   return -1
 }
 
-/** latin1 text of v[s, e) without leading/trailing SP / HT. */
+/** Text of v[s, e) without leading/trailing SP / HT (UTF-8, invalid bytes as \xNN: ../shared/text.ts). */
 function trimmed(v: Buffer, s: number, e: number): string {
   while (s < e && (v[s] === SP || v[s] === HT)) s++
   while (e > s && (v[e - 1] === SP || v[e - 1] === HT)) e--
-  return s < e ? v.toString('latin1', s, e) : ''
+  return s < e ? utf8Escaped(v, s, e) : ''
 }
 
 /**

@@ -33,6 +33,7 @@ interface Pending {
 
 const NO_RESPONSE = note('memcache.no_response')
 const UNMATCHED = note('memcache.unmatched_response')
+const BAD_CHUNK = note('memcache.bad_data_chunk')
 
 export class McMatcher {
   private readonly pending: PendingQueue<Pending>
@@ -179,6 +180,7 @@ export class McMatcher {
     if (req !== null) mc.request = requestFields(req)
     if (resp !== null) mc.response = responseFields(resp, req)
     let all = notes
+    if (req?.badChunk) all = all === undefined ? [BAD_CHUNK] : all.concat(BAD_CHUNK)
     if (this.carryNotes !== undefined) {
       all = all === undefined ? this.carryNotes : all.concat(this.carryNotes)
       this.carryNotes = undefined

@@ -51,6 +51,8 @@ export interface McMsg {
   line?: string
   /** Binary stat response: the stat name (empty on the terminating response). */
   statName?: string
+  /** Text storage request whose data block was not followed by CR LF ("bad data chunk"). */
+  badChunk?: boolean
 }
 
 export interface ParseState {
@@ -58,10 +60,14 @@ export interface ParseState {
   reason: string
   need: number
   maxBytes: number
+  /** Set by a storage command whose data block did not end in CR LF (see dataBlock). */
+  badChunk: boolean
+  /** The previous request had a bad data chunk: the next line is its leftover, taken as a command whatever its shape. */
+  afterBadChunk: boolean
 }
 
 export function newParseState(maxBytes: number): ParseState {
-  return {msg: null, reason: '', need: 0, maxBytes}
+  return {msg: null, reason: '', need: 0, maxBytes, badChunk: false, afterBadChunk: false}
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -143,7 +149,10 @@ function uint(s: string | undefined): number | undefined {
 }
 
 /**
- * Reads a data block of `n` bytes + CRLF at `p`. Returns the offset past it, NEED or BAD.
+ * Reads a data block of `n` bytes + CRLF at `p`. Returns the offset past it, NEED or BAD. A block
+ * whose two bytes after the `n` are not CR LF is still consumed as `n` + 2 bytes, as memcached
+ * does (proto_text.c complete_nread_ascii: it answers CLIENT_ERROR bad data chunk and parses what
+ * follows as the next command line, typically answered ERROR); `st.badChunk` is set.
  */
 function dataBlock(buf: Buffer, p: number, n: number, base: number, st: ParseState): number {
   if (n > st.maxBytes) {
@@ -155,10 +164,7 @@ function dataBlock(buf: Buffer, p: number, n: number, base: number, st: ParseSta
     st.need = end - base
     return NEED
   }
-  if (buf[end - 2] !== 13 || buf[end - 1] !== 10) {
-    st.reason = 'data block not terminated by CRLF'
-    return BAD
-  }
+  if (buf[end - 2] !== 13 || buf[end - 1] !== 10) st.badChunk = true
   return end
 }
 
@@ -166,6 +172,7 @@ function dataBlock(buf: Buffer, p: number, n: number, base: number, st: ParseSta
 export function parseTextRequest(buf: Buffer, off: number, st: ParseState): number {
   st.msg = null
   st.need = 0
+  st.badChunk = false
   const lf = findLine(buf, off, st)
   if (lf < 0) return lf
   const e = lf > off && buf[lf - 1] === 13 ? lf - 1 : lf
@@ -179,7 +186,7 @@ export function parseTextRequest(buf: Buffer, off: number, st: ParseState): numb
   let def = TEXT_COMMANDS[name]
   if (def === undefined) {
     // A word-like unknown command is still a request (the server answers ERROR): keeps FIFO order.
-    if (!/^[a-z_]{1,32}$/.test(name)) {
+    if (!/^[a-z_]{1,32}$/.test(name) && !st.afterBadChunk) {
       st.reason = 'unknown command'
       return BAD
     }
@@ -258,6 +265,8 @@ export function parseTextRequest(buf: Buffer, off: number, st: ParseState): numb
       if (a.length > 0) m.rawArgs = a.join(' ')
   }
   m.wireBytes = end - off
+  if (st.badChunk) m.badChunk = true
+  st.afterBadChunk = st.badChunk
   st.msg = m
   return end
 }

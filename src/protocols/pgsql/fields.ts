@@ -6,8 +6,8 @@
 import type {FieldSpec} from '../../event/types.js'
 
 export const fields: FieldSpec[] = [
-  {name: 'pgsql.num_fields', type: 'long', description: 'Columns of the (last) RowDescription.'},
-  {name: 'pgsql.num_rows', type: 'long', description: 'Rows: sum over statements of the CommandComplete count, or of DataRows counted when the tag has none.'},
+  {name: 'pgsql.num_fields', type: 'long', description: 'Columns of the last result set (RowDescription) of the query; absent when no statement returned one.'},
+  {name: 'pgsql.num_rows', type: 'long', description: 'Rows of the last result set (its CommandComplete count, or the DataRows counted when the tag has none); without a result set, the last statement\'s count. Extended protocol: the rows of the Execute.'},
   {name: 'pgsql.error_code', type: 'keyword', description: 'SQLSTATE of an ErrorResponse (field C).'},
   {name: 'pgsql.error_message', type: 'text', description: 'Message of an ErrorResponse (field M).'},
   {name: 'pgsql.error_severity', type: 'keyword', description: 'Severity of an ErrorResponse (field V, else S).'},

@@ -11,10 +11,12 @@
  * (limits.maxPendingRequests); server messages go to the oldest.
  * Transactions:
  * - simple Query: one transaction for the whole query string, even when it holds several
- *   statements: num_rows is the sum over statements (the CommandComplete tag's count when the tag
- *   has one, else the DataRows counted), num_fields that of the last RowDescription,
+ *   statements: num_fields and num_rows are those of the last result set (the last statement with
+ *   a RowDescription: its columns, and its CommandComplete tag's count, else the DataRows counted);
+ *   with no result set, num_rows is the last statement's count and num_fields is absent - one
+ *   statement's figures, never a sum over different result sets -,
  *   pbx.pgsql.statements the number of CommandCompletes when above one, pbx.pgsql.command_tag the
- *   last tag. ReadyForQuery ends it.
+ *   last tag (the same statement). ReadyForQuery ends it.
  * - extended batch: one transaction per Execute, carrying the text of the statement its portal was
  *   bound to (Parse -> Bind -> Execute; named statements and portals kept per connection, bounded
  *   by limits.maxPendingRequests). Parse/Bind/Describe bytes before an Execute count as that
@@ -67,6 +69,10 @@ interface Tx {
   numRows: number
   /** DataRows of the statement in progress. */
   stmtRows: number
+  /** The statement in progress had a RowDescription. */
+  stmtFields: boolean
+  /** A statement of this simple Query returned a result set (RowDescription). */
+  resultSet: boolean
   statements: number
   tag?: string
   errCode?: string
@@ -353,7 +359,10 @@ export class PgsqlMatcher {
         this.finishCycle(cy, null)
         return
       case 0x54: // T RowDescription
-        if (tx && body.length >= 2) tx.numFields = body.readInt16BE(0)
+        if (tx && body.length >= 2) {
+          tx.numFields = body.readInt16BE(0)
+          tx.stmtFields = true
+        }
         return
       case 0x44: // D DataRow (body skipped by the framer)
         if (tx) tx.stmtRows++
@@ -364,8 +373,17 @@ export class PgsqlMatcher {
         c.reset(body)
         const tag = c.cstr()
         const n = tagRows(tag)
-        tx.numRows += n >= 0 ? n : tx.stmtRows
+        const rows = n >= 0 ? n : tx.stmtRows
+        if (cy.kind === Kind.Simple) {
+          // The query's last result set (a statement with a RowDescription) describes the
+          // transaction; while no statement returned one, the latest statement's count does.
+          if (tx.stmtFields) {
+            tx.numRows = rows
+            tx.resultSet = true
+          } else if (!tx.resultSet) tx.numRows = rows
+        } else tx.numRows += rows
         tx.stmtRows = 0
+        tx.stmtFields = false
         tx.statements++
         tx.tag = tag
         if (cy.kind === Kind.Extended) cy.cur++
@@ -551,6 +569,8 @@ export class PgsqlMatcher {
       respBytes: 0,
       status: 'OK',
       numRows: 0,
+      stmtFields: false,
+      resultSet: false,
       stmtRows: 0,
       statements: 0,
       copy: 0,

@@ -15,6 +15,8 @@
  * spaces, with "..." and '...' quoting as redis-server's sdssplitargs does).
  */
 
+import {utf8Escaped} from '../shared/text.js'
+
 export const NEED = -1
 export const BAD = -2
 
@@ -117,8 +119,18 @@ function parseIntAscii(buf: Buffer, s: number, e: number): number {
   return neg ? -n : n
 }
 
+/**
+ * A string value: UTF-8, bytes that are not well-formed UTF-8 escaped as \xNN (binary keys and
+ * values stay visible and distinct; ../shared/text.ts), cut at MAX_STR bytes on a character boundary.
+ */
 function text(buf: Buffer, s: number, e: number): string {
-  return buf.toString('utf8', s, Math.min(e, s + MAX_STR))
+  let end = e
+  if (e - s > MAX_STR) {
+    end = s + MAX_STR
+    // do not cut a multi-byte character in two
+    for (let k = 0; k < 3 && end > s && (buf[end] & 0xc0) === 0x80; k++) end--
+  }
+  return utf8Escaped(buf, s, end)
 }
 
 /**

@@ -40,7 +40,6 @@ const MYSQL_CONN = {reason: 'deliberate', why: "The older Packetbeat this expect
 const PARAMS = {reason: 'pbx bug', why: 'pbx does not decode COM_STMT_EXECUTE parameter values into `params` (Packetbeat does, for simple types): feature gap, reported to the lead.'} as const
 const PGSQL_BYTES = {reason: 'deliberate', why: 'destination.bytes of an extended-query transaction: pbx counts every server message of it (ParseComplete and BindComplete included: 111 = 117 - ReadyForQuery 6); Packetbeat leaves ParseComplete/BindComplete out (101).'} as const
 const PGSQL_SEMICOLON = {reason: 'deliberate', why: 'pbx reports the query exactly as sent ("select * from test;", as tshark decodes it); Packetbeat drops the trailing semicolon.'} as const
-const WSGI_DRUM = {reason: 'pbx bug', why: 'wsgi_drum.pcap replays earlier packets (duplicate SYNs with the same ISN and re-sent 314-byte response headers, timestamps going back to 0) on already-closed 4-tuples; pbx opens a new connection for them and reports 10 phantom "response without request" events, where Packetbeat (and tshark) treat them as retransmissions. Reassembly issue, reported to the lead.'} as const
 
 const SIP_ROLES = {reason: 'deliberate', why: "Packetbeat makes every SIP message's sender its client; pbx keeps client.*/server.* the roles of the conversation for every event of a flow (src/event/build.ts) and gives the sender of each message as source.* (sentByServer, as for Redis pushes), checked by the instead-facts."} as const
 
@@ -399,14 +398,6 @@ export const EXCEPTIONS: Record<string, ExceptionGroup[]> = {
       ...PGSQL_SEMICOLON,
       facts: {
         'field [0] query Eq "select * from test"': 'select * from test;',
-      },
-    },
-  ],
-  'wsgi_drum.pcap :: test_0006_wsgi.py::test_drum_interaction': [
-    {
-      ...WSGI_DRUM,
-      facts: {
-        'event_count Eq 16': 26,
       },
     },
   ],

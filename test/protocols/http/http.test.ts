@@ -204,10 +204,19 @@ const cases: Case[] = [
     expect: [{notes: ['malformed compressed body'], fields: {http: {response: {body: {bytes: 12}}}}}],
   },
   {
-    name: 'header section over maxHeaderBytes: message dropped, next one parsed with a note',
-    steps: [req(`GET /huge HTTP/1.1\r\nX-Big: ${'a'.repeat(400)}\r\n\r\n`), req(GET('/small')), res(OK('s'))],
+    name: 'header section over maxHeaderBytes: the request is emitted with what was parsed and a note, its response paired',
+    steps: [
+      req(`GET /huge HTTP/1.1\r\nHost: big.example\r\nX-Big: ${'a'.repeat(400)}\r\n\r\n`),
+      res(OK('h')),
+      req(GET('/small')),
+      res(OK('s')),
+    ],
     opts: {limits: {maxHeaderBytes: 200}},
-    expect: [{path: '/small', status: 'OK', notes: ['previous message dropped: header section exceeds maxHeaderBytes', 'resynchronised: 431 bytes skipped before this message']}],
+    expect: [
+      {path: '/huge', status: 'OK', notes: ['header section exceeds maxHeaderBytes: later headers and the body not read'], fields: {url: {domain: 'big.example'}}},
+      // the rest of the oversize head (the X-Big line) was skipped
+      {path: '/small', status: 'OK', notes: ['resynchronised: 411 bytes skipped before this message']},
+    ],
     check: (r) => {
       expect(r.stats.limitsHit.get('maxHeaderBytes')).toBe(1)
       expect(r.stats.malformed.get('http: header section exceeds maxHeaderBytes')).toBe(1)

@@ -210,3 +210,22 @@ describe('memcache hostile input', () => {
     )
   })
 })
+
+describe('memcache bad data chunk', () => {
+  it('pairs the storage command with CLIENT_ERROR and the leftover line with ERROR', () => {
+    const c = run([
+      {dir: 0, bytes: t('set badlen 0 0 3\r\nabcdef\r\n'), t: 1},
+      {dir: 1, bytes: t('CLIENT_ERROR bad data chunk\r\nERROR\r\n'), t: 1.1},
+      {dir: 0, bytes: t('get badlen\r\n'), t: 2},
+      {dir: 1, bytes: t('END\r\n'), t: 2.1},
+    ])
+    expect(c.out.map((x) => [mc(x).request.command, mc(x).response.command, x.status, x.notes ?? null])).toEqual([
+      ['set', 'CLIENT_ERROR', 'Error', ['bad data chunk: data block not terminated by CRLF']],
+      ['f', 'ERROR', 'Error', null],
+      ['get', 'END', 'OK', null],
+    ])
+    expect(mc(c.out[0]).request.keys).toEqual(['badlen'])
+    expect(mc(c.out[0]).response.error_msg).toBe('bad data chunk')
+    expect(c.stats.unmatchedResponses).toBe(0)
+  })
+})

@@ -95,7 +95,7 @@ describe('pgsql conversation', () => {
       query_fingerprint: 'SELECT * FROM t WHERE a IN (?+) AND b = ?',
       pgsql: {user: 'bob', database: 'shop', application_name: 'psql', server_version: '16.2', command_tag: 'SELECT 2'},
     })
-    expect(multi.fields.pgsql).toEqual({num_rows: 4})
+    expect(multi.fields.pgsql).toEqual({num_rows: 3}) // the last statement's (UPDATE 3), not 1 + 3
     expect(multi.fields.pbx).toMatchObject({pgsql: {statements: 2, command_tag: 'UPDATE 3'}})
     expect(bad.fields.pgsql).toEqual({error_code: '23505', error_message: 'duplicate key', error_severity: 'ERROR'})
     expect(bad.fields.pbx).toMatchObject({pgsql: {notices: 1}})
@@ -185,6 +185,20 @@ describe('pgsql edge cases', () => {
     const b = run(protocol, [{dir: 1, bytes: Buffer.concat([complete('SELECT 1'), ready])}])
     expect(b.out[0]).toMatchObject({status: 'Error', notes: ['response without request']})
     expect(b.stats.unmatchedResponses).toBe(1)
+  })
+
+  it('a multi-statement simple Query reports the last result set, not sums over result sets', () => {
+    const {out} = run(protocol, [
+      {dir: 0, bytes: q('SELECT a, b, c FROM t; SELECT x FROM u')},
+      {dir: 1, bytes: Buffer.concat([rowDesc(3), dataRow('1', '2', '3'), dataRow('4', '5', '6'), complete('SELECT 2'), rowDesc(1), dataRow('9'), complete('SELECT 1'), ready])},
+      {dir: 0, bytes: q('SELECT a FROM t; DELETE FROM u')},
+      {dir: 1, bytes: Buffer.concat([rowDesc(1), dataRow('1'), complete('SELECT 1'), complete('DELETE 7'), ready])},
+    ])
+    expect(out.map((t) => [t.fields.pgsql, (t.fields.pbx as {pgsql: {statements: number; command_tag: string}}).pgsql])).toEqual([
+      [{num_fields: 1, num_rows: 1}, expect.objectContaining({statements: 2, command_tag: 'SELECT 1'})],
+      // the SELECT's result set, not DELETE's 7 or 1 + 7
+      [{num_fields: 1, num_rows: 1}, expect.objectContaining({statements: 2, command_tag: 'DELETE 7'})],
+    ])
   })
 
   it('emits a response cut by a gap and resynchronises at the next query', () => {

@@ -243,3 +243,17 @@ describe('redis transactions', () => {
     )
   })
 })
+
+describe('redis: bytes that are not UTF-8', () => {
+  it('are escaped as \\xNN, not replaced with U+FFFD; valid UTF-8 is decoded', () => {
+    const bin = Buffer.concat([b('*3\r\n$3\r\nSET\r\n$4\r\nk\xff\xfe1\r\n$6\r\n'), Buffer.from('h\u00e9\u00e9', 'utf8'), b('\x80\r\n')])
+    const c = run([
+      {dir: 0, bytes: bin, t: 1},
+      {dir: 1, bytes: Buffer.concat([b('$3\r\n'), Buffer.from([0xc3, 0x28, 0x41]), b('\r\n')]), t: 1.1},
+    ])
+    expect(c.out).toHaveLength(1)
+    expect(c.out[0].resource).toBe('k\\xff\\xfe1')
+    expect(c.out[0].query).toBe('SET k\\xff\\xfe1 h\u00e9\u00e9\\x80')
+    expect(c.out[0].fields).toEqual({redis: {return_value: '\\xc3(A'}})
+  })
+})
