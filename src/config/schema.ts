@@ -45,6 +45,7 @@ export const PROTOCOL_OPTIONS: Record<string, Record<string, OptType>> = {
   memcache: {parseunknown: 'bool', maxvalues: 'int', maxbytespervalue: 'int', udptransactiontimeout: 'int'},
   icmp: {},
   dhcpv4: {},
+  starttls: {},
 }
 
 /** Protocol names pbx analyses (keys of PROTOCOL_OPTIONS; the registry in src/protocols). */

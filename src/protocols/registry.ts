@@ -11,6 +11,7 @@ import {protocol as mongodb} from './mongodb/index.js'
 import {protocol as mysql} from './mysql/index.js'
 import {protocol as pgsql} from './pgsql/index.js'
 import {protocol as redis} from './redis/index.js'
+import {protocol as starttls} from './starttls/index.js'
 import {protocol as tls} from './tls/index.js'
 import type {Protocol} from './types.js'
 
@@ -25,6 +26,7 @@ export const protocols: readonly Protocol[] = [
   memcache,
   icmp,
   dhcpv4,
+  starttls,
 ]
 
 export function protocolByName(name: string): Protocol | undefined {
