@@ -1,6 +1,7 @@
 /**
  * Golden tests: every capture under samples/ (made by scripts/samples/*) is analyzed and its NDJSON
- * compared byte for byte with the reviewed `<capture>.ndjson` beside it. To regenerate after an
+ * compared byte for byte with the reviewed `<capture>.ndjson` beside it (a `<capture>.keylog` beside
+ * it is the TLS key log of that capture, as `--tls-keylog`). To regenerate after an
  * intended change: `npm run golden:update`, then review the diff before committing.
  */
 import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
@@ -33,7 +34,8 @@ describe('golden samples', () => {
     const rel = path.relative(ROOT, file)
     const golden = file.replace(CAPTURE, '.ndjson')
     it(rel, async () => {
-      const {text, result} = await analyzeToNdjson([rel])
+      const keylog = file.replace(CAPTURE, '.keylog')
+      const {text, result} = await analyzeToNdjson([rel], {}, {}, existsSync(keylog) ? [keylog] : [])
       expect(result.errors).toEqual([])
       if (UPDATE || !existsSync(golden)) {
         if (!UPDATE) throw new Error(`${path.relative(ROOT, golden)} is missing: run npm run golden:update and review it`)

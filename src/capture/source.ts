@@ -43,12 +43,29 @@ export interface CaptureSource {
   probe(): CaptureError | null
 }
 
+/**
+ * pcapng Decryption Secrets Blocks of a source, in file order before the packets that follow them:
+ * `secretsType` ('TLSK' = 0x544c534b), the secrets bytes (a view, valid during the call), the
+ * block's byte offset, the source's name.
+ */
+export type SecretsSink = (secretsType: number, data: Buffer, offset: number, file: string) => void
+
+export interface FileSourceOptions {
+  /** Receives the capture's Decryption Secrets Blocks (the run's TLS key log); unset: skipped. */
+  onSecrets?: SecretsSink
+}
+
 /** A capture file (pcap/pcapng, optionally gzip-compressed), or standard input for `-`. */
 export class FileSource implements CaptureSource {
   readonly size: number | undefined
   private readonly abort = new AbortController()
+  private readonly onSecrets: SecretsSink | undefined
 
-  constructor(readonly name: string) {
+  constructor(
+    readonly name: string,
+    o: FileSourceOptions = {},
+  ) {
+    this.onSecrets = o.onSecrets
     let size: number | undefined
     if (name !== '-') {
       try {
@@ -73,6 +90,7 @@ export class FileSource implements CaptureSource {
           ctx.onInfo(i)
         },
         afterChunk: (bytes) => ctx.afterChunk(bytes),
+        onSecrets: this.onSecrets === undefined ? undefined : (t, d, off) => this.onSecrets!(t, d, off, this.name),
       })
     } catch (e) {
       if (!this.abort.signal.aborted) throw e
@@ -114,6 +132,6 @@ export class FileSource implements CaptureSource {
 }
 
 /** Sources for command-line names: each a file, `-` for standard input. */
-export function fileSources(names: readonly string[]): CaptureSource[] {
-  return names.map((n) => new FileSource(n))
+export function fileSources(names: readonly string[], o: FileSourceOptions = {}): CaptureSource[] {
+  return names.map((n) => new FileSource(n, o))
 }

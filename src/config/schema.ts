@@ -37,7 +37,7 @@ export const PROTOCOL_OPTIONS: Record<string, Record<string, OptType>> = {
     max_message_size: 'int',
   },
   dns: {include_authorities: 'bool', include_additionals: 'bool'},
-  tls: {send_certificates: 'bool', include_raw_certificates: 'bool', include_detailed_fields: 'bool', fingerprints: 'strings'},
+  tls: {keylog_file: 'string', send_certificates: 'bool', include_raw_certificates: 'bool', include_detailed_fields: 'bool', fingerprints: 'strings'},
   mysql: {max_rows: 'int', max_row_length: 'int', statement_timeout: 'duration'},
   pgsql: {max_rows: 'int', max_row_length: 'int'},
   mongodb: {max_docs: 'int', max_doc_length: 'int'},
@@ -45,6 +45,7 @@ export const PROTOCOL_OPTIONS: Record<string, Record<string, OptType>> = {
   memcache: {parseunknown: 'bool', maxvalues: 'int', maxbytespervalue: 'int', udptransactiontimeout: 'int'},
   icmp: {},
   dhcpv4: {},
+  starttls: {},
 }
 
 /** Protocol names pbx analyses (keys of PROTOCOL_OPTIONS; the registry in src/protocols). */

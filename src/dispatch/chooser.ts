@@ -11,7 +11,7 @@
  */
 import type {Limits} from '../limits.js'
 import type {ConnInfo, Dir, EndReason, IpHandler, Moment, StreamFactory, StreamHandler, UdpHandler} from '../reassembly/types.js'
-import type {Protocol, ProtocolContext} from '../protocols/types.js'
+import type {InnerOptions, Protocol, ProtocolContext} from '../protocols/types.js'
 
 /** First payload bytes per direction a detecting connection looks at before giving up. */
 const DETECT_ATTEMPTS = 4
@@ -180,10 +180,11 @@ export class ProtocolChooser implements StreamFactory {
   readonly ipHandlerList: IpHandler[] = []
 
   constructor(
-    protocols: readonly Protocol[],
+    private readonly selected: readonly Protocol[],
     private readonly ctxFor: ContextFor,
     _limits?: Limits,
   ) {
+    const protocols = selected
     // Ports configured for a protocol replace its defaults and are claimed before any default port
     // of another protocol.
     const configured = (p: Protocol): number[] | undefined => {
@@ -222,6 +223,22 @@ export class ProtocolChooser implements StreamFactory {
     if (p?.tcp) return new LazyHandler(conn, p, this.ctxFor(p))
     if (this.tcpDetect.length === 0) return null
     return new DetectingHandler(conn, this.tcpDetect, this.ctxFor)
+  }
+
+  /**
+   * ProtocolContext.openInner (see protocols/types.ts): a handler for a protocol carried inside
+   * another one on `conn` (decrypted TLS). Ports say nothing here (they are the outer protocol's),
+   * so the choice is `o.prefer` when selected, else content detection as for a connection on an
+   * unknown port. The inner protocol's context is its own with `emit` replaced by `o.emit`.
+   */
+  openInner(conn: ConnInfo, o: InnerOptions): StreamHandler | null {
+    const inner: ContextFor = (p) => ({...this.ctxFor(p), emit: o.emit})
+    if (o.prefer !== undefined && o.prefer !== o.self) {
+      const p = this.selected.find((x) => x.name === o.prefer)
+      if (p?.tcp) return p.tcp.create(conn, inner(p))
+    }
+    const candidates = this.tcpDetect.filter((p) => p.name !== o.self)
+    return candidates.length === 0 ? null : new DetectingHandler(conn, candidates, inner)
   }
 
   /** The handler of a new UDP flow, or null. */

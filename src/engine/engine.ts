@@ -64,7 +64,14 @@ export class Engine implements PacketSink, DecodedSink {
     const ctxFor: ContextFor = (p) => {
       let c = contexts.get(p.name)
       if (c === undefined) {
-        c = {limits: o.limits, stats: o.stats, options: o.protocolOptions?.[p.name] ?? {}, emit: o.emit}
+        c = {
+          limits: o.limits,
+          stats: o.stats,
+          options: o.protocolOptions?.[p.name] ?? {},
+          emit: o.emit,
+          // protocols carried inside others (decrypted TLS) are chosen by the dispatch stage
+          openInner: (conn, io) => this.chooser.openInner(conn, io),
+        }
         contexts.set(p.name, c)
       }
       return c

@@ -141,6 +141,11 @@ export const ANOMALIES = A({
   'tls.alerts_cut': {description: 'More alerts than pbx lists per session; the rest are only counted.', text: 'more alerts not listed'},
   'tls.ssl2': {description: 'An SSL 2.0 server hello: the SSLv2 session is not parsed further.', text: 'SSL 2.0 server hello (not parsed)'},
   'tls.malformed': {description: 'A malformed TLS record, handshake message, hello or certificate; the text names it and the side.', text: 'malformed record'},
+  'tls.decrypt_failed': {description: 'A record did not authenticate with the key log secrets (AEAD tag, CBC MAC or padding): that direction is not decrypted further; the inner protocol sees a gap.', text: 'decryption failed'},
+  'tls.decrypt_gap': {description: 'Bytes of a decrypted direction were lost: the record sequence number is unknown after them, so that direction is not decrypted further.', text: 'decryption stopped at a gap'},
+  'tls.decrypt_bad_record': {description: 'A decrypted TLS 1.3 record had no content type (all padding); it was dropped.', text: 'decrypted record without content type'},
+  'tls.decrypt_message_too_large': {description: 'A decrypted handshake message was larger than limits.maxMessageBytes; it was skipped.', text: 'decrypted handshake message exceeds maxMessageBytes'},
+  'tls.decrypt_renegotiation': {description: 'A TLS 1.2 renegotiation (handshake after Finished) inside the decrypted stream: not followed; that direction stops.', text: 'renegotiation not followed'},
   // --- icmp ----------------------------------------------------------------------------------------
   'icmp.no_response': {description: 'An ICMP request got no reply within udpTransactionTimeoutSec of capture time, or before the end of input.', text: 'no response'},
   'icmp.unmatched_response': {description: 'An ICMP reply with no pending request.', text: 'response without request'},

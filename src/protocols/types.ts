@@ -32,6 +32,23 @@ export interface ProtocolContext {
   readonly options: Readonly<Record<string, unknown>>
   /** Hand a finished transaction to the event stage. Synchronous; `t` may be kept by the callee. */
   emit(t: Transaction): void
+  /**
+   * Opens the handler of a protocol carried inside this one (decrypted TLS application data, the
+   * bytes after a STARTTLS): the protocol named by `prefer` when it is selected, else the one the
+   * dispatch stage would pick by content (every selected protocol's tcp.detect except `self`, on
+   * the first inner bytes). Its transactions go to `emit` (the caller's, so it can add its own
+   * fields) instead of the event stage. null: nothing selected could be tried. Absent where there
+   * is no dispatch stage (unit tests): the caller then parses nothing inside.
+   */
+  openInner?(conn: ConnInfo, o: InnerOptions): StreamHandler | null
+}
+
+export interface InnerOptions {
+  /** The calling protocol's name (never chosen for the inner bytes). */
+  self: string
+  /** A protocol known from the outer one (TLS ALPN "http/1.1" -> "http"); tried first. */
+  prefer?: string
+  emit(t: Transaction): void
 }
 
 export interface Protocol {

@@ -22,6 +22,7 @@ import {type Limits, makeLimits} from '../limits.js'
 import {outputByName, outputs as allOutputs} from '../output/registry.js'
 import {type Output, OutputConfigError, type OutputContext, OutputError} from '../output/types.js'
 import {protocols as allProtocols} from '../protocols/registry.js'
+import {keyLogSecretsHandler, runKeyLog} from '../protocols/tls/decrypt/index.js'
 import type {FieldSpec} from '../event/types.js'
 import type {Protocol} from '../protocols/types.js'
 import {ExitCode} from './exit-codes.js'
@@ -66,6 +67,8 @@ export interface Invocation {
   where?: string
   /** `--filter EXPR`: pcap-filter expression applied to every record before decoding. */
   filter?: string
+  /** `--tls-keylog FILE`: NSS key log for TLS decryption (besides SSLKEYLOGFILE, tls.keylog_file). */
+  tlsKeylog?: string
   /** Summary options. */
   top?: number
   color?: boolean
@@ -223,7 +226,17 @@ export async function planRun(inv: Invocation): Promise<Plan> {
   }
 
   // Probe the inputs; outputs are opened only if at least one can be read.
-  const sources = inv.sources ?? fileSources(inv.files)
+  // TLS decryption: one key log per run, handed to the tls sessions as the option `keylog`.
+  let keylog: ReturnType<typeof runKeyLog>
+  try {
+    const tlsFile = protocolOptions.tls?.keylog_file
+    keylog = runKeyLog([{from: '--tls-keylog', path: inv.tlsKeylog}, {from: 'SSLKEYLOGFILE', path: process.env.SSLKEYLOGFILE}, {from: 'tls.keylog_file', path: tlsFile}])
+  } catch (e) {
+    throw new PlanError((e as Error).message, ExitCode.USAGE)
+  }
+  if (keylog.stats.bad > 0) warnings.push(`TLS key log: ${keylog.stats.bad} unusable lines (${keylog.problems[0]})`)
+  if (protocolOptions.tls) protocolOptions.tls.keylog = keylog
+  const sources = inv.sources ?? fileSources(inv.files, {onSecrets: (t, d, off, f) => keyLogSecretsHandler(keylog, f)(t, d, off)})
   const unreadable: Plan['unreadable'] = []
   const readable: CaptureSource[] = []
   for (const s of sources) {

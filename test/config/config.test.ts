@@ -68,7 +68,7 @@ describe('the reference packetbeat.yml layout', () => {
     const back = parse(text)
     expect(back.protocols.http.enabled).toBe(true)
     expect(back.flows).toEqual({enabled: true, timeout: '30s', period: '10s'})
-    expect(Object.keys(back.protocols)).toHaveLength(10)
+    expect(Object.keys(back.protocols)).toHaveLength(11)
   })
 })
 
@@ -200,7 +200,7 @@ describe('values and keys', () => {
   })
   it('pbx map form: every protocol on unless disabled; options validated too', () => {
     const c = yaml('protocols:\n  redis: {enabled: false}\n  http: {send_headers: true, include_body_for: [text/html], bogus: 1}')
-    expect(enabled(c)).toEqual(['dhcpv4', 'dns', 'http', 'icmp', 'memcache', 'mongodb', 'mysql', 'pgsql', 'tls'])
+    expect(enabled(c)).toEqual(['dhcpv4', 'dns', 'http', 'icmp', 'memcache', 'mongodb', 'mysql', 'pgsql', 'starttls', 'tls'])
     expect(c.protocols.http.options).toEqual({send_headers: true, include_body_for: ['text/html']})
     expect(c.warnings).toEqual(['config x.yml: not supported, ignored: protocols.http.bogus'])
   })
@@ -238,7 +238,7 @@ describe('values and keys', () => {
   })
   it('no file: the defaults', () => {
     const c = loadEffectiveConfig(undefined)
-    expect(enabled(c)).toHaveLength(10)
+    expect(enabled(c)).toHaveLength(11)
     expect(c.warnings).toEqual([])
     expect(formatEffectiveConfig(c)).toContain('(defaults)')
   })

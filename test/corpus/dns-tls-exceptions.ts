@@ -155,25 +155,10 @@ export const TLS_EXCEPTIONS: Record<string, Exception> = {
     missing: ["- - 0f14b679807628ec7f9c02cada3ee941 -"],
     extra: ["- 1.3 0f14b679807628ec7f9c02cada3ee941 TLS_AES_256_GCM_SHA384"],
   },
-  "zeek/tls/imap-starttls.pcap": {
-    why: "pbx limitation: STARTTLS not followed (TLS after a plaintext upgrade command is not dissected); tshark follows it",
-    missing: ["- 1.2 c369db2c355ad05c76f5660af3179b01 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"],
-    extra: [],
-  },
   "zeek/tls/irc-starttls.pcap": {
     why: "pbx bug: after IRC STARTTLS (port 6667) pbx picks the ServerHello (frame 10) up by content but not the ClientHello (frame 8), so it reports a half session without SNI/JA3; tshark does not dissect IRC STARTTLS at all",
     missing: [],
     extra: ["- 1.2 - TLS_RSA_WITH_AES_256_GCM_SHA384"],
-  },
-  "zeek/tls/pop3-starttls.pcap": {
-    why: "pbx limitation: STARTTLS not followed (TLS after a plaintext upgrade command is not dissected); tshark follows it",
-    missing: ["- 1.2 13020a4ccb11b2d3c9c0e6c285c3c415 TLS_DHE_RSA_WITH_AES_256_GCM_SHA384"],
-    extra: [],
-  },
-  "zeek/tls/smtp-starttls.pcap": {
-    why: "pbx limitation: STARTTLS not followed (TLS after a plaintext upgrade command is not dissected); tshark follows it",
-    missing: ["- 1.2 13020a4ccb11b2d3c9c0e6c285c3c415 TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"],
-    extra: [],
   },
   "zeek/tls/ssl-v2.pcap": {
     why: "the SSLv2-format ClientHello is not counted by tshark's oracle (client_hellos 0); pbx reports the session (tls.detailed.client_hello.ssl2) without JA3, which is not defined for SSLv2 hellos",
@@ -208,16 +193,6 @@ export const TLS_EXCEPTIONS: Record<string, Exception> = {
   "zeek/tls/webrtc-stun.pcap": {
     why: "pbx limitation: DTLS not implemented (DTLS over the WebRTC/STUN port)",
     missing: ["- 0xfeff 69b4c10438dd27f06b1a694c67e63ba1 TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA"],
-    extra: [],
-  },
-  "zeek/tls/xmpp-dialback-starttls.pcap": {
-    why: "pbx limitation: STARTTLS not followed (TLS after a plaintext upgrade command is not dissected); tshark follows it",
-    missing: ["- 1.2 37f41521d2ec51e91e9c74649f591954 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"],
-    extra: [],
-  },
-  "zeek/tls/xmpp-starttls.pcap": {
-    why: "pbx limitation: STARTTLS not followed (TLS after a plaintext upgrade command is not dissected); tshark follows it",
-    missing: ["- 1.2 c369db2c355ad05c76f5660af3179b01 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"],
     extra: [],
   },
 }

@@ -11,6 +11,12 @@ export const fields: FieldSpec[] = [
   {name: 'tls.version_protocol', type: 'keyword', description: 'Negotiated protocol: "tls" or "ssl".'},
   {name: 'tls.cipher', type: 'keyword', description: 'Cipher suite selected by the server, IANA name (unknown as "0xC0FF").'},
   {name: 'tls.established', type: 'boolean', description: 'Both sides switched to encrypted records after the ServerHello.'},
+  {
+    name: 'tls.decrypted',
+    type: 'boolean',
+    description:
+      'Only with a TLS key log (--tls-keylog, SSLKEYLOGFILE, tls.keylog_file, pcapng secrets): records of this session were decrypted. The transactions of the protocol inside (HTTP, ...) are their own events, with type of that protocol and tls.decrypted true, tls.version, tls.version_protocol, tls.cipher, tls.next_protocol, tls.client.server_name (and destination.domain) copied from the session; an HTTP url.scheme is then https.',
+  },
   {name: 'tls.resumed', type: 'boolean', description: 'Session resumed (session id echo or ticket without key exchange; TLS 1.3: pre_shared_key accepted).'},
   {name: 'tls.next_protocol', type: 'keyword', description: 'ALPN protocol selected by the server.'},
   {name: 'tls.client.server_name', type: 'keyword', description: 'SNI host name sent by the client.'},
@@ -83,6 +89,9 @@ export const fields: FieldSpec[] = [
   {name: 'pbx.tls.ja3s_full', type: 'keyword', description: 'The JA3S input string.'},
   {name: 'pbx.tls.client_records', type: 'long', description: 'TLS records sent by the client (plaintext and encrypted).'},
   {name: 'pbx.tls.server_records', type: 'long', description: 'TLS records sent by the server.'},
+  {name: 'pbx.tls.client_decrypted_records', type: 'long', description: 'With a key log: client records decrypted.'},
+  {name: 'pbx.tls.server_decrypted_records', type: 'long', description: 'With a key log: server records decrypted.'},
+  {name: 'pbx.tls.decrypt_unavailable', type: 'keyword', description: 'With a key log, why the session was not decrypted: no-keys, unsupported-version (below TLS 1.2), unsupported-suite, bad-params.'},
   {name: 'pbx.tls.encrypted_alerts', type: 'long', description: 'Alert records sent after encryption started.'},
   {name: 'pbx.tls.client_hellos', type: 'long', description: 'ClientHello messages in the session (2 after a HelloRetryRequest).'},
   {name: 'pbx.tls.hello_retry_request', type: 'boolean', description: 'The server answered with a HelloRetryRequest.'},

@@ -43,6 +43,7 @@ import {newTransaction} from '../../event/transaction.js'
 import type {Transaction} from '../../event/types.js'
 import type {ConnInfo, Dir, Moment} from '../../reassembly/types.js'
 import type {ProtocolContext} from '../types.js'
+import type {DecryptionReport, SessionDecryption} from './decryption.js'
 
 /** Alerts kept per session; more are counted in a note. */
 const MAX_ALERTS = 16
@@ -95,6 +96,8 @@ class HandshakeState {
   alertsDropped = 0
   encryptedAlerts = 0
   notes: Note[] = []
+  /** TLS 1.3 ALPN, from the decrypted EncryptedExtensions (with a key log). */
+  decryptedAlpn: string | undefined
 
   note(n: Note): void {
     if (this.notes.length < 32 && !hasNote(this.notes, n)) this.notes.push(n)
@@ -115,8 +118,9 @@ class HandshakeState {
   }
 }
 
-export class TlsMatcher implements RecordSink {
+export class TlsMatcher implements RecordSink, DecryptionReport {
   private parsers!: [RecordParser, RecordParser]
+  private decryption: SessionDecryption | null = null
   private s = new HandshakeState()
 
   private readonly opts: TlsOptions
@@ -128,9 +132,23 @@ export class TlsMatcher implements RecordSink {
     this.opts = tlsOptions(ctx.options)
   }
 
-  /** The session's two parsers (this matcher is their sink); called once, before any byte. */
-  attach(parsers: [RecordParser, RecordParser]): void {
+  /**
+   * The session's two parsers (this matcher is their sink) and its decryption when the run has a
+   * key log (told the plaintext hellos); called once, before any byte.
+   */
+  attach(parsers: [RecordParser, RecordParser], decryption: SessionDecryption | null): void {
     this.parsers = parsers
+    this.decryption = decryption
+  }
+
+  /** DecryptionReport: the ALPN protocol of a TLS 1.3 session, from its decrypted extensions. */
+  nextProtocol(alpn: string): void {
+    this.s.decryptedAlpn = alpn
+  }
+
+  /** DecryptionReport: a decryption anomaly, noted on the session's event. */
+  note(code: AnomalyCode, detail: string): void {
+    this.s.note(note(code, detail))
   }
 
   // --- from the session ------------------------------------------------------------------------
@@ -241,6 +259,7 @@ export class TlsMatcher implements RecordSink {
         // The first ClientHello is the session's fingerprint (as tshark/Zeek report it); a second
         // one follows a HelloRetryRequest.
         if (!this.s.clientHello) this.s.clientHello = h
+        this.decryption?.clientHello(body, h.sni)
         return
       }
       case HS_SERVER_HELLO: {
@@ -251,7 +270,10 @@ export class TlsMatcher implements RecordSink {
         const h = parseHello(body, true)
         if (h.error) this.bad(dir, 'server hello: ' + h.error, false)
         if (isHelloRetryRequest(h)) s.hrr = h
-        else s.serverHello = h
+        else {
+          s.serverHello = h
+          this.decryption?.serverHello(body, h.alpn?.[0], [this.parsers[0].records, this.parsers[1].records])
+        }
         return
       }
       case HS_CERTIFICATE: {
@@ -303,7 +325,7 @@ export class TlsMatcher implements RecordSink {
   private flush(): void {
     const s = this.s
     if (!s.clientHello && !s.serverHello && !s.ssl2Hello && !s.hrr) return
-    const t = buildTransaction(s, this.conn, this.opts)
+    const t = buildTransaction(s, this.conn, this.opts, this.decryption)
     if (!(s.clientHello || s.ssl2Hello)) this.ctx.stats.unmatchedResponses++
     else if (!s.serverHello && !s.hrr) this.ctx.stats.unmatchedRequests++
     this.ctx.emit(t)
@@ -392,7 +414,7 @@ function helloExtensions(h: Hello, server: boolean): Record<string, unknown> {
 
 const verDotted = (v: number) => `${v >> 8}.${v & 0xff}`
 
-function buildTransaction(s: HandshakeState, conn: ConnInfo, o: TlsOptions): Transaction {
+function buildTransaction(s: HandshakeState, conn: ConnInfo, o: TlsOptions, dec: SessionDecryption | null): Transaction {
   const notes = [...s.notes]
   const ch = s.clientHello
   const sh = s.serverHello
@@ -432,6 +454,7 @@ function buildTransaction(s: HandshakeState, conn: ConnInfo, o: TlsOptions): Tra
   tls.resumed = resumed
   if (resumed && method) detailed.resumption_method = method
   if (sh?.alpn && sh.alpn.length > 0) tls.next_protocol = sh.alpn[0]
+  else if (s.decryptedAlpn !== undefined) tls.next_protocol = s.decryptedAlpn
 
   if (ch) {
     if (ch.sni !== undefined) client.server_name = ch.sni
@@ -480,6 +503,15 @@ function buildTransaction(s: HandshakeState, conn: ConnInfo, o: TlsOptions): Tra
   pbx.client_records = s.records[0]
   pbx.server_records = s.records[1]
   if (s.encryptedAlerts > 0) pbx.encrypted_alerts = s.encryptedAlerts
+  if (dec !== null && sh) {
+    // With a key log: whether this session's records were decrypted, or why not.
+    const d = dec.decrypted
+    tls.decrypted = d !== undefined && d[0] + d[1] > 0
+    if (d !== undefined) {
+      pbx.client_decrypted_records = d[0]
+      pbx.server_decrypted_records = d[1]
+    } else if (dec.unavailable !== undefined) pbx.decrypt_unavailable = dec.unavailable
+  }
   if (ch || s.ssl2Hello) pbx.client_hellos = s.clientHellos
 
   if (Object.keys(client).length > 0) tls.client = client

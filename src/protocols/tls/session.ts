@@ -6,38 +6,48 @@
  */
 import type {ConnInfo, Dir, EndReason, Moment, StreamHandler} from '../../reassembly/types.js'
 import type {ProtocolContext} from '../types.js'
+import {keyLogOf, SessionDecryption} from './decryption.js'
 import {TlsMatcher} from './matcher.js'
 import {RecordParser} from './parser.js'
 
 export class TlsSession implements StreamHandler {
   private readonly parsers: [RecordParser, RecordParser]
   private readonly m: TlsMatcher
+  /** Only when the run has a key log (./decryption.ts). */
+  private readonly dec: SessionDecryption | null
   private ended = false
 
   constructor(conn: ConnInfo, ctx: ProtocolContext) {
     this.m = new TlsMatcher(conn, ctx)
     const max = ctx.limits.maxMessageBytes
     this.parsers = [new RecordParser(0, this.m, max), new RecordParser(1, this.m, max)]
-    this.m.attach(this.parsers)
+    const keylog = keyLogOf(ctx)
+    this.dec = keylog === undefined ? null : new SessionDecryption(conn, ctx, keylog, this.m)
+    this.m.attach(this.parsers, this.dec)
   }
 
   data(dir: Dir, bytes: Buffer, at: Moment): void {
     const p = this.parsers[dir]
-    if (p.dead) return
-    this.m.delivered(dir, bytes.length)
-    p.push(bytes, at)
+    if (!p.dead) {
+      this.m.delivered(dir, bytes.length)
+      p.push(bytes, at)
+    }
+    // after the parser: a ServerHello in this chunk starts the decryptor for the records after it
+    this.dec?.data(dir, bytes, at)
   }
 
   gap(dir: Dir, nbytes: number, at: Moment): void {
+    this.dec?.gap(dir, at)
     const p = this.parsers[dir]
     if (p.dead) return
     this.m.gap(dir, nbytes, at)
     p.gap()
   }
 
-  end(_reason: EndReason, _at: Moment): void {
+  end(reason: EndReason, at: Moment): void {
     if (this.ended) return
     this.ended = true
+    this.dec?.end(reason, at)
     this.m.end()
   }
 }

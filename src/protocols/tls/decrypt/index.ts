@@ -17,5 +17,5 @@ export {
 } from './decryptor.js'
 export {keyLogSecretsHandler, SECRETS_TLS_KEY_LOG} from './dsb.js'
 export {clientHelloRandom, type ServerHelloFacts, serverHelloFacts} from './hello.js'
-export {KeyLog, KeyLogError, type KeyLogStats, type TlsSecrets} from './keylog.js'
+export {KeyLog, KeyLogError, type KeyLogStats, runKeyLog, type TlsSecrets} from './keylog.js'
 export {MAX_FRAGMENT, type RecordCallbacks, TlsRecordReader} from './record-reader.js'

@@ -155,3 +155,24 @@ export class KeyLog {
     return this.byRandom.get(clientRandom.toString('hex'))
   }
 }
+
+/**
+ * The run's key log: one KeyLog filled from the key log files named by the user, in this order:
+ * `--tls-keylog FILE`, the SSLKEYLOGFILE environment variable, the config's `tls.keylog_file`
+ * (each as given, relative to the working directory; unset or empty ones are skipped). pcapng
+ * Decryption Secrets Blocks are added while the captures are read. A file that cannot be read
+ * throws an Error naming where its name came from: `--tls-keylog: FILE: no such key log file`.
+ */
+export function runKeyLog(files: readonly {from: string; path: unknown}[]): KeyLog {
+  const k = new KeyLog()
+  for (const f of files) {
+    if (typeof f.path !== 'string' || f.path === '') continue
+    try {
+      k.addFile(f.path)
+    } catch (e) {
+      if (e instanceof KeyLogError) throw new Error(`${f.from}: ${e.message}`)
+      throw e
+    }
+  }
+  return k
+}
