@@ -4,19 +4,11 @@
  * the parts, never a string split. Arrays are leaves: a path never indexes into an array.
  */
 import type {PbxEvent} from '../event/build.js'
+import {getParts, ObjectView, splitPath} from '../event/view.js'
 import type {EventAccessor} from './types.js'
 
-const splitCache = new Map<string, readonly string[]>()
-
-/** The parts of a dotted path (cached; callers must not mutate the result). */
-export function splitPath(path: string): readonly string[] {
-  let parts = splitCache.get(path)
-  if (parts === undefined) {
-    parts = path.split('.')
-    if (splitCache.size < 4096) splitCache.set(path, parts)
-  }
-  return parts
-}
+// Path splitting and reading are the event stage's (src/event/view.ts): one cache, one walk.
+export {splitPath}
 
 function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -24,15 +16,7 @@ function isObj(v: unknown): v is Record<string, unknown> {
 
 /** The value at `path`, or undefined. */
 export function getPath(ev: Record<string, unknown>, path: string): unknown {
-  const parts = splitPath(path)
-  let cur: unknown = ev
-  for (let i = 0; i < parts.length; i++) {
-    if (!isObj(cur)) return undefined
-    const k = parts[i]
-    if (!Object.hasOwn(cur, k)) return undefined
-    cur = cur[k]
-  }
-  return cur
+  return getParts(ev, splitPath(path))
 }
 
 /** Whether `path` is present (a value that is not undefined). */
@@ -102,14 +86,9 @@ export function cloneValue<T>(v: T): T {
  * An EventAccessor over an event object. One instance is reused per call site (`at(ev)` rebinds it),
  * so that evaluating a condition on a built event allocates nothing.
  */
-export class ObjectAccessor implements EventAccessor {
-  ev: PbxEvent = {}
+export class ObjectAccessor extends ObjectView {
   at(ev: PbxEvent): this {
-    this.ev = ev
-    return this
-  }
-  get(path: string): unknown {
-    return getPath(this.ev, path)
+    return this.reset(ev)
   }
 }
 
