@@ -34,7 +34,6 @@ import {
   denied,
   diropargs,
   fh,
-  noAttr,
   noWcc,
   op,
   opaque,
