@@ -6,6 +6,9 @@
  */
 const EMPTY = Buffer.alloc(0)
 
+/** n rounded up to a multiple of 4, in plain arithmetic (lengths reach 2^32 - 1: no 32-bit bit ops). */
+const padded = (n: number): number => n + ((4 - (n % 4)) % 4)
+
 export class Xdr {
   buf: Buffer = EMPTY
   off = 0
@@ -53,7 +56,7 @@ export class Xdr {
 
   /** Skips n bytes (fixed-length opaque of n bytes, padded to 4). */
   skip(n: number): void {
-    const p = (n + 3) & ~3
+    const p = padded(n)
     if (n < 0 || this.end - this.off < p) this.fail()
     else this.off += p
   }
@@ -62,12 +65,12 @@ export class Xdr {
   opaque(max = 0xffffffff): Buffer {
     const n = this.u32()
     if (this.bad) return EMPTY
-    if (n > max || this.end - this.off < ((n + 3) & ~3)) {
+    if (n > max || this.end - this.off < padded(n)) {
       this.fail()
       return EMPTY
     }
     const v = this.buf.subarray(this.off, this.off + n)
-    this.off += (n + 3) & ~3
+    this.off += padded(n)
     return v
   }
 

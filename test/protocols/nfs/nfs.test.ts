@@ -228,6 +228,19 @@ describe('nfs over TCP', () => {
     expect(out[0]!.anomalies).toEqual(['limit.message_bytes'])
   })
 
+  it('survives lengths near 2^32 in names, handles and tags (reports the call as malformed)', () => {
+    const huge = cat(u32(0xfffffffd), Buffer.from('abcd'))
+    const out = runTcp([
+      {dir: 0, bytes: cat(record(call(1, NFS, 3, 3, cred, cat(fh(1), huge))), record(call(2, NFS, 4, 1, cred, huge)), record(call(3, NFS, 3, 1, cred, huge))), t: 1},
+      {dir: 1, bytes: cat(record(lookupOk(1)), record(reply(2, huge)), record(reply(3, u32(0)))), t: 2},
+    ]).out
+    expect(out.map((t) => [f(t).nfs?.opcode, t.anomalies?.[0]])).toEqual([
+      ['LOOKUP', 'nfs.malformed'],
+      ['COMPOUND', 'nfs.malformed'],
+      ['GETATTR', 'nfs.malformed'],
+    ])
+  })
+
   it('lists at most limits.nfsMaxCompoundOps operations', () => {
     const ops = Array.from({length: 10}, () => op.getattr())
     const out = runTcp(
