@@ -144,6 +144,9 @@ describe('nfs vs tshark', () => {
       const got = pbxKeys(events).sort()
       expect(want.length, 'tshark sees NFS transactions').toBeGreaterThan(0)
       expect(got, `pbx vs tshark NFS transactions in ${rel}`).toEqual(want)
+      // roles: the server is the 2049 side even where the client's port is privileged too and the
+      // capture starts mid-connection (the declared NFS server port decides)
+      expect(events.filter((e) => e.type === 'nfs').map((e) => e.server.port)).toEqual(events.filter((e) => e.type === 'nfs').map(() => 2049))
       total.captures++
       total.transactions += want.length
     })
