@@ -55,6 +55,8 @@ export interface Limits {
    * header decoding of that direction.
    */
   http2MaxHeaderTableBytes: number
+  /** NFSv4 COMPOUND operations listed per call (nfs.ops); the rest are counted in a note. */
+  nfsMaxCompoundOps: number
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -77,6 +79,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   summaryTopKeys: 10_000,
   maxTunnelDepth: 4,
   http2MaxHeaderTableBytes: 64 * 1024,
+  nfsMaxCompoundOps: 128,
 })
 
 /** Merges user overrides (already parsed to numbers) over the defaults; unknown names are an error. */

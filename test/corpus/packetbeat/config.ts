@@ -19,7 +19,7 @@ import type {RunOptions} from './run.js'
 const PB_TO_PBX: Record<string, string> = {dhcp: 'dhcpv4'}
 
 /** Protocols Packetbeat's tests cover that pbx does not implement: their tests are not applicable. */
-export const UNIMPLEMENTED_PROTOCOLS = ['cassandra', 'thrift', 'nfs'] as const
+export const UNIMPLEMENTED_PROTOCOLS = ['cassandra', 'thrift'] as const
 
 /**
  * Config keys that make a whole test not applicable (the facts assert the key's effect, which pbx

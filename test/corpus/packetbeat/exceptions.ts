@@ -43,7 +43,15 @@ const PGSQL_SEMICOLON = {reason: 'deliberate', why: 'pbx reports the query exact
 
 const SIP_ROLES = {reason: 'deliberate', why: "Packetbeat makes every SIP message's sender its client; pbx keeps client.*/server.* the roles of the conversation for every event of a flow (src/event/build.ts) and gives the sender of each message as source.* (sentByServer, as for Redis pushes), checked by the instead-facts."} as const
 
+const NFS_PROTOCOL = {reason: 'deliberate', why: "network.protocol is the protocol's name in every pbx event (docs/SCHEMA.md common fields: the same value as `type`), so one filter finds all NFS traffic; Packetbeat writes nfsv3 / nfsv4 there. The version is nfs.version (instead-fact)."} as const
+
 export const EXCEPTIONS: Record<string, ExceptionGroup[]> = {
+  'nfs_v3.pcap :: test_0061_nfs.py::test_V3': [
+    {...NFS_PROTOCOL, facts: {'field [0] network.protocol Eq "nfsv3"': 'nfs'}, instead: [{kind: 'field', event: 0, field: 'nfs.version', op: 'Eq', value: 3}]},
+  ],
+  'nfs_v4.pcap :: test_0061_nfs.py::test_v4': [
+    {...NFS_PROTOCOL, facts: {'field [0] network.protocol Eq "nfsv4"': 'nfs'}, instead: [{kind: 'field', event: 0, field: 'nfs.version', op: 'Eq', value: 4}]},
+  ],
   'sip.pcap :: golden: SIP': [
     {
       ...SIP_ROLES,
