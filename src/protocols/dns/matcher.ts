@@ -16,8 +16,8 @@
  *   the closing SOA arrives (the second SOA for AXFR), at end(), or when the pending bound is hit.
  * - A response with no query: emitted alone, status Error, note "response without request".
  * - rcode != NOERROR: status Error (as Packetbeat).
- * - A query with no response: emitted at end() or, for UDP, once udpTransactionTimeoutSec of
- *   capture time have passed since it (checked on every datagram of the flow and at end()), with
+ * - A query with no response: emitted at end() or, for UDP, once transaction_timeout (option; else
+ *   limits.udpTransactionTimeoutSec) seconds of capture time have passed since it (checked on every datagram of the flow and at end()), with
  *   status Error and the note "no response".
  *
  * Memory: a pending query keeps its decoded message (strings, no views). Queries wait in the
@@ -291,10 +291,14 @@ export class DnsMatcher {
     this.emit(p.query, undefined, p.startSec, p.startNsec, p.startFrame, p.startSec, p.startNsec, p.startFrame, p.bytes, 0, notes)
   }
 
-  /** UDP: emits queries older than udpTransactionTimeoutSec of capture time as unanswered. */
+  /**
+   * UDP: emits queries older than the transaction_timeout option (seconds of capture time), else
+   * limits.udpTransactionTimeoutSec, as unanswered.
+   */
   expire(at: Moment): void {
     if (this.pending.length === 0) return
-    const limit = this.ctx.limits.udpTransactionTimeoutSec
+    const tt = this.ctx.options.transaction_timeout
+    const limit = typeof tt === 'number' && tt > 0 ? tt : this.ctx.limits.udpTransactionTimeoutSec
     for (let p = this.pending.peek(); p !== undefined; p = this.pending.peek()) {
       const age = at.tsSec - p.startSec + (at.tsNsec - p.startNsec) / 1e9
       if (age <= limit) break // insertion order is capture order
