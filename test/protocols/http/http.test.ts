@@ -61,6 +61,7 @@ const cases: Case[] = [
         fields: {
           http: {version: '1.1', request: {method: 'GET', bytes: len(GET('/a')), body: {bytes: 0}}, response: {status_code: 200, status_phrase: 'OK', bytes: len(OK('aaa')), body: {bytes: 3}}},
           url: {original: '/a', full: 'http://example.com/a', scheme: 'http', domain: 'example.com', path: '/a'},
+          destination: {domain: 'example.com'},
         },
       },
       {
