@@ -6,8 +6,8 @@
 import type {FieldSpec} from '../../event/types.js'
 
 export const fields: FieldSpec[] = [
-  {name: 'mysql.affected_rows', type: 'long', description: 'Rows affected (OK packet), of the last statement.'},
-  {name: 'mysql.insert_id', type: 'long', description: 'Last insert id (OK packet).'},
+  {name: 'mysql.affected_rows', type: 'long', description: 'Rows affected (OK packet), of the last statement; 0 on any other successful response (a result set), as Packetbeat.'},
+  {name: 'mysql.insert_id', type: 'long', description: 'Last insert id (OK packet); 0 on any other successful response, as Packetbeat.'},
   {name: 'mysql.num_fields', type: 'long', description: 'Columns of the (first) result set, or of a prepared statement.'},
   {name: 'mysql.num_rows', type: 'long', description: 'Rows returned, summed over all result sets (rows are counted, not stored).'},
   {name: 'mysql.error_code', type: 'long', description: 'Error code of an ERR packet.'},
