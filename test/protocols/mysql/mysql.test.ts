@@ -130,7 +130,7 @@ describe('mysql conversation', () => {
     expect(prep.fields.mysql).toEqual({affected_rows: 0, insert_id: 0, num_fields: 1})
     // EXECUTE carries the prepared statement's text
     expect(exec.query).toBe('SELECT name FROM users WHERE id = ?')
-    expect(exec.fields.mysql).toEqual({num_fields: 1, num_rows: 1})
+    expect(exec.fields.mysql).toEqual({affected_rows: 0, insert_id: 0, num_fields: 1, num_rows: 1})
     expect((exec.fields.pbx as {mysql: {database: string}}).mysql.database).toBe('other')
     expect(stats.unmatchedRequests).toBe(0)
     expect(stats.malformed.size).toBe(0)
