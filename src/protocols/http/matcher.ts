@@ -70,6 +70,11 @@ export class HttpMatcher implements ParserHooks {
     return p === undefined ? undefined : p.req.method
   }
 
+  requestVersion(): string | undefined {
+    const p = this.queue.at(this.unanswered)
+    return p === undefined ? undefined : p.req.version
+  }
+
   onMessage(_p: HttpParser, m: HttpMessage): void {
     if (m.isRequest) {
       for (let i = this.queue.length - 1; i >= 0; i--) {
@@ -83,7 +88,7 @@ export class HttpMatcher implements ParserHooks {
       return
     }
     const p = this.queue.at(this.unanswered)
-    if (m.statusCode < 200 && m.statusCode !== 101) {
+    if (!m.simple && m.statusCode < 200 && m.statusCode !== 101) {
       // Interim response (RFC 9110 §15.2): recorded on the request it precedes.
       if (p !== undefined) {
         if (p.interim === null) p.interim = [m]
@@ -275,12 +280,10 @@ export class HttpMatcher implements ParserHooks {
       if (req.decodedBytes >= 0) pbxHttp.request = {body: {decoded_bytes: req.decodedBytes}}
     }
     if (resp !== null) {
-      const r: Record<string, unknown> = {
-        status_code: resp.statusCode,
-        status_phrase: resp.statusPhrase,
-        bytes: resp.bytes,
-        body: {bytes: resp.bodyBytes},
-      }
+      // An HTTP/0.9 simple response has no status line: no status_code / status_phrase.
+      const r: Record<string, unknown> = resp.simple
+        ? {bytes: resp.bytes, body: {bytes: resp.bodyBytes}}
+        : {status_code: resp.statusCode, status_phrase: resp.statusPhrase, bytes: resp.bytes, body: {bytes: resp.bodyBytes}}
       const mt = mimeType(resp)
       if (mt !== undefined) r.mime_type = mt
       if (this.o.sendHeaders) r.headers = this.headerObject(resp)
