@@ -466,6 +466,12 @@ const cases: Case[] = [
     expect: [{status: 'Error', path: '/HTTP/1.1', fields: {http: {version: '0.9', response: {status_code: 403, body: {bytes: 2}}}}}],
   },
   {
+    name: 'reversed roles: a request from the TCP server first (on its SYN-ACK, zeek payload-synack.pcap) is a request, oriented as sent',
+    steps: [res('GET //index.php?page=../../../etc/passwd HTTP/1.1\r\nHost: victim.example\r\nUser-Agent: czxt2s\r\n\r\n'), req(OK('no'))],
+    expect: [{method: 'GET', path: '//index.php', status: 'OK', sentByServer: true, fields: {source: {domain: 'victim.example'}, user_agent: {original: 'czxt2s'}, http: {response: {status_code: 200}}}}],
+    check: (r) => expect(r.tx[0].fields.destination).toBeUndefined(),
+  },
+  {
     name: 'CCM_POST with a malformed version is kept like GET/POST/PUT (zeek methods.pcap)',
     steps: [req('CCM_POST / HTTP/1.\r\nHost: www.google.com\r\n\r\n'), res('HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n')],
     expect: [{method: 'CCM_POST', path: '/', status: 'Error', notes: ['bad HTTP version in request line'], fields: {http: {response: {status_code: 405}}}}],
