@@ -72,8 +72,10 @@ filters written for Packetbeat keep working. The CSV output uses the same names 
   that does not decide). The client of a UDP flow is the sender of its first datagram, unless that
   datagram went from a service port to a non-service port; DHCP is fixed by RFC 2131 (port 68 is the
   client). The one exception is an event made of a single message sent by the server (a DHCP
-  OFFER or ACK, a Redis push message): \`source\` and \`destination\` then describe that packet as
-  sent (server to client), while \`client\` and \`server\` keep their roles.
+  OFFER or ACK, a Redis push message), and an HTTP connection whose first bytes are a request from
+  the TCP server (roles reversed, e.g. a request carried on the SYN-ACK): \`source\` and
+  \`destination\` then describe the message as sent (the server's side as source), while
+  \`client\` and \`server\` keep their roles.
 - **Bytes.** In transactions, \`source.bytes\` and \`destination.bytes\` count application bytes each
   side sent within the transaction; in flow records they count IP bytes (the IP total length of
   every packet each side sent, link layer excluded).
