@@ -717,8 +717,11 @@ export class MysqlMatcher {
 
   private emit(q: Req): void {
     const mysql: Record<string, unknown> = {}
-    if (q.affectedRows !== undefined) mysql.affected_rows = q.affectedRows
-    if (q.insertId !== undefined) mysql.insert_id = q.insertId
+    // Every answered, successful response carries both, 0 when no OK packet said otherwise (a
+    // result set), as Packetbeat publishes them.
+    const okResponse = q.answered && q.status === 'OK'
+    if (q.affectedRows !== undefined || okResponse) mysql.affected_rows = q.affectedRows ?? 0
+    if (q.insertId !== undefined || okResponse) mysql.insert_id = q.insertId ?? 0
     if (q.numFields !== undefined) mysql.num_fields = q.numFields
     if (q.resultSets > 0 || q.numRows > 0) mysql.num_rows = q.numRows
     if (q.errCode !== undefined) mysql.error_code = q.errCode
