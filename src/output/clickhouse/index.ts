@@ -16,14 +16,17 @@
  * the reason counted in delivery(). No query parameters are used (18.16 has none): every name in
  * SQL is quoted by bq(), and values only travel as JSONEachRow.
  */
+import {Readable} from 'node:stream'
 import {type ClickHouseClient, ClickHouseError, ClickHouseLogLevel, createClient} from '@clickhouse/client'
 import type {PbxEvent} from '../../event/build.js'
+import {JsonBytes} from '../ndjson/index.js'
+import {ByteArena} from '../shared/bytes.js'
 import {DocIdentity} from '../shared/identity.js'
 import {checkKeys, type Options, optBool, optDurationMs, optInt, optString} from '../shared/options.js'
 import {tableSpecs} from '../shared/schema.js'
 import {type Attempt, Shipper} from '../shared/shipper.js'
 import {type Output, OutputConfigError, type OutputContext, type OutputDelivery, type OutputFactory, type RunInfo} from '../types.js'
-import {bq, type ChColumn, chColumns, createTableSql, type Dialect, dialectOf} from './columns.js'
+import {bq, type ChColumn, chColumns, createTableSql, type Dialect, dialectOf, rowWriter} from './columns.js'
 
 const KEYS = [
   'url',
@@ -105,6 +108,10 @@ export interface ChTable {
   type: string
   columns: ChColumn[]
   create: string
+  /** `INSERT INTO <table> FORMAT JSONEachRow`. */
+  insert: string
+  /** Writes a row's members after `_id` (./columns.ts rowWriter). */
+  row: (ev: Record<string, unknown>, out: {raw(b: Uint8Array): void; value(v: unknown): void}) => void
 }
 
 /** The run's tables (one per selected protocol, and flows) for a dialect. */
@@ -113,7 +120,7 @@ export function chTables(protocols: readonly string[], prefix: string, d: Dialec
     const name = `${prefix}${t.name === 'flow' ? 'flows' : t.name}`
     const full = database ? `${bq(database)}.${bq(name)}` : bq(name)
     const columns = chColumns(t.fields, d)
-    return {name, type: t.name, columns, create: createTableSql(full, columns)}
+    return {name, type: t.name, columns, create: createTableSql(full, columns), insert: `INSERT INTO ${full} FORMAT JSONEachRow`, row: rowWriter(columns)}
   })
 }
 
@@ -126,11 +133,17 @@ function classify(e: unknown): {retry: boolean; reason: string} {
   return {retry: true, reason: code ? `connection error ${code}` : `connection error: ${(e as Error).message}`}
 }
 
+const ID_HEAD = Buffer.from('{"_id":"')
+const ID_END = Buffer.from('"')
+const ROW_END = Buffer.from('}\n')
+
 export class ClickHouseOutput implements Output {
-  readonly shippers = new Map<string, Shipper<string>>()
+  readonly shippers = new Map<string, Shipper<Buffer>>()
+  private readonly bytes = new ByteArena()
+  private readonly json = new JsonBytes(this.bytes)
   private readonly tables = new Map<string, ChTable>()
   private readonly identity: DocIdentity
-  private unknown: Shipper<string>
+  private unknown: Shipper<Buffer>
 
   constructor(
     private readonly ch: ChConnection,
@@ -150,9 +163,9 @@ export class ClickHouseOutput implements Output {
     }
     for (const t of tables) {
       this.tables.set(t.type, t)
-      this.shippers.set(t.type, new Shipper<string>({...base, name: `clickhouse ${ch.url} ${t.name}`}, (rows) => this.insert(t, rows)))
+      this.shippers.set(t.type, new Shipper<Buffer>({...base, name: `clickhouse ${ch.url} ${t.name}`}, (rows) => this.insert(t, rows)))
     }
-    this.unknown = new Shipper<string>({...base, name: `clickhouse ${ch.url}`}, async () => ({retry: [], failed: []}))
+    this.unknown = new Shipper<Buffer>({...base, name: `clickhouse ${ch.url}`}, async () => ({retry: [], failed: []}))
   }
 
   begin(run: RunInfo): void {
@@ -166,19 +179,34 @@ export class ClickHouseOutput implements Output {
       this.unknown.lose(`no table for type ${JSON.stringify(type)}`, `event not stored: no table for type ${JSON.stringify(type)}`)
       return
     }
-    const row: Record<string, unknown> = {_id: this.identity.id(ev)}
-    const cols = t.columns
-    for (let i = 1; i < cols.length; i++) {
-      const v = cols[i].get(ev)
-      if (v !== undefined) row[cols[i].name] = v
+    // The row's JSON bytes, written once by a walk over the event (no row object, no string).
+    const a = this.bytes
+    a.begin()
+    a.bytes(ID_HEAD)
+    a.text(this.identity.id(ev))
+    a.bytes(ID_END)
+    try {
+      t.row(ev, this.json)
+    } catch (e) {
+      a.abort()
+      this.shippers.get(type)!.lose('not serialisable', `row not stored: ${(e as Error).message}`)
+      return
     }
-    const text = JSON.stringify(row)
-    this.shippers.get(type)!.add(text, text.length)
+    a.bytes(ROW_END)
+    const row = a.record()
+    this.shippers.get(type)!.add(row, row.length)
   }
 
-  private async insert(t: ChTable, rows: string[]): Promise<Attempt<string>> {
+  private async insert(t: ChTable, rows: Buffer[]): Promise<Attempt<Buffer>> {
     try {
-      await this.ch.client.insert({table: t.name, values: rows, format: 'JSONEachRow'})
+      // The rows' bytes as one request body (insert() would join and re-encode strings).
+      const r = await this.ch.client.exec({query: t.insert, values: Readable.from([Buffer.concat(rows)])})
+      r.stream.resume()
+      await new Promise<void>((resolve, reject) => {
+        r.stream.once('end', resolve)
+        r.stream.once('close', resolve)
+        r.stream.once('error', reject)
+      })
       return {retry: [], failed: []}
     } catch (e) {
       const {retry, reason} = classify(e)
