@@ -20,6 +20,8 @@ import type {TextWriter} from '../writer.js'
 /** NDJSON output; implements Output.writeTransaction, the pipeline's fast path without processors. */
 export class NdjsonOutput implements Output {
   private readonly json: JsonBytes
+  /** Bytes of the longest line written so far (an upper bound for lines from write()). */
+  longestLine = 0
 
   constructor(
     private readonly w: TextWriter,
@@ -31,7 +33,9 @@ export class NdjsonOutput implements Output {
   begin(_run: RunInfo): void {}
 
   write(ev: PbxEvent): void {
-    this.w.write(`${JSON.stringify(ev)}\n`)
+    const line = `${JSON.stringify(ev)}\n`
+    if (line.length * 3 > this.longestLine) this.longestLine = Math.max(this.longestLine, Buffer.byteLength(line))
+    this.w.write(line)
   }
 
   writeTransaction(t: Transaction, o: BuildOptions): void {
@@ -46,6 +50,7 @@ export class NdjsonOutput implements Output {
     }
     w.room(1)
     w.arena[w.pos++] = 0x0a
+    if (w.recordBytes > this.longestLine) this.longestLine = w.recordBytes
     w.finishRecord()
   }
 
