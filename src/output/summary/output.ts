@@ -465,6 +465,7 @@ export class SummaryOutput implements Output {
     if (s.tcpConnectionsEvicted) stat('tcp connections evicted', s.tcpConnectionsEvicted)
     if (run.captures.some((c) => c.format === 'live')) {
       stat('dropped (libpcap / interface)', `${s.liveDropped ?? 'not reported'} / ${s.liveIfDropped ?? 'not reported'}`)
+      if (s.liveQueueDropped) stat('dropped (pbx queue full)', s.liveQueueDropped)
     }
     stat('unmatched requests / resp.', `${s.unmatchedRequests} / ${s.unmatchedResponses}`)
     if (s.malformed.size) {
