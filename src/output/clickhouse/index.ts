@@ -7,7 +7,8 @@
  * Options (defaults): url "http://127.0.0.1:8123", database "default", table_prefix "pbx_",
  * username "default", password "" (or PBX_CLICKHOUSE_USER / PBX_CLICKHOUSE_PASSWORD), create_tables
  * true (CREATE TABLE IF NOT EXISTS at start; `pbx setup clickhouse` does the same on its own),
- * batch_rows 10000, batch_bytes 16 MiB, worker 2 (inserts in flight per table), max_retries 3,
+ * batch_rows 10000 (per table; when all tables together hold that many, the largest batch goes),
+ * batch_bytes 16 MiB, worker 2 (inserts in flight per table), max_retries 3,
  * backoff.init 1s, backoff.max 60s, timeout 60s, compression false (gzip request bodies),
  * capture_id (see ../shared/identity.ts).
  *
@@ -144,6 +145,7 @@ export class ClickHouseOutput implements Output {
   private readonly tables = new Map<string, ChTable>()
   private readonly identity: DocIdentity
   private unknown: Shipper<Buffer>
+  private readonly batchRows: number
 
   constructor(
     private readonly ch: ChConnection,
@@ -161,6 +163,7 @@ export class ClickHouseOutput implements Output {
       backoffMaxMs: optDurationMs('clickhouse', options, 'backoff.max', 60_000),
       warn: (m: string) => ctx.warn(ch.redact(m)),
     }
+    this.batchRows = base.maxItems
     for (const t of tables) {
       this.tables.set(t.type, t)
       this.shippers.set(t.type, new Shipper<Buffer>({...base, name: `clickhouse ${ch.url} ${t.name}`}, (rows) => this.insert(t, rows)))
@@ -194,7 +197,30 @@ export class ClickHouseOutput implements Output {
     }
     a.bytes(ROW_END)
     const row = a.record()
-    this.shippers.get(type)!.add(row, row.length)
+    const shipper = this.shippers.get(type)!
+    shipper.add(row, row.length)
+    if (shipper.pending > 0 && ++this.openRows >= this.batchRows) this.sealLargest()
+    else if (shipper.pending === 0) this.openRows = this.countOpen()
+  }
+
+  /** Rows in the open batches of all tables. */
+  private openRows = 0
+
+  private countOpen(): number {
+    let n = 0
+    for (const s of this.shippers.values()) n += s.pending
+    return n
+  }
+
+  /**
+   * All tables together hold batch_rows open rows: the largest open batch is sent now, so inserts
+   * go on while the pipeline runs instead of every small table's rows waiting for the end.
+   */
+  private sealLargest(): void {
+    let big: Shipper<Buffer> | null = null
+    for (const s of this.shippers.values()) if (big === null || s.pending > big.pending) big = s
+    big?.sealNow()
+    this.openRows = this.countOpen()
   }
 
   private async insert(t: ChTable, rows: Buffer[]): Promise<Attempt<Buffer>> {

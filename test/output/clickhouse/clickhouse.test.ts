@@ -141,6 +141,20 @@ describe('clickhouse output (scripted failures)', () => {
     expect(warnings[0]).toMatch(/insert into pbx_(http|dns) failed: clickhouse error 27: Code: 27/)
   })
 
+  it('sends the largest open batch once all tables together hold batch_rows rows', async () => {
+    const out = (await factory.create({url: fake.url, batch_rows: 4}, testContext())) as ClickHouseOutput
+    const run = {files: [], stats: undefined as never, captures: [], errors: []}
+    out.begin(run)
+    const http = golden('samples/http/nginx.ndjson')[0]
+    const dns = golden('samples/dns/dnsmasq.ndjson')[0]
+    // 3 http + 1 dns: no table has 4 rows, the tables together do: http's 3 rows go at once.
+    for (const ev of [http, dns, http, http]) out.write(ev)
+    expect(out.shippers.get('http')!.pending).toBe(0)
+    expect(out.shippers.get('dns')!.pending).toBe(1)
+    await out.end(run)
+    expect(out.delivery()).toMatchObject({sent: 4, failed: 0})
+  })
+
   it('keeps at most `worker` inserts in flight per table when the server is slow', async () => {
     fake.delayMs = 30
     fake.maxActive = 0
