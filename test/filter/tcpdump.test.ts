@@ -38,7 +38,7 @@ function requireTools(): void {
 }
 
 /** Captures (< 2 MB each) chosen for their link types, VLAN tags, IPv6, fragments and truncation. */
-export const FILES = [
+const FILES = [
   // Ethernet, 802.1Q, Q-in-Q, 802.1ad
   'arkime/dns-update.pcap',
   'arkime/dot1ad.pcap',
@@ -111,7 +111,7 @@ export const FILES = [
   'zeek/dns/dns_extended_rcode.pcap',
 ]
 
-export const EXPRESSIONS = [
+const EXPRESSIONS = [
   'tcp',
   'udp',
   'icmp',
@@ -160,7 +160,7 @@ const SELECT_NOTHING = new Set([
  * listed expressions ('all': every one), and at least one expression must really differ on them
  * (so that a stale entry fails).
  */
-export const EXCEPTIONS: {file: string; frames: number[]; expressions: string[] | 'all'; reason: string}[] = [
+const EXCEPTIONS: {file: string; frames: number[]; expressions: string[] | 'all'; reason: string}[] = [
   {
     file: 'synthetic-null-le.pcap',
     frames: [-1],
