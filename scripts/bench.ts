@@ -12,6 +12,8 @@
  *   --no-processors  skip the processor cost case (run by default, see below)
  *   --processors-only  only the processor cost case
  *   --generate-only  generate the captures and exit
+ *   --no-outputs  skip the output bench (scripts/bench/outputs.ts)
+ *   --no-live     skip the live bench (scripts/bench/live.ts)
  *
  * 0. Side by side on one generated capture like issue 13's (HTTP keep-alive + DNS, ~30k TCP
  *    connections per million packets): `capinfos -c` (C record walk, the floor), `tcpflow -FX`
@@ -20,6 +22,11 @@
  *    worker and with two (when the build has --workers), and tshark on a 100k-packet prefix; packets/s
  *    and MB/s by CPU time, peak RSS and the ratios. Missing tcpflow / ndpiReader are installed with
  *    apt-get when running as root (else a note says how and the row is skipped).
+ *
+ * After 0 (the default run): events/s into each output against NDJSON to a file
+ *    (scripts/bench/outputs.ts: Elasticsearch against a local stand-in, ClickHouse against a private
+ *    clickhouse-server, DuckDB, Parquet; ratio >= 0.5 required), and the packets/s `pbx live` keeps
+ *    up with on loopback (scripts/bench/live.ts: needs root and tcpreplay; said plainly when not).
  *
  * 1. Generates (once; reused while the parameters match) synthetic captures into .bench/ (git-ignored)
  *    with the streaming pcap writer: an HTTP keep-alive capture (thousands of interleaved connections,
@@ -79,10 +86,12 @@ interface Args {
   hostile: boolean
   processors: boolean
   processorsOnly: boolean
+  outputs: boolean
+  live: boolean
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = {packets: 1_000_000, repeat: 3, profile: false, external: true, genOnly: false, stages: false, hostile: false, processors: true, processorsOnly: false}
+  const a: Args = {packets: 1_000_000, repeat: 3, profile: false, external: true, genOnly: false, stages: false, hostile: false, processors: true, processorsOnly: false, outputs: true, live: true}
   for (let i = 0; i < argv.length; i++) {
     const f = argv[i]
     const val = () => {
@@ -101,6 +110,8 @@ function parseArgs(argv: string[]): Args {
     else if (f === '--hostile') a.hostile = true
     else if (f === '--no-processors') a.processors = false
     else if (f === '--processors-only') a.processorsOnly = true
+    else if (f === '--no-outputs') a.outputs = false
+    else if (f === '--no-live') a.live = false
     else throw new Error(`unknown flag ${f} (see scripts/bench.ts)`)
   }
   if (!Number.isInteger(a.packets) || a.packets < 1000) throw new Error('--packets must be an integer >= 1000')
@@ -508,6 +519,62 @@ function hostile(): void {
   console.log('')
 }
 
+// ------------------------------------------------------------------------ outputs and live benches
+
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx')
+
+/** Runs a bench script in a child process (its output shown as it comes), returning its --json result. */
+function benchScript(script: string, extra: string[]): Record<string, unknown> | null {
+  const out = join(BENCH_DIR, `${script.replace(/\W/g, '-')}.json`)
+  rmSync(out, {force: true})
+  const r = spawnSync(TSX, [join(ROOT, 'scripts', 'bench', script), ...extra, '--json', out], {cwd: ROOT, stdio: 'inherit'})
+  if (r.status !== 0 || !existsSync(out)) return null
+  return JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>
+}
+
+/** Events/s into each output against NDJSON to a file (scripts/bench/outputs.ts). */
+function outputsBench(args: Args): Record<string, unknown> | null {
+  // 300,000 packets of the mixed capture (~60,000 events, about a minute for all outputs); --quick 100,000.
+  const packets = args.packets <= 100_000 ? 100_000 : 300_000
+  console.log('')
+  console.log(`outputs (scripts/bench/outputs.ts --packets ${fmtInt(packets)}): events/s into each output, against NDJSON to a file`)
+  const r = benchScript('outputs.ts', ['--packets', String(packets)])
+  if (r === null) {
+    console.log('  outputs bench failed (see above)')
+    return null
+  }
+  const ratios = r.ratios as Record<string, number>
+  console.log(`  ratios (>= 0.5 required): ${Object.entries(ratios).filter(([k]) => k !== 'ndjson-fast').map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`)
+  const low = Object.entries(ratios).filter(([, v]) => v < 0.5)
+  console.log(`  [${low.length === 0 ? 'ok' : 'FAIL'}] no output cuts the pipeline's throughput by more than half${low.length ? `: ${low.map(([k]) => k).join(', ')} below` : ''}`)
+  return r
+}
+
+/** The packets/s `pbx live` keeps up with on loopback (scripts/bench/live.ts); null with the reason when it cannot run. */
+function liveBench(args: Args): Record<string, unknown> | {skipped: string} {
+  console.log('')
+  const why =
+    process.getuid?.() !== 0
+      ? 'not root (pbx live needs root or CAP_NET_RAW; run the bench with sudo)'
+      : spawnSync('sh', ['-c', 'command -v tcpreplay']).status !== 0
+        ? 'tcpreplay is not installed (apt-get install tcpreplay)'
+        : spawnSync(process.execPath, [CLI, 'live', '--list'], {stdio: 'ignore'}).status !== 0
+          ? '`pbx live --list` fails (is the cap module built? apt-get install libpcap-dev; npm rebuild cap)'
+          : null
+  if (why !== null) {
+    console.log(`live bench: NOT RUN: ${why}`)
+    return {skipped: why}
+  }
+  const seconds = args.packets <= 100_000 ? 2 : 3
+  console.log(`live (scripts/bench/live.ts --seconds ${seconds}): packets/s pbx live keeps up with on lo without loss (target 100,000)`)
+  const r = benchScript('live.ts', ['--seconds', String(seconds), '--rates', '50000,100000,150000,200000', '--repeat', '2'])
+  if (r === null) {
+    console.log('  live bench failed (see above)')
+    return {skipped: 'the live bench failed'}
+  }
+  return r
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2))
   mkdirSync(BENCH_DIR, {recursive: true})
@@ -537,9 +604,11 @@ async function main(): Promise<void> {
   }
   await compareTools(issue, args)
   if (args.processors) await processorCost(args)
+  const outputs = args.outputs ? outputsBench(args) : null
+  const live = args.live ? liveBench(args) : null
   if (args.hostile) hostile()
   if (!args.stages) {
-    if (args.json) writeFileSync(args.json, `${JSON.stringify({date: new Date().toISOString(), node: process.version, cores: cpus().length, args, rows}, null, 2)}\n`)
+    if (args.json) writeFileSync(args.json, `${JSON.stringify({date: new Date().toISOString(), node: process.version, cores: cpus().length, args, rows, outputs, live}, null, 2)}\n`)
     return
   }
   const http = ensureCapture('http', args.packets)
@@ -731,6 +800,8 @@ async function main(): Promise<void> {
       ratios,
       ndjson: nd.r,
       events: {http: evHttp.byType, mixed: evMixed.byType},
+      outputs,
+      live,
       profile: hot,
     }
     writeFileSync(args.json, `${JSON.stringify(doc, null, 2)}\n`)

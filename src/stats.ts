@@ -42,6 +42,8 @@ export class Stats {
   liveDropped: number | null = null
   /** Live capture: packets the interface or driver dropped during the capture (ps_ifdrop); null when unknown. */
   liveIfDropped: number | null = null
+  /** Live capture: packets pbx dropped itself because its receive queue was full (src/capture/live.ts). */
+  liveQueueDropped = 0
   /** Packets or messages that could not be decoded, by reason ("ipv4: bad header length", ...). */
   readonly malformed = new Map<string, number>()
   /** Bounds reached, by limit name. */

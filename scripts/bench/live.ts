@@ -10,7 +10,7 @@
  * with NDJSON formatting.
  *
  * A rate is kept up with when pbx receives all N packets tcpreplay sent (its summary's `packets`)
- * and exits within LAG_OK_MS of the end of the replay. The exit delay matters: libpcap's 32 MiB
+ * and exits within LAG_OK_MS of the end of the replay. The exit delay matters: libpcap's 128 MiB
  * buffer hides a slow reader for a while, but a reader slower than R ends the replay with a
  * backlog it needs time to work through (and with a drop once the buffer is full). When pbx does
  * not reach N within WAIT_MS after the replay, it is stopped with SIGINT and the shortfall is the
@@ -136,7 +136,7 @@ async function main(): Promise<void> {
     throw new Error('tcpreplay is not installed (apt-get install tcpreplay)')
   }
   const file = capture(Math.max(...o.rates.map((r) => Math.round(r * o.seconds))) + 1000)
-  console.log(`pbx live on lo: ${o.seconds} s per rate, libpcap buffer ${o.buffer ?? 32} MiB; ${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
+  console.log(`pbx live on lo: ${o.seconds} s per rate, libpcap buffer ${o.buffer ?? 128} MiB; ${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
   console.log('  target pps   sent        tcpreplay pps   received    lost   exit lag   kept up')
   const results: Trial[] = []
   for (const rate of o.rates) {

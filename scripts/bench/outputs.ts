@@ -1,5 +1,6 @@
 /**
- * Output throughput: `npx tsx scripts/bench/outputs.ts [--packets N] [--only a,b]`.
+ * Output throughput: `npx tsx scripts/bench/outputs.ts [--packets N] [--only a,b] [--json FILE]`
+ * (`npm run bench` runs it; --json writes the rows and the ratios).
  *
  * Generates (once, into .bench/) a mixed capture (HTTP, DNS, TLS, MySQL, PostgreSQL, Redis,
  * memcache, MongoDB) with the bench generators, then runs the whole pipeline (run()) in this
@@ -16,7 +17,7 @@
  * pipeline's throughput by more than half (ratio >= 0.5).
  */
 import {spawn} from 'node:child_process'
-import {createWriteStream, existsSync, mkdirSync, rmSync, statSync} from 'node:fs'
+import {createWriteStream, existsSync, mkdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {commonFields} from '../../src/event/fields.js'
@@ -47,6 +48,7 @@ function arg(name: string): string | undefined {
 }
 const PACKETS = Number(arg('--packets') ?? 300_000)
 const ONLY = arg('--only')?.split(',')
+const JSON_OUT = arg('--json')
 
 function capture(): string {
   mkdirSync(DIR, {recursive: true})
@@ -96,10 +98,12 @@ async function fakeEs(): Promise<{url: string; stop: () => void}> {
   return {url: `http://127.0.0.1:${port}`, stop: () => p.kill()}
 }
 
-interface Row {
+export interface Row {
   name: string
   events: number
   ms: number
+  /** CPU time of this process (DuckDB's threads included; a server's own CPU not). */
+  cpuMs: number
   rssMb: number
   failed: number
 }
@@ -110,11 +114,15 @@ async function run(name: string, make: () => Promise<Output>, pcap: string): Pro
   let peak = rss0
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50)
   const t0 = performance.now()
+  const c0 = process.cpuUsage()
   const r = await runPipeline({sources: fileSources([pcap]), protocols: [...protocols], limits: makeLimits(), outputs: [out]})
   const ms = performance.now() - t0
+  const cpu = process.cpuUsage(c0)
   clearInterval(timer)
-  const row = {name, events: r.events, ms, rssMb: (peak - rss0) / 2 ** 20, failed: out.delivery?.().failed ?? 0}
-  console.log(`${name.padEnd(14)} ${String(row.events).padStart(8)} events ${(row.events / (ms / 1000)).toFixed(0).padStart(9)} ev/s ${ms.toFixed(0).padStart(7)} ms  rss +${row.rssMb.toFixed(0)} MiB${row.failed ? `  FAILED ${row.failed}` : ''}`)
+  const row = {name, events: r.events, ms, cpuMs: (cpu.user + cpu.system) / 1000, rssMb: (peak - rss0) / 2 ** 20, failed: out.delivery?.().failed ?? 0}
+  console.log(
+    `${name.padEnd(14)} ${String(row.events).padStart(8)} events ${(row.events / (ms / 1000)).toFixed(0).padStart(9)} ev/s ${ms.toFixed(0).padStart(7)} ms  cpu ${row.cpuMs.toFixed(0).padStart(6)} ms  rss +${row.rssMb.toFixed(0)} MiB${row.failed ? `  FAILED ${row.failed}` : ''}`,
+  )
   return row
 }
 
@@ -165,8 +173,13 @@ async function main(): Promise<void> {
   if (want('duckdb')) rows.push(await run('duckdb', async () => duckdb.create({path: join(tmp, 'tx.duckdb')}, ctx), pcap))
   if (want('parquet')) rows.push(await run('parquet', async () => parquet.create({path: join(tmp, 'parquet')}, ctx), pcap))
   const base = rows[0].events / rows[0].ms
+  const ratios: Record<string, number> = {}
   console.log('\nratio to ndjson-fast (>= 0.5 required):')
-  for (const r of rows) console.log(`  ${r.name.padEnd(14)} ${(r.events / r.ms / base).toFixed(2)}`)
+  for (const r of rows) {
+    ratios[r.name] = r.events / r.ms / base
+    console.log(`  ${r.name.padEnd(14)} ${ratios[r.name].toFixed(2)}${ratios[r.name] < 0.5 ? '  below 0.5' : ''}`)
+  }
+  if (JSON_OUT) writeFileSync(JSON_OUT, `${JSON.stringify({packets: PACKETS, rows, ratios}, null, 2)}\n`)
   rmSync(tmp, {recursive: true, force: true})
 }
 

@@ -9,11 +9,19 @@
  * it again, so that a missing build, missing privileges, an unknown interface or an invalid filter
  * are reported before any output is opened; probe() reports the same as a CaptureError. read()
  * opens the interface again, calls ctx.onInfo, prints nothing, and delivers every packet libpcap
- * hands over to the sink synchronously, one at a time, in arrival order; the Packet object and its
- * bytes (a view of the one buffer cap copies every packet into) are valid only during the call.
- * ctx.afterChunk is called every CHUNK_MS of wall time while packets arrive; a live source
- * cannot pause the kernel, so while the outputs are blocked packets are still delivered and the
- * outputs' buffers absorb them. read() resolves with the CaptureInfo right after the --count-th
+ * hands over to the sink, one at a time, in arrival order; the Packet object and its bytes (a view
+ * of one reused buffer) are valid only during the call.
+ *
+ * Receive queue: cap's packet callback only stamps the packet and copies it, packed, into a
+ * PacketQueue (blocks of QUEUE_BLOCK_BYTES, reused); the pipeline runs over the queue in passes of
+ * at most PASS_MS of wall time between reads of libpcap. libpcap's ring has one 64 KiB slot per
+ * packet on lo (snaplen 65535, immediate mode: a 32 MiB ring holds ~500 packets, a few ms at
+ * 100,000 packets/s), so handling each packet inside the callback lost packets whenever the
+ * pipeline paused for longer than that; the queue holds ~100,000 typical packets in 64 MiB. While
+ * ctx.afterChunk's promise is pending (outputs blocked) the pipeline waits and the queue absorbs
+ * the packets; when the queue is full, arriving packets are dropped and counted in
+ * stats.liveQueueDropped (pbx's own drops, shown in the summary). ctx.afterChunk is called every
+ * CHUNK_MS of wall time while packets arrive. read() resolves with the CaptureInfo right after the --count-th
  * packet, or when stop() is called (SIGINT, --duration elapsed, every output's reader gone) and
  * the packets libpcap already holds have been read (see stop()).
  *
@@ -43,13 +51,21 @@ import {CaptureError, type CaptureInfo, LinkType, type Packet, type PacketSink} 
 /** cap's fixed snaplen (pcap_set_snaplen(65535) in its open()); also the size of our buffer. */
 export const LIVE_SNAPLEN = 65535
 /** Default libpcap buffer (pcap_set_buffer_size): room for bursts while JavaScript is busy. */
-export const LIVE_BUFFER_BYTES = 32 * 1024 * 1024
+export const LIVE_BUFFER_BYTES = 128 * 1024 * 1024
 /** libpcap buffer of the handle check() opens and closes again. */
 const CHECK_BUFFER_BYTES = 1024 * 1024
 /** How long stop() keeps reading what libpcap already holds before it closes the handle. */
 const STOP_DRAIN_MS = 20
 /** Wall-clock period of ctx.afterChunk during a live capture. */
 const CHUNK_MS = 50
+/** Receive queue: packets copied out of libpcap's ring wait here, packed, in blocks of this size. */
+const QUEUE_BLOCK_BYTES = 4 * 1024 * 1024
+/** Records per queue block at most (small packets). */
+const QUEUE_BLOCK_RECORDS = 32 * 1024
+/** Queue blocks at most (64 MiB of packets): past that, arriving packets are dropped and counted. */
+const QUEUE_BLOCKS = 16
+/** Wall-clock budget of one pass of the pipeline over queued packets before libpcap is read again. */
+const PASS_MS = 2
 
 export const CAP_NOT_BUILT = 'live capture needs the optional native module "cap", which is not built here: install libpcap-dev (Debian/Ubuntu; libpcap-devel on Fedora) and run `npm rebuild cap`'
 export const NEEDS_PRIVILEGE =
@@ -288,6 +304,7 @@ export class LiveSource implements CaptureSource {
     let draining = false
     const drained = () => {
       draining = false
+      resume()
     }
     const endOfChunk = () => {
       if (this.stopped || draining || bytes === chunkBytes) return
@@ -297,6 +314,50 @@ export class LiveSource implements CaptureSource {
         draining = true
         r.then(drained, drained)
       }
+    }
+
+    const queue = new PacketQueue()
+    let scheduled = false
+    const out = Buffer.alloc(LIVE_SNAPLEN)
+    /** Hands the oldest queued packet to the pipeline; false when the queue is empty or --count was reached. */
+    const deliverOne = (): boolean => {
+      if (p.frame >= limit) return false
+      const n = queue.shift(out, p)
+      if (n < 0) return false
+      p.frame++
+      p.data = views[n] ??= out.subarray(0, n)
+      p.origLen = n
+      stats.packets++
+      stats.bytes += n
+      bytes += n
+      if (tee !== null) tee.packet(p.tsSec, p.tsNsec, p.data, n)
+      sink.packet(p)
+      if (p.frame >= limit) this.end()
+      return true
+    }
+    /** One pass over the queue (at most PASS_MS), then back to the event loop so libpcap is read. */
+    const pass = () => {
+      scheduled = false
+      if (this.stopped || draining) return
+      const t0 = performance.now()
+      for (let i = 1; deliverOne(); i++) {
+        if ((i & 63) === 0 && performance.now() - t0 >= PASS_MS) {
+          scheduled = true
+          setImmediate(pass)
+          return
+        }
+        if (this.stopped || draining) return
+      }
+    }
+    const resume = () => {
+      if (!scheduled && !this.stopped && queue.length > 0) {
+        scheduled = true
+        setImmediate(pass)
+      }
+    }
+    /** What was captured before the end is handed over first (not after --count). */
+    const deliverRest = () => {
+      while (deliverOne());
     }
 
     return new Promise<CaptureInfo | null>((resolve) => {
@@ -316,6 +377,7 @@ export class LiveSource implements CaptureSource {
           // statistics are best effort; the capture itself is complete
         }
         handle.close()
+        deliverRest()
         const ifDrops1 = ifDrops0 === null ? null : interfaceDrops(this.opts.device)
         if (ifDrops0 !== null && ifDrops1 !== null) stats.liveIfDropped = (stats.liveIfDropped ?? 0) + Math.max(0, ifDrops1 - ifDrops0)
         tee?.flush()
@@ -325,17 +387,11 @@ export class LiveSource implements CaptureSource {
         if (this.stopped) return
         const ns = baseNs + Math.round((performance.now() - mono0) * 1e6)
         const carry = Math.floor(ns / 1e9)
-        p.tsSec = baseSec + carry
-        p.tsNsec = ns - carry * 1e9
-        p.frame++
-        p.data = views[nbytes] ??= buf.subarray(0, nbytes)
-        p.origLen = nbytes
-        stats.packets++
-        stats.bytes += nbytes
-        bytes += nbytes
-        if (tee !== null) tee.packet(p.tsSec, p.tsNsec, p.data, nbytes)
-        sink.packet(p)
-        if (p.frame >= limit) this.end()
+        if (!queue.push(buf, nbytes, baseSec + carry, ns - carry * 1e9)) stats.liveQueueDropped++
+        else if (!scheduled && !draining) {
+          scheduled = true
+          setImmediate(pass)
+        }
       })
       if (this.opts.durationSec !== undefined) timer = setTimeout(() => this.stop(), this.opts.durationSec * 1000)
       this.opts.onStart?.(linkType)
@@ -362,5 +418,97 @@ export class LiveSource implements CaptureSource {
     const f = this.finish
     this.finish = null
     f?.()
+  }
+}
+
+/**
+ * Packets waiting between libpcap and the pipeline (see the file comment): bytes packed into
+ * blocks of QUEUE_BLOCK_BYTES with their lengths and times alongside, first in first out. Blocks
+ * are allocated once and reused; at most QUEUE_BLOCKS exist, after which push() refuses.
+ */
+export class PacketQueue {
+  private readonly blocks: QueueBlock[] = []
+  private readonly free: QueueBlock[] = []
+  private total = 0
+  length = 0
+
+  constructor(
+    private readonly maxBlocks = QUEUE_BLOCKS,
+    private readonly blockBytes = QUEUE_BLOCK_BYTES,
+  ) {}
+
+  /** Copies src[0, n) in with its time; false (nothing kept) when the queue is full. */
+  push(src: Buffer, n: number, sec: number, nsec: number): boolean {
+    let b = this.blocks.length > 0 ? this.blocks[this.blocks.length - 1] : undefined
+    if (b === undefined || b.pos + n > b.buf.length || b.count === b.lens.length) {
+      b = this.free.pop()
+      if (b === undefined) {
+        if (this.total >= this.maxBlocks) return false
+        this.total++
+        b = newBlock(Math.max(this.blockBytes, n))
+      }
+      this.blocks.push(b)
+    }
+    src.copy(b.buf, b.pos, 0, n)
+    const i = b.count++
+    b.lens[i] = n
+    b.secs[i] = sec
+    b.nsecs[i] = nsec
+    b.pos += n
+    this.length++
+    return true
+  }
+
+  /** Moves the oldest packet's bytes to dst (its time to p); returns its length, or -1 when empty. */
+  shift(dst: Buffer, p: {tsSec: number; tsNsec: number}): number {
+    let b = this.blocks[0]
+    // A block read to its end goes back to the free list once a later block takes the packets.
+    while (b !== undefined && b.read === b.count && this.blocks.length > 1) {
+      this.recycle()
+      b = this.blocks[0]
+    }
+    if (b === undefined || b.read === b.count) return -1
+    const i = b.read++
+    const n = b.lens[i]
+    b.buf.copy(dst, 0, b.readPos, b.readPos + n)
+    b.readPos += n
+    p.tsSec = b.secs[i]
+    p.tsNsec = b.nsecs[i]
+    this.length--
+    if (b.read === b.count) {
+      if (this.blocks.length > 1) this.recycle()
+      else b.pos = b.readPos = b.count = b.read = 0
+    }
+    return n
+  }
+
+  private recycle(): void {
+    const b = this.blocks.shift()!
+    b.pos = b.readPos = b.count = b.read = 0
+    this.free.push(b)
+  }
+}
+
+interface QueueBlock {
+  buf: Buffer
+  pos: number
+  readPos: number
+  count: number
+  read: number
+  lens: Uint32Array
+  secs: Float64Array
+  nsecs: Uint32Array
+}
+
+function newBlock(bytes: number): QueueBlock {
+  return {
+    buf: Buffer.allocUnsafe(bytes),
+    pos: 0,
+    readPos: 0,
+    count: 0,
+    read: 0,
+    lens: new Uint32Array(QUEUE_BLOCK_RECORDS),
+    secs: new Float64Array(QUEUE_BLOCK_RECORDS),
+    nsecs: new Uint32Array(QUEUE_BLOCK_RECORDS),
   }
 }

@@ -41,7 +41,7 @@ everything in flight.`
     duration: Flags.string({description: 'stop after this many seconds (decimals allowed)'}),
     write: Flags.string({description: 'also save the captured packets to this pcapng file'}),
     'buffer-size': Flags.integer({
-      description: 'libpcap capture buffer in MiB (default 32): room for bursts while pbx is busy; on lo (MTU 65536) each packet takes a 64 KiB slot',
+      description: 'libpcap capture buffer in MiB (default 128): room for bursts while pbx is busy; on lo (MTU 65536) each packet takes a 64 KiB slot',
       min: 1,
       max: 4096,
     }),

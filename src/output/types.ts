@@ -16,6 +16,11 @@ export interface RunInfo {
   captures: {file: string; format: string; gzip: boolean; precision: string; linkTypes: number[]}[]
   /** Errors that ended the reading of a file (already formatted for the user). */
   errors: string[]
+  /**
+   * What went to each output of the run (the summary outputs themselves left out), filled by the
+   * run before the outputs that report it (`reportsDeliveries`) end.
+   */
+  deliveries?: OutputDelivery[]
 }
 
 export interface Output {
@@ -43,6 +48,13 @@ export interface Output {
    * prints it per output, and the run exits non-zero when `failed` > 0.
    */
   delivery?(): OutputDelivery
+  /**
+   * True for an output that prints the run's deliveries (the summary): it is ended after every
+   * other output, with RunInfo.deliveries filled.
+   */
+  readonly reportsDeliveries?: boolean
+  /** Name shown in the deliveries of an output without delivery() (`ndjson out.ndjson`); set by the run layer. */
+  label?: string
 }
 
 export interface OutputDelivery {
@@ -52,6 +64,8 @@ export interface OutputDelivery {
   failed: number
   /** Failure reason -> count (`mapper_parsing_exception`, `http 503 after 5 retries`, ...). */
   reasons: Map<string, number>
+  /** The output's own error at its end (a full disk...), when it had one. */
+  error?: string
 }
 
 /** What an output factory is given besides its own options. */

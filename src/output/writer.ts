@@ -107,6 +107,11 @@ export class TextWriter {
     this.pos = len
   }
 
+  /** Bytes of the current record so far. */
+  get recordBytes(): number {
+    return this.pos - this.recordStart
+  }
+
   /** Ends the current record; hands the collected records to the stream once 64 KiB are ready. */
   finishRecord(): void {
     if (this.pos - this.start >= FLUSH_AT) this.flush()

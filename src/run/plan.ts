@@ -258,7 +258,9 @@ export async function planRun(inv: Invocation): Promise<Plan> {
         if (inv.color !== undefined) options.color = inv.color
       }
       try {
-        outs.push(await outputByName(r.type)!.create(options, ctx))
+        const out = await outputByName(r.type)!.create(options, ctx)
+        out.label ??= `${r.type} ${typeof options.path === 'string' && options.path !== '-' ? options.path : options.stderr === true ? 'standard error' : 'standard output'}`
+        outs.push(out)
       } catch (e) {
         if (e instanceof OutputConfigError) throw new PlanError(e.message, ExitCode.USAGE)
         if (e instanceof OutputError) throw new PlanError(e.message, ExitCode.OUTPUT)

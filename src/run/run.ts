@@ -6,7 +6,8 @@
  * Each source gets its own engine (frame numbers and connections do not cross files). A source that
  * cannot be read to the end still has every transaction found before the damage flushed and
  * written; the error is recorded in the result and reading goes on with the next source. Outputs
- * see begin(run) once before the first event, every event in one fixed order, and end(run) once.
+ * see begin(run) once before the first event, every event in one fixed order, and end(run) once;
+ * the outputs that report deliveries (the summary) end after all others, with RunInfo.deliveries.
  * The only catch here is around sources (capture errors); protocol code is guarded inside the
  * reassemblers at the session boundary.
  */
@@ -15,7 +16,7 @@ import {CaptureError, type CaptureInfo} from '../capture/types.js'
 import {Engine, type RecordFilter} from '../engine/engine.js'
 import {type BuildOptions, buildEvent, type PbxEvent} from '../event/build.js'
 import type {Limits} from '../limits.js'
-import {type Output, OutputError, type RunInfo} from '../output/types.js'
+import {type Output, type OutputDelivery, OutputError, type RunInfo} from '../output/types.js'
 import {type EventSink, type ProcessorChains, ProcessorStage} from '../processors/stage.js'
 import type {Transaction} from '../event/types.js'
 import type {Protocol} from '../protocols/types.js'
@@ -190,14 +191,32 @@ export async function run(o: RunOptions): Promise<RunResult> {
   for (const [code, n] of Object.entries(o.processorCounters ?? {})) if (n > 0) stats.malformed.set(code, (stats.malformed.get(code) ?? 0) + n)
   result.events = fanout.events
   result.dropped = stage?.dropped ?? 0
+  // Outputs that print the deliveries (the summary) end last, once the others have delivered.
+  const deliveries: OutputDelivery[] = []
+  result.deliveries = deliveries
   for (const out of o.outputs) {
+    if (out.reportsDeliveries === true) continue
+    let error: string | undefined
     try {
       await out.end(result)
-      const d = out.delivery?.()
-      if (d !== undefined && d.failed > 0) {
-        result.errors.push(`${d.name}: ${d.failed} of ${d.sent + d.failed} events were not delivered`)
-        result.exitCode = Math.max(result.exitCode, ExitCode.OUTPUT)
-      }
+    } catch (e) {
+      if (!(e instanceof OutputError)) throw e
+      error = e.message
+      result.errors.push(e.message)
+      result.exitCode = Math.max(result.exitCode, ExitCode.OUTPUT)
+    }
+    const d = out.delivery?.()
+    if (d !== undefined && d.failed > 0) {
+      result.errors.push(`${d.name}: ${d.failed} of ${d.sent + d.failed} events were not delivered`)
+      result.exitCode = Math.max(result.exitCode, ExitCode.OUTPUT)
+    }
+    // Text outputs see every event; what a failing destination did not take is not known.
+    deliveries.push(d !== undefined ? {...d, error} : {name: out.label ?? 'output', sent: result.events, failed: 0, reasons: new Map(), error})
+  }
+  for (const out of o.outputs) {
+    if (out.reportsDeliveries !== true) continue
+    try {
+      await out.end(result)
     } catch (e) {
       if (!(e instanceof OutputError)) throw e
       result.errors.push(e.message)

@@ -11,7 +11,8 @@
  * Where libpcap refuses an expression for a link type (e.g. `vlan` on Linux SLL, "expression
  * rejects all packets"), the predicate must match nothing in that group.
  *
- * Runs only where the corpus and tcpdump are present (the corpus is not part of the repository).
+ * Needs tcpdump and the corpus (../shared/corpus; CI has both): without either, every test here
+ * fails with a message saying what is missing, instead of being skipped.
  */
 import {spawn, spawnSync} from 'node:child_process'
 import {chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
@@ -29,10 +30,15 @@ import {ipv4, nullBE, syntheticCaptures, tcpUdp} from './frames.js'
 // Beside the main checkout (../shared/corpus); a worktree elsewhere falls back to the shared path.
 const CORPUS_DIR = existsSync(CORPUS) ? CORPUS : '/work/shared/corpus'
 const HAVE_TCPDUMP = spawnSync('tcpdump', ['--version']).status === 0
-const RUN = existsSync(CORPUS_DIR) && HAVE_TCPDUMP
+
+/** Throws, naming what is missing, unless tcpdump and the corpus are there. */
+function requireTools(): void {
+  if (!HAVE_TCPDUMP) throw new Error('tcpdump is not installed (apt-get install tcpdump): these tests compare --filter with it and are not skipped')
+  if (!existsSync(CORPUS_DIR)) throw new Error(`the corpus is missing (${CORPUS_DIR}): these tests read its captures and are not skipped`)
+}
 
 /** Captures (< 2 MB each) chosen for their link types, VLAN tags, IPv6, fragments and truncation. */
-export const FILES = [
+const FILES = [
   // Ethernet, 802.1Q, Q-in-Q, 802.1ad
   'arkime/dns-update.pcap',
   'arkime/dot1ad.pcap',
@@ -105,7 +111,7 @@ export const FILES = [
   'zeek/dns/dns_extended_rcode.pcap',
 ]
 
-export const EXPRESSIONS = [
+const EXPRESSIONS = [
   'tcp',
   'udp',
   'icmp',
@@ -154,7 +160,7 @@ const SELECT_NOTHING = new Set([
  * listed expressions ('all': every one), and at least one expression must really differ on them
  * (so that a stale entry fails).
  */
-export const EXCEPTIONS: {file: string; frames: number[]; expressions: string[] | 'all'; reason: string}[] = [
+const EXCEPTIONS: {file: string; frames: number[]; expressions: string[] | 'all'; reason: string}[] = [
   {
     file: 'synthetic-null-le.pcap',
     frames: [-1],
@@ -237,7 +243,7 @@ async function tcpdumpSelects(listFile: string, frames: Frame[], expr: string): 
 
 const label = (f: Frame) => `${f.file}#${f.frame}`
 
-describe.runIf(RUN)('--filter selects the frames tcpdump selects', () => {
+describe('--filter selects the frames tcpdump selects', () => {
   /** Frames per group of files of one link type (one tcpdump run per group and expression). */
   const groups = new Map<string, Frame[]>()
   const lists = new Map<string, string>()
@@ -247,6 +253,7 @@ describe.runIf(RUN)('--filter selects the frames tcpdump selects', () => {
   let dir = ''
 
   beforeAll(async () => {
+    requireTools()
     dir = mkdtempSync(path.join(tmpdir(), 'pbx-filter-'))
     // Run as root, tcpdump drops to its own user after opening the first file of a -V list.
     chmodSync(dir, 0o755)
@@ -398,7 +405,8 @@ const SYNTAX_DIVERGENCES = [
   {expr: 'ip broadcast', reason: 'broadcast/multicast are outside the supported subset'},
 ]
 
-describe.runIf(RUN)('--filter accepts the expressions libpcap accepts', () => {
+describe('--filter accepts the expressions libpcap accepts', () => {
+  beforeAll(requireTools)
   const file = path.join(CORPUS_DIR, 'packetbeat/http_over_vlan.pcap')
   // libpcap's optimizer refuses a filter that can never match ("expression rejects all packets",
   // e.g. `tcp and vlan`); that is a valid expression matching nothing, for pbx as for the test above.

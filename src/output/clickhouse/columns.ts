@@ -30,6 +30,11 @@ export interface ChColumn {
   sql: string
   /** Event -> JSON value for this column (undefined: left out, the column default applies). */
   get: (ev: Record<string, unknown>) => unknown
+  /** The field's path and converter (rowWriter); undefined for `_id`. */
+  steps?: {key: string; array: boolean}[]
+  conv?: Conv
+  /** For a legacy `<date>_ns` column: the date column it belongs to. */
+  nsOf?: string
 }
 
 /** Column name of a field: dots become underscores. */
@@ -37,20 +42,46 @@ export const columnName = (field: string): string => field.replace(/\./g, '_')
 
 export const bq = (name: string): string => `\`${name.replace(/\\/g, '\\\\').replace(/`/g, '\\`')}\``
 
+const WHOLE_SECOND = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/
+/** The last whole-second prefix parsed (events of a run arrive in time order: mostly a hit). */
+let lastPrefix = ''
+let lastSec = Number.NaN
+
+/** Unix seconds of "YYYY-MM-DDTHH:MM:SS" (NaN when not one). */
+function secondsOf(prefix: string): number {
+  if (prefix !== lastPrefix) {
+    lastPrefix = prefix
+    lastSec = WHOLE_SECOND.test(prefix) ? Date.parse(`${prefix}Z`) / 1000 : Number.NaN
+  }
+  return lastSec
+}
+
+/** The digits of the fraction in v[20, v.length - 1) (1 to 9 of them), or null. */
+function fraction(v: string): string | null {
+  if (v.length === 20) return ''
+  if (v.charCodeAt(19) !== 0x2e || v.length < 22 || v.length > 30) return null
+  for (let i = 20; i < v.length - 1; i++) {
+    const c = v.charCodeAt(i)
+    if (c < 0x30 || c > 0x39) return null
+  }
+  return v.slice(20, -1)
+}
+
 /** Parses "2026-11-28T21:42:17.779233Z" into [unix seconds, nanoseconds]; null when not RFC 3339 UTC. */
 export function splitTime(v: unknown): [number, number] | null {
-  if (typeof v !== 'string') return null
-  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z$/.exec(v)
-  if (!m) return null
-  const sec = Date.parse(`${m[1]}Z`) / 1000
+  if (typeof v !== 'string' || v.length < 20 || v.charCodeAt(v.length - 1) !== 0x5a) return null
+  const frac = fraction(v)
+  if (frac === null) return null
+  const sec = secondsOf(v.slice(0, 19))
   if (!Number.isFinite(sec)) return null
-  return [sec, m[2] ? Number(m[2].padEnd(9, '0')) : 0]
+  return [sec, frac ? Number(frac.padEnd(9, '0')) : 0]
 }
 
 function dateText(v: unknown): string | null {
-  if (typeof v !== 'string') return null
-  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z$/.exec(v)
-  return m ? `${m[1]} ${m[2]}.${(m[3] ?? '').padEnd(9, '0')}` : null
+  if (typeof v !== 'string' || v.length < 20 || v.charCodeAt(v.length - 1) !== 0x5a) return null
+  const frac = fraction(v)
+  if (frac === null || !WHOLE_SECOND.test(v.slice(0, 19))) return null
+  return `${v.slice(0, 10)} ${v.slice(11, 19)}.${frac.padEnd(9, '0')}`
 }
 
 const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/
@@ -120,10 +151,16 @@ export function chColumns(fields: readonly FieldSpec[], d: Dialect): ChColumn[] 
       const v = walk(ev, 0)
       return v === null ? undefined : v
     }
-    cols.push({name: columnName(leaf.name), sql, get})
+    cols.push({name: columnName(leaf.name), sql, get, steps, conv: leafConv})
     if (leaf.type === 'date' && d === 'legacy' && inRecords === 0 && !leaf.array) {
       const nsConv = (v: unknown) => splitTime(v)?.[1]
-      cols.push({name: `${columnName(leaf.name)}_ns`, sql: key ? 'UInt32' : 'Nullable(UInt32)', get: (ev) => nsConv(pick1(ev, leaf.name))})
+      cols.push({
+        name: `${columnName(leaf.name)}_ns`,
+        sql: key ? 'UInt32' : 'Nullable(UInt32)',
+        get: (ev) => nsConv(pick1(ev, leaf.name)),
+        nsOf: columnName(leaf.name),
+        conv: nsConv,
+      })
     }
   }
   return cols
@@ -147,4 +184,83 @@ export function createTableSql(table: string, cols: readonly ChColumn[], ifNotEx
 export function dialectOf(version: string): Dialect {
   const [maj, min] = version.split('.').map(Number)
   return maj > 20 || (maj === 20 && min >= 1) ? 'modern' : 'legacy'
+}
+
+/** Where a row writer puts a row's members (JsonBytes over a ByteArena in the output). */
+export interface RowOut {
+  /** Bytes copied as they are (`,"column":`). */
+  raw(b: Uint8Array): void
+  /** JSON.stringify(v) of a converted value. */
+  value(v: unknown): void
+}
+
+interface Slot {
+  /** A leaf: its members (the column, and the legacy `_ns` column of a date). */
+  leaf?: {key: Uint8Array; conv: Conv}[]
+  /** A record array (dns.answers): the columns below it, each read with its get() from the event. */
+  records?: {key: Uint8Array; get: (ev: Record<string, unknown>) => unknown}[]
+  kids?: Map<string, Slot>
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
+
+/**
+ * Writes the members of a table's row (`,"column":value` for every column with a value, `_id`
+ * excepted: the caller writes it first) by one walk over the event: the work follows the fields the
+ * event has, not the table's column count. Same values as the columns' get(), in event order;
+ * columns left out take their defaults (NULL, an empty array) as with get() returning undefined.
+ */
+export function rowWriter(cols: readonly ChColumn[]): (ev: Record<string, unknown>, out: RowOut) => void {
+  const root = new Map<string, Slot>()
+  const keyOf = (name: string) => Buffer.from(`,${JSON.stringify(name)}:`)
+  const slotAt = (steps: readonly {key: string}[]): Slot => {
+    let level = root
+    let slot: Slot | undefined
+    for (const st of steps) {
+      slot = level.get(st.key)
+      if (!slot) {
+        slot = {}
+        level.set(st.key, slot)
+      }
+      level = slot.kids ??= new Map()
+    }
+    return slot!
+  }
+  const byName = new Map(cols.map((c) => [c.name, c]))
+  for (const c of cols) {
+    const base = c.nsOf !== undefined ? byName.get(c.nsOf) : c
+    if (!base?.steps || !c.conv) continue
+    const firstArray = base.steps.findIndex((st) => st.array)
+    if (firstArray >= 0) {
+      const slot = slotAt(base.steps.slice(0, firstArray + 1))
+      ;(slot.records ??= []).push({key: keyOf(c.name), get: c.get})
+    } else {
+      const slot = slotAt(base.steps)
+      ;(slot.leaf ??= []).push({key: keyOf(c.name), conv: c.conv})
+    }
+  }
+  const walk = (o: Record<string, unknown>, level: Map<string, Slot>, ev: Record<string, unknown>, out: RowOut): void => {
+    for (const k in o) {
+      if (!Object.hasOwn(o, k)) continue
+      const slot = level.get(k)
+      if (slot === undefined) continue
+      const v = o[k]
+      if (slot.leaf) {
+        for (const m of slot.leaf) {
+          const x = m.conv(v)
+          if (x === undefined || x === null) continue
+          out.raw(m.key)
+          out.value(x)
+        }
+      } else if (slot.records) {
+        for (const m of slot.records) {
+          const x = m.get(ev)
+          if (x === undefined) continue
+          out.raw(m.key)
+          out.value(x)
+        }
+      } else if (slot.kids && isRecord(v)) walk(v, slot.kids, ev, out)
+    }
+  }
+  return (ev, out) => walk(ev, root, ev, out)
 }

@@ -7,7 +7,8 @@
  * Options (defaults): url "http://127.0.0.1:8123", database "default", table_prefix "pbx_",
  * username "default", password "" (or PBX_CLICKHOUSE_USER / PBX_CLICKHOUSE_PASSWORD), create_tables
  * true (CREATE TABLE IF NOT EXISTS at start; `pbx setup clickhouse` does the same on its own),
- * batch_rows 10000, batch_bytes 16 MiB, worker 2 (inserts in flight per table), max_retries 3,
+ * batch_rows 10000 (per table; when all tables together hold that many, the largest batch goes),
+ * batch_bytes 16 MiB, worker 2 (inserts in flight per table), max_retries 3,
  * backoff.init 1s, backoff.max 60s, timeout 60s, compression false (gzip request bodies),
  * capture_id (see ../shared/identity.ts).
  *
@@ -16,14 +17,17 @@
  * the reason counted in delivery(). No query parameters are used (18.16 has none): every name in
  * SQL is quoted by bq(), and values only travel as JSONEachRow.
  */
+import {Readable} from 'node:stream'
 import {type ClickHouseClient, ClickHouseError, ClickHouseLogLevel, createClient} from '@clickhouse/client'
 import type {PbxEvent} from '../../event/build.js'
+import {JsonBytes} from '../ndjson/index.js'
+import {ByteArena} from '../shared/bytes.js'
 import {DocIdentity} from '../shared/identity.js'
 import {checkKeys, type Options, optBool, optDurationMs, optInt, optString} from '../shared/options.js'
 import {tableSpecs} from '../shared/schema.js'
 import {type Attempt, Shipper} from '../shared/shipper.js'
 import {type Output, OutputConfigError, type OutputContext, type OutputDelivery, type OutputFactory, type RunInfo} from '../types.js'
-import {bq, type ChColumn, chColumns, createTableSql, type Dialect, dialectOf} from './columns.js'
+import {bq, type ChColumn, chColumns, createTableSql, type Dialect, dialectOf, rowWriter} from './columns.js'
 
 const KEYS = [
   'url',
@@ -105,6 +109,10 @@ export interface ChTable {
   type: string
   columns: ChColumn[]
   create: string
+  /** `INSERT INTO <table> FORMAT JSONEachRow`. */
+  insert: string
+  /** Writes a row's members after `_id` (./columns.ts rowWriter). */
+  row: (ev: Record<string, unknown>, out: {raw(b: Uint8Array): void; value(v: unknown): void}) => void
 }
 
 /** The run's tables (one per selected protocol, and flows) for a dialect. */
@@ -113,7 +121,7 @@ export function chTables(protocols: readonly string[], prefix: string, d: Dialec
     const name = `${prefix}${t.name === 'flow' ? 'flows' : t.name}`
     const full = database ? `${bq(database)}.${bq(name)}` : bq(name)
     const columns = chColumns(t.fields, d)
-    return {name, type: t.name, columns, create: createTableSql(full, columns)}
+    return {name, type: t.name, columns, create: createTableSql(full, columns), insert: `INSERT INTO ${full} FORMAT JSONEachRow`, row: rowWriter(columns)}
   })
 }
 
@@ -126,11 +134,18 @@ function classify(e: unknown): {retry: boolean; reason: string} {
   return {retry: true, reason: code ? `connection error ${code}` : `connection error: ${(e as Error).message}`}
 }
 
+const ID_HEAD = Buffer.from('{"_id":"')
+const ID_END = Buffer.from('"')
+const ROW_END = Buffer.from('}\n')
+
 export class ClickHouseOutput implements Output {
-  readonly shippers = new Map<string, Shipper<string>>()
+  readonly shippers = new Map<string, Shipper<Buffer>>()
+  private readonly bytes = new ByteArena()
+  private readonly json = new JsonBytes(this.bytes)
   private readonly tables = new Map<string, ChTable>()
   private readonly identity: DocIdentity
-  private unknown: Shipper<string>
+  private unknown: Shipper<Buffer>
+  private readonly batchRows: number
 
   constructor(
     private readonly ch: ChConnection,
@@ -148,11 +163,12 @@ export class ClickHouseOutput implements Output {
       backoffMaxMs: optDurationMs('clickhouse', options, 'backoff.max', 60_000),
       warn: (m: string) => ctx.warn(ch.redact(m)),
     }
+    this.batchRows = base.maxItems
     for (const t of tables) {
       this.tables.set(t.type, t)
-      this.shippers.set(t.type, new Shipper<string>({...base, name: `clickhouse ${ch.url} ${t.name}`}, (rows) => this.insert(t, rows)))
+      this.shippers.set(t.type, new Shipper<Buffer>({...base, name: `clickhouse ${ch.url} ${t.name}`}, (rows) => this.insert(t, rows)))
     }
-    this.unknown = new Shipper<string>({...base, name: `clickhouse ${ch.url}`}, async () => ({retry: [], failed: []}))
+    this.unknown = new Shipper<Buffer>({...base, name: `clickhouse ${ch.url}`}, async () => ({retry: [], failed: []}))
   }
 
   begin(run: RunInfo): void {
@@ -166,19 +182,57 @@ export class ClickHouseOutput implements Output {
       this.unknown.lose(`no table for type ${JSON.stringify(type)}`, `event not stored: no table for type ${JSON.stringify(type)}`)
       return
     }
-    const row: Record<string, unknown> = {_id: this.identity.id(ev)}
-    const cols = t.columns
-    for (let i = 1; i < cols.length; i++) {
-      const v = cols[i].get(ev)
-      if (v !== undefined) row[cols[i].name] = v
+    // The row's JSON bytes, written once by a walk over the event (no row object, no string).
+    const a = this.bytes
+    a.begin()
+    a.bytes(ID_HEAD)
+    a.text(this.identity.id(ev))
+    a.bytes(ID_END)
+    try {
+      t.row(ev, this.json)
+    } catch (e) {
+      a.abort()
+      this.shippers.get(type)!.lose('not serialisable', `row not stored: ${(e as Error).message}`)
+      return
     }
-    const text = JSON.stringify(row)
-    this.shippers.get(type)!.add(text, text.length)
+    a.bytes(ROW_END)
+    const row = a.record()
+    const shipper = this.shippers.get(type)!
+    shipper.add(row, row.length)
+    if (shipper.pending > 0 && ++this.openRows >= this.batchRows) this.sealLargest()
+    else if (shipper.pending === 0) this.openRows = this.countOpen()
   }
 
-  private async insert(t: ChTable, rows: string[]): Promise<Attempt<string>> {
+  /** Rows in the open batches of all tables. */
+  private openRows = 0
+
+  private countOpen(): number {
+    let n = 0
+    for (const s of this.shippers.values()) n += s.pending
+    return n
+  }
+
+  /**
+   * All tables together hold batch_rows open rows: the largest open batch is sent now, so inserts
+   * go on while the pipeline runs instead of every small table's rows waiting for the end.
+   */
+  private sealLargest(): void {
+    let big: Shipper<Buffer> | null = null
+    for (const s of this.shippers.values()) if (big === null || s.pending > big.pending) big = s
+    big?.sealNow()
+    this.openRows = this.countOpen()
+  }
+
+  private async insert(t: ChTable, rows: Buffer[]): Promise<Attempt<Buffer>> {
     try {
-      await this.ch.client.insert({table: t.name, values: rows, format: 'JSONEachRow'})
+      // The rows' bytes as one request body (insert() would join and re-encode strings).
+      const r = await this.ch.client.exec({query: t.insert, values: Readable.from([Buffer.concat(rows)])})
+      r.stream.resume()
+      await new Promise<void>((resolve, reject) => {
+        r.stream.once('end', resolve)
+        r.stream.once('close', resolve)
+        r.stream.once('error', reject)
+      })
       return {retry: [], failed: []}
     } catch (e) {
       const {retry, reason} = classify(e)

@@ -6,8 +6,8 @@
  * http group by all` works as written).
  *
  * Loading: each table's events are written as NDJSON (the NDJSON output itself, with its fast path
- * that skips event objects) into a staging file next to the database; every `batch_rows` rows the
- * file is loaded with one `INSERT ... SELECT FROM read_json(..., columns = {the table's types},
+ * that skips event objects) into a staging file next to the database; when a table has `batch_rows` rows
+ * staged, or all tables together have (then the largest), its file is loaded with one `INSERT ... SELECT FROM read_json(..., columns = {the table's types},
  * ignore_errors = true)` and deleted. DuckDB parses and converts in C++: 7x faster than the
  * appender fed value by value from JavaScript (681 -> 5076 events/s through the whole pipeline in
  * scripts/bench/outputs.ts). A value that cannot be cast to its column's type (a processor's
@@ -17,11 +17,12 @@
  * MiB per table) plus DuckDB's own bounded buffers; staged rows are on disk.
  *
  * DuckDB options: path (required: the database file; the run's tables are replaced, so a repeated
- * run does not duplicate), batch_rows (default 20000).
+ * run does not duplicate), batch_rows (default 10000).
  * Parquet options: path (required: a directory, created if missing; one `<table>.parquet` per
  * table that received rows, replaced on each run), compression (zstd | snappy | gzip |
- * uncompressed, default zstd), batch_rows. Parquet rows are staged in a temporary DuckDB file in
- * that directory (removed at the end) so that a large capture does not have to fit in memory.
+ * uncompressed, default zstd), batch_rows. Parquet rows are staged in an in-memory DuckDB database that
+ * spills past 512 MB to a temporary directory in that directory (removed at the end), so that a
+ * large capture does not have to fit in memory.
  *
  * Events whose `type` has no table (not a selected protocol) are counted as failed in delivery(),
  * with one warning per type.
@@ -45,6 +46,8 @@ export const tableName = (type: string): string => (type === 'flow' ? 'flows' : 
 const STAGE_HWM = 4 * 1024 * 1024
 /** Loads queued or running before `blocked` turns true (one runs in DuckDB's threads meanwhile). */
 const MAX_LOADS = 2
+/** DuckDB memory for Parquet's staged rows before they spill to disk. */
+const STAGING_MEMORY = '512MB'
 
 const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`
 
@@ -79,6 +82,8 @@ export class DuckDbOutput implements Output {
   /** Loads queued or running. */
   private loads = 0
   private seq = 0
+  /** Rows staged and not yet queued for loading, over all tables. */
+  private stagedTotal = 0
 
   constructor(
     private readonly instance: DuckDBInstance,
@@ -143,7 +148,16 @@ export class DuckDbOutput implements Output {
   private staged(t: Table): void {
     t.rows++
     this.sent++
+    this.stagedTotal++
     if (++t.staged >= this.o.batchRows) this.load(t)
+    else if (this.stagedTotal >= this.o.batchRows) {
+      // Counted over all tables too: most tables of a mixed capture never fill a batch of their
+      // own and would all be loaded at the end, one after the other, instead of while the pipeline
+      // runs. The largest staged table goes (one load has a fixed cost of ~15 ms).
+      let big = t
+      for (const x of this.tables.values()) if (x.staged > big.staged) big = x
+      this.load(big)
+    }
   }
 
   /** Closes the table's staging file and queues its load. */
@@ -154,10 +168,13 @@ export class DuckDbOutput implements Output {
     const rows = t.staged
     t.stage = null
     t.staged = 0
+    this.stagedTotal -= rows
     const cols = t.columns.map((c) => `${literal(c.key)}: ${literal(c.sql)}`).join(', ')
+    // DuckDB's reader allocates twice maximum_object_size per file: sized to the longest line.
+    const maxObject = Math.max(1 << 20, stage.longestLine + 1024)
     const sql =
       `INSERT INTO ${quote(t.name)} SELECT * FROM read_json(${literal(file)}, format = 'newline_delimited', ` +
-      `ignore_errors = true, maximum_object_size = 268435456, columns = {${cols}})`
+      `ignore_errors = true, maximum_object_size = ${maxObject}, columns = {${cols}})`
     const prev = this.loading ?? Promise.resolve()
     const run = prev.then(async () => {
       await stage.end({} as RunInfo)
@@ -212,10 +229,7 @@ export class DuckDbOutput implements Output {
     }
     this.conn.closeSync()
     this.instance.closeSync()
-    if (this.o.tempFile) {
-      rmSync(this.o.tempFile, {force: true})
-      rmSync(`${this.o.tempFile}.wal`, {force: true})
-    }
+    if (this.o.tempFile) rmSync(this.o.tempFile, {recursive: true, force: true})
   }
 
   delivery(): OutputDelivery {
@@ -223,9 +237,9 @@ export class DuckDbOutput implements Output {
   }
 }
 
-async function openDb(file: string, what: string): Promise<{instance: DuckDBInstance; conn: DuckDBConnection}> {
+async function openDb(file: string, what: string, options?: Record<string, string>): Promise<{instance: DuckDBInstance; conn: DuckDBConnection}> {
   try {
-    const instance = await DuckDBInstance.create(file)
+    const instance = await DuckDBInstance.create(file, options)
     return {instance, conn: await instance.connect()}
   } catch (e) {
     throw new OutputConfigError(`output.${what}.path: cannot open ${file}: ${(e as Error).message}`)
@@ -238,7 +252,7 @@ export const factory: OutputFactory = {
     checkKeys('duckdb', options, ['path', 'batch_rows'])
     const path = optString('duckdb', options, 'path')
     if (path === undefined) throw new OutputConfigError('output.duckdb.path: required (the database file, e.g. -o tx.duckdb)')
-    const batchRows = optInt('duckdb', options, 'batch_rows', 20_000, 1)
+    const batchRows = optInt('duckdb', options, 'batch_rows', 10_000, 1)
     const {instance, conn} = await openDb(path, 'duckdb')
     const out = new DuckDbOutput(instance, conn, {name: `duckdb ${path}`, batchRows, ctx, stageDir: dirname(resolve(path))})
     await out.init()
@@ -258,15 +272,17 @@ export const parquetFactory: OutputFactory = {
     if (!COMPRESSIONS.includes(compression)) {
       throw new OutputConfigError(`output.parquet.compression: expected one of ${COMPRESSIONS.join(', ')}, got ${JSON.stringify(compression)}`)
     }
-    const batchRows = optInt('parquet', options, 'batch_rows', 20_000, 1)
+    const batchRows = optInt('parquet', options, 'batch_rows', 10_000, 1)
     try {
       mkdirSync(dir, {recursive: true})
     } catch (e) {
       throw new OutputConfigError(`output.parquet.path: cannot create ${dir}: ${(e as Error).message}`)
     }
-    const tempFile = join(dir, `.pbx-staging-${process.pid}.duckdb`)
-    if (existsSync(tempFile)) rmSync(tempFile)
-    const {instance, conn} = await openDb(tempFile, 'parquet')
+    // Rows wait in an in-memory database (no file to write and checkpoint before the COPY) that
+    // spills to a directory of its own past STAGING_MEMORY, so a large capture need not fit in memory.
+    const tempFile = join(dir, `.pbx-staging-${process.pid}.tmp`)
+    if (existsSync(tempFile)) rmSync(tempFile, {recursive: true})
+    const {instance, conn} = await openDb(':memory:', 'parquet', {temp_directory: tempFile, memory_limit: STAGING_MEMORY})
     const out = new DuckDbOutput(instance, conn, {name: `parquet ${dir}`, batchRows, ctx, stageDir: dir, parquetDir: dir, compression, tempFile})
     await out.init()
     return out

@@ -16,6 +16,10 @@ export class IndexName {
   private readonly dated: boolean
   private lastDay = ''
   private lastName = ''
+  private lastHour = Number.NaN
+  private lastHourName = ''
+  /** True when the name depends on nothing but @timestamp (ofTime() can be used). */
+  readonly timeOnly: boolean
 
   constructor(pattern: string) {
     const re = /%\{(\+[^}]*|\[[^\]]+\])\}/g
@@ -38,6 +42,24 @@ export class IndexName {
     }
     this.constant = this.parts.every((p) => typeof p === 'string') ? pattern : null
     this.dated = this.parts.some((p) => typeof p !== 'string' && 'date' in p)
+    this.timeOnly = this.parts.every((p) => typeof p === 'string' || 'date' in p)
+  }
+
+  /**
+   * The name of an event whose @timestamp is `sec` seconds since the epoch (UTC), the same as of()
+   * gives for its RFC 3339 text; only when timeOnly.
+   */
+  ofTime(sec: number): string {
+    if (this.constant !== null) return this.constant
+    const hour = Math.floor(sec / 3600)
+    if (hour === this.lastHour) return this.lastHourName
+    const d = new Date(hour * 3_600_000)
+    const ts = Number.isNaN(d.getTime()) ? '1970-01-01T00:00:00Z' : d.toISOString()
+    let s = ''
+    for (const p of this.parts) s += typeof p === 'string' ? p : 'date' in p ? formatDate(p.date, ts) : 'unknown'
+    this.lastHour = hour
+    this.lastHourName = s
+    return s
   }
 
   of(ev: Record<string, unknown>): string {

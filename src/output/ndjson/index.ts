@@ -8,7 +8,7 @@ import type {OutputFactory} from '../types.js'
 import {NdjsonOutput} from './output.js'
 import {ProjectedNdjsonOutput} from './projected.js'
 
-export {NdjsonOutput} from './output.js'
+export {JsonBytes, NdjsonOutput} from './output.js'
 
 export const factory: OutputFactory = {
   name: 'ndjson',

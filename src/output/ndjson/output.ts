@@ -14,11 +14,14 @@ import type {TsPrecision} from '../../capture/types.js'
 import type {Transaction} from '../../event/types.js'
 import {RFC3339_MAX_BYTES, rfc3339, rfc3339Into} from '../../util/time.js'
 import type {Output, RunInfo} from '../types.js'
+import type {ByteSink} from '../shared/bytes.js'
 import type {TextWriter} from '../writer.js'
 
 /** NDJSON output; implements Output.writeTransaction, the pipeline's fast path without processors. */
 export class NdjsonOutput implements Output {
   private readonly json: JsonBytes
+  /** Bytes of the longest line written so far (an upper bound for lines from write()). */
+  longestLine = 0
 
   constructor(
     private readonly w: TextWriter,
@@ -30,7 +33,9 @@ export class NdjsonOutput implements Output {
   begin(_run: RunInfo): void {}
 
   write(ev: PbxEvent): void {
-    this.w.write(`${JSON.stringify(ev)}\n`)
+    const line = `${JSON.stringify(ev)}\n`
+    if (line.length * 3 > this.longestLine) this.longestLine = Math.max(this.longestLine, Buffer.byteLength(line))
+    this.w.write(line)
   }
 
   writeTransaction(t: Transaction, o: BuildOptions): void {
@@ -45,6 +50,7 @@ export class NdjsonOutput implements Output {
     }
     w.room(1)
     w.arena[w.pos++] = 0x0a
+    if (w.recordBytes > this.longestLine) this.longestLine = w.recordBytes
     w.finishRecord()
   }
 
@@ -79,13 +85,13 @@ const NOT_PLAIN_ASCII = /[^\u0020-\u0021\u0023-\u005b\u005d-\u007e]/
 const MAX_DEPTH = 64
 
 /**
- * JSON.stringify semantics, written as UTF-8 into a TextWriter record (see TextWriter's record
- * API). Plain data (plain objects, arrays, strings, numbers, booleans, null) is written here;
+ * JSON.stringify semantics, written as UTF-8 into a ByteSink (a TextWriter record, see its record
+ * API, or a ByteArena). Plain data (plain objects, arrays, strings, numbers, booleans, null) is written here;
  * anything else (toJSON, Date, Buffer, Map, boxed values, class instances, BigInt) goes through
  * JSON.stringify itself, so the bytes are the same in every case.
  */
-class JsonBytes implements JsonOut {
-  constructor(private readonly w: TextWriter) {}
+export class JsonBytes implements JsonOut {
+  constructor(private readonly w: ByteSink) {}
 
   raw(b: Uint8Array): void {
     const w = this.w
@@ -229,7 +235,7 @@ class JsonBytes implements JsonOut {
   }
 
   /** JSON.stringify(v) for a value JSON prints (not undefined, a function or a symbol). */
-  private value(v: unknown, depth: number): void {
+  value(v: unknown, depth = 0): void {
     switch (typeof v) {
       case 'string':
         this.str(v)

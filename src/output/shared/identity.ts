@@ -12,7 +12,7 @@
  *   is deterministic, so the ordinal is too).
  * _id = base64url(SHA-1(capture NUL type NUL first-last NUL final NUL ordinal)), 27 characters.
  */
-import {createHash} from 'node:crypto'
+import {createHash, hash} from 'node:crypto'
 import {statSync} from 'node:fs'
 import {basename} from 'node:path'
 import type {RunInfo} from '../types.js'
@@ -34,24 +34,38 @@ export class DocIdentity {
   /** The event's id (see the module comment). Call once per event, in output order. */
   id(ev: Record<string, unknown>): string {
     const pbx = ev.pbx as {frames?: unknown; file?: unknown} | undefined
-    const file = typeof pbx?.file === 'string' ? pbx.file : this.firstFile
-    let cap = this.captures.get(file)
-    if (cap === undefined) {
-      cap = this.captureId ?? captureIdentity(file)
-      this.captures.set(file, cap)
-    }
+    const file = typeof pbx?.file === 'string' ? pbx.file : undefined
     const frames = Array.isArray(pbx?.frames) ? pbx.frames.join('-') : ''
     const flow = ev.flow as {final?: unknown; id?: unknown} | undefined
     const final = flow === undefined ? '' : `${String(flow.id)}:${String(flow.final)}`
-    const key = `${cap}\0${String(ev.type)}\0${frames}\0${final}`
+    return this.idOf(file, String(ev.type), frames, final)
+  }
+
+  /**
+   * The same id from its parts (the outputs' fast path, without an event object): `file` is
+   * pbx.file (undefined: the run's first input), `frames` pbx.frames joined by `-`, `final`
+   * `${flow.id}:${flow.final}` for flow records, else ''.
+   */
+  idOf(file: string | undefined, type: string, frames: string, final: string): string {
+    const f = file ?? this.firstFile
+    let cap = this.captures.get(f)
+    if (cap === undefined) {
+      cap = this.captureId ?? captureIdentity(f)
+      this.captures.set(f, cap)
+    }
+    const key = `${cap}\0${type}\0${frames}\0${final}`
     if (key === this.lastKey) this.ordinal++
     else {
       this.lastKey = key
       this.ordinal = 0
     }
-    return createHash('sha1').update(`${key}\0${this.ordinal}`).digest('base64url')
+    return sha1(`${key}\0${this.ordinal}`)
   }
 }
+
+/** base64url(SHA-1(s)): the one-shot crypto.hash where Node has it (20.12+), else createHash. */
+const sha1: (s: string) => string =
+  typeof hash === 'function' ? (s) => hash('sha1', s, 'base64url') as string : (s) => createHash('sha1').update(s).digest('base64url')
 
 function captureIdentity(file: string): string {
   if (file === '-') return 'stdin'

@@ -68,6 +68,16 @@ export class Shipper<T> {
     return this.active + this.queued.length >= this.o.inFlight
   }
 
+  /** Items in the open (not yet sealed) batch. */
+  get pending(): number {
+    return this.open.length
+  }
+
+  /** Seals the open batch now (sent at once or queued), whatever its size. */
+  sealNow(): void {
+    this.seal()
+  }
+
   /** Resolves when fewer than inFlight batches are sent or queued. */
   async drain(): Promise<void> {
     while (this.blocked) await new Promise<void>((r) => this.waiters.push(r))

@@ -3,7 +3,8 @@
  * per-protocol counts, status mix and latency percentiles; HTTP status codes; the top services with
  * latency per route (HTTP method + route template, SQL fingerprint, DNS question, ...); the slowest
  * and the failed transactions, each with server, request, status or error, duration and frame
- * numbers; notes; then the run's statistics. Everything is aggregated in bounded structures (log
+ * numbers; notes; the events each other output of the run received and lost (with the reasons);
+ * then the run's statistics. Everything is aggregated in bounded structures (log
  * histograms, space-saving top-N counters, short sorted lists) as events arrive; nothing per event
  * is kept beyond the few listed rows. Strings from packets pass through terminalSafe(). Colour
  * (bold headings, red failures) only when `color` is set (the factory sets it on a terminal).
@@ -115,6 +116,8 @@ function cut(s: string, n: number): string {
 }
 
 export class SummaryOutput implements Output {
+  /** Ended after the other outputs, so that it can say what each of them received. */
+  readonly reportsDeliveries = true
   private readonly protos = new Map<string, ProtoAgg>()
   private readonly services = new Map<string, LatencyAgg>()
   private readonly routes = new Map<string, Map<string, LatencyAgg>>()
@@ -423,6 +426,23 @@ export class SummaryOutput implements Output {
       line(this.h('Notes'))
       for (const [k, n] of this.notes.top(this.listN)) line(`  ${String(n).padStart(8)}  ${terminalSafe(k)}`)
     }
+    const deliveries = run.deliveries ?? []
+    if (deliveries.length > 0) {
+      line()
+      line(this.h('Outputs'))
+      const rows: string[][] = [['output', 'events', 'failed']]
+      for (const d of deliveries) rows.push([terminalSafe(d.name, 80), String(d.sent), String(d.failed)])
+      const lines = table(rows)
+      line(lines[0])
+      for (let i = 0; i < deliveries.length; i++) {
+        const d = deliveries[i]
+        const failed = d.failed > 0 || d.error !== undefined
+        const why = [...d.reasons].sort((a, b) => b[1] - a[1]).slice(0, this.listN).map(([k, n]) => `${terminalSafe(k, 120)}: ${n}`)
+        if (d.error !== undefined) why.unshift(terminalSafe(d.error, 200))
+        const text = lines[i + 1] + (why.length > 0 ? `  (${why.join(', ')})` : '')
+        line(failed ? this.red(text) : text)
+      }
+    }
     line()
     line(this.h('Capture statistics'))
     const stat = (label: string, v: number | string) => line(`  ${label.padEnd(28)} ${v}`)
@@ -445,6 +465,7 @@ export class SummaryOutput implements Output {
     if (s.tcpConnectionsEvicted) stat('tcp connections evicted', s.tcpConnectionsEvicted)
     if (run.captures.some((c) => c.format === 'live')) {
       stat('dropped (libpcap / interface)', `${s.liveDropped ?? 'not reported'} / ${s.liveIfDropped ?? 'not reported'}`)
+      if (s.liveQueueDropped) stat('dropped (pbx queue full)', s.liveQueueDropped)
     }
     stat('unmatched requests / resp.', `${s.unmatchedRequests} / ${s.unmatchedResponses}`)
     if (s.malformed.size) {

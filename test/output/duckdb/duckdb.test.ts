@@ -131,6 +131,23 @@ describe('duckdb output, odd events', () => {
   })
 })
 
+describe('duckdb output, long lines', () => {
+  it('loads an event far larger than the 1 MiB default object size of a load', async () => {
+    const file = join(tmp, 'long.duckdb')
+    const out = (await factory.create({path: file}, testContext())) as Output
+    const run = {files: [], stats: undefined as never, captures: [], errors: []}
+    out.begin(run)
+    const good = golden('samples/http/nginx.ndjson')[0]
+    const body = 'é'.repeat(3 * 1024 * 1024)
+    out.write(good)
+    out.write({...good, url: {...good.url, path: body}, pbx: {frames: [7, 8]}})
+    await out.end(run)
+    expect(out.delivery!()).toMatchObject({sent: 2, failed: 0})
+    const rows = await query(file, 'select length(url.path) as n, pbx.frames[1] as f from http order by f')
+    expect(rows.map((r) => r.n)).toEqual([BigInt(good.url.path.length), BigInt(body.length)])
+  })
+})
+
 describe('duckdb output, failed load', () => {
   it('counts the rows of a batch that cannot be loaded as failed, and warns', async () => {
     const dir = mkdtempSync(join(tmp, 'lost-'))
@@ -162,7 +179,7 @@ describe('parquet output', () => {
     expect(fromPq).toEqual(fromDb)
     const names = await query(':memory:', QUESTIONS.names(`read_parquet('${join(dir, 'dns.parquet')}')`))
     expect(names.length).toBeGreaterThan(0)
-    expect(existsSync(join(dir, `.pbx-staging-${process.pid}.duckdb`))).toBe(false)
+    expect(existsSync(join(dir, `.pbx-staging-${process.pid}.tmp`))).toBe(false)
   })
 
   it('names the bad key', async () => {

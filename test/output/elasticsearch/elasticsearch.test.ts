@@ -59,6 +59,21 @@ describe('elasticsearch output', () => {
     expect(es.bulks.at(-1)!.gzip).toBe(false)
   })
 
+  it('writes the same documents, ids and indices through the fast path as from built events', async () => {
+    const snapshot = () => [...es.indices].map(([index, docs]) => [index, [...docs]] as const)
+    const fast = await make({})
+    expect(fast.writeTransaction).toBeTypeOf('function')
+    await runInto([NGINX, DNS], fast, {flows: true})
+    const viaFast = snapshot()
+    es.indices.clear()
+    const slow = await make({})
+    ;(slow as {writeTransaction?: unknown}).writeTransaction = undefined
+    await runInto([NGINX, DNS], slow, {flows: true})
+    expect(viaFast.length).toBeGreaterThan(0)
+    expect(snapshot()).toEqual(viaFast)
+    expect(fast.delivery()).toEqual(slow.delivery())
+  })
+
   it('with op_type create, a repeated run counts documents already there as delivered', async () => {
     await runInto([NGINX], await make({op_type: 'create', index: 'logs-pbx-default'}))
     const again = await make({op_type: 'create', index: 'logs-pbx-default'})
