@@ -18,7 +18,9 @@
  * SQL is quoted by bq(), and values only travel as JSONEachRow.
  */
 import {Readable} from 'node:stream'
-import {type ClickHouseClient, ClickHouseError, ClickHouseLogLevel, createClient} from '@clickhouse/client'
+import {createRequire} from 'node:module'
+import type * as ChLib from '@clickhouse/client'
+import type {ClickHouseClient} from '@clickhouse/client'
 import type {PbxEvent} from '../../event/build.js'
 import {JsonBytes} from '../ndjson/index.js'
 import {ByteArena} from '../shared/bytes.js'
@@ -28,6 +30,10 @@ import {tableSpecs} from '../shared/schema.js'
 import {type Attempt, Shipper} from '../shared/shipper.js'
 import {type Output, OutputConfigError, type OutputContext, type OutputDelivery, type OutputFactory, type RunInfo} from '../types.js'
 import {bq, type ChColumn, chColumns, createTableSql, type Dialect, dialectOf, rowWriter} from './columns.js'
+
+let chLibCache: typeof ChLib | undefined
+/** @clickhouse/client, loaded on first use: a run that does not use this output does not pay its start-up. */
+const chLib = (): typeof ChLib => (chLibCache ??= createRequire(import.meta.url)('@clickhouse/client') as typeof ChLib)
 
 const KEYS = [
   'url',
@@ -75,14 +81,14 @@ export function chConnection(options: Options, env: NodeJS.ProcessEnv = process.
   url.username = ''
   url.password = ''
   const shown = url.toString().replace(/\/$/, '')
-  const client = createClient({
+  const client = chLib().createClient({
     url: shown,
     username,
     password,
     database,
     request_timeout: optDurationMs('clickhouse', options, 'timeout', 60_000),
     // Failures are classified, counted and reported by the output; the client's own log stays off.
-    log: {level: ClickHouseLogLevel.OFF},
+    log: {level: chLib().ClickHouseLogLevel.OFF},
     compression: {request: optBool('clickhouse', options, 'compression', false), response: false},
     // Rows are serialised by us (one JSON text per row, measured for the byte bound): pass them on.
     json: {parse: JSON.parse, stringify: (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v))},
@@ -126,7 +132,7 @@ export function chTables(protocols: readonly string[], prefix: string, d: Dialec
 }
 
 function classify(e: unknown): {retry: boolean; reason: string} {
-  if (e instanceof ClickHouseError) return {retry: TRANSIENT.has(String(e.code)), reason: `clickhouse error ${e.code}${e.type ? ` ${e.type}` : ''}`}
+  if (e instanceof chLib().ClickHouseError) return {retry: TRANSIENT.has(String(e.code)), reason: `clickhouse error ${e.code}${e.type ? ` ${e.type}` : ''}`}
   // Servers before 20.x write "Code: 190, e.displayText() = ...", which the client does not parse.
   const m = /^Code: (\d+)[.,]/.exec((e as Error)?.message ?? '')
   if (m) return {retry: TRANSIENT.has(m[1]), reason: `clickhouse error ${m[1]}`}

@@ -29,7 +29,9 @@
  */
 import {createWriteStream, existsSync, mkdirSync, rmSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
-import {type DuckDBConnection, DuckDBInstance} from '@duckdb/node-api'
+import {createRequire} from 'node:module'
+import type * as DuckLib from '@duckdb/node-api'
+import type {DuckDBConnection, DuckDBInstance} from '@duckdb/node-api'
 import type {BuildOptions, PbxEvent} from '../../event/build.js'
 import type {Transaction} from '../../event/types.js'
 import {NdjsonOutput} from '../ndjson/index.js'
@@ -38,6 +40,10 @@ import {schemaTree, tableSpecs} from '../shared/schema.js'
 import {type Output, OutputConfigError, type OutputContext, type OutputDelivery, type OutputFactory, type RunInfo} from '../types.js'
 import {TextWriter} from '../writer.js'
 import {type Column, column, quote} from './columns.js'
+
+let duckLibCache: typeof DuckLib | undefined
+/** @duckdb/node-api, loaded on first use: a run that does not use this output does not pay its start-up. */
+const duckLib = (): typeof DuckLib => (duckLibCache ??= createRequire(import.meta.url)('@duckdb/node-api') as typeof DuckLib)
 
 /** The table of an event type: protocol name, or `flows` for flow records. */
 export const tableName = (type: string): string => (type === 'flow' ? 'flows' : type)
@@ -239,7 +245,7 @@ export class DuckDbOutput implements Output {
 
 async function openDb(file: string, what: string, options?: Record<string, string>): Promise<{instance: DuckDBInstance; conn: DuckDBConnection}> {
   try {
-    const instance = await DuckDBInstance.create(file, options)
+    const instance = await duckLib().DuckDBInstance.create(file, options)
     return {instance, conn: await instance.connect()}
   } catch (e) {
     throw new OutputConfigError(`output.${what}.path: cannot open ${file}: ${(e as Error).message}`)

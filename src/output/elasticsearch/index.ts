@@ -22,7 +22,9 @@
 import {readFileSync} from 'node:fs'
 import {promisify} from 'node:util'
 import {gzip} from 'node:zlib'
-import {Client, errors} from '@elastic/elasticsearch'
+import {createRequire} from 'node:module'
+import type * as EsLib from '@elastic/elasticsearch'
+import type {Client} from '@elastic/elasticsearch'
 import {type BuildOptions, buildEvent, type PbxEvent, serializeEvent} from '../../event/build.js'
 import type {Transaction} from '../../event/types.js'
 import {JsonBytes} from '../ndjson/index.js'
@@ -32,6 +34,10 @@ import {checkKeys, type Options, opt, optDurationMs, optInt, optString, optStrin
 import {type Attempt, Shipper} from '../shared/shipper.js'
 import {type Output, OutputConfigError, type OutputContext, type OutputDelivery, type OutputFactory, type RunInfo} from '../types.js'
 import {IndexName} from './index-name.js'
+
+let esLibCache: typeof EsLib | undefined
+/** @elastic/elasticsearch, loaded on first use: a run that does not use this output does not pay its start-up. */
+const esLib = (): typeof EsLib => (esLibCache ??= createRequire(import.meta.url)('@elastic/elasticsearch') as typeof EsLib)
 
 const gzipAsync = promisify(gzip)
 
@@ -115,7 +121,7 @@ export function esConnection(options: Options, env: NodeJS.ProcessEnv = process.
     throw new OutputConfigError(`output.elasticsearch.ssl.verification_mode: expected full or none, got ${JSON.stringify(verification)}`)
   }
   const timeoutMs = optDurationMs('elasticsearch', options, 'timeout', 90_000)
-  const client = new Client({
+  const client = new (esLib().Client)({
     nodes: hosts,
     auth,
     tls: ca.length > 0 || verification === 'none' ? {ca: ca.length > 0 ? ca : undefined, rejectUnauthorized: verification === 'full'} : undefined,
@@ -134,7 +140,7 @@ export function esConnection(options: Options, env: NodeJS.ProcessEnv = process.
 
 /** Status code of a client error, or 0 for a connection failure. */
 function statusOf(e: unknown): number {
-  if (e instanceof errors.ResponseError) return e.statusCode ?? 0
+  if (e instanceof esLib().errors.ResponseError) return e.statusCode ?? 0
   return 0
 }
 
@@ -282,7 +288,7 @@ export class ElasticsearchOutput implements Output {
       const status = statusOf(e)
       if (status === 429 || status >= 500) return {retry: docs.map((item) => ({item, reason: `http ${status}`})), failed: []}
       if (status === 0) {
-        const reason = e instanceof errors.TimeoutError ? 'timeout' : 'connection error'
+        const reason = e instanceof esLib().errors.TimeoutError ? 'timeout' : 'connection error'
         return {retry: docs.map((item) => ({item, reason})), failed: []}
       }
       const type = (e as {body?: {error?: {type?: string}}}).body?.error?.type
