@@ -4,7 +4,9 @@
  *
  * Protocol switches (./upgrade.ts): after a 101 answering `Upgrade: <token>` with a registered
  * handler, or when the client's first bytes are the HTTP/2 connection preface (prior knowledge on
- * an HTTP/1 port), the bytes that follow go to that handler instead (with gaps and the end).
+ * an HTTP/1 port), the bytes that follow go to that handler instead (with gaps and the end). A CONNECT
+ * answered 2xx opens the tunnel's bytes as an inner connection (ProtocolContext.openInner, chosen by
+ * content); its events carry pbx.connect.{target,frame}.
  */
 import type {ConnInfo, Dir, EndReason, Moment, StreamHandler} from '../../reassembly/types.js'
 import type {ProtocolContext} from '../types.js'
@@ -55,6 +57,24 @@ export class HttpSession implements StreamHandler {
     this.req = new HttpParser(true, ctx.limits, ctx.stats, this.matcher, all, anyReq ? reqCapture : null)
     this.resp = new HttpParser(false, ctx.limits, ctx.stats, this.matcher, all, anyResp ? respCapture : null)
     this.matcher.attach(this.req)
+    this.matcher.onConnect = (req, resp) => {
+      // the tunnel's bytes are a connection of their own, chosen by content (TLS usually, plaintext
+      // HTTP possible: `self` names no protocol so http stays a candidate)
+      const connect = {target: req.target.slice(0, 256), frame: resp.startFrame}
+      const h = ctx.openInner?.(conn, {
+        self: 'http-connect',
+        emit: (t) => {
+          const pbx = (t.fields.pbx as Record<string, unknown> | undefined) ?? {}
+          pbx.connect = connect
+          t.fields.pbx = pbx
+          ctx.emit(t)
+        },
+      })
+      if (h == null) return
+      this.next = h
+      this.req.tunnelSink = (b, at) => h.data(0, b, at)
+      this.resp.tunnelSink = (b, at) => h.data(1, b, at)
+    }
     this.matcher.onSwitch = (m, up) => {
       const f = upgradeFor(up)
       if (f === undefined) return
