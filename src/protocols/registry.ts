@@ -14,6 +14,7 @@ import {protocol as mysql} from './mysql/index.js'
 import {protocol as pgsql} from './pgsql/index.js'
 import {protocol as redis} from './redis/index.js'
 import {protocol as sip} from './sip/index.js'
+import {protocol as socks} from './socks/index.js'
 import {protocol as starttls} from './starttls/index.js'
 import {protocol as tls} from './tls/index.js'
 import type {Protocol} from './types.js'
@@ -33,6 +34,7 @@ export const protocols: readonly Protocol[] = [
   amqp,
   sip,
   starttls,
+  socks,
 ]
 
 export function protocolByName(name: string): Protocol | undefined {

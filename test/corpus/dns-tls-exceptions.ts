@@ -80,11 +80,6 @@ export const TLS_EXCEPTIONS: Record<string, Exception> = {
     missing: ["- 1.2 - TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"],
     extra: ["- 1.2 3c3d129780d0066cd8936a6291a8d44f TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"],
   },
-  "zeek/socks-with-ssl.pcap": {
-    why: "pbx limitation: TLS inside a SOCKS tunnel is not followed",
-    missing: ["www.google.com 1.0 2aef69b4ba1938c3a400de4188743185 TLS_ECDHE_RSA_WITH_RC4_128_SHA"],
-    extra: [],
-  },
   "zeek/tls/chrome-63.0.3211.0-canary-tls_experiment.pcap": {
     why: "pbx deliberately leaves tls.version absent for the experimental TLS 1.3 version 0x7e01 (Chrome's tls_experiment variant); tshark reports the raw code",
     missing: ["tls.ctf.network 0x7e01 d601fa961e06cde8d2862c0613a425f9 TLS_AES_128_GCM_SHA256"],
