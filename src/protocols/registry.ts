@@ -15,6 +15,7 @@ import {protocol as nfs} from './nfs/index.js'
 import {protocol as pgsql} from './pgsql/index.js'
 import {protocol as redis} from './redis/index.js'
 import {protocol as sip} from './sip/index.js'
+import {protocol as socks} from './socks/index.js'
 import {protocol as starttls} from './starttls/index.js'
 import {protocol as tls} from './tls/index.js'
 import type {Protocol} from './types.js'
@@ -35,6 +36,7 @@ export const protocols: readonly Protocol[] = [
   sip,
   nfs,
   starttls,
+  socks,
 ]
 
 export function protocolByName(name: string): Protocol | undefined {

@@ -60,95 +60,30 @@ export const DNS_ANSWER_EXCEPTIONS: Record<string, Exception> = {
 }
 
 export const TLS_EXCEPTIONS: Record<string, Exception> = {
-  "arkime/https-connect.pcap": {
-    why: "pbx limitation: TLS inside an HTTP CONNECT tunnel is not followed",
-    missing: ["- 1.2 b288289af2999820648eb3ca4d8304c5 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"],
-    extra: [],
-  },
-  "arkime/mysql-tls.pcap": {
-    why: "pbx limitation: TLS after the MySQL SSLRequest is not followed",
-    missing: ["- 1.1 3509fd9d38bde48d8abc69cd321c0ba0 TLS_RSA_WITH_AES_256_CBC_SHA"],
-    extra: [],
-  },
   "arkime/tls13.pcap": {
     why: "pbx deliberately leaves tls.version absent for TLS 1.3 draft versions (tshark's negotiated_version is the draft code); the draft is in tls.detailed.version",
     missing: ["blog.cloudflare.com 0x7f12 4826a90ec2daf4f7b4b64cc1c8bd343b TLS_AES_128_GCM_SHA256"],
     extra: ["blog.cloudflare.com - 4826a90ec2daf4f7b4b64cc1c8bd343b TLS_AES_128_GCM_SHA256"],
   },
-  "arkime/wireshark-dtls12.pcap": {
-    why: "pbx limitation: DTLS not implemented",
-    missing: ["- 0xfefd b873950d512f587035f617fb93b988ac 0xC0FF"],
-    extra: [],
-  },
-  "packetbeat/http_10_connection_close.pcap": {
-    why: "pbx limitation: TLS after the PostgreSQL SSLRequest (port 5432) is not followed",
-    missing: ["- 1.0 ffea84345bcbb5968f4acac389f6aa98 TLS_DHE_RSA_WITH_AES_256_CBC_SHA"],
-    extra: [],
-  },
-  "zeek/http/connect-with-header.pcap": {
-    why: "pbx limitation: TLS inside an HTTP CONNECT tunnel is not followed",
-    missing: ["secure.newegg.com 1.2 07b4162d4db57554961824a21c4a0fde TLS_RSA_WITH_3DES_EDE_CBC_SHA"],
-    extra: [],
-  },
-  "zeek/mysql/encrypted.pcap": {
-    why: "pbx limitation: TLS after the MySQL SSLRequest is not followed",
-    missing: ["- 1.1 d69eab8c471fd12a39df0bb60c1b7f3f TLS_DHE_RSA_WITH_AES_256_CBC_SHA"],
-    extra: [],
-  },
-  "zeek/mysql/tls-12-amazon-rds.pcap": {
-    why: "pbx limitation: TLS after the MySQL SSLRequest is not followed",
-    missing: ["- 1.2 fbe7e189e37a07ee33706f86bc746344 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"],
-    extra: [],
-  },
-  "zeek/mysql/tls-13-amazon-rds.pcap": {
-    why: "pbx limitation: TLS after the MySQL SSLRequest is not followed",
-    missing: ["- 1.3 004556e859f3c26c5d19746b3a957c74 TLS_AES_256_GCM_SHA384"],
-    extra: [],
-  },
   "zeek/postgresql/psql-aws-ssl-preferred.pcap": {
-    why: "pbx limitation: TLS after the PostgreSQL SSLRequest is not followed",
+    why: "tshark misses the ServerHello (it arrives out of order; found with tcp.reassemble_out_of_order, see the corpus README); pbx reassembles it and reports the negotiated version and cipher: pbx right",
     missing: ["database-1.cyx4x7yvdoay.us-east-1.rds.amazonaws.com - a3afc2c46ba4a7d7fbe1cfb7a3031c2f -"],
-    extra: [],
+    extra: ["database-1.cyx4x7yvdoay.us-east-1.rds.amazonaws.com 1.2 a3afc2c46ba4a7d7fbe1cfb7a3031c2f TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"],
   },
-  "zeek/postgresql/psql-aws-ssl-require-15432.pcap": {
-    why: "pbx limitation: TLS after the PostgreSQL SSLRequest is not followed",
-    missing: ["database-1.cyx4x7yvdoay.us-east-1.rds.amazonaws.com 1.2 a3afc2c46ba4a7d7fbe1cfb7a3031c2f TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"],
-    extra: [],
+  "zeek/tls/dtls1_0.pcap": {
+    why: "the first ClientHello is fragmented across datagrams: tshark's session keeps no JA3 for it, while tshark itself gives 0dab7dad... for the reassembled ClientHello (frame 2, dtls.handshake.ja3); pbx reassembles the fragments and reports the JA3: pbx right",
+    missing: ["- 1.0 - TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA"],
+    extra: ["- 1.0 0dab7dadc76b31d578cb41b8c2838cd9 TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA"],
   },
-  "zeek/postgresql/psql-aws-ssl-require.pcap": {
-    why: "pbx limitation: TLS after the PostgreSQL SSLRequest is not followed",
-    missing: ["database-1.cyx4x7yvdoay.us-east-1.rds.amazonaws.com 1.2 a3afc2c46ba4a7d7fbe1cfb7a3031c2f TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"],
-    extra: [],
-  },
-  "zeek/socks-with-ssl.pcap": {
-    why: "pbx limitation: TLS inside a SOCKS tunnel is not followed",
-    missing: ["www.google.com 1.0 2aef69b4ba1938c3a400de4188743185 TLS_ECDHE_RSA_WITH_RC4_128_SHA"],
-    extra: [],
+  "zeek/tls/dtls1_2.pcap": {
+    why: "the first ClientHello is fragmented across datagrams: tshark's session keeps no JA3 for it, while its per-message list gives 3c3d1297... for the reassembled ClientHello (frame 2), which is what pbx reports: pbx right",
+    missing: ["- 1.2 - TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"],
+    extra: ["- 1.2 3c3d129780d0066cd8936a6291a8d44f TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"],
   },
   "zeek/tls/chrome-63.0.3211.0-canary-tls_experiment.pcap": {
     why: "pbx deliberately leaves tls.version absent for the experimental TLS 1.3 version 0x7e01 (Chrome's tls_experiment variant); tshark reports the raw code",
     missing: ["tls.ctf.network 0x7e01 d601fa961e06cde8d2862c0613a425f9 TLS_AES_128_GCM_SHA256"],
     extra: ["tls.ctf.network - d601fa961e06cde8d2862c0613a425f9 TLS_AES_128_GCM_SHA256"],
-  },
-  "zeek/tls/dtls13-cid.pcap": {
-    why: "pbx limitation: DTLS not implemented",
-    missing: ["- - 2c8f90fec0ab96418aa8c253126b55ec -", "- - f4dff7591843f1321802410c9936ac66 -", "- - f4dff7591843f1321802410c9936ac66 -", "- 0xfefc 2c8f90fec0ab96418aa8c253126b55ec TLS_AES_128_GCM_SHA256", "- 0xfefc f4dff7591843f1321802410c9936ac66 TLS_AES_128_GCM_SHA256"],
-    extra: [],
-  },
-  "zeek/tls/dtls13-wolfssl.pcap": {
-    why: "pbx limitation: DTLS not implemented",
-    missing: ["- 0xfefc ab7ea25b30fb7a01b2705f9286cdca5b TLS_AES_128_GCM_SHA256"],
-    extra: [],
-  },
-  "zeek/tls/dtls1_0.pcap": {
-    why: "pbx limitation: DTLS not implemented",
-    missing: ["- 0xfeff - TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA"],
-    extra: [],
-  },
-  "zeek/tls/dtls1_2.pcap": {
-    why: "pbx limitation: DTLS not implemented",
-    missing: ["- 0xfefd - TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"],
-    extra: [],
   },
   "zeek/tls/hrr.pcap": {
     why: "tshark records no negotiated version/cipher after the HelloRetryRequest; pbx takes them from the HRR, which carries the selected version and cipher suite (RFC 8446 §4.1.4): pbx deliberately different",
@@ -191,8 +126,8 @@ export const TLS_EXCEPTIONS: Record<string, Exception> = {
     extra: ["tls13.crypto.mozilla.org - 6cb345f0f89fe97b1dfad775b52d5cf2 TLS_AES_128_GCM_SHA256"],
   },
   "zeek/tls/webrtc-stun.pcap": {
-    why: "pbx limitation: DTLS not implemented (DTLS over the WebRTC/STUN port)",
-    missing: ["- 0xfeff 69b4c10438dd27f06b1a694c67e63ba1 TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA"],
+    why: "pbx limitation: DTLS multiplexed with STUN on one UDP flow (WebRTC, RFC 7983) is not found: 8 STUN datagrams come first and UDP content detection looks at the first 4; the DTLS client is also the flow's responder",
+    missing: ["- 1.0 69b4c10438dd27f06b1a694c67e63ba1 TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA"],
     extra: [],
   },
 }

@@ -54,8 +54,20 @@ const RCODE: Record<number, string> = {
   0: 'NOERROR', 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 4: 'NOTIMP', 5: 'REFUSED', 6: 'YXDOMAIN',
   7: 'YXRRSET', 8: 'NXRRSET', 9: 'NOTAUTH', 10: 'NOTZONE',
 }
-/** tshark's negotiated_version (hex) -> pbx's tls.version; other values (drafts, DTLS) stay as hex. */
-const TLSV: Record<string, string> = {'0x0300': '3.0', '0x0301': '1.0', '0x0302': '1.1', '0x0303': '1.2', '0x0304': '1.3'}
+/**
+ * tshark's negotiated_version (hex) -> pbx's tls.version (DTLS: the number, with tls.version_protocol
+ * "dtls"); other values (drafts) stay as hex.
+ */
+const TLSV: Record<string, string> = {
+  '0x0300': '3.0',
+  '0x0301': '1.0',
+  '0x0302': '1.1',
+  '0x0303': '1.2',
+  '0x0304': '1.3',
+  '0xfeff': '1.0',
+  '0xfefd': '1.2',
+  '0xfefc': '1.3',
+}
 
 /** qtype as a mnemonic where known, else RFC 3597's TYPEnnn; numbers and TYPEnnn both accepted. */
 function qtype(t: unknown): string {

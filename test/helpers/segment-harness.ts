@@ -73,3 +73,52 @@ export function* splits(segs: Seg[]): Generator<[string, (i: number, b: Buffer) 
     }
   }
 }
+
+/** What a protocol handed to ProtocolContext.openInner: the options and the bytes per direction. */
+export interface InnerRecord {
+  opened: {self: string; prefer?: string}[]
+  bytes: [Buffer, Buffer]
+  ended: boolean
+}
+
+/**
+ * As run(), with a ProtocolContext.openInner that records the inner connection's bytes instead of
+ * parsing them (one recorder shared by every openInner call).
+ */
+export function runInner(
+  p: Protocol,
+  segs: (Seg | {dir: Dir; gap: number})[],
+  split: (i: number, b: Buffer) => Buffer[] = (_i, b) => [b],
+  port?: number,
+): {out: Transaction[]; stats: Stats; inner: InnerRecord} {
+  const {ctx, out, stats} = makeCtx()
+  const inner: InnerRecord = {opened: [], bytes: [Buffer.alloc(0), Buffer.alloc(0)], ended: false}
+  const withInner: ProtocolContext = {
+    ...ctx,
+    openInner: (_c, o) => {
+      inner.opened.push({self: o.self, prefer: o.prefer})
+      return {
+        data: (d, b) => {
+          inner.bytes[d] = Buffer.concat([inner.bytes[d], b])
+        },
+        gap: () => {},
+        end: () => {
+          inner.ended = true
+        },
+      }
+    },
+  }
+  const tcp = p.tcp
+  if (!tcp) throw new Error('no tcp')
+  const h = tcp.create({...conn, serverPort: port ?? tcp.ports[0] ?? 0}, withInner)
+  const at: Moment = {frame: 0, tsSec: 0, tsNsec: 0}
+  segs.forEach((s, i) => {
+    at.frame = i + 1
+    at.tsSec = 1000 + i
+    if ('gap' in s) h.gap(s.dir, s.gap, at)
+    else for (const piece of split(i, s.bytes)) h.data(s.dir, piece, at)
+  })
+  at.frame = segs.length + 1
+  h.end('fin', at)
+  return {out, stats, inner}
+}

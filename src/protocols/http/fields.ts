@@ -39,4 +39,6 @@ export const fields: FieldSpec[] = [
   {name: 'pbx.http.request.body.decoded_bytes', type: 'long', description: 'Decoded size of a gzip/deflate request body (limited by maxDecodedBodyBytes).'},
   {name: 'pbx.http.response.body.decoded_bytes', type: 'long', description: 'Decoded size of a gzip/deflate response body (limited by maxDecodedBodyBytes); this is what tshark reports as the body size.'},
   {name: 'pbx.http.interim_status_codes', type: 'long', array: true, description: 'Status codes of interim 1xx responses (100 Continue, 103 Early Hints, ...) that preceded the final response.'},
+  {name: 'pbx.connect.target', type: 'keyword', description: 'On an event of a protocol carried inside an HTTP CONNECT tunnel (TLS usually, plaintext HTTP possible; chosen by content detection): the CONNECT request target (host:port). The CONNECT itself is an ordinary http transaction.'},
+  {name: 'pbx.connect.frame', type: 'long', description: 'On an event inside a CONNECT tunnel: frame of the 2xx response that opened the tunnel.'},
 ]

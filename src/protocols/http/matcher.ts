@@ -54,6 +54,8 @@ export class HttpMatcher implements ParserHooks {
 
   /** Told of a 101 Switching Protocols (before parsing stops), with the request and its Upgrade value. */
   onSwitch: ((req: HttpMessage, upgrade: string | undefined) => void) | null = null
+  /** Told of a CONNECT answered 2xx (before parsing stops), with the request and the response. */
+  onConnect: ((req: HttpMessage, resp: HttpMessage) => void) | null = null
 
   /** The request-direction parser, told to stop on a tunnel or to resume after a refused CONNECT. */
   attach(reqParser: HttpParser): void {
@@ -107,6 +109,7 @@ export class HttpMatcher implements ParserHooks {
     if (p.req.method === 'CONNECT') {
       if (m.tunnel) {
         m.note(note('http.tunnel', 'CONNECT tunnel established: HTTP parsing stopped'))
+        this.onConnect?.(p.req, m)
         this.reqParser?.enterTunnel()
       } else {
         this.reqParser?.release()

@@ -11,6 +11,9 @@
  * are swapped for parsing: that side's bytes are requests, the other's responses. Its events are
  * then oriented as sent (sentByServer: source = the requester; client/server keep the TCP roles)
  * and the requested host name goes on the answering side (source.domain).
+ *
+ * CONNECT: a CONNECT answered 2xx opens the tunnel's bytes as an inner connection (ProtocolContext.openInner, chosen by
+ * content); its events carry pbx.connect.{target,frame}.
  */
 import type {ConnInfo, Dir, EndReason, Moment, StreamHandler} from '../../reassembly/types.js'
 import type {ProtocolContext} from '../types.js'
@@ -78,6 +81,24 @@ export class HttpSession implements StreamHandler {
     this.req = new HttpParser(true, ctx.limits, ctx.stats, this.matcher, all, anyReq ? reqCapture : null)
     this.resp = new HttpParser(false, ctx.limits, ctx.stats, this.matcher, all, anyResp ? respCapture : null)
     this.matcher.attach(this.req)
+    this.matcher.onConnect = (req, resp) => {
+      // the tunnel's bytes are a connection of their own, chosen by content (TLS usually, plaintext
+      // HTTP possible: `self` names no protocol so http stays a candidate)
+      const connect = {target: req.target.slice(0, 256), frame: resp.startFrame}
+      const h = ctx.openInner?.(conn, {
+        self: 'http-connect',
+        emit: (t) => {
+          const pbx = (t.fields.pbx as Record<string, unknown> | undefined) ?? {}
+          pbx.connect = connect
+          t.fields.pbx = pbx
+          ctx.emit(t)
+        },
+      })
+      if (h == null) return
+      this.next = h
+      this.req.tunnelSink = (b, at) => h.data(0, b, at)
+      this.resp.tunnelSink = (b, at) => h.data(1, b, at)
+    }
     this.matcher.onSwitch = (m, up) => {
       const f = upgradeFor(up)
       if (f === undefined) return

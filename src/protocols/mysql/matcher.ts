@@ -13,7 +13,9 @@
  * Multi-results (SERVER_MORE_RESULTS_EXISTS): one transaction; num_rows is the sum over result
  * sets, num_fields that of the first result set, affected_rows/insert_id those of the last OK,
  * pbx.mysql.result_sets the count when above one.
- * TLS (SSLRequest) or compression negotiated: parsing stops; one transaction (method 'TLS' or
+ * SSL Request (a short handshake response with CLIENT_SSL): every later byte goes to a TLS handler
+ * (../shared/tls-switch.ts) whose event carries pbx.starttls.protocol "mysql"; no mysql transaction.
+ * Where none can be opened, TLS or compression negotiated: parsing stops; one transaction (method 'TLS' or
  * 'COMPRESS') carries a note, and the stats count it.
  * Gaps: the message in progress is dropped; a response in progress is emitted with the rows seen so
  * far and a note; that direction is then ignored until it can be resynchronised (the server at the
@@ -254,6 +256,10 @@ export class MysqlMatcher {
     const extBoth = this.serverCaps === 0 ? hr.extCapabilities : this.serverExtCaps & hr.extCapabilities
     this.cacheMeta = (both & CLIENT_MYSQL) === 0 && (extBoth & MARIADB_CLIENT_CACHE_METADATA) !== 0
     if (hr.sslRequest) {
+      this.phase = Phase.Stopped
+      // the bytes after this packet are TLS (its event says so in pbx.starttls); a TLS handler
+      // that cannot be opened leaves a transaction to say why the connection is opaque.
+      if (this.s.switchToTls(this.s.at.frame)) return
       const t = this.newReq(0, 'TLS', 0)
       t.reqBytes = bytes
       this.note(t, note('mysql.tls'))

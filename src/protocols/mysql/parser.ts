@@ -77,10 +77,17 @@ export class MysqlFramer {
     return !this.inBody && this.hdrFill === 0 && !this.cont
   }
 
-  push(b: Buffer): void {
+  /**
+   * Set by the sink during a packet callback when the bytes after that packet are not MySQL any
+   * more (TLS after the SSL Request): push() then returns at once with the offset reached.
+   */
+  halted = false
+
+  /** Frames `b`; returns how many of its bytes were read (all, unless halted). */
+  push(b: Buffer): number {
     let off = 0
     const n = b.length
-    while (off < n) {
+    while (off < n && !this.halted) {
       if (!this.inBody) {
         let len: number
         let seq: number
@@ -90,7 +97,7 @@ export class MysqlFramer {
           off += 4
         } else {
           while (this.hdrFill < 4 && off < n) this.hdr[this.hdrFill++] = b[off++] as number
-          if (this.hdrFill < 4) return
+          if (this.hdrFill < 4) return off
           this.hdrFill = 0
           len = this.hdr.readUIntLE(0, 3)
           seq = this.hdr[3] as number
@@ -110,7 +117,7 @@ export class MysqlFramer {
           this.endPacket()
           continue
         }
-        if (off >= n) return
+        if (off >= n) return off
       }
       const avail = n - off
       // Zero-copy fast path: a whole single-packet message inside this call.
@@ -143,6 +150,7 @@ export class MysqlFramer {
       this.remain -= take
       if (this.remain === 0) this.endPacket()
     }
+    return off
   }
 
   private endPacket(): void {

@@ -9,6 +9,7 @@
  */
 import type {ConnInfo, Dir, EndReason, Moment, StreamHandler} from '../../reassembly/types.js'
 import type {ProtocolContext} from '../types.js'
+import {openTlsAfter} from '../shared/tls-switch.js'
 import {MysqlMatcher} from './matcher.js'
 import {MysqlFramer} from './parser.js'
 
@@ -24,9 +25,11 @@ export class MysqlSession implements StreamHandler {
     [0, 0, 0],
   ]
   private readonly m: MysqlMatcher
+  /** After the client's SSL Request: the TLS handler that gets every later byte. */
+  private tls: StreamHandler | null = null
 
   constructor(
-    conn: ConnInfo,
+    private readonly conn: ConnInfo,
     private readonly ctx: ProtocolContext,
   ) {
     this.m = new MysqlMatcher(conn, ctx, this)
@@ -38,6 +41,10 @@ export class MysqlSession implements StreamHandler {
   }
 
   data(dir: Dir, bytes: Buffer, at: Moment): void {
+    if (this.tls !== null) {
+      this.tls.data(dir, bytes, at)
+      return
+    }
     if (this.m.stopped || bytes.length === 0) return
     this.at = at
     if (this.lost[dir]) {
@@ -50,7 +57,19 @@ export class MysqlSession implements StreamHandler {
       s[1] = at.tsNsec
       s[2] = at.frame
     }
-    f.push(bytes)
+    const used = f.push(bytes)
+    const tls = this.tls as StreamHandler | null // set by switchToTls during push()
+    if (tls !== null && used < bytes.length) tls.data(dir, bytes.subarray(used), at)
+  }
+
+  /**
+   * The client sent the SSL Request packet (frame `frame`): every later byte goes to a TLS handler.
+   * False when none can be opened (the caller then reports the connection as encrypted).
+   */
+  switchToTls(frame: number): boolean {
+    this.tls = openTlsAfter(this.conn, this.ctx, 'mysql', {protocol: 'mysql', command: 'SSL Request', frame})
+    if (this.tls !== null) this.framers[0].halted = this.framers[1].halted = true
+    return this.tls !== null
   }
 
   /**
@@ -68,7 +87,11 @@ export class MysqlSession implements StreamHandler {
     return false
   }
 
-  gap(dir: Dir, nbytes: number, _at: Moment): void {
+  gap(dir: Dir, nbytes: number, at: Moment): void {
+    if (this.tls !== null) {
+      this.tls.gap(dir, nbytes, at)
+      return
+    }
     if (this.m.stopped) return
     this.framers[dir].reset()
     this.lost[dir] = true
@@ -80,7 +103,8 @@ export class MysqlSession implements StreamHandler {
     }
   }
 
-  end(_reason: EndReason, at: Moment): void {
+  end(reason: EndReason, at: Moment): void {
+    this.tls?.end(reason, at)
     this.at = at
     this.m.end()
   }

@@ -26,8 +26,10 @@
  *   Error transaction with the Parse text).
  * - startup: nothing on success (user, database and application_name go on later events as
  *   pbx.pgsql.*); an ErrorResponse during startup is an Error transaction with method LOGIN.
- * - SSLRequest answered 'S' (or GSSENCRequest answered 'G'): parsing stops; one transaction (method
- *   TLS / GSSENC) with a note. Answered 'N': the startup continues in clear.
+ * - SSLRequest answered 'S': the rest of the connection goes to a TLS handler (../shared/tls-switch.ts)
+ *   whose event carries pbx.starttls.protocol "pgsql"; no pgsql transaction. Where no TLS handler can
+ *   be opened, and for GSSENCRequest answered 'G': parsing stops; one transaction (method TLS /
+ *   GSSENC) with a note. Answered 'N': the startup continues in clear.
  * - Bytes: every message of the cycle except the closing ReadyForQuery (as Packetbeat; Packetbeat
  *   also leaves out ParseComplete/BindComplete, pbx counts them).
  * - NoticeResponse, NotificationResponse and ParameterStatus are not transactions: notices are
@@ -333,6 +335,10 @@ export class PgsqlMatcher {
       tx.respBytes += 1
       this.touch(tx)
       if (type === 0x4e) return // 'N': continue in clear (the StartupMessage follows)
+      this.stopped = true
+      // 'S': the rest of the connection is TLS (its event says so in pbx.starttls); a TLS handler
+      // that cannot be opened leaves this transaction to say why the connection is opaque.
+      if (type === 0x53 && this.s.switchToTls(this.s.at.frame)) return
       this.note(tx, note('pgsql.encrypted', `${tx.method} accepted: encrypted traffic is not parsed`))
       this.ctx.stats.bad(`pgsql: ${tx.method}, not parsed`)
       this.emit(tx)

@@ -8,6 +8,7 @@
  */
 import type {ConnInfo, Dir, EndReason, Moment, StreamHandler} from '../../reassembly/types.js'
 import type {ProtocolContext} from '../types.js'
+import {openTlsAfter} from '../shared/tls-switch.js'
 import {PgsqlMatcher} from './matcher.js'
 import {PgFramer} from './parser.js'
 
@@ -21,9 +22,11 @@ export class PgsqlSession implements StreamHandler {
   readonly msgStart: [number, number, number] = [0, 0, 0]
   private started = false
   private readonly m: PgsqlMatcher
+  /** After SSLRequest answered 'S': the TLS handler that gets every later byte. */
+  private tls: StreamHandler | null = null
 
   constructor(
-    conn: ConnInfo,
+    private readonly conn: ConnInfo,
     private readonly ctx: ProtocolContext,
   ) {
     this.m = new PgsqlMatcher(conn, ctx, this)
@@ -35,8 +38,18 @@ export class PgsqlSession implements StreamHandler {
   }
 
   data(dir: Dir, bytes: Buffer, at: Moment): void {
+    if (this.tls !== null) {
+      this.tls.data(dir, bytes, at)
+      return
+    }
     if (this.m.stopped || bytes.length === 0) return
     this.at = at
+    if (dir === 1 && bytes.length > 1 && this.framers[1].singleByte && this.framers[1].idle) {
+      // the one-byte answer to SSLRequest / GSSENCRequest; after 'S' the bytes that follow are TLS
+      this.data(1, bytes.subarray(0, 1), at)
+      this.data(1, bytes.subarray(1), at)
+      return
+    }
     if (!this.started && dir === 0) {
       this.started = true
       this.framers[0].auto = true
@@ -74,7 +87,20 @@ export class PgsqlSession implements StreamHandler {
     return false
   }
 
-  gap(dir: Dir, nbytes: number, _at: Moment): void {
+  /**
+   * The server accepted SSLRequest at frame `frame`: every later byte goes to a TLS handler. False
+   * when none can be opened (the caller then reports the connection as encrypted).
+   */
+  switchToTls(frame: number): boolean {
+    this.tls = openTlsAfter(this.conn, this.ctx, 'pgsql', {protocol: 'pgsql', command: 'SSLRequest', frame})
+    return this.tls !== null
+  }
+
+  gap(dir: Dir, nbytes: number, at: Moment): void {
+    if (this.tls !== null) {
+      this.tls.gap(dir, nbytes, at)
+      return
+    }
     if (this.m.stopped) return
     this.framers[dir].reset()
     this.lost[dir] = true
@@ -82,7 +108,8 @@ export class PgsqlSession implements StreamHandler {
     if (dir === 1) this.m.responseGap(nbytes)
   }
 
-  end(_reason: EndReason, at: Moment): void {
+  end(reason: EndReason, at: Moment): void {
+    this.tls?.end(reason, at)
     this.at = at
     this.m.end()
   }

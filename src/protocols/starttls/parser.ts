@@ -3,7 +3,7 @@
  * the XML stream). Pure functions on latin1 text; no state.
  */
 
-export type UpgradeKind = 'smtp' | 'imap' | 'pop3' | 'ftp' | 'xmpp'
+export type UpgradeKind = 'smtp' | 'imap' | 'pop3' | 'ftp' | 'xmpp' | 'ldap'
 
 export interface Upgrade {
   kind: UpgradeKind
@@ -52,5 +52,80 @@ export function upgradeReply(u: Upgrade, line: string): boolean | undefined {
     }
     case 'xmpp':
       return line.includes('<proceed') ? true : line.includes('<failure') ? false : undefined
+    case 'ldap':
+      return undefined // BER, not lines: see ldapMessage
   }
+}
+
+// --- LDAP StartTLS (RFC 4511 §4.14): BER LDAPMessages, minimal and bounded ----------------------
+
+/** The StartTLS extended operation's OID (RFC 4511 §4.14.1). */
+const LDAP_STARTTLS_OID = '1.3.6.1.4.1.1466.20037'
+/** Largest LDAP message looked at while waiting for StartTLS (bigger ones are skipped, not read). */
+export const LDAP_MAX_MESSAGE = 4096
+
+/** A BER definite length at b[p..]: [value, header bytes], 0 while incomplete, -1 if unsupported. */
+function berLength(b: Buffer, p: number): [number, number] | 0 | -1 {
+  if (p >= b.length) return 0
+  const first = b[p]!
+  if (first < 0x80) return [first, 1]
+  const n = first & 0x7f
+  if (n === 0 || n > 3) return -1 // indefinite or > 16 MiB: not an LDAPMessage looked at here
+  if (p + 1 + n > b.length) return 0
+  let v = 0
+  for (let i = 0; i < n; i++) v = (v << 8) | b[p + 1 + i]!
+  return [v, 1 + n]
+}
+
+export interface LdapMessage {
+  /** Bytes of the whole message (tag, length, contents). */
+  len: number
+  id: number
+  /** protocolOp tag: 0x77 ExtendedRequest, 0x78 ExtendedResponse. */
+  op: number
+  /** ExtendedRequest: the requestName; ExtendedResponse: the resultCode. */
+  name?: string
+  resultCode?: number
+}
+
+/**
+ * One LDAPMessage at the start of `b` (SEQUENCE { messageID INTEGER, protocolOp, ... }): the
+ * message, 0 while incomplete, or -1 when the bytes are not an LDAPMessage. Only the header and, for
+ * extended operations, their first element are decoded. Never throws.
+ */
+export function ldapMessage(b: Buffer): LdapMessage | 0 | -1 {
+  if (b.length === 0) return 0
+  if (b[0] !== 0x30) return -1
+  const l = berLength(b, 1)
+  if (l === 0 || l === -1) return l
+  const len = 1 + l[1] + l[0]
+  let p = 1 + l[1]
+  // messageID: INTEGER of 1..4 bytes
+  if (p + 2 > b.length) return len > LDAP_MAX_MESSAGE ? {len, id: -1, op: 0} : 0
+  if (b[p] !== 0x02 || b[p + 1]! < 1 || b[p + 1]! > 4) return -1
+  const il = b[p + 1]!
+  if (p + 2 + il + 2 > b.length) return len > LDAP_MAX_MESSAGE ? {len, id: -1, op: 0} : 0
+  let id = 0
+  for (let i = 0; i < il; i++) id = id * 256 + b[p + 2 + i]!
+  p += 2 + il
+  const op = b[p]!
+  const m: LdapMessage = {len, id, op}
+  if (op !== 0x77 && op !== 0x78) return m
+  if (len > LDAP_MAX_MESSAGE) return m
+  if (b.length < len) return 0
+  const ol = berLength(b, p + 1)
+  if (ol === 0 || ol === -1) return -1
+  p += 1 + ol[1]
+  const et = b[p]
+  const el = berLength(b, p + 1)
+  if (el === 0 || el === -1 || p + 1 + el[1] + el[0] > len) return m
+  const v = b.subarray(p + 1 + el[1], p + 1 + el[1] + el[0])
+  if (op === 0x77 && et === 0x80) m.name = v.toString('latin1')
+  if (op === 0x78 && et === 0x0a && v.length === 1) m.resultCode = v[0]
+  return m
+}
+
+/** True for an ExtendedRequest naming StartTLS. */
+export function isLdapStartTls(m: LdapMessage): boolean {
+  return m.op === 0x77 && m.name === LDAP_STARTTLS_OID
 }

@@ -11,7 +11,7 @@
 import type {ConnInfo, Dir, EndReason, Moment, StreamHandler} from '../../reassembly/types.js'
 import type {ProtocolContext} from '../types.js'
 import {upgradedEmit} from './matcher.js'
-import {type Upgrade, upgradeCommand, upgradeReply, xmppCommand} from './parser.js'
+import {isLdapStartTls, LDAP_MAX_MESSAGE, ldapMessage, type Upgrade, upgradeCommand, upgradeReply, xmppCommand} from './parser.js'
 
 const MAX_LINE = 512
 const MAX_PLAIN = 256 * 1024
@@ -22,6 +22,10 @@ export class StarttlsSession implements StreamHandler {
   private pending: Upgrade | undefined
   private tls: StreamHandler | null | undefined
   private done = false
+  /** LDAP (port 389): bytes of an incomplete message per direction (a copy), bytes to skip. */
+  private readonly ldapHeld: [Buffer, Buffer] = [Buffer.alloc(0), Buffer.alloc(0)]
+  private readonly ldapSkip: [number, number] = [0, 0]
+  private ldapId = -1
 
   constructor(
     private readonly conn: ConnInfo,
@@ -41,6 +45,10 @@ export class StarttlsSession implements StreamHandler {
     this.seen[dir] += bytes.length
     if (this.seen[dir] > MAX_PLAIN) {
       this.done = true
+      return
+    }
+    if (this.conn.serverPort === 389) {
+      this.ldap(dir, bytes, at)
       return
     }
     const text = this.tail[dir] + bytes.toString('latin1')
@@ -83,6 +91,55 @@ export class StarttlsSession implements StreamHandler {
     this.tail[dir] = rest.length > MAX_LINE ? '' : rest
   }
 
+  /**
+   * LDAP: whole LDAPMessages are read (held up to LDAP_MAX_MESSAGE bytes; larger ones skipped);
+   * an ExtendedRequest for StartTLS and the ExtendedResponse with its messageID and resultCode 0
+   * switch to TLS from the byte after that response.
+   */
+  private ldap(dir: Dir, bytes: Buffer, at: Moment): void {
+    let b = bytes
+    if (this.ldapSkip[dir] > 0) {
+      const k = Math.min(this.ldapSkip[dir], b.length)
+      this.ldapSkip[dir] -= k
+      b = b.subarray(k)
+      if (b.length === 0) return
+    }
+    const held = this.ldapHeld[dir]
+    let cur = held.length === 0 ? b : Buffer.concat([held, b])
+    for (;;) {
+      const m = ldapMessage(cur)
+      if (m === -1) {
+        this.done = true
+        return
+      }
+      if (m === 0) {
+        if (cur.length > LDAP_MAX_MESSAGE) this.done = true
+        this.ldapHeld[dir] = Buffer.from(cur) // copy: it outlives the call
+        return
+      }
+      if (m.len > cur.length) {
+        this.ldapSkip[dir] = m.len - cur.length
+        this.ldapHeld[dir] = Buffer.alloc(0)
+        return
+      }
+      const rest = cur.subarray(m.len)
+      if (dir === 0 && isLdapStartTls(m)) this.ldapId = m.id
+      else if (dir === 1 && m.op === 0x78 && m.id === this.ldapId) {
+        this.ldapId = -1
+        if (m.resultCode === 0) {
+          this.ldapHeld[0] = this.ldapHeld[1] = Buffer.alloc(0)
+          this.switchTo(dir, rest, 0, at, {kind: 'ldap', command: 'ExtendedRequest 1.3.6.1.4.1.1466.20037'})
+          return
+        }
+      }
+      cur = rest
+      if (cur.length === 0) {
+        this.ldapHeld[dir] = Buffer.alloc(0)
+        return
+      }
+    }
+  }
+
   gap(dir: Dir, nbytes: number, at: Moment): void {
     if (this.tls) this.tls.gap(dir, nbytes, at)
     else this.done = true
@@ -109,5 +166,6 @@ function guessKind(port: number): Upgrade['kind'] {
   if (port === 110) return 'pop3'
   if (port === 21) return 'ftp'
   if (port === 5222 || port === 5269) return 'xmpp'
+  if (port === 389) return 'ldap'
   return 'smtp'
 }

@@ -7,8 +7,8 @@ import type {FieldSpec} from '../../event/types.js'
 
 export const fields: FieldSpec[] = [
   {name: 'destination.domain', type: 'keyword', description: 'Server name from the ClientHello SNI (also in server.domain), as Packetbeat sets it.'},
-  {name: 'tls.version', type: 'keyword', description: 'Negotiated version number ("1.2", "1.3", "3.0"); absent without a ServerHello or for draft versions.'},
-  {name: 'tls.version_protocol', type: 'keyword', description: 'Negotiated protocol: "tls" or "ssl".'},
+  {name: 'tls.version', type: 'keyword', description: 'Negotiated version number ("1.2", "1.3", "3.0"; DTLS "1.0", "1.2", "1.3" with tls.version_protocol "dtls", as ECS puts the protocol apart); absent without a ServerHello or for draft versions. tls.detailed.version names it in full ("DTLS 1.2").'},
+  {name: 'tls.version_protocol', type: 'keyword', description: 'Negotiated protocol: "tls", "ssl", or "dtls" (DTLS over UDP, network.transport udp).'},
   {name: 'tls.cipher', type: 'keyword', description: 'Cipher suite selected by the server, IANA name (unknown as "0xC0FF").'},
   {name: 'tls.established', type: 'boolean', description: 'Both sides switched to encrypted records after the ServerHello.'},
   {
@@ -21,7 +21,7 @@ export const fields: FieldSpec[] = [
   {name: 'tls.next_protocol', type: 'keyword', description: 'ALPN protocol selected by the server.'},
   {name: 'tls.client.server_name', type: 'keyword', description: 'SNI host name sent by the client.'},
   {name: 'tls.client.ja3', type: 'keyword', description: 'JA3 fingerprint of the (first) ClientHello (MD5, GREASE removed).'},
-  {name: 'tls.client.ja4', type: 'keyword', description: 'JA4 fingerprint of the (first) ClientHello (FoxIO spec; pbx extra).'},
+  {name: 'tls.client.ja4', type: 'keyword', description: 'JA4 fingerprint of the (first) ClientHello (FoxIO spec; "t" prefix for TLS, "d" for DTLS; pbx extra).'},
   {name: 'tls.client.supported_ciphers', type: 'keyword', array: true, description: 'Cipher suites offered by the client, IANA names, GREASE removed.'},
   {name: 'tls.client.subject', type: 'keyword', description: 'Client certificate subject DN (RFC 4514).'},
   {name: 'tls.client.issuer', type: 'keyword', description: 'Client certificate issuer DN (RFC 4514).'},

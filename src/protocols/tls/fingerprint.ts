@@ -7,7 +7,7 @@
  * with list items joined by '-' and fields by ','; GREASE values (RFC 8701) are removed from every
  * list; an absent list is an empty field. The hash is the MD5 of that string, lower-case hex.
  *
- * JA4 (github.com/FoxIO-LLC/ja4, technical_details/JA4.md), TLS over TCP only ("t"):
+ * JA4 (github.com/FoxIO-LLC/ja4, technical_details/JA4.md), TLS over TCP ("t") and DTLS ("d"):
  *   a = t + version + (d|i) + 2-digit cipher count + 2-digit extension count + ALPN chars
  *   b = sha256(sorted cipher hex list)[0:12]            ("000000000000" when empty)
  *   c = sha256(sorted ext hex list minus SNI/ALPN [+ "_" + sigalgs in wire order])[0:12]
@@ -45,6 +45,9 @@ const JA4_VERSIONS: ReadonlyMap<number, string> = new Map([
   [0x0300, 's3'],
   [0x0002, 's2'],
   [0x0100, 's1'],
+  [0xfeff, 'd1'],
+  [0xfefd, 'd2'],
+  [0xfefc, 'd3'],
 ])
 
 const hex4l = (v: number) => v.toString(16).padStart(4, '0')
@@ -72,7 +75,8 @@ const two = (n: number) => (n > 99 ? '99' : String(n).padStart(2, '0'))
 
 export function ja4(h: Hello, transport: 't' | 'q' | 'd' = 't'): string {
   const sv = (h.supportedVersions ?? []).filter(noGrease)
-  const v = sv.length > 0 ? Math.max(...sv) : h.version
+  // DTLS version numbers count down (1.3 = 0xfefc < 1.2 = 0xfefd): the highest is the smallest
+  const v = sv.length > 0 ? (transport === 'd' ? Math.min(...sv) : Math.max(...sv)) : h.version
   const ver = JA4_VERSIONS.get(v) ?? '00'
   const ciphers = h.ciphers.filter(noGrease)
   const exts = h.extensions.filter(noGrease)

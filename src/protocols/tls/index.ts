@@ -1,11 +1,13 @@
 /**
- * TLS (SSL 3.0 .. TLS 1.3, plus the SSLv2-compatible ClientHello): handshake metadata, JA3/JA3S/JA4,
+ * TLS (SSL 3.0 .. TLS 1.3, plus the SSLv2-compatible ClientHello) over TCP and DTLS over UDP
+ * (./dtls.ts): handshake metadata, JA3/JA3S/JA4,
  * server certificate summary, alerts. One transaction per TLS session (see ./matcher.ts).
  *
  * Options (`protocols.tls.*`): send_certificates, include_raw_certificates, fingerprints (see
  * tlsOptions in ./matcher.ts).
  */
 import {fields} from './fields.js'
+import {DtlsSession, detectDtls} from './dtls.js'
 import {TlsSession} from './session.js'
 import {plausibleRecordHeader} from './parser.js'
 import type {Dir} from '../../reassembly/types.js'
@@ -38,5 +40,12 @@ export const protocol: Protocol = {
     ports: [443, 993, 995, 465, 636, 853, 8443, 5061, 990, 992, 994],
     detect,
     create: (conn, ctx) => new TlsSession(conn, ctx),
+  },
+  udp: {
+    // DTLS (./dtls.ts): the test port of OpenSSL/wolfSSL examples and CoAP over DTLS; 443/udp and
+    // WebRTC ports by content (443/udp is mostly QUIC, which is not DTLS)
+    ports: [4433, 5684],
+    detect: detectDtls,
+    create: (conn, ctx) => new DtlsSession(conn, ctx),
   },
 }

@@ -117,7 +117,7 @@ class HandshakeState {
   get tls13(): boolean {
     const h = this.serverHello ?? this.hrr
     const v = h ? (h.supportedVersions?.[0] ?? h.version) : 0
-    return v === 0x0304 || v >> 8 === 0x7f || v === 0x7e01 || v === 0x7e02
+    return v === 0x0304 || v >> 8 === 0x7f || v === 0x7e01 || v === 0x7e02 || v === 0xfefc
   }
 }
 
@@ -485,7 +485,7 @@ function buildTransaction(s: HandshakeState, conn: ConnInfo, o: TlsOptions, dec:
     if (ch.sni !== undefined) client.server_name = ch.sni
     const j = ja3String(ch)
     client.ja3 = md5Hex(j)
-    client.ja4 = ja4(ch)
+    client.ja4 = ja4(ch, conn.transport === 'udp' ? 'd' : 't')
     client.supported_ciphers = ch.ciphers.filter((c) => !isGrease(c)).map(cipherName)
     pbx.ja3_full = j
     detailed.client_hello = {

@@ -376,16 +376,23 @@ export function versionString(v: number): string {
   if (v === 0x0002) return 'SSL 2.0'
   if (major === 3) return minor === 0 ? 'SSL 3.0' : `TLS 1.${minor - 1}`
   if (major === 0x7f) return `TLS 1.3 draft ${minor}`
+  if (v === 0xfeff) return 'DTLS 1.0'
+  if (v === 0xfefd) return 'DTLS 1.2'
+  if (v === 0xfefc) return 'DTLS 1.3'
   return hex4(v)
 }
 
 /**
  * ECS tls.version / tls.version_protocol for a negotiated version: only the final RFC versions
- * SSL 3.0 .. TLS 1.3 (drafts and experiments have no ECS value; tls.detailed.version names them).
+ * SSL 3.0 .. TLS 1.3, and DTLS 1.0 / 1.2 / 1.3 as protocol "dtls" (drafts and experiments have no
+ * ECS value; tls.detailed.version names them).
  */
 export function ecsVersion(v: number): {protocol: string; version: string} | undefined {
   if (v === 0x0300) return {protocol: 'ssl', version: '3.0'}
   if (v >= 0x0301 && v <= 0x0304) return {protocol: 'tls', version: `1.${(v & 0xff) - 1}`}
   if (v === 0x0002) return {protocol: 'ssl', version: '2.0'}
+  if (v === 0xfeff) return {protocol: 'dtls', version: '1.0'}
+  if (v === 0xfefd) return {protocol: 'dtls', version: '1.2'}
+  if (v === 0xfefc) return {protocol: 'dtls', version: '1.3'}
   return undefined
 }

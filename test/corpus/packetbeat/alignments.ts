@@ -24,11 +24,13 @@ export const RULES: Record<string, DropRule> = {
       'login). pbx reports every command (pbx.mysql.command says which); those are set aside for these tests.',
     drop: (e) => e.type === 'mysql' && !MYSQL_REPORTED.has(e.pbx?.mysql?.command),
   },
-  pgsqlTlsNegotiation: {
+  tlsAfterUpgrade: {
     why:
-      'pbx reports a PostgreSQL SSLRequest answered "S" as a transaction (method TLS, note "TLS accepted: encrypted ' +
-      'traffic is not parsed") so the user sees why the connection is opaque; Packetbeat publishes nothing for it.',
-    drop: (e) => e.type === 'pgsql' && e.method === 'TLS',
+      'pbx follows a connection that switches to TLS in its middle (a PostgreSQL SSLRequest answered "S", MySQL\'s SSL ' +
+      'Request, STARTTLS) and reports the TLS session as a tls event with pbx.starttls.protocol saying where it started; ' +
+      'Packetbeat parses TLS only on its tls ports and publishes nothing for such a connection (its pgsql parser drops ' +
+      'the SSLRequest and the encrypted rest).',
+    drop: (e) => e.type === 'tls' && typeof e.pbx?.starttls?.protocol === 'string',
   },
   httpUnmatchedRequestAtEof: {
     why:
@@ -47,7 +49,7 @@ export const RULES: Record<string, DropRule> = {
 }
 
 /** Rules applied to every test (protocol-wide differences). */
-export const GLOBAL_RULES = ['mysqlUnreportedCommands', 'pgsqlTlsNegotiation']
+export const GLOBAL_RULES = ['mysqlUnreportedCommands', 'tlsAfterUpgrade']
 
 /** Test-specific rules: test id -> rule names. */
 export const TEST_RULES: Record<string, string[]> = {
@@ -57,7 +59,7 @@ export const TEST_RULES: Record<string, string[]> = {
 
 /** Events set aside, per test and rule (asserted exactly; tests not listed must set aside none). */
 export const ALIGN: Record<string, Record<string, number>> = {
-  "http_10_connection_close.pcap :: test_0010_http_10_connection_close.py::test_http_sample": {pgsqlTlsNegotiation: 1},
+  "http_10_connection_close.pcap :: test_0010_http_10_connection_close.py::test_http_sample": {tlsAfterUpgrade: 1},
   "http_unmatched.pcap :: test_0065_unmatched_http.py::test_unmatched_response": {httpUnmatchedRequestAtEof: 1},
   "mysql_connection.pcap :: test_0067_mysql_connection_phase.py::test_connection_phase": {mysqlUnreportedCommands: 2},
   "mysql_int_string_operations.pcap :: test_0005_mysql_integration.py::test_string_operations": {mysqlUnreportedCommands: 1},

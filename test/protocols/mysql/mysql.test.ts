@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 import {detect, protocol} from '../../../src/protocols/mysql/index.js'
 import {MysqlFramer} from '../../../src/protocols/mysql/parser.js'
-import {plain, run, type Seg, splits} from '../../helpers/segment-harness.js'
+import {plain, run, runInner, type Seg, splits} from '../../helpers/segment-harness.js'
 
 // --- builders (MySQL Client/Server Protocol) ---------------------------------------------------
 const pkt = (seq: number, payload: Buffer): Buffer => {
@@ -158,7 +158,25 @@ describe('mysql edge cases', () => {
     expect(out[0]).toMatchObject({method: 'LOGIN', status: 'Error', fields: {mysql: {error_code: 1045}}})
   })
 
-  it('stops at an SSLRequest with a note', () => {
+  it('hands every byte after the SSL Request packet to TLS, however the segments are split', () => {
+    const c = Buffer.alloc(32)
+    c.writeUInt32LE(CAPS | 0x800)
+    const ch = Buffer.from([0x16, 3, 1, 0, 5, 1, 0, 0, 1, 9])
+    const sh = Buffer.from([0x16, 3, 3, 0, 4, 2, 0, 0, 0])
+    const apart: Seg[] = [login[0] as Seg, {dir: 0, bytes: pkt(1, c)}, {dir: 0, bytes: ch}, {dir: 1, bytes: sh}]
+    const glued: Seg[] = [login[0] as Seg, {dir: 0, bytes: Buffer.concat([pkt(1, c), ch])}, {dir: 1, bytes: sh}]
+    for (const segs of [apart, glued]) {
+      for (const [name, split] of splits(segs)) {
+        const {out, inner} = runInner(protocol, segs, split)
+        expect(out, name).toEqual([])
+        expect(inner.opened, name).toEqual([{self: 'mysql', prefer: 'tls'}])
+        expect(inner.bytes[0].equals(ch), name).toBe(true)
+        expect(inner.bytes[1].equals(sh), name).toBe(true)
+      }
+    }
+  })
+
+  it('without a dispatch stage (no openInner), stops at an SSLRequest with a note', () => {
     const c = Buffer.alloc(32)
     c.writeUInt32LE(CAPS | 0x800)
     const {out, stats} = run(protocol, [login[0] as Seg, {dir: 0, bytes: pkt(1, c)}, {dir: 0, bytes: Buffer.from([0x16, 3, 1, 0, 5, 1, 2, 3, 4, 5])}])

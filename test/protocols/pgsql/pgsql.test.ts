@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 import {detect, protocol} from '../../../src/protocols/pgsql/index.js'
 import {tagRows} from '../../../src/protocols/pgsql/parser.js'
-import {plain, run, type Seg, splits} from '../../helpers/segment-harness.js'
+import {plain, run, runInner, type Seg, splits} from '../../helpers/segment-harness.js'
 
 // --- builders (PostgreSQL protocol 3.0, 53.7 Message Formats) ----------------------------------
 const msg = (type: string, ...parts: (Buffer | string)[]): Buffer => {
@@ -136,7 +136,39 @@ describe('pgsql edge cases', () => {
     expect(out[0]).toMatchObject({method: 'LOGIN', status: 'Error', fields: {pgsql: {error_code: '28P01', error_severity: 'FATAL'}}})
   })
 
-  it('stops after SSLRequest answered S, with a note', () => {
+  it('hands every byte after SSLRequest answered S to TLS, however the segments are split', () => {
+    const ch = Buffer.from([0x16, 3, 1, 0, 4, 1, 0, 0, 0])
+    const sh = Buffer.from([0x16, 3, 3, 0, 4, 2, 0, 0, 0])
+    const segs: Seg[] = [
+      {dir: 0, bytes: sslRequest},
+      {dir: 1, bytes: Buffer.from('S')},
+      {dir: 0, bytes: ch},
+      {dir: 1, bytes: sh},
+    ]
+    const glued: Seg[] = [segs[0] as Seg, {dir: 1, bytes: Buffer.concat([Buffer.from('S'), sh])}, segs[2] as Seg]
+    for (const s of [segs, glued]) {
+      for (const [name, split] of splits(s)) {
+        const {out, inner} = runInner(protocol, s, split)
+        expect(out, name).toEqual([])
+        expect(inner.opened, name).toEqual([{self: 'pgsql', prefer: 'tls'}])
+        expect(inner.bytes[0].equals(ch), name).toBe(true)
+        expect(inner.bytes[1].equals(sh), name).toBe(true)
+        expect(inner.ended, name).toBe(true)
+      }
+    }
+  })
+
+  it('GSSENCRequest answered N, then SSLRequest answered N: the startup continues in clear', () => {
+    const gss = untyped(i32(80877104))
+    const segs: Seg[] = [{dir: 0, bytes: gss}, {dir: 1, bytes: Buffer.from('N')}, {dir: 0, bytes: sslRequest}, ...login.slice(1)]
+    for (const [name, split] of splits(segs)) {
+      const {out, inner} = runInner(protocol, [...segs, {dir: 0, bytes: q('SELECT 1')}, {dir: 1, bytes: Buffer.concat([complete('SELECT 0'), ready])}], split)
+      expect(inner.opened, name).toEqual([])
+      expect(out.map((t) => t.method), name).toEqual(['SELECT'])
+    }
+  })
+
+  it('without a dispatch stage (no openInner), stops after SSLRequest answered S, with a note', () => {
     const {out, stats} = run(protocol, [
       {dir: 0, bytes: sslRequest},
       {dir: 1, bytes: Buffer.from('S')},
