@@ -15,6 +15,7 @@ import {protocol as pgsql} from './pgsql/index.js'
 import {protocol as redis} from './redis/index.js'
 import {protocol as sip} from './sip/index.js'
 import {protocol as starttls} from './starttls/index.js'
+import {protocol as thrift} from './thrift/index.js'
 import {protocol as tls} from './tls/index.js'
 import type {Protocol} from './types.js'
 
@@ -32,6 +33,7 @@ export const protocols: readonly Protocol[] = [
   dhcpv4,
   amqp,
   sip,
+  thrift,
   starttls,
 ]
 
