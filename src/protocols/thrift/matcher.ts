@@ -2,8 +2,8 @@
  * Thrift matching: messages (from ./parser.ts) -> transactions, after Packetbeat's thrift module.
  *
  *   - A call waits in the shared PendingQueue until the other side's reply or exception with the
- *     same seqid and method name (the oldest such call: clients that always send seqid 0 are
- *     matched in order). A oneway call (message type oneway, or a call of a function the IDL
+ *     same seqid and method name. A new call with the seqid of a waiting one ends the waiting one
+ *     unanswered (clients that always send seqid 0 do so once its call is over). A oneway call (message type oneway, or a call of a function the IDL
  *     declares oneway) is an event at once, with no response.
  *   - A reply's field 0 is the return value (`thrift.return_value`, "" for void), its other fields
  *     are the declared exceptions (`thrift.exceptions`, status Error). An exception message
@@ -58,8 +58,19 @@ export class ThriftMatcher {
     const notes = messageNotes(m)
     if (m.type === MSG_CALL || m.type === MSG_ONEWAY) {
       const p: Pending = {m, start: stamp(at), notes}
-      if (m.type === MSG_ONEWAY || m.oneway) this.emit(p, null, null, undefined)
-      else this.pending.push(p)
+      if (m.type === MSG_ONEWAY || m.oneway) {
+        this.emit(p, null, null, undefined)
+        return
+      }
+      // A client reuses a seqid only once its call is over: the waiting call got no reply (a
+      // oneway function called with message type call, or a lost reply).
+      const old = this.pending.find((q) => q.m.seqid === m.seqid)
+      if (old !== undefined) {
+        this.pending.remove(old)
+        this.ctx.stats.unmatchedRequests++
+        this.emit(old, null, null, [note('thrift.no_response', `no response before seqid ${m.seqid} was used again`)])
+      }
+      this.pending.push(p)
       return
     }
     const req = this.pending.find((q) => q.m.seqid === m.seqid && q.m.name === m.name)
