@@ -133,7 +133,8 @@ export function sniff(buf: Buffer, i: number, framed: boolean | undefined, compa
   if (framed !== false) {
     if (buf.length - i < 4) return SNIFF_WAIT
     const len = buf.readUInt32BE(i)
-    if (len >= 2 && len <= maxMessage) {
+    // any length counts here: an oversized frame is skipped whole by its length (MessageReader)
+    if (len >= 2 && len <= 0x7fffffff) {
       const r = headerAt(buf, i + 4, compact, out)
       if (r === SNIFF_YES) {
         out.framed = true
@@ -153,6 +154,8 @@ export class MessageReader {
   /** Transport and protocol known for this direction. */
   private known = false
   private resync = false
+  /** Bytes of an oversized frame still to be skipped. */
+  private skip = 0
   /** Bytes needed (from the carried-over start) before the next attempt can succeed. */
   private need = 0
   private readonly stamp: Moment = {frame: 0, tsSec: 0, tsNsec: 0}
@@ -182,6 +185,12 @@ export class MessageReader {
     const buf = sb.view(bytes)
     let off = 0
     while (off < buf.length) {
+      if (this.skip > 0) {
+        const take = Math.min(this.skip, buf.length - off)
+        this.skip -= take
+        off += take
+        continue
+      }
       if (!this.known || this.resync) {
         const s = this.findStart(buf, off)
         if (s < 0) {
@@ -216,12 +225,20 @@ export class MessageReader {
   gap(): void {
     this.sb.clear()
     this.need = 0
+    this.skip = 0
     if (this.known) this.resync = true
   }
 
   clear(): void {
     this.sb.clear()
     this.need = 0
+  }
+
+  /** Starts skipping an oversized frame at buf[off]: the bytes of it already here. */
+  private skipNow(buf: Buffer, off: number): number {
+    const take = Math.min(this.skip, buf.length - off)
+    this.skip -= take
+    return take
   }
 
   private oversized(): void {
@@ -253,10 +270,16 @@ export class MessageReader {
     if (this.framed) {
       if (buf.length - off < 4) return 0
       const len = buf.readUInt32BE(off)
-      if (len < 2 || len > this.o.maxMessage) {
-        this.sink.bad(len < 2 ? `bad frame length ${len}` : `frame of ${len} bytes exceeds limits.maxMessageBytes`)
+      if (len < 2 || len > 0x7fffffff) {
+        this.sink.bad(`bad frame length ${len}`)
         this.resync = true
         return 1
+      }
+      if (len > this.o.maxMessage) {
+        // skipped whole: the framing stays in step
+        this.sink.bad(`frame of ${len} bytes exceeds limits.maxMessageBytes`)
+        this.skip = 4 + len
+        return this.skipNow(buf, off)
       }
       if (buf.length - off < 4 + len) {
         this.need = 4 + len
