@@ -3,7 +3,7 @@
  * (../shared/corpus, read in place) and pbx's own samples/thrift/*.pcap.
  *
  * The oracle files carry no Thrift section, so tshark is run here (CI installs it) with the
- * capture's decode-as from ../shared/corpus/decode_as.tsv (tcp.port==9090 otherwise), listing every
+ * capture's decode-as from ../shared/corpus/decode_as.tsv (else ports 9090 and 9091, the samples'), listing every
  * Thrift message: its type and method. pbx's events are turned into the same list: each event is
  * its call ("call", or "oneway" when it has no reply and no thrift.no_response anomaly) and, when
  * it has one, its reply ("reply": a reply or an exception message). The lists are compared as
@@ -93,7 +93,7 @@ describe('thrift vs tshark', () => {
   for (const file of files) {
     const rel = path.relative(ROOT, file)
     it(rel, async () => {
-      const want = tsharkMessages(file, da.get(file) ?? ['-d', 'tcp.port==9090,thrift'])
+      const want = tsharkMessages(file, da.get(file) ?? ['-d', 'tcp.port==9090,thrift', '-d', 'tcp.port==9091,thrift'])
       const {text} = await analyzeToNdjson([file])
       const events = text
         .split('\n')
