@@ -120,7 +120,7 @@ function headerAt(buf: Buffer, i: number, compact: boolean | undefined, out: Sni
  * Whether a Thrift message (framed or not) starts at buf[i], within the variants the options
  * allow. Fills `out`. Never throws.
  */
-export function sniff(buf: Buffer, i: number, framed: boolean | undefined, compact: boolean | undefined, maxMessage: number, out: Sniffed): number {
+export function sniff(buf: Buffer, i: number, framed: boolean | undefined, compact: boolean | undefined, out: Sniffed): number {
   let wait = false
   if (framed !== true) {
     const r = headerAt(buf, i, compact, out)
@@ -202,7 +202,7 @@ export class MessageReader {
           if (!this.resync) this.sink.bad(`${s - off} bytes before the first message skipped`)
           off = s
         }
-        const r = sniff(buf, off, this.framed, this.compact, this.o.maxMessage, this.sn)
+        const r = sniff(buf, off, this.framed, this.compact, this.sn)
         if (r === SNIFF_WAIT) break
         this.framed = this.sn.framed
         this.compact = this.sn.compact
@@ -254,7 +254,7 @@ export class MessageReader {
    */
   private findStart(buf: Buffer, off: number): number {
     for (let i = off; i < buf.length; i++) {
-      const r = sniff(buf, i, this.framed, this.compact, this.o.maxMessage, this.sn)
+      const r = sniff(buf, i, this.framed, this.compact, this.sn)
       if (r !== SNIFF_NO) return i
     }
     return -1
