@@ -228,6 +228,39 @@ describe('thrift', () => {
     expect(c.out[0].anomalies).toContain('limit.message_bytes')
   })
 
+  it('hands a connection whose first bytes cannot be Thrift to content detection (port 9090 is shared)', () => {
+    const c = collector({}, {})
+    const seen: string[] = []
+    const ctx = {
+      ...c.ctx,
+      openInner: (_conn: unknown, o: {self: string}) => {
+        seen.push(o.self)
+        return {data: (d: number, b: Buffer) => seen.push(`${d}:${b.toString('latin1')}`), gap: () => seen.push('gap'), end: () => seen.push('end')}
+      },
+    }
+    const h = protocol.tcp!.create(fakeConn('tcp', 9090), ctx)
+    const at = {frame: 1, tsSec: 1, tsNsec: 0}
+    h.data(0, Buffer.from('GET /metrics HTTP/1.1\r\n\r\n'), at)
+    h.data(1, Buffer.from('HTTP/1.1 200 OK\r\n\r\n'), at)
+    h.gap(1, 10, at)
+    h.end('fin', at)
+    expect(seen).toEqual(['thrift', '0:GET /metrics HTTP/1.1\r\n\r\n', '1:HTTP/1.1 200 OK\r\n\r\n', 'gap', 'end'])
+    expect(c.out).toHaveLength(0)
+    // Thrift bytes first: no handover
+    const t = collector({}, {})
+    let opened = 0
+    const h2 = protocol.tcp!.create(fakeConn('tcp', 9090), {
+      ...t.ctx,
+      openInner: () => {
+        opened++
+        return null
+      },
+    })
+    drive(h2, conversation({}))
+    expect(opened).toBe(0)
+    expect(t.out).toHaveLength(5)
+  })
+
   it('detects strict binary and compact headers, bare or framed', () => {
     for (const o of [{}, {framed: true}, {compact: true}, {compact: true, framed: true}]) {
       expect(detect(message(CALL, 'getUser', 1, struct()), 0)).toBe(true)
