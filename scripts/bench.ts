@@ -9,6 +9,8 @@
  *   --no-external skip the npm packages compared against (ndjson, pcap-parser)
  *   --stages      also the stage-by-stage figures (framing, decode, CLI) on the http and mixed captures
  *   --hostile     also the full-size hostile flood captures (scripts/fuzz/hostile-bench.ts), peak RSS
+ *   --no-processors  skip the processor cost case (run by default, see below)
+ *   --processors-only  only the processor cost case
  *   --generate-only  generate the captures and exit
  *
  * 0. Side by side on one generated capture like issue 13's (HTTP keep-alive + DNS, ~30k TCP
@@ -27,6 +29,11 @@
  *    (a) framing only, (b) framing + decode + reassembly, (c) the built CLI `analyze --format ndjson`
  *    to /dev/null, (d) capinfos (C record walk), (e) tshark extracting HTTP fields on a 100k-packet
  *    prefix; plus pcap-parser vs our CaptureParser, and the npm ndjson stream vs our NDJSON writer.
+ * 3. Processor cost (default; --no-processors skips it): the generated HTTP capture of (1) analysed
+ *    with no processors, then with a drop_event on ~90% of the events (status below 400) and a
+ *    three-field script processor on the rest (scripts/bench/processors.yml); prints the slowdown
+ *    by CPU time, whole process and work only (minus a 10-packet run with the same config). Target:
+ *    under 25% slowdown.
  * The CLI runs dist/: build first (`npm run build`); the bench warns when dist is older than src.
  */
 import {execFileSync, spawnSync} from 'node:child_process'
@@ -70,10 +77,12 @@ interface Args {
   genOnly: boolean
   stages: boolean
   hostile: boolean
+  processors: boolean
+  processorsOnly: boolean
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = {packets: 1_000_000, repeat: 3, profile: false, external: true, genOnly: false, stages: false, hostile: false}
+  const a: Args = {packets: 1_000_000, repeat: 3, profile: false, external: true, genOnly: false, stages: false, hostile: false, processors: true, processorsOnly: false}
   for (let i = 0; i < argv.length; i++) {
     const f = argv[i]
     const val = () => {
@@ -90,6 +99,8 @@ function parseArgs(argv: string[]): Args {
     else if (f === '--generate-only') a.genOnly = true
     else if (f === '--stages') a.stages = true
     else if (f === '--hostile') a.hostile = true
+    else if (f === '--no-processors') a.processors = false
+    else if (f === '--processors-only') a.processorsOnly = true
     else throw new Error(`unknown flag ${f} (see scripts/bench.ts)`)
   }
   if (!Number.isInteger(a.packets) || a.packets < 1000) throw new Error('--packets must be an integer >= 1000')
@@ -424,6 +435,72 @@ async function compareTools(issue: {path: string; meta: CaptureMeta}, args: Args
   console.log('')
 }
 
+// ------------------------------------------------------------------------------ processor cost
+
+const PROCESSORS_YML = join(ROOT, 'scripts', 'bench', 'processors.yml')
+
+/**
+ * The processor cost case (issue 9): the HTTP capture with no processors and with
+ * scripts/bench/processors.yml; events go to stdout (a pipe, read here) in both runs, so that the
+ * kept events can be counted; prints the slowdown by CPU time.
+ */
+async function processorCost(args: Args): Promise<void> {
+  const R = args.repeat
+  const http = ensureCapture('http', args.packets)
+  const tiny = ensurePrefix(http.path, 10)
+  // The same chain with a condition that never holds: every event is scripted, none dropped (the
+  // chain's own cost, with the same output as no processors).
+  const allYml = join(BENCH_DIR, 'processors-keep-all.yml')
+  writeFileSync(allYml, readFileSync(PROCESSORS_YML, 'utf8').replace('lt: 400', 'lt: 0'))
+  const argsFor = (f: string, cfg: string | null) => [CLI, 'analyze', f, '--format', 'ndjson', ...(cfg !== null ? ['-c', cfg] : [])]
+  const lines = (out: string) => {
+    let n = 0
+    for (let i = out.indexOf('\n'); i >= 0; i = out.indexOf('\n', i + 1)) n++
+    return n
+  }
+  console.log(`processor cost on ${rel(http.path)} (${fmtInt(http.meta.counters.packets)} packets; best CPU time of ${R} runs each)...`)
+  const startNone = await run(process.execPath, argsFor(tiny, null), R, true)
+  const startProc = await run(process.execPath, argsFor(tiny, PROCESSORS_YML), R, true)
+  const none = await run(process.execPath, argsFor(http.path, null), R, true)
+  const proc = await run(process.execPath, argsFor(http.path, PROCESSORS_YML), R, true)
+  const all = await run(process.execPath, argsFor(http.path, allYml), R, true)
+  const cpu = (m: Measured) => m.cpuMs ?? m.wallMs
+  const packets = http.meta.counters.packets
+  const bytes = statSync(http.path).size
+  const cases = [
+    {name: 'none', m: none, start: startNone},
+    {name: 'drop_event (~90%) + 3-field script', m: proc, start: startProc},
+    {name: 'same chain, nothing dropped', m: all, start: startProc},
+  ].map((c) => ({...c, events: lines(c.m.stdout), net: cpu(c.m) - cpu(c.start)}))
+  for (const c of cases) row('http', `analyze, processors: ${c.name}`, packets, bytes, c.m, R, c.net)
+  console.log(
+    table(
+      ['processors', '', 'events out', 'CPU s', 'CPU s work only', 'wall s', 'peak RSS MB', 'vs none (work)'],
+      cases.map((c) => [
+        c.name,
+        '',
+        fmtInt(c.events),
+        (cpu(c.m) / 1000).toFixed(2),
+        (c.net / 1000).toFixed(2),
+        (c.m.wallMs / 1000).toFixed(2),
+        mb(c.m.peakRss),
+        `${c.net >= cases[0].net ? '+' : ''}${((100 * c.net) / cases[0].net - 100).toFixed(1)}%`,
+      ]),
+    ),
+  )
+  const [n, p, a] = cases
+  const slowdown = p.net / n.net - 1
+  const dropped = n.events > 0 ? 1 - p.events / n.events : 0
+  console.log(
+    `  [${slowdown < 0.25 ? 'MET ' : 'MISS'}] processor slowdown ${(100 * slowdown).toFixed(1)}% by CPU time of the work ` +
+      `(whole process ${((100 * cpu(p.m)) / cpu(n.m) - 100).toFixed(1)}%; ${(100 * dropped).toFixed(1)}% of the events dropped, the script on the rest; target < 25%)`,
+  )
+  console.log(
+    `         every event through the chain, none dropped: ${((100 * a.net) / n.net - 100).toFixed(1)}% (the chain's own cost; dropping saves NDJSON writing)`,
+  )
+  console.log('')
+}
+
 /** The full-size hostile floods, each in its own process (scripts/fuzz/hostile-bench.ts prints peak RSS). */
 function hostile(): void {
   console.log('hostile captures, default limits (scripts/fuzz/hostile-bench.ts):')
@@ -449,12 +526,17 @@ async function main(): Promise<void> {
       .join(' ')}, peak RSS via ${haveGnuTime ? '/usr/bin/time -v' : '/proc/PID/status VmHWM polling'}`,
   )
 
+  if (args.processorsOnly) {
+    await processorCost(args)
+    return
+  }
   const issue = ensureCapture('issue', args.packets)
   if (args.genOnly) {
     console.log(issue.path)
     return
   }
   await compareTools(issue, args)
+  if (args.processors) await processorCost(args)
   if (args.hostile) hostile()
   if (!args.stages) {
     if (args.json) writeFileSync(args.json, `${JSON.stringify({date: new Date().toISOString(), node: process.version, cores: cpus().length, args, rows}, null, 2)}\n`)

@@ -55,6 +55,13 @@ export interface Limits {
    * header decoding of that direction.
    */
   http2MaxHeaderTableBytes: number
+  /** NFSv4 COMPOUND operations listed per call (nfs.ops); the rest are counted in a note. */
+  nfsMaxCompoundOps: number
+  /**
+   * Distinct host names whose public-suffix lookup (dns.question.registered_domain, the
+   * registered_domain processor) is cached; the oldest is evicted beyond that. 0: no cache.
+   */
+  publicSuffixCacheEntries: number
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -77,6 +84,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   summaryTopKeys: 10_000,
   maxTunnelDepth: 4,
   http2MaxHeaderTableBytes: 64 * 1024,
+  nfsMaxCompoundOps: 128,
+  publicSuffixCacheEntries: 10_000,
 })
 
 /** Merges user overrides (already parsed to numbers) over the defaults; unknown names are an error. */

@@ -28,6 +28,7 @@ import {
   tlsDialogue,
 } from '../bench/wire-gen.js'
 import type {TcpDialogue} from '../bench/capture-gen.js'
+import {authSys, call, cat, compound, compoundRes, diropargs, fh, op, record, reply, u32} from '../samples/nfs-wire.js'
 import {CaptureParser} from '../../src/capture/parser.js'
 import type {DecodedPacket} from '../../src/decode/types.js'
 import {DEFAULT_LIMITS} from '../../src/limits.js'
@@ -332,7 +333,30 @@ export const SYNTH_KINDS: readonly {protocol: string; transport: 'tcp' | 'udp' |
   {protocol: 'dhcpv4', transport: 'udp'},
   {protocol: 'icmp', transport: 'ip'},
   {protocol: 'thrift', transport: 'tcp'},
+  {protocol: 'nfs', transport: 'tcp'},
+  {protocol: 'nfs', transport: 'udp'},
 ]
+
+/** n NFS exchanges (v3 LOOKUP / v4 COMPOUND), calls and replies with random xids, some answered out of order. */
+function nfsMessages(rng: Rng, n: number): {dir: 0 | 1; msg: Buffer}[] {
+  const cred = authSys({stamp: rng.int(0, 0xffff), machine: 'fuzz', uid: rng.int(0, 2000), gid: rng.int(0, 2000), gids: [rng.int(0, 9)]})
+  const out: {dir: 0 | 1; msg: Buffer}[] = []
+  const held: Buffer[] = []
+  for (let i = 0; i < n; i++) {
+    const xid = rng.int(0, 0x7fffffff)
+    if (rng.int(0, 1) === 0) {
+      out.push({dir: 0, msg: call(xid, 100003, 3, 3, cred, diropargs(rng.int(1, 9), `f${rng.int(0, 99)}`))})
+      held.push(reply(xid, cat(u32(rng.int(0, 1) * 2), fh(rng.int(1, 9)), u32(0), u32(0))))
+    } else {
+      out.push({dir: 0, msg: call(xid, 100003, 4, 1, cred, compound('t', 1, op.sequence(), op.putrootfh(), op.lookup('export'), op.getfh(), op.getattr()))})
+      held.push(reply(xid, compoundRes(0, 't', [53, 0, Buffer.alloc(36)], [24, 0], [15, 0], [10, 0, fh(2)], [9, 0, cat(u32(0), u32(0))])))
+    }
+    if (rng.int(0, 2) === 0) continue // answered later, with the next ones
+    while (held.length > 0) out.push({dir: 1, msg: held.splice(rng.int(0, held.length - 1), 1)[0]!})
+  }
+  for (const r of held) out.push({dir: 1, msg: r})
+  return out
+}
 
 /** A valid stream for `kind` from `seed`. */
 export function synthStream(kind: number, seed: number): StreamInput {
@@ -413,6 +437,14 @@ export function synthStream(kind: number, seed: number): StreamInput {
       port = 9090
       break
     }
+    case 'nfs/tcp':
+      ev = nfsMessages(rng, n).map((m) => ({k: 'data', dir: m.dir, bytes: record(m.msg, rng.int(0, 2) === 0 ? rng.int(8, 64) : m.msg.length), dt: rng.int(0, 20)}))
+      port = 2049
+      break
+    case 'nfs/udp':
+      ev = nfsMessages(rng, n).map((m) => ({k: 'data', dir: m.dir, bytes: m.msg, dt: rng.int(0, 20)}))
+      port = 2049
+      break
     case 'icmp/ip': {
       const id = rng.int(0, 0xffff)
       for (let i = 0; i < n; i++) {

@@ -107,7 +107,7 @@ export interface EffectiveConfig {
 export interface ConfigOptions {
   /** Anomaly counters for the compiled processors (see src/processors). */
   counters?: ProcessorCounters
-  /** Public suffix list lookup for registered_domain. */
+  /** Public suffix list lookup for registered_domain (default: src/util/public-suffix.ts). */
   publicSuffix?: PublicSuffixLookup
   /** Directory for relative script files (default: the config file's directory, or the cwd). */
   baseDir?: string
@@ -172,6 +172,8 @@ class Reader {
   readonly warnings: string[] = []
   readonly notes: string[] = []
   readonly fields: FieldResolver
+  /** The file's limits, once read (processors compiled later size their caches by them). */
+  limits?: Limits
   constructor(readonly file: string | undefined) {
     this.fields = new FieldResolver((m) => this.warnings.push(m))
   }
@@ -239,7 +241,7 @@ class Reader {
     if (list === undefined || list === null) return {compiled: [], raw: []}
     if (!Array.isArray(list)) this.bad(key, list, 'a list of processors')
     try {
-      const compiled = compileProcessors(list, key, (m) => this.warnings.push(m), {counters: opts.counters, publicSuffix: opts.publicSuffix, baseDir, fields: this.fields, unsupported: (w) => this.unsupported.push(w)})
+      const compiled = compileProcessors(list, key, (m) => this.warnings.push(m), {counters: opts.counters, publicSuffix: opts.publicSuffix, publicSuffixCacheEntries: this.limits?.publicSuffixCacheEntries, baseDir, fields: this.fields, unsupported: (w) => this.unsupported.push(w)})
       return {compiled, raw: list}
     } catch (e) {
       // The message already starts with the full key (`processors[1].drop_event.when.range: ...`).
@@ -289,6 +291,7 @@ export function buildEffectiveConfig(doc: unknown, file?: string, opts: ConfigOp
     }
   }
   const limits = makeLimits(limitOverrides)
+  r.limits = limits
 
   // ---- interfaces
   let interfaces: EffectiveConfig['interfaces']

@@ -134,6 +134,13 @@ export class Decoder implements PacketSink {
       proto: 0,
       ipLength: 0,
       vlan: -1,
+      vlanInner: -1,
+      srcMacHi: -1,
+      srcMacLo: 0,
+      dstMacHi: -1,
+      dstMacLo: 0,
+      wirePackets: 1,
+      wireBytes: 0,
       srcPort: 0,
       dstPort: 0,
       seq: 0,
@@ -173,6 +180,9 @@ export class Decoder implements PacketSink {
     dp.tsSec = p.tsSec
     dp.tsNsec = p.tsNsec
     dp.vlan = -1
+    dp.vlanInner = -1
+    dp.srcMacHi = -1
+    dp.dstMacHi = -1
     const tun = this.tun
     tun.depth = 0
     tun.zone = 0
@@ -183,6 +193,10 @@ export class Decoder implements PacketSink {
           this.stats.bad('ethernet: truncated header')
           return
         }
+        dp.dstMacHi = d.readUInt16BE(b)
+        dp.dstMacLo = d.readUInt32BE(b + 2)
+        dp.srcMacHi = d.readUInt16BE(b + 6)
+        dp.srcMacLo = d.readUInt32BE(b + 8)
         this.ether(d, b + 14, d.readUInt16BE(b + 12), false)
         return
       case 113: // LINKTYPE_LINUX_SLL: pkttype(2) hatype(2) halen(2) addr(8) protocol(2)
@@ -284,7 +298,7 @@ export class Decoder implements PacketSink {
           tagged = true
           dp.vlan = d.readUInt16BE(off) & 0x0fff
           this.stats.vlanTagged++
-        }
+        } else if (tagged && dp.vlanInner === -1) dp.vlanInner = d.readUInt16BE(off) & 0x0fff
         type = d.readUInt16BE(off + 2)
         off += 4
         continue
@@ -423,15 +437,19 @@ export class Decoder implements PacketSink {
         return
       }
       const df = this.defrag
-      if (df.add(dp, proto, d.readUInt16BE(off + 4), fragOffset, more, d.subarray(off + ihl, end), ihl, proto)) {
+      if (df.add(dp, proto, d.readUInt16BE(off + 4), fragOffset, more, d.subarray(off + ihl, end), ihl, proto, total)) {
         stats.fragmentsReassembled++
         const data = df.datagram
         dp.ipLength = df.headerLen + data.length
+        dp.wirePackets = df.wirePackets
+        dp.wireBytes = df.wireBytes
         this.transport(proto, data, 0, data.length, 0)
       }
       return
     }
     dp.ipLength = total
+    dp.wirePackets = 1
+    dp.wireBytes = total
     this.transport(proto, d, off + ihl, end, truncated)
   }
 
@@ -473,6 +491,8 @@ export class Decoder implements PacketSink {
     dp.dst2 = d.readUInt32BE(off + 32)
     dp.dst3 = d.readUInt32BE(off + 36)
     dp.ipLength = end + truncated - off
+    dp.wirePackets = 1
+    dp.wireBytes = dp.ipLength
     this.ipv6Chain(d, off, off + 40, end, truncated, d[off + 6], true)
   }
 
@@ -539,12 +559,14 @@ export class Decoder implements PacketSink {
             return
           }
           const df = this.defrag
-          if (!df.add(this.dp, 0, buf.readUInt32BE(pos + 4), fragOffset, more, buf.subarray(pos + 8, end), pos - ipStart, next)) {
+          if (!df.add(this.dp, 0, buf.readUInt32BE(pos + 4), fragOffset, more, buf.subarray(pos + 8, end), pos - ipStart, next, end - ipStart)) {
             return
           }
           stats.fragmentsReassembled++
           buf = df.datagram
           this.dp.ipLength = df.headerLen + buf.length
+          this.dp.wirePackets = df.wirePackets
+          this.dp.wireBytes = df.wireBytes
           nh = df.proto
           pos = 0
           end = buf.length

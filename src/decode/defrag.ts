@@ -47,6 +47,8 @@ class FragSet {
   total = -1
   /** Fragments received into this set. */
   count = 0
+  /** IP bytes of those fragments (each one's IP total length). */
+  wireBytes = 0
   /** Transport protocol (IPv6: Next Header of the offset-0 fragment's fragment header); -1 until seen. */
   proto = -1
   /** Header length of the offset-0 fragment (IPv4 header; IPv6 header + unfragmentable part). */
@@ -85,6 +87,9 @@ export class Defragmenter {
   proto = 0
   /** After add() returned true: the header length of the offset-0 fragment. */
   headerLen = 0
+  /** After add() returned true: fragments the datagram was received in, and their IP bytes. */
+  wirePackets = 0
+  wireBytes = 0
 
   constructor(
     private readonly limits: Limits,
@@ -105,6 +110,7 @@ export class Defragmenter {
    * @param data fragment data (a view; copied here as needed)
    * @param headerLen bytes of header before the data in this fragment (used from the offset-0 one)
    * @param nextProto protocol of the data (IPv4: = keyProto; IPv6: the fragment header's Next Header)
+   * @param wireLen this fragment's IP bytes on the wire (header + data), summed into `wireBytes`
    * @returns true when this fragment completed its datagram: `datagram`, `proto`, `headerLen` are set.
    */
   add(
@@ -116,6 +122,7 @@ export class Defragmenter {
     data: Buffer,
     headerLen: number,
     nextProto: number,
+    wireLen = headerLen + data.length,
   ): boolean {
     const v = ip.ipVersion
     const now = ip.tsSec + ip.tsNsec / 1e9
@@ -144,6 +151,7 @@ export class Defragmenter {
       this.sets.set(key, set)
     }
     set.count++
+    set.wireBytes += wireLen
     if (offset === 0 && set.proto < 0) {
       set.proto = nextProto
       set.headerLen = headerLen
@@ -169,6 +177,8 @@ export class Defragmenter {
     this.datagram = this.scratch.subarray(0, set.total)
     this.proto = set.proto
     this.headerLen = set.headerLen
+    this.wirePackets = set.count
+    this.wireBytes = set.wireBytes
     return true
   }
 

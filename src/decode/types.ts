@@ -53,6 +53,24 @@ export interface DecodedPacket {
   ipLength: number
   /** Outermost VLAN id seen at any layer (the first tag met, outer frame first), or -1. */
   vlan: number
+  /** The VLAN id of the tag right inside `vlan` in the same frame (802.1ad Q-in-Q), or -1. */
+  vlanInner?: number
+  /**
+   * MAC addresses of the capture's own Ethernet header (link type 1 only; not of an inner frame of
+   * a tunnel): the top 16 bits (Hi) and low 32 bits (Lo) of each; Hi -1 when there is none.
+   */
+  srcMacHi?: number
+  srcMacLo?: number
+  dstMacHi?: number
+  dstMacLo?: number
+  /**
+   * The IP packets on the wire this packet stands for, and their IP bytes (total lengths summed):
+   * 1 and ipLength for an unfragmented packet; for a reassembled datagram, its fragments (each
+   * counted with its own IP header). What flow records count. Absent (hand-built packets): 1 and
+   * ipLength.
+   */
+  wirePackets?: number
+  wireBytes?: number
   /** TCP/UDP ports; 0 for other protocols. */
   srcPort: number
   dstPort: number

@@ -174,6 +174,11 @@ export class ProtocolChooser implements StreamFactory {
   /** 1 where a selected protocol declares the port as its clients' (udp.clientPorts). */
   private readonly udpClientPort = new Uint8Array(65536)
   private hasClientPorts = false
+  /** 1 where a selected protocol declares the port as its servers' (tcp/udp.serverPorts). */
+  private readonly tcpServerPort = new Uint8Array(65536)
+  private readonly udpServerPort = new Uint8Array(65536)
+  private hasTcpServerPorts = false
+  private hasUdpServerPorts = false
   /** IP protocol number -> the handler of the first protocol claiming it. */
   readonly ipHandlers = new Map<number, IpHandler>()
   /** Every IP handler, for flushing at end of input. */
@@ -203,6 +208,14 @@ export class ProtocolChooser implements StreamFactory {
       for (const port of p.udp?.clientPorts ?? []) {
         this.udpClientPort[port] = 1
         this.hasClientPorts = true
+      }
+      for (const port of p.tcp?.serverPorts ?? []) {
+        this.tcpServerPort[port] = 1
+        this.hasTcpServerPorts = true
+      }
+      for (const port of p.udp?.serverPorts ?? []) {
+        this.udpServerPort[port] = 1
+        this.hasUdpServerPorts = true
       }
       if (p.ip) {
         const h = p.ip.create(ctxFor(p))
@@ -249,11 +262,27 @@ export class ProtocolChooser implements StreamFactory {
     return new DetectingUdp(conn, this.udpDetect, this.ctxFor)
   }
 
-  /** UdpRoleHint (see reassembly/types.ts): a declared client port on one side only decides. */
+  /**
+   * UdpRoleHint (see reassembly/types.ts): a declared client port on one side only decides; else a
+   * declared server port on one side only.
+   */
   readonly udpRole = (srcPort: number, dstPort: number): -1 | 0 | 1 => {
-    if (!this.hasClientPorts) return 0
-    const s = this.udpClientPort[srcPort]
-    const d = this.udpClientPort[dstPort]
-    return s === d ? 0 : s === 1 ? 1 : -1
+    if (this.hasClientPorts) {
+      const s = this.udpClientPort[srcPort]
+      const d = this.udpClientPort[dstPort]
+      if (s !== d) return s === 1 ? 1 : -1
+    }
+    if (!this.hasUdpServerPorts) return 0
+    const s = this.udpServerPort[srcPort]
+    const d = this.udpServerPort[dstPort]
+    return s === d ? 0 : s === 1 ? -1 : 1
+  }
+
+  /** StreamFactory.role: a declared TCP server port on one side only decides. */
+  role(srcPort: number, dstPort: number): -1 | 0 | 1 {
+    if (!this.hasTcpServerPorts) return 0
+    const s = this.tcpServerPort[srcPort]
+    const d = this.tcpServerPort[dstPort]
+    return s === d ? 0 : s === 1 ? -1 : 1
   }
 }

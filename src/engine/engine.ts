@@ -26,6 +26,7 @@ import type {ConnObserver} from '../reassembly/conn.js'
 import {TcpReassembler} from '../reassembly/tcp.js'
 import type {Moment} from '../reassembly/types.js'
 import {UdpFlows} from '../reassembly/udp.js'
+import {IcmpFlows} from '../reassembly/icmp-flows.js'
 import type {Stats} from '../stats.js'
 
 /** A compiled capture filter (`--filter`): true keeps the record. Must not keep `data`. */
@@ -54,6 +55,7 @@ export class Engine implements PacketSink, DecodedSink {
   private readonly udp: UdpFlows
   private readonly chooser: ProtocolChooser
   private readonly observer: (ConnObserver & {end(): void}) | undefined
+  private readonly icmpFlows: IcmpFlows | undefined
   private readonly filter: RecordFilter | undefined
   private ended = false
   /** The last IP packet's time and frame, for flushing at end of input. */
@@ -81,6 +83,8 @@ export class Engine implements PacketSink, DecodedSink {
     this.chooser = new ProtocolChooser(o.protocols, ctxFor)
     this.tcp = new TcpReassembler(this.chooser, o.limits, o.stats, o.observer)
     this.udp = new UdpFlows((c) => this.chooser.openUdp(c), o.limits, o.stats, o.observer, this.chooser.udpRole)
+    // ICMP flows exist for the flows feature only (an observer); ICMP events come from the icmp protocol.
+    this.icmpFlows = o.observer === undefined ? undefined : new IcmpFlows(o.limits, o.stats, o.observer)
     this.decoder = new Decoder(this, o.limits, o.stats)
   }
 
@@ -98,7 +102,10 @@ export class Engine implements PacketSink, DecodedSink {
     last.tsNsec = p.tsNsec
     if (p.proto === IpProto.TCP) this.tcp.segment(p)
     else if (p.proto === IpProto.UDP) this.udp.datagram(p)
-    else this.chooser.ipHandlers.get(p.proto)?.packet(p)
+    else {
+      if (this.icmpFlows !== undefined && (p.proto === IpProto.ICMP || p.proto === IpProto.ICMPV6)) this.icmpFlows.packet(p)
+      this.chooser.ipHandlers.get(p.proto)?.packet(p)
+    }
   }
 
   /** End of input: every open connection, flow and pending transaction is flushed. Idempotent. */
@@ -108,6 +115,7 @@ export class Engine implements PacketSink, DecodedSink {
     this.decoder.end()
     this.tcp.end(this.last)
     this.udp.end(this.last)
+    this.icmpFlows?.end(this.last)
     for (const h of this.chooser.ipHandlerList) h.end(this.last)
     this.observer?.end()
   }

@@ -171,6 +171,14 @@ export const ANOMALIES = A({
   'thrift.malformed': {description: 'Bytes that are not a Thrift message header, or a message body that cannot be read (bad type, negative length, too deep); the text names it. pbx resynchronises on the next header.', text: 'malformed message'},
   'thrift.value_cut': {description: 'A string, list, set, map or struct was longer than string_max_size / collection_max_size: its text ends in "...".', text: 'value cut at string_max_size / collection_max_size'},
   'thrift.fields_dropped': {description: 'A struct had more fields than drop_after_n_struct_fields: the parameters, return value and exceptions texts are left out.', text: 'texts left out: a struct had more than drop_after_n_struct_fields fields'},
+  // --- nfs -----------------------------------------------------------------------------------------
+  'nfs.no_response': {description: 'An NFS call got no reply (end of the connection or flow, or a UDP call older than limits.udpTransactionTimeoutSec); emitted alone with status Error.', text: 'no response'},
+  'nfs.unmatched_response': {description: 'An RPC reply whose xid matches no call seen on the connection or flow (the call was not captured); reported with rpc.* only.', text: 'response without request'},
+  'nfs.retransmission': {description: 'An RPC call repeated with the xid of a call still waiting (a retransmission), or a second reply to an xid already answered (dropped; the text names the xid).', text: 'retransmission'},
+  'nfs.malformed': {description: 'NFS arguments or results that end early or do not decode (an unknown NFSv4 operation stops the walk of a COMPOUND); the text names what. What was decoded before is reported.', text: 'malformed message'},
+  'nfs.not_rpc': {description: 'Bytes that are not an ONC RPC message were skipped: a TCP record or datagram with no valid RPC header, or bytes skipped to find the next record after a gap; the text says how many and where.', text: 'not an RPC message: skipped'},
+  'nfs.encrypted': {description: 'The call uses RPCSEC_GSS privacy: its arguments and results are encrypted, so only the procedure is reported.', text: 'RPCSEC_GSS privacy: arguments and results encrypted'},
+  'limit.compound_ops': {description: 'An NFSv4 COMPOUND had more operations than limits.nfsMaxCompoundOps; nfs.ops lists the first ones.', text: 'compound operations beyond limits.nfsMaxCompoundOps not listed'},
   // --- dhcpv4 --------------------------------------------------------------------------------------
   'dhcpv4.short_message': {description: 'A datagram shorter than the 236-byte BOOTP header; reported with status Error and no dhcpv4 fields.', text: 'message shorter than the BOOTP header'},
   'dhcpv4.malformed': {description: 'A malformed DHCP option or header field (bad length, unterminated options, ...); the text names it.', text: 'malformed option'},

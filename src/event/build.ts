@@ -18,8 +18,25 @@ import {type TunnelInfo, tunnelEventObject} from '../decode/tunnel.js'
 import type {ConnInfo} from '../reassembly/types.js'
 import type {Transaction} from './types.js'
 import {diffNs, rfc3339} from '../util/time.js'
+import {networkDirection} from '../util/ip.js'
 
 export type PbxEvent = Record<string, unknown>
+
+/**
+ * ecs.version of every event: the ECS version Packetbeat 8.x writes (libbeat's ecs.Version,
+ * "8.0.0" throughout the 8.x releases); pbx's field names follow the same ECS 8 schema.
+ */
+export const ECS_VERSION = '8.0.0'
+
+/** Reversed direction, for events whose source is the server (sentByServer). */
+const REVERSED = {internal: 'internal', outbound: 'inbound', inbound: 'outbound', external: 'external', unknown: 'unknown'} as const
+
+/** related.hosts of an event: the client's then the server's domain (endpoint additions), deduplicated. */
+function relatedHosts(cd: unknown, sd: unknown): string[] | undefined {
+  const a = typeof cd === 'string' && cd !== '' ? cd : undefined
+  const b = typeof sd === 'string' && sd !== '' && sd !== a ? sd : undefined
+  return a === undefined ? (b === undefined ? undefined : [b]) : b === undefined ? [a] : [a, b]
+}
 
 export interface BuildOptions {
   precision: TsPrecision
@@ -66,13 +83,20 @@ export function buildEvent(t: Transaction, o: BuildOptions): PbxEvent {
   ev.destination = t.sentByServer ? src : dst
   ev.client = {...src}
   ev.server = {...dst}
+  const parts = partsFor(c, t.type)
   ev.network = {
     transport: c.transport,
     type: c.ipVersion === 4 ? 'ipv4' : 'ipv6',
     protocol: t.type,
     community_id: c.communityId,
+    direction: t.sentByServer ? REVERSED[parts.direction] : parts.direction,
     bytes: t.requestBytes + t.responseBytes,
   }
+  const related: Record<string, unknown> = {ip: c.clientIp === c.serverIp ? [c.clientIp] : [c.clientIp, c.serverIp]}
+  const hosts = relatedHosts(src.domain, dst.domain)
+  if (hosts !== undefined) related.hosts = hosts
+  ev.related = related
+  ev.ecs = {version: ECS_VERSION}
   if (t.method !== undefined) ev.method = t.method
   if (t.query !== undefined) ev.query = t.query
   if (t.resource !== undefined) ev.resource = t.resource
@@ -86,6 +110,8 @@ export function buildEvent(t: Transaction, o: BuildOptions): PbxEvent {
       // Only additions (network.forwarded_ip from http real_ip_header): added to the common network.*
       // fields. An object naming a common key (a flow record's own network.*) replaces them, as before.
       Object.assign(ev.network as Record<string, unknown>, v)
+      const fwd = v.forwarded_ip
+      if (typeof fwd === 'string' && !(related.ip as string[]).includes(fwd)) (related.ip as string[]).push(fwd)
     } else ev[k] = v
   }
   if (t.notes && t.notes.length > 0) ev.notes = t.notes
@@ -126,7 +152,7 @@ export interface JsonOut {
 const enc = (s: string): Uint8Array => Buffer.from(s, 'utf8')
 
 /** Keys whose position in the event is fixed before t.fields is copied (see buildEvent). */
-const EVENT_KEYS = new Set(['@timestamp', 'type', 'status', 'event', 'client', 'server', 'network', 'notes', '__proto__'])
+const EVENT_KEYS = new Set(['@timestamp', 'type', 'status', 'event', 'client', 'server', 'network', 'related', 'ecs', 'notes', '__proto__'])
 const OPTIONAL_KEYS = new Set(['method', 'query', 'resource', 'path'])
 const EVENT_EVENT_KEYS = new Set(['kind', 'category', 'type', 'dataset', 'start', 'end', 'duration', '__proto__'])
 const PBX_KEYS = new Set(['frames', 'file', 'anomalies', 'tunnel', '__proto__'])
@@ -188,6 +214,8 @@ interface ConnParts {
   communityId: string
   transport: string
   ipVersion: number
+  /** network.direction from client to server (isInternalAddress of both ends). */
+  direction: keyof typeof REVERSED
   /** `","type":"http","status":` (after @timestamp's text) */
   typeStatus: Uint8Array
   /** `,"event":{"kind":"event",...,"dataset":"http","start":"` */
@@ -201,8 +229,11 @@ interface ConnParts {
   /** `},"client":{"ip":...,"bytes":` and `},"server":{...,"bytes":` */
   client: Uint8Array
   server: Uint8Array
-  /** `},"network":{"transport":...,"community_id":"...","bytes":` */
+  /** `},"network":{"transport":...,"community_id":"...","direction":"...","bytes":` (client -> server, and reversed) */
   network: Uint8Array
+  networkReversed: Uint8Array
+  /** `},"related":{"ip":[...]` (client then server address) */
+  relatedIp: Uint8Array
   hasPorts: boolean
 }
 
@@ -233,6 +264,12 @@ function partsFor(c: ConnInfo, type: string): ConnParts {
     const endpoint = (ip: string, port: number) => `{"ip":${JSON.stringify(ip)}${hasPorts ? `,"port":${JSON.stringify(port)}` : ''},"bytes":`
     const client = endpoint(c.clientIp, c.clientPort)
     const server = endpoint(c.serverIp, c.serverPort)
+    const direction = networkDirection(c.clientIp, c.serverIp)
+    const network = (d: string) =>
+      enc(
+        `},"network":{"transport":${JSON.stringify(c.transport)},"type":"${c.ipVersion === 4 ? 'ipv4' : 'ipv6'}",` +
+          `"protocol":${qt},"community_id":${JSON.stringify(c.communityId)},"direction":"${d}","bytes":`,
+      )
     p = {
       type,
       clientIp: c.clientIp,
@@ -242,6 +279,7 @@ function partsFor(c: ConnInfo, type: string): ConnParts {
       communityId: c.communityId,
       transport: c.transport,
       ipVersion: c.ipVersion,
+      direction,
       typeStatus: enc(`","type":${qt},"status":`),
       eventHead: enc(`,"event":{"kind":"event","category":["network"],"type":["connection","protocol"],"dataset":${qt},"start":"`),
       sourceClient: enc(`},"source":${client}`),
@@ -250,10 +288,9 @@ function partsFor(c: ConnInfo, type: string): ConnParts {
       destinationClient: enc(`},"destination":${client}`),
       client: enc(`},"client":${client}`),
       server: enc(`},"server":${server}`),
-      network: enc(
-        `},"network":{"transport":${JSON.stringify(c.transport)},"type":"${c.ipVersion === 4 ? 'ipv4' : 'ipv6'}",` +
-          `"protocol":${qt},"community_id":${JSON.stringify(c.communityId)},"bytes":`,
-      ),
+      network: network(direction),
+      networkReversed: network(REVERSED[direction]),
+      relatedIp: enc(`},"related":{"ip":${JSON.stringify(c.clientIp === c.serverIp ? [c.clientIp] : [c.clientIp, c.serverIp])}`),
       hasPorts,
     }
     partsCache[slot] = p
@@ -264,12 +301,15 @@ function partsFor(c: ConnInfo, type: string): ConnParts {
 const TIMESTAMP = enc('{"@timestamp":"')
 const END = enc('","end":"')
 const DURATION = enc('","duration":')
-const CLOSE = enc('}')
 const FRAMES = enc(',"pbx":{"frames":[')
 const COMMA = enc(',')
 const FRAMES_END = enc(']')
 const CLOSE2 = enc('}}')
 const FRAMES_END_CLOSE2 = enc(']}}')
+const HOSTS = enc(',"hosts":[')
+const HOSTS_SEP = enc(',')
+const ECS = enc(`]},"ecs":{"version":${JSON.stringify(ECS_VERSION)}}`)
+const ECS_NO_HOSTS = enc(`},"ecs":{"version":${JSON.stringify(ECS_VERSION)}}`)
 
 /** `,"tunnel":{...}` per connection tunnel, as is and with the sides swapped (built once each). */
 const tunnelText = new WeakMap<TunnelInfo, [Uint8Array, Uint8Array]>()
@@ -332,9 +372,22 @@ export function serializeEvent(t: Transaction, o: BuildOptions, out: JsonOut): v
   }
   endpoint(out, p.client, t.requestBytes, fs, hp)
   endpoint(out, p.server, t.responseBytes, fd, hp)
-  out.raw(p.network)
+  out.raw(t.sentByServer === true ? p.networkReversed : p.network)
   out.num(t.requestBytes + t.responseBytes)
-  out.raw(CLOSE)
+  out.raw(p.relatedIp)
+  // related.hosts: as relatedHosts(), without allocating.
+  const cd = fs ? fs.domain : undefined
+  const sd = fd ? fd.domain : undefined
+  const a = typeof cd === 'string' && cd !== '' ? cd : undefined
+  const b = typeof sd === 'string' && sd !== '' && sd !== a ? sd : undefined
+  if (a === undefined && b === undefined) out.raw(ECS_NO_HOSTS)
+  else {
+    out.raw(HOSTS)
+    if (a !== undefined) out.str(a)
+    if (a !== undefined && b !== undefined) out.raw(HOSTS_SEP)
+    if (b !== undefined) out.str(b)
+    out.raw(ECS)
+  }
   if (t.method !== undefined) out.member('method', t.method)
   if (t.query !== undefined) out.member('query', t.query)
   if (t.resource !== undefined) out.member('resource', t.resource)

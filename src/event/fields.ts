@@ -33,7 +33,16 @@ export const commonFields: FieldSpec[] = [
   {name: 'network.type', type: 'keyword', description: 'ipv4 or ipv6.'},
   {name: 'network.protocol', type: 'keyword', description: 'Same as type.'},
   {name: 'network.community_id', type: 'keyword', description: 'Community ID v1 (seed 0) of the 5-tuple.'},
+  {
+    name: 'network.direction',
+    type: 'keyword',
+    description:
+      "internal, outbound, inbound or external, from source to destination, with Packetbeat 8's internal_networks semantics: an address is internal when it is private (RFC 1918, fc00::/7: Packetbeat's named network `private`) or, unlike Packetbeat's `private`, loopback, link-local or 100.64/10 (a capture file has no host addresses to compare with, so the ranges decide; loopback traffic is internal rather than Packetbeat's external). unknown only when an address is not parseable.",
+  },
   {name: 'network.bytes', type: 'long', description: 'source.bytes + destination.bytes.'},
+  {name: 'related.ip', type: 'ip', array: true, description: "Every IP address of the event, deduplicated: client, server, then network.forwarded_ip when present."},
+  {name: 'related.hosts', type: 'keyword', array: true, description: 'Host names of the event, deduplicated: client.domain then server.domain (HTTP Host header, TLS SNI, ...). Absent when there is none.'},
+  {name: 'ecs.version', type: 'keyword', description: 'ECS version of the event: "8.0.0", the version Packetbeat 8.x writes.'},
   {name: 'method', type: 'keyword', description: 'Protocol-neutral request method or command (GET, SELECT, ...).'},
   {name: 'query', type: 'keyword', description: 'Protocol-neutral summary of the request (e.g. "GET /index.html", the SQL text).'},
   {name: 'resource', type: 'keyword', description: 'Protocol-neutral resource (URL path, collection, key, ...).'},

@@ -62,7 +62,7 @@ export class ObjectView implements EventAccessor {
 }
 
 /** Top-level keys buildEvent computes itself (a protocol's `fields` never provides these). */
-const COMPUTED = new Set(['@timestamp', 'type', 'status', 'event', 'source', 'destination', 'client', 'server', 'network', 'method', 'query', 'resource', 'path', 'notes', 'pbx'])
+const COMPUTED = new Set(['@timestamp', 'type', 'status', 'event', 'source', 'destination', 'client', 'server', 'network', 'related', 'ecs', 'method', 'query', 'resource', 'path', 'notes', 'pbx'])
 
 export class TransactionView implements EventAccessor {
   private t: Transaction | null = null

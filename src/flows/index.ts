@@ -1,5 +1,6 @@
 /**
- * Flow records (`--flows`): one `type: "flow"` event per TCP connection and per UDP 5-tuple flow,
+ * Flow records (`--flows`): one `type: "flow"` event per TCP connection, per UDP 5-tuple flow and per
+ * ICMP/ICMPv6 flow (address pair and echo identifier: ../reassembly/icmp-flows.ts),
  * shaped like Packetbeat's flow events (packetbeat/flows: flow.id, flow.final, per-side packets and
  * bytes, event.type ["connection","end"] on the last record, event.action "network_flow") with
  * Zeek conn.log extras under pbx.flow (history, end reason, TCP flags, payload bytes).
@@ -38,6 +39,7 @@ import type {DecodedPacket} from '../decode/types.js'
 import type {Transaction} from '../event/types.js'
 import type {Conn, ConnObserver} from '../reassembly/conn.js'
 import type {Dir, EndReason, Moment} from '../reassembly/types.js'
+import {networkDirection} from '../util/ip.js'
 
 export {fields} from './fields.js'
 
@@ -197,9 +199,17 @@ class Flows implements FlowObserver {
       transport: c.transport,
       type: c.ipVersion === 4 ? 'ipv4' : 'ipv6',
       community_id: c.communityId,
+      direction: networkDirection(c.clientIp, c.serverIp),
       packets: st.pk0 + st.pk1,
       bytes: st.ib0 + st.ib1,
     }
+    const source: Record<string, unknown> = {packets: st.pk0}
+    const destination: Record<string, unknown> = {packets: st.pk1}
+    if (c.clientMacHi >= 0) source.mac = macText(c.clientMacHi, c.clientMacLo)
+    if (c.serverMacHi >= 0) destination.mac = macText(c.serverMacHi, c.serverMacLo)
+    const flowFields: Record<string, unknown> = {id: st.id, final}
+    // Always a list (one typed column in ClickHouse/DuckDB); Packetbeat writes a bare id for one tag.
+    if (c.vlan >= 0) flowFields.vlan = c.vlanInner >= 0 ? [c.vlan, c.vlanInner] : [c.vlan]
     return {
       type: 'flow',
       conn: c,
@@ -216,10 +226,10 @@ class Flows implements FlowObserver {
         // build.ts makes source/destination (and the client/server copies) from the conn with
         // requestBytes/responseBytes (here the IP bytes) and adds these keys; `network` replaces
         // its default wholesale (no network.protocol: a flow is not an application protocol).
-        source: {packets: st.pk0},
-        destination: {packets: st.pk1},
+        source,
+        destination,
         network,
-        flow: {id: st.id, final},
+        flow: flowFields,
         pbx: {flow},
       },
       event: {type: final ? ['connection', 'end'] : ['connection'], action: 'network_flow'},
@@ -238,6 +248,12 @@ function endReason(c: Conn, reason: EndReason): EndReason {
   if (((f0 | f1) & 0x04) !== 0) return 'rst'
   if ((f0 & f1 & 0x01) !== 0) return 'fin'
   return reason
+}
+
+/** "08:00:27:3d:25:4e" from the top 16 and low 32 bits of a MAC address (Packetbeat's format). */
+function macText(hi: number, lo: number): string {
+  const h = (n: number) => (n & 0xff).toString(16).padStart(2, '0')
+  return `${h(hi >>> 8)}:${h(hi)}:${h(lo >>> 24)}:${h(lo >>> 16)}:${h(lo >>> 8)}:${h(lo)}`
 }
 
 function flagLetters(bits: number): string {

@@ -72,12 +72,42 @@ filters written for Packetbeat keep working. The CSV output uses the same names 
   that does not decide). The client of a UDP flow is the sender of its first datagram, unless that
   datagram went from a service port to a non-service port; DHCP is fixed by RFC 2131 (port 68 is the
   client). The one exception is an event made of a single message sent by the server (a DHCP
-  OFFER or ACK, a Redis push message): \`source\` and \`destination\` then describe that packet as
-  sent (server to client), while \`client\` and \`server\` keep their roles.
+  OFFER or ACK, a Redis push message), and an HTTP connection whose first bytes are a request from
+  the TCP server (roles reversed, e.g. a request carried on the SYN-ACK): \`source\` and
+  \`destination\` then describe the message as sent (the server's side as source), while
+  \`client\` and \`server\` keep their roles.
 - **Bytes.** In transactions, \`source.bytes\` and \`destination.bytes\` count application bytes each
   side sent within the transaction; in flow records they count IP bytes (the IP total length of
   every packet each side sent, link layer excluded).
 - **Extras.** Fields under \`pbx.\` are pbx's own additions, not part of ECS.
+- **Common enrichments.** Every event has \`ecs.version\` ("8.0.0", what Packetbeat 8.x writes),
+  \`related.ip\` (its addresses, deduplicated), \`related.hosts\` when a host name is known
+  (\`destination.domain\` from the HTTP Host header or the TLS SNI), and \`network.direction\`.
+  Packetbeat compares addresses with the capturing host's own or with \`internal_networks\`; a
+  capture file carries no host addresses, so pbx always applies address ranges: private (RFC 1918,
+  fc00::/7, Packetbeat's \`private\`) plus loopback, link-local and 100.64/10 are internal.
+
+## Where pbx deliberately differs from Packetbeat
+
+Checked against Packetbeat's own system-test expectations (test/corpus/packetbeat.test.ts, each
+difference recorded with its reason in test/corpus/packetbeat/exceptions.ts):
+
+- **Case as sent.** \`http.request.method\`, \`method\` and status phrases keep the case on the
+  wire (Packetbeat lower-cases them), so a non-standard \`get\` stays distinguishable from \`GET\`.
+- **Flow bytes from the IP header.** Flow records count IP bytes (IP total length per packet, each
+  fragment of a fragmented datagram with its own header, as on the wire), the same whatever the
+  link layer; Packetbeat counts frame bytes (14 more per Ethernet packet, 4 more per VLAN tag).
+- **\`flow.vlan\` is always a list** (\`[10]\`, \`[outer, inner]\`), so typed stores get one column
+  type; Packetbeat writes a bare number for a single tag.
+- **Transaction bytes everywhere.** \`network.bytes\` is set on every transaction, TLS included.
+- **Headers when asked.** \`http.*.headers\` appear only with \`send_headers\` (Packetbeat always
+  keeps content-length/content-type); the same facts are \`http.*.body.bytes\` / \`mime_type\`.
+- **\`url.query\`** is the request-target's query only (Packetbeat adds a form POST body's fields).
+- **Loss in \`notes\`.** Packet loss is reported in \`notes\` / \`pbx.anomalies\`, not \`error.message\`.
+- **The leaf certificate once**, under ECS \`tls.server.x509.*\` (Packetbeat repeats it as
+  \`tls.detailed.server_certificate\`); the rest of the chain is \`tls.detailed.server_certificate_chain\`.
+- **\`event.category\` / \`event.type\`** are \`["network"]\` / \`["connection","protocol"]\` on every
+  transaction (Packetbeat 8: \`["network_traffic","network"]\`, ICMP \`["connection"]\`).
 `
 
 /** A Markdown table cell: pipes escaped, line breaks flattened. */

@@ -463,12 +463,17 @@ export function communityIdProcessor(body: Record<string, unknown>, path: string
   }
 }
 
+/**
+ * Beats' registered_domain: reads a host name from `field` and writes its registered domain
+ * (eTLD+1) to `target_field`, its public suffix to `target_etld_field` and what precedes the
+ * registered domain to `target_subdomain_field` (each only when set and non-empty). A missing
+ * field is an error unless ignore_missing; a value that is not a string or has no registered
+ * domain (a public suffix itself, an IP literal, `localhost`) is an error unless ignore_failure.
+ * Errors go to `error.message`; the event goes on. Lookups: src/util/public-suffix.ts.
+ */
 export function registeredDomain(body: Record<string, unknown>, path: string, ctx: Ctx): Processor {
   checkKeys(body, ['field', 'target_field', 'target_etld_field', 'target_subdomain_field', 'ignore_missing', 'ignore_failure'], path)
   const lookup = ctx.publicSuffix
-  if (!lookup) {
-    fail(path, 'registered_domain needs the public suffix list, which this build of pbx does not include (see docs/packetbeat.md)')
-  }
   const field = ctx.fields.resolve(reqString(body, 'field', path), path).path
   const target = reqString(body, 'target_field', path)
   const etldField = optString(body, 'target_etld_field', path)
@@ -479,19 +484,22 @@ export function registeredDomain(body: Record<string, unknown>, path: string, ct
     name: path,
     apply(ev) {
       const v = getPath(ev, field)
-      if (v === undefined) {
-        if (!ignoreMissing) addError(ev, `${path}: field "${field}" is missing`)
+      if (v === undefined || v === null) {
+        if (!ignoreMissing) addError(ev, `${path}: source field "${field}" is missing`)
         return true
       }
-      const host = typeof v === 'string' ? v.toLowerCase().replace(/\.$/, '') : ''
-      const r = host === '' ? null : lookup(host)
-      if (r === null || r.registeredDomain === null) {
+      if (typeof v !== 'string') {
+        if (!ignoreFailure) addError(ev, `${path}: source field "${field}" is not a string (${show(v)})`)
+        return true
+      }
+      const r = lookup(v)
+      if (r.registeredDomain === null) {
         if (!ignoreFailure) addError(ev, `${path}: no registered domain in ${show(v)}`)
         return true
       }
       putPath(ev, target, r.registeredDomain)
-      if (etldField && r.etld !== null) putPath(ev, etldField, r.etld)
-      if (subField && host.length > r.registeredDomain.length) putPath(ev, subField, host.slice(0, host.length - r.registeredDomain.length - 1))
+      if (etldField && r.topLevelDomain) putPath(ev, etldField, r.topLevelDomain)
+      if (subField && r.subdomain) putPath(ev, subField, r.subdomain)
       return true
     },
   }

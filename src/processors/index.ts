@@ -9,22 +9,30 @@
  *     `type: script` with `fields: {f: {script}}` see script.ts.
  */
 import type {PbxEvent} from '../event/build.js'
+import {DEFAULT_LIMITS} from '../limits.js'
+import {sharedPublicSuffixCache} from '../util/public-suffix.js'
 import * as A from './actions.js'
 import {compileCondition} from './conditions.js'
 import {FieldResolver} from './legacy.js'
-import {type CompileOptions, type Ctx, fail, isObj, type ProcessorCounters, show} from './options.js'
+import {type CompileOptions, type Ctx, fail, isObj, type ProcessorCounters, type PublicSuffixLookup, show} from './options.js'
 import {ObjectAccessor} from './path.js'
 import {compileBeatsScript, compileFieldScripts} from './script.js'
 import type {Condition, EventAccessor, Processor} from './types.js'
 
 export {compileCondition, compileConditionStandalone, NAMED_NETWORKS} from './conditions.js'
 export {FieldResolver, LEGACY_FIELDS} from './legacy.js'
-export type {CompileOptions, ProcessorCounters, PublicSuffixLookup, PublicSuffixResult} from './options.js'
+export type {CompileOptions, ProcessorCounters, PublicSuffixLookup} from './options.js'
 export {accessorOf, getPath, ObjectAccessor} from './path.js'
 export {DEFAULT_SCRIPT_TIMEOUT_MS, SCRIPT_ERROR} from './script.js'
 export type {Condition, EventAccessor, Processor} from './types.js'
 export {ProcessorConfigError} from './types.js'
 export {compileWhere, parseWhere, WhereSyntaxError} from './where.js'
+
+/** The public suffix list lookup of src/util (tldts is loaded at the first event looked up). */
+function defaultPublicSuffix(maxEntries: number): PublicSuffixLookup {
+  const cache = sharedPublicSuffixCache(maxEntries)
+  return (host) => cache.lookup(host)
+}
 
 /** Module-wide anomaly counters (used when CompileOptions.counters is not given). */
 export const processorCounters: ProcessorCounters = {}
@@ -219,7 +227,7 @@ export function compileProcessors(list: unknown, path: string, warn: (msg: strin
     fields: opts.fields ?? new FieldResolver(warn),
     counters: opts.counters ?? processorCounters,
     baseDir: opts.baseDir ?? process.cwd(),
-    publicSuffix: opts.publicSuffix,
+    publicSuffix: opts.publicSuffix ?? defaultPublicSuffix(opts.publicSuffixCacheEntries ?? DEFAULT_LIMITS.publicSuffixCacheEntries),
     unsupported: opts.unsupported ?? ((what) => warn(`${what}: not supported by pbx; skipped (see docs/packetbeat.md)`)),
   }
   // Processors that are skipped leave a pass-through filter; drop those from the chain.

@@ -69,8 +69,6 @@ export const LEGACY_FIELDS: ReadonlyMap<string, LegacyEntry> = new Map<string, L
   ['http.request.body', rename('http.request.body.content')],
   ['http.response.body', rename('http.response.body.content')],
   ['http.content_length', rename('http.response.body.bytes')],
-  // DNS
-  ['dns.question.etld_plus_one', rename('dns.question.registered_domain')],
   // Flows (6.x flow events)
   ['flow_id', rename('flow.id')],
   ['final', rename('flow.final')],

@@ -4,28 +4,25 @@
  * lookup), and the run-time helpers that record a processor error on the event.
  */
 import type {PbxEvent} from '../event/build.js'
+import type {DomainParts} from '../util/public-suffix.js'
 import type {FieldResolver} from './legacy.js'
 import {ProcessorConfigError} from './types.js'
 
 /** Run counters of the processors stage, by anomaly code (`processor.script_error`, ...). */
 export type ProcessorCounters = Record<string, number>
 
-/** Result of a public-suffix lookup for a host name (see registered_domain). */
-export interface PublicSuffixResult {
-  /** eTLD+1 (`example.co.uk`), or null when the host is itself a public suffix or invalid. */
-  registeredDomain: string | null
-  /** The public suffix (`co.uk`), or null. */
-  etld: string | null
-}
-export type PublicSuffixLookup = (host: string) => PublicSuffixResult
+/** A public-suffix lookup for a host name (registered_domain); src/util/public-suffix.ts by default. */
+export type PublicSuffixLookup = (host: string) => DomainParts
 
 export interface CompileOptions {
   /** Where anomaly counts go; defaults to the module-wide `processorCounters`. */
   counters?: ProcessorCounters
   /** Directory that relative script `file`/`files` paths are read from (the config's directory). */
   baseDir?: string
-  /** Public suffix list lookup for registered_domain; without one, that processor is a config error. */
+  /** Public suffix list lookup for registered_domain (default: the tldts list, cached). */
   publicSuffix?: PublicSuffixLookup
+  /** Bound of the default lookup's cache (limits.publicSuffixCacheEntries). */
+  publicSuffixCacheEntries?: number
   /** Shared legacy-name resolver, so that each legacy name warns once per configuration. */
   fields?: FieldResolver
   /**
@@ -40,7 +37,7 @@ export interface Ctx {
   fields: FieldResolver
   counters: ProcessorCounters
   baseDir: string
-  publicSuffix?: PublicSuffixLookup
+  publicSuffix: PublicSuffixLookup
   unsupported: (what: string) => void
 }
 

@@ -113,10 +113,14 @@ class ScriptEvent {
   }
 }
 
-/** Warns (through the resolver) for legacy names written as string literals in a script. */
+/**
+ * Warns (through the resolver) for legacy names a script reads: string literals given as the field
+ * argument of event.Get / Put / Delete / Rename / AppendTo / Has. Other literals (values such as
+ * "server") are not field names and are left alone.
+ */
 function scanLegacy(source: string, where: string, ctx: Ctx): void {
-  for (const m of source.matchAll(/["'`]([A-Za-z_@][A-Za-z0-9_.@-]*)["'`]/g)) {
-    if (LEGACY_FIELDS.has(m[1])) ctx.fields.resolve(m[1], where)
+  for (const m of source.matchAll(/\.(?:Get|Put|Delete|Rename|AppendTo|Has)\(\s*(["'`])([A-Za-z_@][A-Za-z0-9_.@-]*)\1/g)) {
+    if (LEGACY_FIELDS.has(m[2])) ctx.fields.resolve(m[2], where)
   }
 }
 

@@ -11,6 +11,7 @@ import {protocol as icmp} from './icmp/index.js'
 import {protocol as memcache} from './memcache/index.js'
 import {protocol as mongodb} from './mongodb/index.js'
 import {protocol as mysql} from './mysql/index.js'
+import {protocol as nfs} from './nfs/index.js'
 import {protocol as pgsql} from './pgsql/index.js'
 import {protocol as redis} from './redis/index.js'
 import {protocol as sip} from './sip/index.js'
@@ -34,6 +35,7 @@ export const protocols: readonly Protocol[] = [
   amqp,
   sip,
   thrift,
+  nfs,
   starttls,
 ]
 

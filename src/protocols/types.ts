@@ -64,6 +64,12 @@ export interface Protocol {
      * Must be cheap and must not throw.
      */
     detect?(data: Buffer, dir: Dir): boolean
+    /**
+     * Ports only this protocol's servers listen on (NFS: 2049). A connection picked up without its
+     * handshake with such a port on one side only has its server there, even when the other side's
+     * port is a service port too (NFS clients bind ports below 1024).
+     */
+    serverPorts?: number[]
     create(conn: ConnInfo, ctx: ProtocolContext): StreamHandler
   }
   udp?: {
@@ -73,6 +79,8 @@ export interface Protocol {
      * side has its client there, whatever the first datagram's direction (RFC 2131 section 4.1).
      */
     clientPorts?: number[]
+    /** As tcp.serverPorts, for a new flow, whatever the first datagram's direction. */
+    serverPorts?: number[]
     detect?(data: Buffer, dir: Dir): boolean
     create(conn: ConnInfo, ctx: ProtocolContext): UdpHandler
   }

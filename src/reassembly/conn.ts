@@ -44,7 +44,10 @@ const HIST_LOWER = 'shadfrgt'
 
 export class Conn implements ConnInfo {
   readonly id: number
-  readonly transport: 'tcp' | 'udp'
+  readonly transport: 'tcp' | 'udp' | 'icmp' | 'ipv6-icmp'
+  /** ICMP flows (./icmp-flows.ts): the client's message type and code, the Community ID's "ports". */
+  icmpType = 0
+  icmpCode = 0
   readonly ipVersion: 4 | 6
   /** Client address words (DecodedPacket layout). */
   readonly c0: number
@@ -63,8 +66,17 @@ export class Conn implements ConnInfo {
   readonly tunnel: TunnelInfo | undefined
   /** Tunnel zone, part of the connection key (TunnelState.zone; 0 = none). */
   readonly zone: number
+  /** VLAN ids of the opening packet (DecodedPacket.vlan / vlanInner), -1 when untagged. */
+  readonly vlan: number
+  readonly vlanInner: number
+  /** MACs of the opening packet's Ethernet header, oriented (Hi -1: none; see DecodedPacket). */
+  readonly clientMacHi: number
+  readonly clientMacLo: number
+  readonly serverMacHi: number
+  readonly serverMacLo: number
 
-  // Per direction (suffix = Dir): packets, IP bytes (IP total length), transport payload bytes, OR
+  // Per direction (suffix = Dir): packets and IP bytes (IP total length) as on the wire (a
+  // reassembled datagram counts its fragments), transport payload bytes, OR
   // of the TCP flags seen. Plain number fields rather than four small arrays per conn: count()
   // runs for every packet, and a conn lingers after its close (less memory per record).
   pk0 = 0
@@ -101,7 +113,7 @@ export class Conn implements ConnInfo {
    * Builds the conn from the packet that created it. `senderIsClient` says whether p's source is
    * the client. Copies the numbers it needs; does not keep `p`.
    */
-  constructor(id: number, transport: 'tcp' | 'udp', p: DecodedPacket, senderIsClient: boolean, roleBy: RoleBy) {
+  constructor(id: number, transport: Conn['transport'], p: DecodedPacket, senderIsClient: boolean, roleBy: RoleBy) {
     this.id = id
     this.transport = transport
     this.ipVersion = p.ipVersion
@@ -129,6 +141,14 @@ export class Conn implements ConnInfo {
       this.clientPort = p.dstPort
       this.serverPort = p.srcPort
     }
+    this.vlan = p.vlan
+    this.vlanInner = p.vlanInner ?? -1
+    const sHi = p.srcMacHi ?? -1
+    const dHi = p.dstMacHi ?? -1
+    this.clientMacHi = senderIsClient ? sHi : dHi
+    this.clientMacLo = (senderIsClient ? p.srcMacLo : p.dstMacLo) ?? 0
+    this.serverMacHi = senderIsClient ? dHi : sHi
+    this.serverMacLo = (senderIsClient ? p.dstMacLo : p.srcMacLo) ?? 0
     const t = p.tunnel
     this.tunnel = t === undefined || t.depth === 0 ? undefined : snapshotTunnel(t, senderIsClient)
     this.zone = t === undefined || t.depth === 0 ? 0 : t.zone
@@ -149,9 +169,10 @@ export class Conn implements ConnInfo {
 
   get communityId(): string {
     if (this._communityId === undefined) {
+      const icmp = this.transport === 'icmp' || this.transport === 'ipv6-icmp'
       this._communityId = communityId(
         this.ipVersion,
-        this.transport === 'tcp' ? 6 : 17,
+        this.transport === 'tcp' ? 6 : this.transport === 'udp' ? 17 : this.transport === 'icmp' ? 1 : 58,
         this.c0,
         this.c1,
         this.c2,
@@ -160,8 +181,8 @@ export class Conn implements ConnInfo {
         this.s1,
         this.s2,
         this.s3,
-        this.clientPort,
-        this.serverPort,
+        icmp ? this.icmpType : this.clientPort,
+        icmp ? this.icmpCode : this.serverPort,
       )
     }
     return this._communityId
@@ -208,14 +229,17 @@ export class Conn implements ConnInfo {
 
   /** Updates the counters with one packet (no allocation). */
   count(dir: Dir, p: DecodedPacket): void {
+    // Fragments as they were on the wire (DecodedPacket.wirePackets / wireBytes).
+    const n = p.wirePackets ?? 1
+    const ipBytes = p.wireBytes ?? p.ipLength
     if (dir === 0) {
-      this.pk0++
-      this.ib0 += p.ipLength
+      this.pk0 += n
+      this.ib0 += ipBytes
       this.pb0 += p.payload.length + p.payloadTruncated
       this.fl0 |= p.tcpFlags
     } else {
-      this.pk1++
-      this.ib1 += p.ipLength
+      this.pk1 += n
+      this.ib1 += ipBytes
       this.pb1 += p.payload.length + p.payloadTruncated
       this.fl1 |= p.tcpFlags
     }

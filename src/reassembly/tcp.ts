@@ -304,7 +304,11 @@ export class TcpReassembler {
     } else {
       const srcSvc = isTcpServicePort(p.srcPort)
       const dstSvc = isTcpServicePort(p.dstPort)
-      if (srcSvc !== dstSvc) {
+      const hint = this.factory.role === undefined ? 0 : this.factory.role(p.srcPort, p.dstPort)
+      if (hint !== 0) {
+        senderIsClient = hint === 1
+        roleBy = 'port'
+      } else if (srcSvc !== dstSvc) {
         senderIsClient = dstSvc
         roleBy = 'port'
       } else if (p.srcPort !== p.dstPort) {

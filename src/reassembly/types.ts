@@ -86,6 +86,12 @@ export interface StreamFactory {
    * Return null to ignore the connection's bytes (it is still tracked for flows and statistics).
    */
   open(conn: ConnInfo): StreamHandler | null
+  /**
+   * Who is the client of a connection picked up without its handshake (no SYN seen), from the
+   * protocols' declared server ports, as UdpRoleHint answers: 1 = the sender of the first packet,
+   * -1 = its receiver, 0 = no opinion (the service-port rule applies). Optional.
+   */
+  role?(srcPort: number, dstPort: number): -1 | 0 | 1
 }
 
 /**

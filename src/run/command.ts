@@ -48,6 +48,8 @@ export async function runCommand(c: CommandRun): Promise<number> {
     throw e
   }
   for (const w of plan.warnings) process.stderr.write(`pbx: warning: ${terminalSafe(w, 1000)}\n`)
+  // The configuration's notes (interfaces unused when reading files, sections accepted and ignored).
+  if (c.invocation.sources === undefined) for (const n of plan.config.notes) process.stderr.write(`pbx: note: ${terminalSafe(n, 1000)}\n`)
   let exitCode: number = plan.unreadable.length > 0 ? ExitCode.UNREADABLE : ExitCode.OK
   const errors = plan.unreadable.map((u) => u.message)
   if (plan.options.sources.length > 0) {

@@ -136,3 +136,40 @@ export function parseIp(s: string): ParsedIp {
   if (r === null) throw new Error(`not an IP address: "${s}"`)
   return r
 }
+
+/**
+ * Whether an address counts as internal for network.direction: RFC 1918 (10/8, 172.16/12,
+ * 192.168/16) and RFC 4193 unique-local (fc00::/7), which is Packetbeat 8's named network
+ * `private`, plus loopback (127/8, ::1), link-local (169.254/16, fe80::/10) and the IPv4 shared
+ * address space (100.64/10), which cannot be reached from outside either. IPv4-mapped IPv6
+ * addresses are judged by their IPv4 part. Words as in ParsedIp.
+ */
+export function isInternalAddress(version: 4 | 6, a0: number, a1: number, a2: number, a3: number): boolean {
+  if (version === 6) {
+    if (a0 === 0 && a1 === 0 && (a2 >>> 0) === 0xffff) return isInternalAddress(4, a3, 0, 0, 0)
+    if (a0 === 0 && a1 === 0 && a2 === 0 && a3 === 1) return true
+    const top = a0 >>> 16
+    return (top & 0xfe00) === 0xfc00 || (top & 0xffc0) === 0xfe80
+  }
+  const w = a0 >>> 0
+  const b0 = w >>> 24
+  const b1 = (w >>> 16) & 0xff
+  return b0 === 10 || b0 === 127 || (b0 === 172 && (b1 & 0xf0) === 16) || (b0 === 192 && b1 === 168) || (b0 === 169 && b1 === 254) || (b0 === 100 && (b1 & 0xc0) === 64)
+}
+
+export type NetworkDirection = 'internal' | 'outbound' | 'inbound' | 'external' | 'unknown'
+
+/**
+ * network.direction of traffic from `src` to `dst` (address text), with Packetbeat 8's
+ * `internal_networks` semantics applied to isInternalAddress: both internal -> internal, only the
+ * source -> outbound, only the destination -> inbound, neither -> external; unknown when either
+ * text is not an address. Call once per connection (it parses the text).
+ */
+export function networkDirection(src: string, dst: string): NetworkDirection {
+  const s = tryParseIp(src)
+  const d = tryParseIp(dst)
+  if (s === null || d === null) return 'unknown'
+  const si = isInternalAddress(s.version, ...s.words)
+  const di = isInternalAddress(d.version, ...d.words)
+  return si ? (di ? 'internal' : 'outbound') : di ? 'inbound' : 'external'
+}

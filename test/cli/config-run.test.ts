@@ -86,3 +86,18 @@ describe('configuration in a run', () => {
     expect(readFileSync(path.join(out, 'events'), 'utf8').trim().split('\n')).toHaveLength(golden.length)
   })
 })
+
+describe('packetbeat.interfaces when reading a file', () => {
+  it('is ignored with one note; ignored service sections are noted too', () => {
+    const cfg = path.join(tmp, 'ifaces.yml')
+    writeFileSync(cfg, 'packetbeat.interfaces.device: any\npacketbeat.interfaces.snaplen: 65535\nlogging.level: debug\npacketbeat.protocols:\n- type: http\n  ports: [18080]\n')
+    const r = pbx(['analyze', SAMPLE, '-c', cfg, '--format', 'ndjson'])
+    expect(r.status).toBe(0)
+    expect(r.stdout.trim().split('\n')).toHaveLength(golden.length)
+    const notes = r.stderr.split('\n').filter((l) => l.startsWith('pbx: note:'))
+    expect(notes).toEqual([
+      'pbx: note: packetbeat.interfaces is used by live capture (pbx live); reading capture files ignores it',
+      'pbx: note: accepted and ignored (no meaning for offline analysis): logging.level',
+    ])
+  })
+})

@@ -103,7 +103,7 @@ export const HTTP_EXCEPTIONS: Record<string, Exception> = {
     extra: ["GET / -"],
   },
   "zeek/http/http_09.pcap": {
-    why: "HTTP/0.9 requests, which tshark does not recognise (corpus README); pbx reports them, but does not yet parse HTTP/0.9 responses (a raw body until close), so they have no response",
+    why: "HTTP/0.9 requests, which tshark does not recognise (corpus README); pbx reports them with their simple responses (a bare body until close: 51 and 11 bytes), which have no status line, hence no status; the third is a lone method without target",
     missing: [],
     extra: ["GET /zeek.html -", "POST /zeek.html -", "GET  -"],
   },
@@ -121,11 +121,6 @@ export const HTTP_EXCEPTIONS: Record<string, Exception> = {
     why: "a GET sent to an SSH server: tshark does not dissect it; pbx reports the request without response",
     missing: [],
     extra: ["GET / -"],
-  },
-  "zeek/http/methods.pcap": {
-    why: "tshark accepts the unknown method CCM_POST with a broken version; pbx only accepts unknown methods with a valid HTTP version, so the two answers are responses without requests",
-    missing: ["CCM_POST / 405", "CCM_POST /HTTP/1.1 400"],
-    extra: ["- - 405", "- - 400"],
   },
   "zeek/http/no-version.pcap": {
     why: "a request line without HTTP version on a non-standard flow that tshark does not dissect; pbx reports it leniently",
@@ -161,11 +156,6 @@ export const HTTP_EXCEPTIONS: Record<string, Exception> = {
     why: "requests in IPv6 atomic fragments (RFC 6946) that tshark does not dissect as HTTP; pbx decodes them (no responses in the capture)",
     missing: [],
     extra: ["GET /bad.html -", "GET /bad.html -", "GET /bad.html -", "GET /bad.html -"],
-  },
-  "zeek/tcp/payload-synack.pcap": {
-    why: "known pbx limitation: this crafted connection carries its payload on handshake segments, which the reassembler does not deliver; tshark reports the GET (without a response)",
-    missing: ["GET //index.php?page=../../../etc/passwd -"],
-    extra: [],
   },
   "zeek/tcp-http-with-padding.pcap": {
     why: "the request arrives in 1-byte segments padded at the IP layer; tshark misses the request line and reports a lone response; pbx pairs them",

@@ -45,7 +45,9 @@ describe('buildEvent', () => {
     expect(ev.destination).toEqual({ip: '10.0.0.2', port: 80, bytes: 2000})
     expect(ev.client).toEqual(ev.source)
     expect(ev.server).toEqual(ev.destination)
-    expect(ev.network).toEqual({transport: 'tcp', type: 'ipv4', protocol: 'http', community_id: '1:abc=', bytes: 2100})
+    expect(ev.network).toEqual({transport: 'tcp', type: 'ipv4', protocol: 'http', community_id: '1:abc=', direction: 'internal', bytes: 2100})
+    expect(ev.related).toEqual({ip: ['10.0.0.1', '10.0.0.2']})
+    expect(ev.ecs).toEqual({version: '8.0.0'})
     expect(ev.http.response.status_code).toBe(200)
     expect(ev.pbx).toEqual({frames: [4, 9], http: {pipelined: false}})
     expect('notes' in ev).toBe(false)
@@ -70,6 +72,27 @@ describe('buildEvent', () => {
     const ev = buildEvent(txn({fields: {destination: {domain: 'example.com', ip: 'spoofed'}}}), {precision: 'us'}) as Record<string, any>
     expect(ev.destination).toEqual({ip: '10.0.0.2', port: 80, bytes: 2000, domain: 'example.com'})
     expect(ev.server.domain).toBe('example.com')
+    expect(ev.related).toEqual({ip: ['10.0.0.1', '10.0.0.2'], hosts: ['example.com']})
+  })
+
+  it('gives network.direction from internal (private, loopback, link-local) and external addresses, as the event is oriented', () => {
+    const dir = (clientIp: string, serverIp: string, sentByServer = false) =>
+      (buildEvent(txn({conn: {...conn, id: 77, clientIp, serverIp}, sentByServer}), {precision: 'us'}) as Record<string, any>).network.direction
+    expect(dir('192.168.1.5', '8.8.8.8')).toBe('outbound')
+    expect(dir('192.168.1.5', '8.8.8.8', true)).toBe('inbound')
+    expect(dir('203.0.113.9', '172.16.0.1')).toBe('inbound')
+    expect(dir('203.0.113.9', '198.51.100.1')).toBe('external')
+    expect(dir('127.0.0.1', '127.0.0.1')).toBe('internal')
+    expect(dir('fd00::1', '2001:db8::1')).toBe('outbound')
+    expect(dir('fe80::1', '::ffff:10.1.2.3')).toBe('internal')
+    expect(dir('172.32.0.1', '11.0.0.1')).toBe('external')
+  })
+
+  it('lists one related.ip when both ends are the same address and adds a forwarded ip', () => {
+    const same = {...conn, id: 78, clientIp: '127.0.0.1', serverIp: '127.0.0.1'}
+    expect((buildEvent(txn({conn: same}), {precision: 'us'}) as Record<string, any>).related).toEqual({ip: ['127.0.0.1']})
+    const fwd = buildEvent(txn({fields: {network: {forwarded_ip: '198.51.100.7'}}}), {precision: 'us'}) as Record<string, any>
+    expect(fwd.related.ip).toEqual(['10.0.0.1', '10.0.0.2', '198.51.100.7'])
   })
 
   it('orients source/destination as sent for a message from the server, keeping client/server', () => {

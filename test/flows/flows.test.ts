@@ -93,6 +93,7 @@ describe('final records (TCP)', () => {
       transport: 'tcp',
       type: 'ipv4',
       community_id: communityIdFromStrings('10.0.0.1', '10.0.0.2', 6, 40000, 80),
+      direction: 'internal',
       packets: 9,
       bytes: 372,
     })

@@ -154,17 +154,36 @@ describe('field processors on nginx events', () => {
     const [ev] = run([{community_id: {target: 'cid', seed: 7}}], nginx().slice(0, 1))
     expect(ev.cid).toBe(communityIdFromStrings('127.0.0.1', '127.0.0.1', 6, 44778, 18080, 7))
   })
-  it('registered_domain uses the injected public suffix lookup; without one it is a config error', () => {
-    const lookup = (h: string) => {
-      const labels = h.split('.')
-      const etld = h.endsWith('.co.uk') ? 'co.uk' : labels[labels.length - 1]
-      const n = etld.split('.').length + 1
-      return {registeredDomain: labels.length >= n ? labels.slice(-n).join('.') : null, etld}
-    }
+  it('registered_domain writes the registered domain, eTLD and subdomain from the public suffix list', () => {
     const ev: PbxEvent = {'@timestamp': 't', type: 'dns', dns: {question: {name: 'www.shop.example.co.uk'}}}
-    runChainOn(chain([{registered_domain: {field: 'dns.question.name', target_field: 'dns.question.registered_domain', target_etld_field: 'dns.question.top_level_domain', target_subdomain_field: 'dns.question.subdomain'}}], () => {}, {publicSuffix: lookup}), ev)
+    const full = {field: 'dns.question.name', target_field: 'dns.question.registered_domain', target_etld_field: 'dns.question.top_level_domain', target_subdomain_field: 'dns.question.subdomain'}
+    runChainOn(chain([{registered_domain: full}]), ev)
     expect(ev.dns).toEqual({question: {name: 'www.shop.example.co.uk', registered_domain: 'example.co.uk', top_level_domain: 'co.uk', subdomain: 'www.shop'}})
-    expect(() => chain([{registered_domain: {field: 'a', target_field: 'b'}}])).toThrow('processors[0].registered_domain: registered_domain needs the public suffix list')
+    // private suffixes count (github.io), case is kept, a trailing dot is ignored, no subdomain field when there is none
+    const ev2: PbxEvent = {'@timestamp': 't', type: 'http', url: {domain: 'Project.GitHub.io.'}}
+    runChainOn(chain([{registered_domain: {...full, field: 'url.domain', target_field: 'rd', target_etld_field: 'tld', target_subdomain_field: 'sub'}}]), ev2)
+    expect([ev2.rd, ev2.tld, ev2.sub]).toEqual(['Project.GitHub.io', 'GitHub.io', undefined])
+  })
+  it('registered_domain: missing field and failures are errors unless ignore_missing / ignore_failure', () => {
+    const mk = (): PbxEvent => ({'@timestamp': 't', type: 'x', a: 'co.uk', n: 5})
+    const err = (opts: Record<string, unknown>) => {
+      const ev = mk()
+      runChainOn(chain([{registered_domain: {target_field: 'rd', ...opts}}]), ev)
+      return [ev.rd, (ev.error as {message?: unknown} | undefined)?.message]
+    }
+    expect(err({field: 'missing'})).toEqual([undefined, 'processors[0].registered_domain: source field "missing" is missing'])
+    expect(err({field: 'missing', ignore_missing: true})).toEqual([undefined, undefined])
+    expect(err({field: 'a'})).toEqual([undefined, 'processors[0].registered_domain: no registered domain in "co.uk"'])
+    expect(err({field: 'n'})).toEqual([undefined, 'processors[0].registered_domain: source field "n" is not a string (5)'])
+    expect(err({field: 'a', ignore_failure: true})).toEqual([undefined, undefined])
+    expect(() => chain([{registered_domain: {field: 'a'}}])).toThrow('processors[0].registered_domain.target_field: is required')
+    expect(() => chain([{registered_domain: {field: 'a', target_field: 'b', id: 'rd1', when: {has_fields: ['a']}}}])).not.toThrow()
+  })
+  it('registered_domain uses an injected lookup when one is given', () => {
+    const lookup = () => ({registeredDomain: 'x.test', topLevelDomain: 'test', subdomain: 'w'})
+    const ev: PbxEvent = {'@timestamp': 't', type: 'x', h: 'anything'}
+    runChainOn(chain([{registered_domain: {field: 'h', target_field: 'rd', target_subdomain_field: 's'}}], () => {}, {publicSuffix: lookup}), ev)
+    expect([ev.rd, ev.s]).toEqual(['x.test', 'w'])
   })
 })
 

@@ -151,3 +151,11 @@ describe('Beats script form', () => {
     expect(() => one(body)).toThrow(msg)
   })
 })
+
+describe('legacy names in scripts', () => {
+  it('warns for a legacy field name read through event.Get, not for the same word as a value', () => {
+    const warnings: string[] = []
+    compileProcessors([{type: 'script', fields: {a: {script: 'return event.Get("responsetime") > 1 ? "server" : "port"'}}}], 'processors', (m) => warnings.push(m))
+    expect(warnings).toEqual(['processors[0].fields.a: "responsetime" is a legacy Packetbeat field; pbx computes it as event.duration / 1e6 (milliseconds)'])
+  })
+})

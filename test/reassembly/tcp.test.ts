@@ -210,6 +210,16 @@ const CASES: Case[] = [
     want: ['D0 hi!', 'END eof'],
   },
   {
+    name: 'TCP Fast Open: data on the SYN and on the SYN-ACK both reach the stream, each after its SYN',
+    segs: [{d: 0, rel: 0, f: SYN, data: 'GET'}, {d: 1, rel: 0, f: SYN | ACK, ackRel: 4, data: 'OK'}, {d: 0, rel: 4, f: ACK, ackRel: 3, data: '!'}, s(1, 3, '?')],
+    want: ['D0 GET', 'D1 OK', 'D0 !', 'D1 ?', 'END eof'],
+  },
+  {
+    name: 'SYN-ACK data when the SYN was not captured',
+    segs: [{d: 1, rel: 0, f: SYN | ACK, ackRel: 1, data: 'hello'}, s(1, 6, ' world'), s(0, 1, 'x')],
+    want: ['D1 hello world', 'D0 x', 'END eof'],
+  },
+  {
     name: 'a segment covering both delivered and stored bytes is trimmed on both sides',
     segs: [...HS, s(0, 1, 'ab'), s(0, 6, 'fg'), s(0, 1, 'abcdefg'), s(0, 8, 'h')],
     want: ['D0 abcdefgh', 'END eof'],

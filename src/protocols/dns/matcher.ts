@@ -16,8 +16,8 @@
  *   the closing SOA arrives (the second SOA for AXFR), at end(), or when the pending bound is hit.
  * - A response with no query: emitted alone, status Error, note "response without request".
  * - rcode != NOERROR: status Error (as Packetbeat).
- * - A query with no response: emitted at end() or, for UDP, once udpTransactionTimeoutSec of
- *   capture time have passed since it (checked on every datagram of the flow and at end()), with
+ * - A query with no response: emitted at end() or, for UDP, once transaction_timeout (option; else
+ *   limits.udpTransactionTimeoutSec) seconds of capture time have passed since it (checked on every datagram of the flow and at end()), with
  *   status Error and the note "no response".
  *
  * Memory: a pending query keeps its decoded message (strings, no views). Queries wait in the
@@ -29,6 +29,7 @@ import {type Note, note} from '../../event/anomalies.js'
 import {newTransaction} from '../../event/transaction.js'
 import type {Status} from '../../event/types.js'
 import type {ConnInfo, Moment} from '../../reassembly/types.js'
+import {type PublicSuffixCache, sharedPublicSuffixCache} from '../../util/public-suffix.js'
 import {PendingQueue} from '../shared/pending-queue.js'
 import type {ProtocolContext} from '../types.js'
 import {type DnsMessage, type DnsRecord, decodeMessage, fullRcode} from './codec.js'
@@ -101,6 +102,31 @@ export function messageText(m: DnsMessage, max: number): string {
   return t.length > max ? t.slice(0, max) : t
 }
 
+/**
+ * The question's domain fields as Packetbeat sets them: registered_domain and etld_plus_one (the
+ * same value, no trailing dot: the eTLD+1), top_level_domain (the public suffix, `co.uk`) and
+ * subdomain (what precedes the registered domain). A name that is itself a public suffix with one
+ * dot (`co.uk`, `github.io`) is its own registered domain and its last label the top-level domain,
+ * as Packetbeat does; other names with no registered domain (`localhost`, IP literals, the root)
+ * get none of these fields.
+ */
+export function questionDomainFields(q: Record<string, unknown>, name: string, psl: PublicSuffixCache): void {
+  const p = psl.lookup(name)
+  if (p.registeredDomain !== null) {
+    q.registered_domain = p.registeredDomain
+    q.etld_plus_one = p.registeredDomain
+    if (p.topLevelDomain !== null) q.top_level_domain = p.topLevelDomain
+    if (p.subdomain !== null) q.subdomain = p.subdomain
+    return
+  }
+  const dot = name.indexOf('.')
+  if (dot > 0 && dot < name.length - 1 && name.indexOf('.', dot + 1) < 0 && p.topLevelDomain !== null) {
+    q.registered_domain = name
+    q.etld_plus_one = name
+    q.top_level_domain = name.slice(dot + 1)
+  }
+}
+
 const NO_RESPONSE = note('dns.no_response')
 
 /** A decoding error of ./codec.ts as a note: compression-pointer faults have their own code. */
@@ -123,6 +149,7 @@ export class DnsMatcher {
   /** send_request / send_response: the messages as text in `request` / `response` (messageText). */
   private readonly sendRequest: boolean
   private readonly sendResponse: boolean
+  private readonly psl: PublicSuffixCache
 
   constructor(
     private readonly conn: ConnInfo,
@@ -133,6 +160,7 @@ export class DnsMatcher {
     this.listAdditionals = ctx.options.include_additionals !== false
     this.sendRequest = ctx.options.send_request === true
     this.sendResponse = ctx.options.send_response === true
+    this.psl = sharedPublicSuffixCache(ctx.limits.publicSuffixCacheEntries)
     this.pending = new PendingQueue<Pending, string>(ctx.limits, ctx.stats, (old, n) => this.flushPending(old, n), (p) => p.key)
   }
 
@@ -263,10 +291,14 @@ export class DnsMatcher {
     this.emit(p.query, undefined, p.startSec, p.startNsec, p.startFrame, p.startSec, p.startNsec, p.startFrame, p.bytes, 0, notes)
   }
 
-  /** UDP: emits queries older than udpTransactionTimeoutSec of capture time as unanswered. */
+  /**
+   * UDP: emits queries older than the transaction_timeout option (seconds of capture time), else
+   * limits.udpTransactionTimeoutSec, as unanswered.
+   */
   expire(at: Moment): void {
     if (this.pending.length === 0) return
-    const limit = this.ctx.limits.udpTransactionTimeoutSec
+    const tt = this.ctx.options.transaction_timeout
+    const limit = typeof tt === 'number' && tt > 0 ? tt : this.ctx.limits.udpTransactionTimeoutSec
     for (let p = this.pending.peek(); p !== undefined; p = this.pending.peek()) {
       const age = at.tsSec - p.startSec + (at.tsNsec - p.startNsec) / 1e9
       if (age <= limit) break // insertion order is capture order
@@ -341,7 +373,9 @@ export class DnsMatcher {
     if (question) {
       const type = typeName(question.type)
       const cls = className(question.class)
-      dns.question = {name: question.name, type, class: cls}
+      const dq: Record<string, unknown> = {name: question.name, type, class: cls}
+      questionDomainFields(dq, question.name, this.psl)
+      dns.question = dq
       method = opcodeName(m.opcode)
       query = `class ${cls}, type ${type}, ${question.name}`
       resource = question.name

@@ -21,7 +21,7 @@ export function detect(data: Buffer, _dir: Dir): boolean {
   if (data.length >= 7 && data.toString('latin1', 0, 7) === 'HTTP/1.') return true
   let i = 0
   const n = Math.min(data.length, 18)
-  while (i < n && ((data[i] >= 0x41 && data[i] <= 0x5a) || data[i] === 0x2d)) i++
+  while (i < n && ((data[i] >= 0x41 && data[i] <= 0x5a) || data[i] === 0x2d || data[i] === 0x5f)) i++
   if (i < 3 || i + 1 >= data.length || data[i] !== 0x20) return false
   const t = data[i + 1]
   // origin-form '/', asterisk-form '*', absolute-form / authority-form start with a letter or digit.

@@ -70,6 +70,11 @@ export class HttpMatcher implements ParserHooks {
     return p === undefined ? undefined : p.req.method
   }
 
+  requestVersion(): string | undefined {
+    const p = this.queue.at(this.unanswered)
+    return p === undefined ? undefined : p.req.version
+  }
+
   onMessage(_p: HttpParser, m: HttpMessage): void {
     if (m.isRequest) {
       for (let i = this.queue.length - 1; i >= 0; i--) {
@@ -83,7 +88,7 @@ export class HttpMatcher implements ParserHooks {
       return
     }
     const p = this.queue.at(this.unanswered)
-    if (m.statusCode < 200 && m.statusCode !== 101) {
+    if (!m.simple && m.statusCode < 200 && m.statusCode !== 101) {
       // Interim response (RFC 9110 §15.2): recorded on the request it precedes.
       if (p !== undefined) {
         if (p.interim === null) p.interim = [m]
@@ -257,6 +262,9 @@ export class HttpMatcher implements ParserHooks {
       if (shown !== null && shown.length > 0) body.content = shown.toString('utf8')
       if (o.hideKeywords.size > 0) hideQuery(url, req.target, kept !== null && req.contentLength > 0 && ct?.includes('urlencoded') ? kept : null, o.hideKeywords)
       fields.url = url.fields
+      // destination.domain / server.domain: the requested host when it is a name (Packetbeat's rule)
+      const domain = url.fields.domain
+      if (typeof domain === 'string' && domain !== '' && isIP(domain) === 0) fields.destination = {domain}
       const ua = req.header('user-agent')
       if (ua !== undefined) fields.user_agent = {original: ua}
       const user = o.redactAuthorization ? undefined : basicAuthUser(req.header('authorization'))
@@ -272,12 +280,10 @@ export class HttpMatcher implements ParserHooks {
       if (req.decodedBytes >= 0) pbxHttp.request = {body: {decoded_bytes: req.decodedBytes}}
     }
     if (resp !== null) {
-      const r: Record<string, unknown> = {
-        status_code: resp.statusCode,
-        status_phrase: resp.statusPhrase,
-        bytes: resp.bytes,
-        body: {bytes: resp.bodyBytes},
-      }
+      // An HTTP/0.9 simple response has no status line: no status_code / status_phrase.
+      const r: Record<string, unknown> = resp.simple
+        ? {bytes: resp.bytes, body: {bytes: resp.bodyBytes}}
+        : {status_code: resp.statusCode, status_phrase: resp.statusPhrase, bytes: resp.bytes, body: {bytes: resp.bodyBytes}}
       const mt = mimeType(resp)
       if (mt !== undefined) r.mime_type = mt
       if (this.o.sendHeaders) r.headers = this.headerObject(resp)
@@ -376,9 +382,9 @@ interface UrlParts {
 
 /**
  * url.* from the request-target (RFC 9112 §3.2: origin-, absolute-, authority- or asterisk-form)
- * and the Host header. url.port is set only when a port is explicit (in Host or in an absolute
- * target); url.full is built as scheme://host[:port]path[?query], with the server address when
- * there is no Host.
+ * and the Host header. The port is the explicit one (Host or absolute target), else the
+ * connection's server port; url.port is set, and url.full (scheme://host[:port]path[?query], the
+ * server address when there is no Host) shows it, only when it is not the scheme's default.
  */
 export function buildUrl(req: HttpMessage, conn: ConnInfo): UrlParts {
   const target = req.target
@@ -418,10 +424,11 @@ export function buildUrl(req: HttpMessage, conn: ConnInfo): UrlParts {
     const hp = splitHostPort(authority)
     host = hp.host
     port = hp.port
-  } else {
-    host = conn.serverIp
-    if (conn.serverPort !== 80) port = conn.serverPort
-  }
+  } else host = conn.serverIp
+  // The port the request went to: the explicit one, else the connection's (Packetbeat's rule);
+  // shown (url.port, url.full) only when it is not the scheme's default.
+  if (port === undefined && conn.serverPort > 0) port = conn.serverPort
+  if (port === DEFAULT_PORT[scheme]) port = undefined
   fields.scheme = scheme
   if (host !== '') fields.domain = host
   if (port !== undefined) fields.port = port
@@ -445,6 +452,9 @@ export function buildUrl(req: HttpMessage, conn: ConnInfo): UrlParts {
   if (query !== undefined && query !== '') fields.query = query
   return {path, fields}
 }
+
+/** Default ports of the schemes url.port and url.full leave out. */
+const DEFAULT_PORT: Readonly<Record<string, number>> = {http: 80, https: 443, ws: 80, wss: 443}
 
 function isScheme(s: string, end: number): boolean {
   for (let i = 0; i < end; i++) {

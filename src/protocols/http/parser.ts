@@ -62,11 +62,25 @@ enum St {
   Tunnel,
 }
 
-/** Request methods known to pbx (RFC 9110 §9, WebDAV, common extensions): used by detection. */
+const HTTP_SLASH = Buffer.from('HTTP/', 'latin1')
+
+/** Whether the bytes at `pos` are (a prefix of, if fewer) "HTTP/": a status line may follow. */
+function statusLinePrefix(d: Buffer, pos: number): boolean {
+  const n = Math.min(5, d.length - pos)
+  for (let i = 0; i < n; i++) if (d[pos + i] !== HTTP_SLASH[i]) return false
+  return true
+}
+
+/**
+ * Request methods known to pbx (RFC 9110 §9, WebDAV, common extensions): used by detection, and
+ * to accept a request line whose version is missing or malformed (unknown tokens are not taken for
+ * a request then).
+ */
 export const METHODS: ReadonlySet<string> = new Set([
   'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'PROPFIND', 'PROPPATCH',
   'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'REPORT', 'SEARCH', 'MKACTIVITY', 'CHECKOUT', 'MERGE', 'PURGE',
   'LINK', 'UNLINK', 'MKCALENDAR', 'ACL', 'BIND', 'REBIND', 'UNBIND', 'VERSION-CONTROL', 'QUERY',
+  'CCM_POST', // Cisco CallManager
 ])
 
 enum Line {
@@ -145,6 +159,8 @@ export class HttpMessage {
   complete = false
   /** The response switched the connection away from HTTP (101, CONNECT 2xx). */
   tunnel = false
+  /** An HTTP/0.9 simple response (RFC 1945 §6): no status line nor headers; statusCode stays 0. */
+  simple = false
   /** Start line + header section as sent (latin1), only when the CapturePolicy keeps heads. */
   head: string | null = null
   /** Copies of the body bytes kept (de-chunked, still content-coded), only when the policy asked. */
@@ -193,6 +209,12 @@ export interface ParserHooks {
   onMessage(p: HttpParser, m: HttpMessage): void
   /** For a response head: the method of the request this response answers, if known. */
   requestMethod(): string | undefined
+  /**
+   * For a response: the version of the request it answers, if known. '0.9' (a simple request)
+   * lets a response that does not start with "HTTP/" be read as an HTTP/0.9 simple response: no
+   * status line, no headers, the body up to the connection's end.
+   */
+  requestVersion?(): string | undefined
 }
 
 export class HttpParser {
@@ -261,6 +283,16 @@ export class HttpParser {
             break
           }
           this.beginMessage(at)
+          if (!this.isRequest && !this.resyncing && this.hooks.requestVersion?.() === '0.9' && !statusLinePrefix(data, pos)) {
+            // HTTP/0.9 simple response to a simple request: all bytes to the end are its body.
+            const m = this.msg!
+            m.simple = true
+            m.version = '0.9'
+            this.hooks.onHead(this, m)
+            this.startBody(m, undefined)
+            this.st = St.BodyClose
+            break
+          }
           this.st = St.Head
           break
         }

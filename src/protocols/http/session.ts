@@ -5,12 +5,18 @@
  * Protocol switches (./upgrade.ts): after a 101 answering `Upgrade: <token>` with a registered
  * handler, or when the client's first bytes are the HTTP/2 connection preface (prior knowledge on
  * an HTTP/1 port), the bytes that follow go to that handler instead (with gaps and the end).
+ *
+ * Reversed roles: when the connection's first bytes come from the TCP server and are a request
+ * (a request carried on the SYN-ACK, or sent by the side that answered the SYN), the directions
+ * are swapped for parsing: that side's bytes are requests, the other's responses. Its events are
+ * then oriented as sent (sentByServer: source = the requester; client/server keep the TCP roles)
+ * and the requested host name goes on the answering side (source.domain).
  */
 import type {ConnInfo, Dir, EndReason, Moment, StreamHandler} from '../../reassembly/types.js'
 import type {ProtocolContext} from '../types.js'
 import {HttpMatcher} from './matcher.js'
 import {bodyContentType, httpOptions, includesBody} from './options.js'
-import {type CapturePolicy, type HttpMessage, HttpParser} from './parser.js'
+import {type CapturePolicy, type HttpMessage, HttpParser, METHODS} from './parser.js'
 import {upgradeFor} from '../shared/upgrade.js'
 
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n', 'latin1')
@@ -22,6 +28,10 @@ export class HttpSession implements StreamHandler {
   /** The handler the connection switched to, if any. */
   private next: StreamHandler | null = null
   private seen = false
+  /** Roles decided (first bytes seen), reversed (see above); the server's first bytes held until then. */
+  private decided = false
+  private swapped = false
+  private held: Buffer | null = null
   /** The connection started with the HTTP/2 preface: every byte goes to `next`. */
   private priorKnowledge = false
   private readonly timeoutSec: number
@@ -31,7 +41,20 @@ export class HttpSession implements StreamHandler {
     private readonly ctx: ProtocolContext,
   ) {
     const o = httpOptions(ctx.options, ctx.limits)
-    this.matcher = new HttpMatcher(conn, ctx, o)
+    // Events of a reversed session are oriented as sent (see the file comment).
+    const mctx: ProtocolContext = Object.create(ctx)
+    mctx.emit = (t) => {
+      if (this.swapped) {
+        t.sentByServer = true
+        const d = t.fields.destination
+        if (d !== undefined) {
+          t.fields.source = d
+          delete t.fields.destination
+        }
+      }
+      ctx.emit(t)
+    }
+    this.matcher = new HttpMatcher(conn, mctx, o)
     this.timeoutSec = o.transactionTimeoutSec
     // Header fields become strings only where an event can show them (send_headers, real_ip_header).
     const all = o.keepAllHeaders
@@ -68,12 +91,27 @@ export class HttpSession implements StreamHandler {
         startFrame: m.startFrame,
       })
       this.next = h
-      this.req.tunnelSink = (b, at) => h.data(0, b, at)
-      this.resp.tunnelSink = (b, at) => h.data(1, b, at)
+      this.req.tunnelSink = (b, at) => h.data(this.swapped ? 1 : 0, b, at)
+      this.resp.tunnelSink = (b, at) => h.data(this.swapped ? 0 : 1, b, at)
     }
   }
 
   data(dir: Dir, bytes: Buffer, at: Moment): void {
+    if (!this.decided) {
+      if (dir === 0) this.decide(false, at)
+      else {
+        const b = this.held === null ? bytes : Buffer.concat([this.held, bytes])
+        const v = requestLineVerdict(b)
+        if (v === undefined) {
+          this.held = this.held === null ? Buffer.from(b) : b // copy: `bytes` is a view
+          return
+        }
+        this.held = null
+        this.decided = true
+        this.swapped = v
+        bytes = b
+      }
+    }
     if (!this.seen && dir === 0) {
       this.seen = true
       // HTTP/2 with prior knowledge on a port given to HTTP/1: the whole connection is HTTP/2.
@@ -89,21 +127,47 @@ export class HttpSession implements StreamHandler {
       return
     }
     if (this.timeoutSec > 0) this.matcher.expire(at.tsSec)
-    if (dir === 0) this.req.push(bytes, at)
+    if ((dir === 0) !== this.swapped) this.req.push(bytes, at)
     else this.resp.push(bytes, at)
   }
 
+  /** Fixes the roles before anything else is parsed; held server bytes go to the response parser. */
+  private decide(swapped: boolean, at: Moment): void {
+    this.decided = true
+    this.swapped = swapped
+    const h = this.held
+    this.held = null
+    if (h !== null) this.data(1, h, at)
+  }
+
   gap(dir: Dir, nbytes: number, at: Moment): void {
+    if (!this.decided) this.decide(false, at)
     if (this.next !== null) this.next.gap(dir, nbytes, at)
-    else if (dir === 0) this.req.gap(nbytes)
+    else if ((dir === 0) !== this.swapped) this.req.gap(nbytes)
     else this.resp.gap(nbytes)
   }
 
   /** Requests end first (their bodies are never close-delimited), then responses, then the queue. */
   end(reason: EndReason, at: Moment): void {
+    if (!this.decided) this.decide(false, at)
     this.req.end(reason)
     this.resp.end(reason)
     this.matcher.end()
     this.next?.end(reason, at)
   }
+}
+
+/**
+ * Whether the first bytes from the TCP server start a request line (a known method, one space, a
+ * request-target's first byte): true / false, or undefined while too few bytes decide it.
+ */
+function requestLineVerdict(b: Buffer): boolean | undefined {
+  let i = 0
+  const n = Math.min(b.length, 18)
+  while (i < n && ((b[i] >= 0x41 && b[i] <= 0x5a) || b[i] === 0x2d || b[i] === 0x5f)) i++
+  if (i === b.length && i < 18) return undefined
+  if (i < 3 || b[i] !== 0x20) return false
+  if (i + 1 >= b.length) return undefined
+  const t = b[i + 1]
+  return (t === 0x2f || t === 0x2a || (t >= 0x61 && t <= 0x7a) || (t >= 0x41 && t <= 0x5a)) && METHODS.has(b.toString('latin1', 0, i))
 }

@@ -2,6 +2,8 @@ import type {FieldSpec} from '../../event/types.js'
 
 /** MongoDB event fields (Packetbeat's names; pbx.mongodb.* extras where Packetbeat has none). */
 export const fields: FieldSpec[] = [
+  {name: 'request', type: 'text', description: 'The request\'s command document as in `query` (only with send_request).'},
+  {name: 'response', type: 'text', description: 'The reply\'s documents (only with send_response, as Packetbeat): at most max_docs (default 10, 0: no limit), one relaxed Extended JSON document per line, each cut at max_doc_length characters (default 5000, 0: no limit) and then followed by " ..."; at most limits.maxCapturedMessageBytes characters.'},
   {name: 'method', type: 'keyword', description: 'The command: find, insert, update, delete, aggregate, getMore, ... (OP_MSG / $cmd queries: the first key of the command document)'},
   {name: 'resource', type: 'keyword', description: 'db.collection the command applies to (db alone for database commands)'},
   {name: 'query', type: 'keyword', description: 'Compact relaxed Extended JSON of the command / filter document (bounded to 1024 characters; absent if the document could not be decoded)'},

@@ -33,6 +33,8 @@ export class MongoMatcher {
   constructor(
     private readonly conn: ConnInfo,
     private readonly ctx: ProtocolContext,
+    /** send_request: the request's command document (as in `query`) in `request`. */
+    private readonly sendRequest = false,
   ) {
     this.pending = new PendingQueue<Pending, number>(
       ctx.limits,
@@ -122,6 +124,9 @@ export class MongoMatcher {
     // fields that do not apply are left out (SCHEMA): no empty objects
     if (Object.keys(mongodb).length > 0) fields.mongodb = mongodb
     if (Object.keys(pbxMongo).length > 0) fields.pbx = {mongodb: pbxMongo}
+    if (this.sendRequest && req?.query !== undefined) fields.request = req.query
+    const text = reply?.replyText?.text()
+    if (text !== undefined) fields.response = text
     const notes: Note[] = []
     if (first !== undefined) notes.push(first)
     if (req !== null && req.notes !== undefined) notes.push(...req.notes)

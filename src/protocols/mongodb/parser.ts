@@ -13,6 +13,7 @@
 import {type Note, note} from '../../event/anomalies.js'
 import {deserialize, EJSON} from 'bson'
 import {countElems, docLength, type Elem, elemNumber, elemString, findElem, firstElem, int64, scanDocument} from './bson-walk.js'
+import {DocsText, type RawTextOptions} from '../shared/result-text.js'
 
 export const NEED = -1
 export const BAD = -2
@@ -74,6 +75,8 @@ export interface MongoMsg {
   /** OP_MSG replies: the body's numeric `n` (documents inserted / matched / deleted / counted). */
   n?: number
   notes?: Note[]
+  /** send_response: the reply's documents as text (../shared/result-text.ts). */
+  replyText?: DocsText
 }
 
 export interface ParseState {
@@ -81,10 +84,12 @@ export interface ParseState {
   reason: string
   need: number
   maxBytes: number
+  /** With send_response: replies keep their documents as text, bounded by these options. */
+  replyText: RawTextOptions | null
 }
 
-export function newParseState(maxBytes: number): ParseState {
-  return {msg: null, reason: '', need: 0, maxBytes}
+export function newParseState(maxBytes: number, replyText: RawTextOptions | null = null): ParseState {
+  return {msg: null, reason: '', need: 0, maxBytes, replyText}
 }
 
 /** True when the 16 bytes at `off` look like a message header (length bounds, known opcode). */
@@ -107,8 +112,11 @@ function cstring(buf: Buffer, off: number, end: number): [string, number] | null
   return [buf.toString('utf8', off, Math.min(i, off + 512)), i + 1]
 }
 
-/** Compact JSON of the document at [off, off+len), bounded; undefined (with a note) if it cannot be rendered. */
-export function renderDoc(buf: Buffer, off: number, len: number, m: MongoMsg): string | undefined {
+/**
+ * Compact JSON of the document at [off, off+len), cut at `max` characters (then "..." follows);
+ * undefined (with a note) if it cannot be rendered.
+ */
+export function renderDoc(buf: Buffer, off: number, len: number, m: MongoMsg, max = MAX_QUERY): string | undefined {
   if (len > MAX_RENDER_DOC) {
     addNote(m, note('mongodb.document_not_rendered', `document of ${len} bytes not rendered`))
     return undefined
@@ -127,15 +135,18 @@ export function renderDoc(buf: Buffer, off: number, len: number, m: MongoMsg): s
       validation: {utf8: false},
     })
     const j = EJSON.stringify(doc, {relaxed: true})
-    return j.length > MAX_QUERY ? j.slice(0, MAX_QUERY) + '...' : j
+    return j.length > max ? j.slice(0, max) + '...' : j
   } catch (e) {
     addNote(m, note('mongodb.bad_bson', 'BSON not decoded: ' + (e instanceof Error ? e.message.slice(0, 100) : 'error')))
     return undefined
   }
 }
 
-/** Reads the documents in [p, end): returns how many were well-framed; notes trailing garbage. */
-function countDocs(buf: Buffer, p: number, end: number, m: MongoMsg): number {
+/**
+ * Reads the documents in [p, end): returns how many were well-framed; notes trailing garbage. With
+ * `text`, the documents it still wants are rendered into it.
+ */
+function countDocs(buf: Buffer, p: number, end: number, m: MongoMsg, text?: DocsText): number {
   let n = 0
   while (p < end) {
     const l = docLength(buf, p, end)
@@ -143,10 +154,17 @@ function countDocs(buf: Buffer, p: number, end: number, m: MongoMsg): number {
       addNote(m, BAD_BSON)
       break
     }
+    if (text !== undefined && text.wantsDocs) addDoc(buf, p, l, m, text)
     n++
     p += l
   }
   return n
+}
+
+/** Renders one document into `text` (a document that cannot be rendered is left out, with a note). */
+function addDoc(buf: Buffer, off: number, len: number, m: MongoMsg, text: DocsText): void {
+  const j = renderDoc(buf, off, len, m, Number.POSITIVE_INFINITY)
+  if (j !== undefined) text.add(j)
 }
 
 /** Command name and resource from a command document (first key; its string value names the collection). */
@@ -226,6 +244,7 @@ export function parseMessage(buf: Buffer, off: number, st: ParseState, fromClien
   const end = off + len
   const m: MongoMsg = {opCode, requestId: buf.readInt32LE(off + 4), responseTo: buf.readInt32LE(off + 8), length: len, documents: 0}
   st.msg = m
+  if (!fromClient && st.replyText !== null && st.replyText.sendResponse && (opCode === OP.REPLY || opCode === OP.MSG)) m.replyText = new DocsText(st.replyText)
   const p = off + HEADER
   switch (opCode) {
     case OP.QUERY:
@@ -238,7 +257,7 @@ export function parseMessage(buf: Buffer, off: number, st: ParseState, fromClien
         m.cursorId = int64(buf, p + 4)
         m.startingFrom = buf.readInt32LE(p + 12)
         m.numberReturned = buf.readInt32LE(p + 16)
-        m.documents = countDocs(buf, p + 20, end, m)
+        m.documents = countDocs(buf, p + 20, end, m, m.replyText)
         const l = docLength(buf, p + 20, end)
         if (l > 0) m.error = replyError(buf, p + 20, l)
         if (flags & 1) m.error ??= 'cursor not found'
@@ -355,6 +374,7 @@ function parseOpMsg(buf: Buffer, p: number, end: number, m: MongoMsg, fromClient
         bodyOff = s + 1
         bodyLen = l
       }
+      if (m.replyText !== undefined && m.replyText.wantsDocs) addDoc(buf, s + 1, l, m, m.replyText)
       m.documents++
       s += 1 + l
     } else if (kind === 1) {
@@ -372,7 +392,7 @@ function parseOpMsg(buf: Buffer, p: number, end: number, m: MongoMsg, fromClient
         addNote(m, note('mongodb.bad_op_msg', 'malformed OP_MSG document sequence'))
         break
       }
-      const n = countDocs(buf, id[1], s + 1 + size, m)
+      const n = countDocs(buf, id[1], s + 1 + size, m, m.replyText)
       m.documents += n
       if (id[0] === 'documents') seqDocs = Math.max(seqDocs, 0) + n
       s += 1 + size

@@ -10,6 +10,7 @@ import type {ConnInfo, Dir, Moment, StreamHandler} from '../../reassembly/types.
 import {StreamBuffer} from '../../util/stream-buffer.js'
 import type {ProtocolContext} from '../types.js'
 import {MongoMatcher} from './matcher.js'
+import {rawTextOptions} from '../shared/result-text.js'
 import {BAD, NEED, newParseState, type ParseState, parseMessage, plausibleHeader, SKIP} from './parser.js'
 
 export class MongoSession implements StreamHandler {
@@ -24,8 +25,9 @@ export class MongoSession implements StreamHandler {
     conn: ConnInfo,
     private readonly ctx: ProtocolContext,
   ) {
-    this.st = newParseState(ctx.limits.maxMessageBytes)
-    this.m = new MongoMatcher(conn, ctx)
+    const raw = rawTextOptions(ctx.options, ctx.limits, 'max_docs', 'max_doc_length', {rows: 10, length: 5000})
+    this.st = newParseState(ctx.limits.maxMessageBytes, raw.sendResponse ? raw : null)
+    this.m = new MongoMatcher(conn, ctx, raw.sendRequest)
   }
 
   data(dir: Dir, bytes: Buffer, at: Moment): void {

@@ -6,8 +6,10 @@
 import type {FieldSpec} from '../../event/types.js'
 
 export const fields: FieldSpec[] = [
-  {name: 'mysql.affected_rows', type: 'long', description: 'Rows affected (OK packet), of the last statement.'},
-  {name: 'mysql.insert_id', type: 'long', description: 'Last insert id (OK packet).'},
+  {name: 'request', type: 'text', description: 'The SQL text of the request (only with send_request), at most limits.maxCapturedMessageBytes characters.'},
+  {name: 'response', type: 'text', description: 'The first result set of a COM_QUERY as CSV (only with send_response, as Packetbeat): a header line of column names, then at most max_rows rows (default 10), each cut at max_row_length characters (default 1024); NULL written NULL, newlines as \\n; at most limits.maxCapturedMessageBytes characters. Binary-protocol rows (COM_STMT_EXECUTE) are not rendered.'},
+  {name: 'mysql.affected_rows', type: 'long', description: 'Rows affected (OK packet), of the last statement; 0 on any other successful response (a result set), as Packetbeat.'},
+  {name: 'mysql.insert_id', type: 'long', description: 'Last insert id (OK packet); 0 on any other successful response, as Packetbeat.'},
   {name: 'mysql.num_fields', type: 'long', description: 'Columns of the (first) result set, or of a prepared statement.'},
   {name: 'mysql.num_rows', type: 'long', description: 'Rows returned, summed over all result sets (rows are counted, not stored).'},
   {name: 'mysql.error_code', type: 'long', description: 'Error code of an ERR packet.'},

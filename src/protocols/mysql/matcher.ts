@@ -23,6 +23,7 @@ import {type Note, note} from '../../event/anomalies.js'
 import {newTransaction} from '../../event/transaction.js'
 import type {ConnInfo} from '../../reassembly/types.js'
 import {PendingQueue} from '../shared/pending-queue.js'
+import {bounded, type RawTextOptions, ResultText, rawTextOptions} from '../shared/result-text.js'
 import type {ProtocolContext} from '../types.js'
 import type {MysqlSession} from './session.js'
 import {fingerprint} from '../../util/sql-fingerprint.js'
@@ -33,6 +34,7 @@ import {
   CLIENT_PROTOCOL_41,
   CLIENT_QUERY_ATTRIBUTES,
   COMMANDS,
+  columnName,
   columnTable,
   eofStatus,
   type HandshakeResponse,
@@ -45,6 +47,7 @@ import {
   Reader,
   SERVER_MORE_RESULTS_EXISTS,
   sqlMethod,
+  textRow,
 } from './parser.js'
 
 enum Phase {
@@ -106,6 +109,10 @@ interface Req {
   prepId?: number
   /** True once any response byte was seen. */
   answered: boolean
+  /** send_response: the first result set of a COM_QUERY, as text (../shared/result-text.ts). */
+  text?: ResultText
+  /** Column names of that result set while its definitions are read. */
+  colNames?: string[]
 }
 
 const PATH_MAX = 256
@@ -134,12 +141,15 @@ export class MysqlMatcher {
   private readonly queue: PendingQueue<Req>
   /** Login exchange (start time, bytes) for a LOGIN transaction on failure. */
   private login: Req | null = null
+  /** send_request / send_response, max_rows / max_row_length (Packetbeat defaults 10 / 1024). */
+  private readonly raw: RawTextOptions
 
   constructor(
     private readonly conn: ConnInfo,
     private readonly ctx: ProtocolContext,
     private readonly s: MysqlSession,
   ) {
+    this.raw = rawTextOptions(ctx.options, ctx.limits, 'max_rows', 'max_row_length', {rows: 10, length: 1024})
     this.queue = new PendingQueue<Req>(ctx.limits, ctx.stats, (old, n) => {
       this.note(old, n)
       this.ctx.stats.unmatchedRequests++
@@ -478,16 +488,18 @@ export class MysqlMatcher {
           q.numFields ??= n
           q.left = n
           q.rs = Rs.Columns
+          if (this.raw.sendResponse && q.cmd === 0x03 && q.resultSets === 1) {
+            q.text = new ResultText(this.raw)
+            q.colNames = []
+          }
           // MARIADB_CLIENT_CACHE_METADATA: a "metadata follows" byte after the count (MariaDB docs,
           // "Result Set Packets" / column count packet). 0: no column definitions; the EOF that
           // ends them (unless CLIENT_DEPRECATE_EOF) or the rows come next. A count packet without
           // the byte is taken as "metadata follows".
           if (this.cacheMeta && this.r.left >= 1 && this.r.u8() === 0) {
             q.left = 0
-            if (this.deprecateEof) {
-              q.rs = Rs.Rows
-              this.s.framers[1].skipBodies = true
-            } else q.rs = Rs.ColumnsEof
+            if (this.deprecateEof) this.startRows(q)
+            else q.rs = Rs.ColumnsEof
           }
         }
         return
@@ -501,15 +513,14 @@ export class MysqlMatcher {
           q.rs = Rs.Done
           return
         }
+        if (q.colNames !== undefined && q.colNames.length < (q.numFields ?? 0)) q.colNames.push(columnName(p, this.r))
         if (q.path === undefined || q.path.length < PATH_MAX) {
           const t = columnTable(p, this.r)
           if (t && (q.path === undefined || !q.path.split(', ').includes(t))) q.path = q.path ? `${q.path}, ${t}` : t
         }
         if (--q.left === 0) {
-          if (this.deprecateEof) {
-            q.rs = Rs.Rows
-            this.s.framers[1].skipBodies = true
-          } else q.rs = Rs.ColumnsEof
+          if (this.deprecateEof) this.startRows(q)
+          else q.rs = Rs.ColumnsEof
         }
         return
       case Rs.ColumnsEof:
@@ -519,8 +530,7 @@ export class MysqlMatcher {
           return
         }
         if (!eofLike) this.bad('mysql: missing EOF after column definitions', q)
-        q.rs = Rs.Rows
-        this.s.framers[1].skipBodies = true
+        this.startRows(q)
         if (!eofLike) {
           this.response(q, p, first, total)
           return
@@ -540,6 +550,10 @@ export class MysqlMatcher {
           return
         }
         q.numRows++
+        if (q.text !== undefined && q.resultSets === 1 && q.text.wantsRows && p.length === total) {
+          q.text.addRow(textRow(p, this.r))
+          if (!q.text.wantsRows) this.s.framers[1].skipBodies = true
+        }
         return
       case Rs.PrepParams:
       case Rs.PrepColumns:
@@ -565,6 +579,19 @@ export class MysqlMatcher {
       default:
         return
     }
+  }
+
+  /**
+   * The rows of a result set follow: their bodies are skipped by the framer unless send_response
+   * still wants rows of this one (then the framer delivers them whole).
+   */
+  private startRows(q: Req): void {
+    q.rs = Rs.Rows
+    if (q.text !== undefined && q.colNames !== undefined) {
+      q.text.setColumns(q.colNames)
+      q.colNames = undefined
+    }
+    this.s.framers[1].skipBodies = !(q.text !== undefined && q.resultSets === 1 && q.text.wantsRows)
   }
 
   /** Next part of a COM_STMT_PREPARE response after `from`. */
@@ -690,8 +717,11 @@ export class MysqlMatcher {
 
   private emit(q: Req): void {
     const mysql: Record<string, unknown> = {}
-    if (q.affectedRows !== undefined) mysql.affected_rows = q.affectedRows
-    if (q.insertId !== undefined) mysql.insert_id = q.insertId
+    // Every answered, successful response carries both, 0 when no OK packet said otherwise (a
+    // result set), as Packetbeat publishes them.
+    const okResponse = q.answered && q.status === 'OK'
+    if (q.affectedRows !== undefined || okResponse) mysql.affected_rows = q.affectedRows ?? 0
+    if (q.insertId !== undefined || okResponse) mysql.insert_id = q.insertId ?? 0
     if (q.numFields !== undefined) mysql.num_fields = q.numFields
     if (q.resultSets > 0 || q.numRows > 0) mysql.num_rows = q.numRows
     if (q.errCode !== undefined) mysql.error_code = q.errCode
@@ -710,6 +740,11 @@ export class MysqlMatcher {
     const fields: Record<string, unknown> = {}
     if (Object.keys(mysql).length > 0) fields.mysql = mysql
     fields.pbx = pbx
+    if (this.raw.sendRequest && q.query !== undefined) fields.request = bounded(q.query, this.raw.maxChars)
+    if (q.text !== undefined) {
+      const t = q.text.text()
+      if (t !== undefined) fields.response = t
+    }
     this.ctx.emit(
       newTransaction({
         type: 'mysql',

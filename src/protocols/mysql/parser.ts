@@ -412,6 +412,32 @@ export function columnTable(p: Buffer, r: Reader): string {
   return schema ? `${schema}.${table}` : table
 }
 
+/** The column name (`name`, the alias) of a Protocol::ColumnDefinition41 packet; '' when malformed. */
+export function columnName(p: Buffer, r: Reader): string {
+  r.reset(p)
+  for (let i = 0; i < 4; i++) r.lenencStr() // catalog, schema, table, org_table
+  const name = r.lenencStr()
+  return r.bad ? '' : name
+}
+
+/** The cells of a text-protocol result row (Protocol::ResultsetRow); null for NULL. */
+export function textRow(p: Buffer, r: Reader): (string | null)[] {
+  r.reset(p)
+  const cells: (string | null)[] = []
+  while (r.left > 0) {
+    const len = r.lenenc()
+    if (r.bad) break
+    if (len < 0) {
+      cells.push(null)
+      continue
+    }
+    const v = r.fixedStr(len)
+    if (r.bad) break
+    cells.push(v)
+  }
+  return cells
+}
+
 /** Command bytes (Protocol::COM_*) -> method names used when there is no SQL text. */
 export const COMMANDS: Record<number, string> = {
   0: 'SLEEP',

@@ -6,6 +6,8 @@
 import type {FieldSpec} from '../../event/types.js'
 
 export const fields: FieldSpec[] = [
+  {name: 'request', type: 'text', description: 'The SQL text of the request (only with send_request), at most limits.maxCapturedMessageBytes characters.'},
+  {name: 'response', type: 'text', description: 'The last result set as CSV (only with send_response, as Packetbeat): a header line of column names, then at most max_rows rows (default 10), each cut at max_row_length characters (default 1024); NULL written NULL; at most limits.maxCapturedMessageBytes characters.'},
   {name: 'pgsql.num_fields', type: 'long', description: 'Columns of the last result set (RowDescription) of the query; absent when no statement returned one.'},
   {name: 'pgsql.num_rows', type: 'long', description: 'Rows of the last result set (its CommandComplete count, or the DataRows counted when the tag has none); without a result set, the last statement\'s count. Extended protocol: the rows of the Execute.'},
   {name: 'pgsql.error_code', type: 'keyword', description: 'SQLSTATE of an ErrorResponse (field C).'},

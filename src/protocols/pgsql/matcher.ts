@@ -40,13 +40,16 @@ import {newTransaction} from '../../event/transaction.js'
 import type {ConnInfo} from '../../reassembly/types.js'
 import {fingerprint} from '../../util/sql-fingerprint.js'
 import {PendingQueue} from '../shared/pending-queue.js'
+import {bounded, type RawTextOptions, ResultText, rawTextOptions} from '../shared/result-text.js'
 import type {ProtocolContext} from '../types.js'
 import type {PgsqlSession} from './session.js'
 import {
   CANCEL_REQUEST,
   Cursor,
   GSSENC_REQUEST,
+  dataRowCells,
   parseErrorFields,
+  rowDescriptionNames,
   SSL_REQUEST,
   sqlMethod,
   tagRows,
@@ -81,6 +84,8 @@ interface Tx {
   copy: number
   notices: number
   answered: boolean
+  /** send_response: the last result set, as text (../shared/result-text.ts). */
+  text?: ResultText
 }
 
 enum Kind {
@@ -128,12 +133,15 @@ export class PgsqlMatcher {
   private app?: string
   private serverVersion?: string
   private orphaned = false
+  /** send_request / send_response, max_rows / max_row_length (Packetbeat defaults 10 / 1024). */
+  private readonly raw: RawTextOptions
 
   constructor(
     private readonly conn: ConnInfo,
     private readonly ctx: ProtocolContext,
     private readonly s: PgsqlSession,
   ) {
+    this.raw = rawTextOptions(ctx.options, ctx.limits, 'max_rows', 'max_row_length', {rows: 10, length: 1024})
     this.queue = new PendingQueue<Cycle>(ctx.limits, ctx.stats, (old, n) => {
       for (const t of old.txs) this.note(t, n)
       this.finishCycle(old, null)
@@ -317,7 +325,7 @@ export class PgsqlMatcher {
 
   // --- server --------------------------------------------------------------------------------
 
-  server(type: number, body: Buffer, total: number, _truncated: boolean): void {
+  server(type: number, body: Buffer, total: number, truncated: boolean): void {
     const cy = this.queue.peek()
     if (cy?.kind === Kind.Ssl && total === 0 && body.length === 0 && (type === 0x53 || type === 0x4e || type === 0x47)) {
       this.queue.shift()
@@ -355,6 +363,7 @@ export class PgsqlMatcher {
     const c = this.c
     switch (type) {
       case 0x5a: // Z ReadyForQuery: the cycle is over
+        this.s.framers[1].keepRows = false
         this.queue.shift()
         this.finishCycle(cy, null)
         return
@@ -362,13 +371,25 @@ export class PgsqlMatcher {
         if (tx && body.length >= 2) {
           tx.numFields = body.readInt16BE(0)
           tx.stmtFields = true
+          if (this.raw.sendResponse) {
+            tx.text ??= new ResultText(this.raw)
+            tx.text.setColumns(rowDescriptionNames(body, c))
+            this.s.framers[1].keepRows = tx.text.wantsRows
+          }
         }
         return
-      case 0x44: // D DataRow (body skipped by the framer)
-        if (tx) tx.stmtRows++
+      case 0x44: // D DataRow (body skipped by the framer unless send_response wants rows)
+        if (tx) {
+          tx.stmtRows++
+          if (tx.text !== undefined && body.length > 0 && !truncated && tx.text.wantsRows) {
+            tx.text.addRow(dataRowCells(body, c))
+            if (!tx.text.wantsRows) this.s.framers[1].keepRows = false
+          }
+        }
         return
       case 0x43: {
         // C CommandComplete
+        this.s.framers[1].keepRows = false
         if (!tx) return
         c.reset(body)
         const tag = c.cstr()
@@ -616,6 +637,11 @@ export class PgsqlMatcher {
     const fields: Record<string, unknown> = {}
     if (Object.keys(pgsql).length > 0) fields.pgsql = pgsql
     fields.pbx = pbx
+    if (this.raw.sendRequest && q.query !== undefined) fields.request = bounded(q.query, this.raw.maxChars)
+    if (q.text !== undefined) {
+      const t = q.text.text()
+      if (t !== undefined) fields.response = t
+    }
     this.ctx.emit(
       newTransaction({
         type: 'pgsql',

@@ -8,6 +8,7 @@
  */
 
 import {BoundedStash} from '../../util/bounded-stash.js'
+import {utf8Escaped} from '../shared/text.js'
 
 export const PROTOCOL_3 = 196608
 export const SSL_REQUEST = 80877103
@@ -48,6 +49,8 @@ export class PgFramer {
   private remain = 0
   private skip = false
   private readonly empty = Buffer.alloc(0)
+  /** Deliver DataRow bodies (send_response wants rows) instead of only counting them. */
+  keepRows = false
   /**
    * The client's first message: look at its first 8 bytes to decide whether it is untyped (a
    * length then a known startup code) or a typed message (a capture that starts mid-session).
@@ -73,6 +76,7 @@ export class PgFramer {
     this.inBody = false
     this.remain = 0
     this.broken = false
+    this.keepRows = false
     this.stash.reset()
   }
 
@@ -131,7 +135,7 @@ export class PgFramer {
         this.total = len - 4
         this.remain = this.total
         this.stash.clear()
-        this.skip = skipBody(this.type)
+        this.skip = skipBody(this.type) && !(this.keepRows && this.type === 0x44)
         this.inBody = true
         if (this.remain === 0) {
           this.inBody = false
@@ -215,6 +219,37 @@ export class Cursor {
     }
     return this.buf[this.pos++] as number
   }
+}
+
+/** RowDescription (53.7 'T'): the column names. */
+export function rowDescriptionNames(body: Buffer, c: Cursor): string[] {
+  c.reset(body)
+  const n = c.i16()
+  const names: string[] = []
+  for (let i = 0; i < n && !c.bad; i++) {
+    names.push(c.cstr())
+    c.pos += 18 // table oid, attnum, type oid, typlen, typmod, format
+  }
+  return names
+}
+
+/** DataRow (53.7 'D'): the column values as text (null for NULL; bytes not UTF-8 as \xNN). */
+export function dataRowCells(body: Buffer, c: Cursor): (string | null)[] {
+  c.reset(body)
+  const n = c.i16()
+  const cells: (string | null)[] = []
+  for (let i = 0; i < n && !c.bad; i++) {
+    const len = c.i32()
+    if (c.bad) break
+    if (len < 0) {
+      cells.push(null)
+      continue
+    }
+    if (c.pos + len > body.length) break
+    cells.push(utf8Escaped(body, c.pos, c.pos + len))
+    c.pos += len
+  }
+  return cells
 }
 
 export interface PgError {

@@ -200,6 +200,13 @@ export class SessionDecryption implements DecryptSink<Moment> {
     if (url?.scheme === 'http') {
       url.scheme = 'https'
       if (typeof url.full === 'string' && url.full.startsWith('http:')) url.full = `https:${url.full.slice(5)}`
+      // 443 is https's default port: not shown (as the inner protocol leaves 80 out for http)
+      if (url.port === 443) {
+        delete url.port
+        const d = typeof url.domain === 'string' ? url.domain : ''
+        const origin = `https://${d.includes(':') ? `[${d}]` : d}`
+        if (typeof url.full === 'string' && url.full.startsWith(`${origin}:443`)) url.full = origin + url.full.slice(origin.length + 4)
+      }
     }
     this.ctx.emit(t)
   }

@@ -13,7 +13,7 @@
  * handshake, hello without its peer), with a note saying why.
  */
 import {createHash} from 'node:crypto'
-import {type CertSummary, summarizeCertificate} from './certificate.js'
+import {type CertSummary, type DnParts, summarizeCertificate} from './certificate.js'
 import {ja3sString, ja3String, ja4, md5Hex} from './fingerprint.js'
 import {
   alertName,
@@ -79,6 +79,9 @@ class HandshakeState {
   serverHello?: Hello
   hrr?: Hello
   serverCert?: CertSummary
+  /** Summaries of the server's / client's certificates after the leaf, in message order. */
+  serverChainCerts?: CertSummary[]
+  clientChainCerts?: CertSummary[]
   serverChain = 0
   clientCert?: CertSummary
   clientChain = 0
@@ -287,6 +290,15 @@ export class TlsMatcher implements RecordSink, DecryptionReport {
         else s.clientCert = sum
         if (dir === 1) s.serverChain = certs.length
         else s.clientChain = certs.length
+        // The rest of the chain (tls.detailed.*_certificate_chain); the message size bounds it.
+        const rest: CertSummary[] = []
+        for (let i = 1; i < certs.length; i++) {
+          const r = summarizeCertificate(certs[i]!)
+          if ('error' in r) this.bad(dir, r.error, false)
+          else rest.push(r)
+        }
+        if (dir === 1) s.serverChainCerts = rest
+        else s.clientChainCerts = rest
         if (!('error' in sum) && this.opts.extraHashes.length > 0) {
           const h: Record<string, string> = {}
           for (const alg of this.opts.extraHashes) h[alg] = createHash(alg).update(certs[0]!).digest('hex').toUpperCase()
@@ -332,18 +344,31 @@ export class TlsMatcher implements RecordSink, DecryptionReport {
   }
 }
 
+function nameFields(dn: string, cn: string | undefined, org: string[] | undefined, d: DnParts): Record<string, unknown> {
+  const n: Record<string, unknown> = {}
+  if (cn !== undefined) n.common_name = cn
+  if (org) n.organization = org
+  if (d.organizationalUnit) n.organizational_unit = d.organizationalUnit
+  if (d.country) n.country = d.country
+  if (d.locality) n.locality = d.locality
+  if (d.stateOrProvince) n.state_or_province = d.stateOrProvince
+  n.distinguished_name = dn
+  return n
+}
+
 function certFields(c: CertSummary): Record<string, unknown> {
-  const subject: Record<string, unknown> = {}
-  if (c.subjectCn !== undefined) subject.common_name = c.subjectCn
-  if (c.subjectOrg) subject.organization = c.subjectOrg
-  const issuer: Record<string, unknown> = {}
-  if (c.issuerCn !== undefined) issuer.common_name = c.issuerCn
-  if (c.issuerOrg) issuer.organization = c.issuerOrg
-  const x: Record<string, unknown> = {subject, issuer}
+  const x: Record<string, unknown> = {
+    subject: nameFields(c.subject, c.subjectCn, c.subjectOrg, c.subjectAttrs),
+    issuer: nameFields(c.issuer, c.issuerCn, c.issuerOrg, c.issuerAttrs),
+  }
   if (c.notBefore) x.not_before = c.notBefore
   if (c.notAfter) x.not_after = c.notAfter
   x.serial_number = c.serialNumber
   if (c.alternativeNames) x.alternative_names = c.alternativeNames
+  if (c.publicKeyAlgorithm !== undefined) x.public_key_algorithm = c.publicKeyAlgorithm
+  if (c.publicKeySize !== undefined) x.public_key_size = c.publicKeySize
+  if (c.signatureAlgorithm !== undefined) x.signature_algorithm = c.signatureAlgorithm
+  if (c.versionNumber !== undefined) x.version_number = String(c.versionNumber)
   return x
 }
 
@@ -465,6 +490,7 @@ function buildTransaction(s: HandshakeState, conn: ConnInfo, o: TlsOptions, dec:
     pbx.ja3_full = j
     detailed.client_hello = {
       version: verDotted(ch.version),
+      ...(ch.random ? {random: ch.random.toString('hex')} : {}),
       session_id: ch.sessionId,
       supported_compression_methods: ch.compressions.map(compressionName),
       extensions: helloExtensions(ch, false),
@@ -480,6 +506,7 @@ function buildTransaction(s: HandshakeState, conn: ConnInfo, o: TlsOptions, dec:
     pbx.ja3s_full = j
     detailed.server_hello = {
       version: verDotted(sh.version),
+      ...(sh.random ? {random: sh.random.toString('hex')} : {}),
       session_id: sh.sessionId,
       selected_compression_method: compressionName(sh.compressions[0] ?? 0),
       extensions: helloExtensions(sh, true),
@@ -492,6 +519,8 @@ function buildTransaction(s: HandshakeState, conn: ConnInfo, o: TlsOptions, dec:
   if (o.sendCertificates) {
     sideCert(client, s.clientCert, s.clientChain, o, s.clientHashes, s.clientRaw)
     sideCert(server, s.serverCert, s.serverChain, o, s.serverHashes, s.serverRaw)
+    if (s.serverChainCerts && s.serverChainCerts.length > 0) detailed.server_certificate_chain = s.serverChainCerts.map(certFields)
+    if (s.clientChainCerts && s.clientChainCerts.length > 0) detailed.client_certificate_chain = s.clientChainCerts.map(certFields)
   }
   if (detailedVersion !== undefined) detailed.version = versionString(detailedVersion)
   detailed.client_certificate_requested = s.certRequested

@@ -343,7 +343,7 @@ export function parseHello(b: Buffer, server: boolean): Hello {
     return h
   }
   h.version = b.readUInt16BE(0)
-  h.random = Buffer.from(b.subarray(2, 34)) // copy: 32 bytes kept for the HRR check only
+  h.random = Buffer.from(b.subarray(2, 34)) // copy: 32 bytes kept (HRR check, tls.detailed.*_hello.random)
   let p = 34
   // TLS 1.3 drafts before -22 have no legacy_session_id nor compression in the ServerHello
   // (draft-ietf-tls-tls13-21 §4.1.3): version, random, cipher_suite, extensions.

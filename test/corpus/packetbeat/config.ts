@@ -19,7 +19,7 @@ import type {RunOptions} from './run.js'
 const PB_TO_PBX: Record<string, string> = {dhcp: 'dhcpv4'}
 
 /** Protocols Packetbeat's tests cover that pbx does not implement: their tests are not applicable. */
-export const UNIMPLEMENTED_PROTOCOLS = ['cassandra', 'nfs'] as const
+export const UNIMPLEMENTED_PROTOCOLS = ['cassandra'] as const
 
 /**
  * Config keys that make a whole test not applicable (the facts assert the key's effect, which pbx
@@ -102,12 +102,12 @@ export const IGNORED_KEYS: Record<string, string> = {
     'Packetbeat expires unmatched requests on a wall-clock timer; pbx flushes them at end of input (capture clock) - same events',
   memcache_udp_transaction_timeout: 'as http_transaction_timeout: pbx flushes at end of input',
   amqp_send_request: 'affects only `request` (not applicable)',
-  mysql_max_rows: 'limits rows copied into `response` (not applicable); num_rows still counts all rows',
-  mysql_max_row_length: 'limits row text in `response` (not applicable)',
-  pgsql_max_rows: 'limits rows copied into `response` (not applicable); num_rows still counts all rows',
-  pgsql_max_row_length: 'limits row text in `response` (not applicable)',
-  mongodb_max_docs: 'limits documents copied into `response` (not applicable)',
-  mongodb_max_doc_length: 'limits document text in `response` (not applicable)',
+  mysql_max_rows: 'bounds the rows of `response` (pbx implements it, test/config/db-raw-text.test.ts); no fact checked here reads `response`; num_rows still counts all rows',
+  mysql_max_row_length: 'bounds each row of `response` (implemented; no fact checked here reads `response`)',
+  pgsql_max_rows: 'bounds the rows of `response` (implemented; no fact checked here reads `response`); num_rows still counts all rows',
+  pgsql_max_row_length: 'bounds each row of `response` (implemented; no fact checked here reads `response`)',
+  mongodb_max_docs: 'bounds the documents of `response` (implemented; no fact checked here reads `response`)',
+  mongodb_max_doc_length: 'bounds each document of `response` (implemented; no fact checked here reads `response`)',
   tls_include_detailed_fields: 'false removes tls.detailed.*; that golden case selects no tls.detailed field',
 }
 

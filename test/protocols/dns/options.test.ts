@@ -52,3 +52,19 @@ describe('dns options', () => {
     expect(run({send_response: true}).request).toBeUndefined()
   })
 })
+
+describe('dns transaction_timeout', () => {
+  const pair = (options: Record<string, unknown>) => {
+    const c = collector({}, options)
+    const h = new DnsUdpSession(fakeConn('udp'), c.ctx)
+    h.datagram(0, query(7, 'slow.example'), at(1, 1))
+    h.datagram(1, buildMsg({id: 7, qr: true, questions: [{name: 'slow.example', type: 1}]}), at(4, 2))
+    h.end(at(5, 3))
+    return c.out.map((t) => t.status)
+  }
+  it('a response later than transaction_timeout seconds of capture time does not answer the query', () => {
+    expect(pair({})).toEqual(['OK'])
+    expect(pair({transaction_timeout: 2})).toEqual(['Error', 'Error'])
+    expect(pair({transaction_timeout: 5})).toEqual(['OK'])
+  })
+})

@@ -61,6 +61,7 @@ const cases: Case[] = [
         fields: {
           http: {version: '1.1', request: {method: 'GET', bytes: len(GET('/a')), body: {bytes: 0}}, response: {status_code: 200, status_phrase: 'OK', bytes: len(OK('aaa')), body: {bytes: 3}}},
           url: {original: '/a', full: 'http://example.com/a', scheme: 'http', domain: 'example.com', path: '/a'},
+          destination: {domain: 'example.com'},
         },
       },
       {
@@ -439,6 +440,41 @@ const cases: Case[] = [
     name: 'strict start lines while resynchronising: body text is not taken for a request',
     steps: [req('XYZZY /a HT'), {gap: 0, n: 10}, req('xx\r\nGET /not-a-request\r\nPOST /b HTTP/1.1\r\nContent-Length: 0\r\n\r\n'), res(OK('1'))],
     expect: [{method: 'POST', path: '/b', notes: ['gap in headers: previous message dropped, resynchronised', 'resynchronised: 24 bytes skipped before this message']}],
+  },
+  {
+    name: 'HTTP/0.9: a simple request answered by a bare body up to the connection end',
+    steps: [req('GET /old\r\n'), res('<html>plain old body</html>\n'), res('more'), {end: 'fin'}],
+    expect: [
+      {
+        status: 'OK',
+        path: '/old',
+        requestBytes: 10,
+        responseBytes: 32,
+        fields: {http: {version: '0.9', request: {method: 'GET'}, response: {bytes: 32, body: {bytes: 32}}}},
+      },
+    ],
+    check: (r) => {
+      const resp = (r.tx[0].fields.http as {response: Record<string, unknown>}).response
+      expect(resp.status_code).toBeUndefined()
+      expect(r.tx[0].notes ?? []).toEqual([])
+      expect(r.stats.unmatchedResponses).toBe(0)
+    },
+  },
+  {
+    name: 'HTTP/0.9 request answered with a status line is read as that response',
+    steps: [req('GET /HTTP/1.1\r\n'), res('HTTP/1.0 403 Forbidden\r\nContent-Length: 2\r\n\r\nno')],
+    expect: [{status: 'Error', path: '/HTTP/1.1', fields: {http: {version: '0.9', response: {status_code: 403, body: {bytes: 2}}}}}],
+  },
+  {
+    name: 'reversed roles: a request from the TCP server first (on its SYN-ACK, zeek payload-synack.pcap) is a request, oriented as sent',
+    steps: [res('GET //index.php?page=../../../etc/passwd HTTP/1.1\r\nHost: victim.example\r\nUser-Agent: czxt2s\r\n\r\n'), req(OK('no'))],
+    expect: [{method: 'GET', path: '//index.php', status: 'OK', sentByServer: true, fields: {source: {domain: 'victim.example'}, user_agent: {original: 'czxt2s'}, http: {response: {status_code: 200}}}}],
+    check: (r) => expect(r.tx[0].fields.destination).toBeUndefined(),
+  },
+  {
+    name: 'CCM_POST with a malformed version is kept like GET/POST/PUT (zeek methods.pcap)',
+    steps: [req('CCM_POST / HTTP/1.\r\nHost: www.google.com\r\n\r\n'), res('HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n')],
+    expect: [{method: 'CCM_POST', path: '/', status: 'Error', notes: ['bad HTTP version in request line'], fields: {http: {response: {status_code: 405}}}}],
   },
   {
     name: 'request truncated by the connection end',

@@ -117,7 +117,7 @@ describe('mysql conversation', () => {
       ['QUIT', 'OK'],
     ])
     const [sel, upd, bad, use, prep, exec] = out as [typeof out[0], typeof out[0], typeof out[0], typeof out[0], typeof out[0], typeof out[0]]
-    expect(sel.fields.mysql).toEqual({num_fields: 2, num_rows: 3})
+    expect(sel.fields.mysql).toEqual({affected_rows: 0, insert_id: 0, num_fields: 2, num_rows: 3})
     expect(sel.path).toBe('shop.users')
     expect(sel.query).toBe("SELECT id, name FROM users WHERE id IN (1, 2, 3) AND name = 'x'")
     expect((sel.fields.pbx as Record<string, unknown>).query_fingerprint).toBe('SELECT id, name FROM users WHERE id IN (?+) AND name = ?')
@@ -127,10 +127,10 @@ describe('mysql conversation', () => {
     expect((bad.fields.pbx as {mysql: {sql_state: string}}).mysql.sql_state).toBe('42S02')
     expect(use.query).toBe('USE other')
     expect((prep.fields.pbx as {mysql: {statement_id: number}}).mysql.statement_id).toBe(7)
-    expect(prep.fields.mysql).toEqual({num_fields: 1})
+    expect(prep.fields.mysql).toEqual({affected_rows: 0, insert_id: 0, num_fields: 1})
     // EXECUTE carries the prepared statement's text
     expect(exec.query).toBe('SELECT name FROM users WHERE id = ?')
-    expect(exec.fields.mysql).toEqual({num_fields: 1, num_rows: 1})
+    expect(exec.fields.mysql).toEqual({affected_rows: 0, insert_id: 0, num_fields: 1, num_rows: 1})
     expect((exec.fields.pbx as {mysql: {database: string}}).mysql.database).toBe('other')
     expect(stats.unmatchedRequests).toBe(0)
     expect(stats.malformed.size).toBe(0)
@@ -189,7 +189,7 @@ describe('mysql edge cases', () => {
       {dir: 1, bytes: resp},
     ])
     expect(out).toHaveLength(1)
-    expect(out[0]?.fields.mysql).toEqual({num_fields: 1, num_rows: 3})
+    expect(out[0]?.fields.mysql).toEqual({affected_rows: 0, insert_id: 0, num_fields: 1, num_rows: 3})
     expect(out[0]?.path).toBe('d.t, d.u')
     expect(out[0]?.fields.pbx).toMatchObject({mysql: {result_sets: 2}})
   })
@@ -258,9 +258,9 @@ describe('mysql edge cases', () => {
         const {out, stats} = run(protocol, segs)
         expect(stats.unmatchedRequests + stats.unmatchedResponses).toBe(0)
         expect(out.map((t) => [t.method, t.status, t.fields.mysql, t.notes])).toEqual([
-          ['SELECT', 'OK', {num_fields: 2}, undefined],
-          ['SELECT', 'OK', {num_fields: 2, num_rows: 2}, undefined],
-          ['SELECT', 'OK', {num_fields: 2, num_rows: (ext & CACHE) !== 0 ? 1 : 2}, undefined],
+          ['SELECT', 'OK', {affected_rows: 0, insert_id: 0, num_fields: 2}, undefined],
+          ['SELECT', 'OK', {affected_rows: 0, insert_id: 0, num_fields: 2, num_rows: 2}, undefined],
+          ['SELECT', 'OK', {affected_rows: 0, insert_id: 0, num_fields: 2, num_rows: (ext & CACHE) !== 0 ? 1 : 2}, undefined],
           ['PING', 'OK', {affected_rows: 0, insert_id: 0}, undefined],
         ])
         expect(out[1]?.path).toBe('shop.items')

@@ -117,6 +117,24 @@ describe('tls: TLS 1.2 handshake', () => {
     expect(get(t, 'tls.server.certificate_chain_length')).toBe(2)
   })
 
+  it('gives the x509 details Packetbeat names (openssl x509 -text of the fixture) and the rest of the chain', () => {
+    const x = get(t, 'tls.server.x509') as Record<string, any>
+    expect(x.subject).toEqual({common_name: 'test.pbx.example', organization: ['pbx test'], country: ['US'], distinguished_name: 'CN=test.pbx.example,O=pbx test,C=US'})
+    expect(x.issuer.distinguished_name).toBe('CN=test.pbx.example,O=pbx test,C=US')
+    expect(x.public_key_algorithm).toBe('ECDSA')
+    expect(x.public_key_size).toBe(256)
+    expect(x.signature_algorithm).toBe('ECDSA-SHA256')
+    expect(x.version_number).toBe('3')
+    const chain = get(t, 'tls.detailed.server_certificate_chain') as Record<string, any>[]
+    expect(chain).toHaveLength(1)
+    expect(chain[0]).toEqual(x)
+  })
+
+  it('gives both hello randoms as hex', () => {
+    expect(get(t, 'tls.detailed.client_hello.random')).toBe('11'.repeat(32))
+    expect(get(t, 'tls.detailed.server_hello.random')).toBe('22'.repeat(32))
+  })
+
   it('counts bytes, records and the encrypted alert; times end at the handshake', () => {
     const sum = (d: number) => tls12.filter((f) => f[0] === d).reduce((a, f) => a + f[1].length, 0)
     expect(t.requestBytes).toBe(sum(0))
