@@ -273,6 +273,51 @@ function icmpEcho(type: number, id: number, seq: number): Buffer {
   return b
 }
 
+/**
+ * A Thrift message (binary strict header or compact, optionally framed) whose body is a struct
+ * of a few i32, string and list<i32> fields.
+ */
+function thriftMessage(rng: Rng, type: number, name: string, seq: number, compact: boolean, framed: boolean): Buffer {
+  const parts: Buffer[] = []
+  const be32 = (n: number) => {
+    const b = Buffer.alloc(4)
+    b.writeInt32BE(n | 0)
+    return b
+  }
+  const varint = (n: number) => {
+    const out: number[] = []
+    let v = n >>> 0
+    do {
+      out.push((v & 0x7f) | (v > 0x7f ? 0x80 : 0))
+      v >>>= 7
+    } while (v !== 0)
+    return Buffer.from(out)
+  }
+  const zz = (n: number) => varint(((n << 1) ^ (n >> 31)) >>> 0)
+  const nm = Buffer.from(name)
+  if (compact) parts.push(Buffer.from([0x82, (type << 5) | 1]), varint(seq), varint(nm.length), nm)
+  else parts.push(be32(0x80010000 | type), be32(nm.length), nm, be32(seq))
+  const fields = rng.int(0, 4)
+  for (let id = 1; id <= fields; id++) {
+    const kind = rng.int(0, 2)
+    const s = Buffer.from('v'.repeat(rng.int(0, 20)))
+    if (compact) {
+      parts.push(Buffer.from([(1 << 4) | [5, 8, 9][kind]]))
+      if (kind === 0) parts.push(zz(rng.int(-1000, 1000)))
+      else if (kind === 1) parts.push(varint(s.length), s)
+      else parts.push(Buffer.from([(3 << 4) | 5]), zz(1), zz(2), zz(3))
+    } else {
+      parts.push(Buffer.from([[8, 11, 15][kind]]), u16(id))
+      if (kind === 0) parts.push(be32(rng.int(-1000, 1000)))
+      else if (kind === 1) parts.push(be32(s.length), s)
+      else parts.push(Buffer.from([8]), be32(3), be32(1), be32(2), be32(3))
+    }
+  }
+  parts.push(Buffer.from([0]))
+  const m = Buffer.concat(parts)
+  return framed ? Buffer.concat([be32(m.length), m]) : m
+}
+
 /** Protocols (and their transport) that synthStream can build. */
 export const SYNTH_KINDS: readonly {protocol: string; transport: 'tcp' | 'udp' | 'ip'}[] = [
   {protocol: 'http', transport: 'tcp'},
@@ -287,6 +332,7 @@ export const SYNTH_KINDS: readonly {protocol: string; transport: 'tcp' | 'udp' |
   {protocol: 'mongodb', transport: 'tcp'},
   {protocol: 'dhcpv4', transport: 'udp'},
   {protocol: 'icmp', transport: 'ip'},
+  {protocol: 'thrift', transport: 'tcp'},
   {protocol: 'nfs', transport: 'tcp'},
   {protocol: 'nfs', transport: 'udp'},
 ]
@@ -377,6 +423,18 @@ export function synthStream(kind: number, seed: number): StreamInput {
         {k: 'data', dir: 1, bytes: dhcpMessage(rng, 2, 5, xid), dt: 5},
       ]
       port = 67
+      break
+    }
+    case 'thrift/tcp': {
+      // binary + socket or compact + framed, calls answered in order, a oneway among them
+      const compact = rng.int(0, 1) === 1
+      for (let i = 0; i < n; i++) {
+        const oneway = rng.int(0, 3) === 0
+        const name = ['ping', 'add', 'getUser', 'Calc:echo'][rng.int(0, 3)]
+        ev.push({k: 'data', dir: 0, bytes: thriftMessage(rng, oneway ? 4 : 1, name, i, compact, compact), dt: rng.int(0, 50)})
+        if (!oneway) ev.push({k: 'data', dir: 1, bytes: thriftMessage(rng, rng.int(0, 5) === 0 ? 3 : 2, name, i, compact, compact), dt: rng.int(0, 50)})
+      }
+      port = 9090
       break
     }
     case 'nfs/tcp':

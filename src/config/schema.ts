@@ -45,6 +45,16 @@ export const PROTOCOL_OPTIONS: Record<string, Record<string, OptType>> = {
   memcache: {parseunknown: 'bool', maxvalues: 'int', maxbytespervalue: 'int', udptransactiontimeout: 'int'},
   icmp: {},
   dhcpv4: {},
+  thrift: {
+    transport_type: 'string',
+    protocol_type: 'string',
+    idl_files: 'strings',
+    string_max_size: 'int',
+    collection_max_size: 'int',
+    drop_after_n_struct_fields: 'int',
+    obfuscate_strings: 'bool',
+    capture_reply: 'bool',
+  },
   starttls: {},
 }
 
@@ -52,7 +62,7 @@ export const PROTOCOL_OPTIONS: Record<string, Record<string, OptType>> = {
 export const PBX_PROTOCOLS = Object.keys(PROTOCOL_OPTIONS)
 
 /** Packetbeat protocols pbx has no parser for: accepted, named in the unsupported warning. */
-export const PACKETBEAT_ONLY_PROTOCOLS = new Set(['amqp', 'cassandra', 'thrift', 'nfs', 'sip'])
+export const PACKETBEAT_ONLY_PROTOCOLS = new Set(['amqp', 'cassandra', 'nfs', 'sip'])
 
 /** Top-level sections of a Beat's configuration that mean nothing offline: accepted, listed as ignored. */
 export const IGNORED_SECTIONS = new Set([

@@ -165,6 +165,12 @@ export const ANOMALIES = A({
   'sip.retransmission': {description: 'A SIP request repeated while its transaction was pending, or a response repeated after the final one (UDP retransmission, RFC 3261 17).', text: 'retransmission'},
   'sip.malformed': {description: 'A malformed SIP message part (header line, CSeq, Content-Length); the text names it. The rest is still reported.', text: 'malformed message'},
   'sip.bad_message': {description: 'Bytes that are not a SIP message (no request or status line) were skipped; on TCP pbx resynchronises on the next start line.', text: 'not a SIP message: skipped'},
+  // --- thrift --------------------------------------------------------------------------------------
+  'thrift.no_response': {description: 'A Thrift call got no reply or exception with its seqid (end of connection, or a gap in the server stream).', text: 'no response'},
+  'thrift.unmatched_response': {description: 'A Thrift reply or exception whose seqid and method name match no call waiting on the connection.', text: 'response without request'},
+  'thrift.malformed': {description: 'Bytes that are not a Thrift message header, or a message body that cannot be read (bad type, negative length, too deep); the text names it. pbx resynchronises on the next header.', text: 'malformed message'},
+  'thrift.value_cut': {description: 'A string, list, set, map or struct was longer than string_max_size / collection_max_size: its text ends in "...".', text: 'value cut at string_max_size / collection_max_size'},
+  'thrift.fields_dropped': {description: 'A struct had more fields than drop_after_n_struct_fields: the parameters, return value and exceptions texts are left out.', text: 'texts left out: a struct had more than drop_after_n_struct_fields fields'},
   // --- nfs -----------------------------------------------------------------------------------------
   'nfs.no_response': {description: 'An NFS call got no reply (end of the connection or flow, or a UDP call older than limits.udpTransactionTimeoutSec); emitted alone with status Error.', text: 'no response'},
   'nfs.unmatched_response': {description: 'An RPC reply whose xid matches no call seen on the connection or flow (the call was not captured); reported with rpc.* only.', text: 'response without request'},

@@ -17,6 +17,7 @@ import {protocol as redis} from './redis/index.js'
 import {protocol as sip} from './sip/index.js'
 import {protocol as socks} from './socks/index.js'
 import {protocol as starttls} from './starttls/index.js'
+import {protocol as thrift} from './thrift/index.js'
 import {protocol as tls} from './tls/index.js'
 import type {Protocol} from './types.js'
 
@@ -34,6 +35,7 @@ export const protocols: readonly Protocol[] = [
   dhcpv4,
   amqp,
   sip,
+  thrift,
   nfs,
   starttls,
   socks,

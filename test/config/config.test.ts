@@ -26,7 +26,8 @@ describe('the reference packetbeat.yml layout', () => {
   it('reads interfaces, flows, protocols, fields, tags, outputs', () => {
     expect(c.interfaces).toEqual({device: 'any', snaplen: 65535, type: 'af_packet', buffer_size_mb: 100, bpf_filter: 'tcp port 80 or udp port 53'})
     expect(c.flows).toMatchObject({enabled: true, timeoutSec: 30, periodSec: 10})
-    expect(enabled(c)).toEqual(['dhcpv4', 'dns', 'http', 'icmp', 'memcache', 'mongodb', 'mysql', 'pgsql', 'redis', 'tls'])
+    expect(enabled(c)).toEqual(['dhcpv4', 'dns', 'http', 'icmp', 'memcache', 'mongodb', 'mysql', 'pgsql', 'redis', 'thrift', 'tls'])
+    expect(c.protocols.thrift.ports).toEqual([9090])
     expect(c.protocols.http.ports).toEqual([80, 8080, 8000, 5000, 8002])
     expect(c.protocols.http.options).toEqual({send_headers: ['User-Agent', 'Host'], hide_keywords: ['pass', 'password', 'passwd']})
     expect(c.protocols.mysql.ports).toEqual([3306, 3307])
@@ -39,7 +40,7 @@ describe('the reference packetbeat.yml layout', () => {
     expect(c.warnings).toHaveLength(1)
     expect(c.warnings[0]).toBe(
       `config ${fx('reference.yml')}: not supported, ignored: packetbeat.protocols[1] (protocol amqp), packetbeat.protocols[2] (protocol cassandra), ` +
-        'packetbeat.protocols[10] (protocol thrift), packetbeat.protocols[12] (protocol nfs), packetbeat.protocols[14] (protocol sip), ' +
+        'packetbeat.protocols[12] (protocol nfs), packetbeat.protocols[14] (protocol sip), ' +
         'processors[0].else[0].add_host_metadata (processor add_host_metadata), processors[1].detect_mime_type (processor detect_mime_type), ' +
         'processors[2].detect_mime_type (processor detect_mime_type)',
     )
@@ -68,7 +69,7 @@ describe('the reference packetbeat.yml layout', () => {
     const back = parse(text)
     expect(back.protocols.http.enabled).toBe(true)
     expect(back.flows).toEqual({enabled: true, timeout: '30s', period: '10s'})
-    expect(Object.keys(back.protocols)).toHaveLength(11)
+    expect(Object.keys(back.protocols)).toHaveLength(12)
   })
 })
 
@@ -200,7 +201,7 @@ describe('values and keys', () => {
   })
   it('pbx map form: every protocol on unless disabled; options validated too', () => {
     const c = yaml('protocols:\n  redis: {enabled: false}\n  http: {send_headers: true, include_body_for: [text/html], bogus: 1}')
-    expect(enabled(c)).toEqual(['dhcpv4', 'dns', 'http', 'icmp', 'memcache', 'mongodb', 'mysql', 'pgsql', 'starttls', 'tls'])
+    expect(enabled(c)).toEqual(['dhcpv4', 'dns', 'http', 'icmp', 'memcache', 'mongodb', 'mysql', 'pgsql', 'starttls', 'thrift', 'tls'])
     expect(c.protocols.http.options).toEqual({send_headers: true, include_body_for: ['text/html']})
     expect(c.warnings).toEqual(['config x.yml: not supported, ignored: protocols.http.bogus'])
   })
@@ -238,7 +239,7 @@ describe('values and keys', () => {
   })
   it('no file: the defaults', () => {
     const c = loadEffectiveConfig(undefined)
-    expect(enabled(c)).toHaveLength(11)
+    expect(enabled(c)).toHaveLength(12)
     expect(c.warnings).toEqual([])
     expect(formatEffectiveConfig(c)).toContain('(defaults)')
   })

@@ -19,7 +19,7 @@ import type {RunOptions} from './run.js'
 const PB_TO_PBX: Record<string, string> = {dhcp: 'dhcpv4'}
 
 /** Protocols Packetbeat's tests cover that pbx does not implement: their tests are not applicable. */
-export const UNIMPLEMENTED_PROTOCOLS = ['cassandra', 'thrift'] as const
+export const UNIMPLEMENTED_PROTOCOLS = ['cassandra'] as const
 
 /**
  * Config keys that make a whole test not applicable (the facts assert the key's effect, which pbx
@@ -66,10 +66,18 @@ export const PASSED_OPTIONS: Record<string, string[]> = {
   ],
   dns: ['include_authorities', 'include_additionals', 'send_request', 'send_response'],
   tls: ['send_certificates', 'include_raw_certificates', 'fingerprints'],
+  thrift: ['transport_type'],
 }
 
+/**
+ * Packetbeat's thrift tests name IDL files of its own test tree (tests/files/*.thrift), which the
+ * corpus does not carry: pbx's test fixtures in ./thrift/ declare the same services, functions and
+ * parameter names (written for pbx; see their headers).
+ */
+const THRIFT_IDL_DIR = path.resolve(path.dirname(new URL(import.meta.url).pathname), 'thrift')
+
 /** Protocols whose send_request / send_response are implemented (`request` / `response` fields). */
-const RAW_TEXT: ReadonlySet<string> = new Set(['http', 'dns'])
+const RAW_TEXT: ReadonlySet<string> = new Set(['http', 'dns', 'thrift'])
 
 /**
  * Fields pbx deliberately does not emit, in every test: facts on them are not applicable.
@@ -151,7 +159,18 @@ export function mapConfig(overrides: Record<string, unknown>, defaultPorts: Reco
   const naFields = new Map<string, string>()
   const unknown: string[] = []
   let flows = false
+  const thriftOff: string[] = []
   for (const [key, value] of Object.entries(overrides)) {
+    // the template's thrift_no_send_request / _response render send_request / send_response: false
+    const off = /^thrift_no_(send_request|send_response)$/.exec(key)
+    if (off) {
+      if (truthy(value)) thriftOff.push(off[1])
+      continue
+    }
+    if (key === 'thrift_idl_files') {
+      protocolOptions.thrift.idl_files = (value as string[]).map((f) => path.join(THRIFT_IDL_DIR, path.basename(f)))
+      continue
+    }
     const portKey = /^(\w+?)_ports$/.exec(key)
     if (portKey) {
       const name = PB_TO_PBX[portKey[1]] ?? portKey[1]
@@ -190,6 +209,7 @@ export function mapConfig(overrides: Record<string, unknown>, defaultPorts: Reco
     if (UNIMPLEMENTED_PROTOCOLS.some((p) => key.startsWith(`${p}_`))) continue
     unknown.push(key)
   }
+  for (const k of thriftOff) protocolOptions.thrift[k] = false
   return {
     run: {protocols: registry.map(portOnly), protocolOptions, flows},
     naTestKeys,
