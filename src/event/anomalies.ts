@@ -165,6 +165,15 @@ export const ANOMALIES = A({
   'sip.retransmission': {description: 'A SIP request repeated while its transaction was pending, or a response repeated after the final one (UDP retransmission, RFC 3261 17).', text: 'retransmission'},
   'sip.malformed': {description: 'A malformed SIP message part (header line, CSeq, Content-Length); the text names it. The rest is still reported.', text: 'malformed message'},
   'sip.bad_message': {description: 'Bytes that are not a SIP message (no request or status line) were skipped; on TCP pbx resynchronises on the next start line.', text: 'not a SIP message: skipped'},
+  // --- cassandra ----------------------------------------------------------------------------------
+  'cassandra.no_response': {description: 'A CQL request got no response on its stream id (end of connection, a gap in the server stream, or the stream id was used again).', text: 'no response'},
+  'cassandra.unmatched_response': {description: 'A CQL response whose stream id names no waiting request (the request was not captured).', text: 'response without request'},
+  'cassandra.compressed': {description: 'A compressed frame body (v3/v4) whose algorithm is unknown: the STARTUP was not captured and the compressor option is not set. Header fields are reported, the body is not decoded.', text: 'compressed body not decoded: compression algorithm unknown (set protocols.cassandra.compressor)'},
+  'cassandra.decompress_failed': {description: 'A compressed frame body or v5 frame payload that does not decompress (malformed LZ4 / Snappy, or larger than limits.maxMessageBytes); the text says why. The body is not decoded.', text: 'decompression failed'},
+  'cassandra.bad_crc': {description: 'A v5 outer frame whose header CRC24 or payload CRC32 does not match: the payload is dropped, or the framer scans for the next valid header.', text: 'v5 frame checksum mismatch'},
+  'cassandra.malformed': {description: 'A malformed CQL frame header or body (truncated value, bad inet, implausible header); the text names it. Fields decoded before the fault are kept.', text: 'malformed frame'},
+  'cassandra.unknown_statement': {description: 'EXECUTE or BATCH of a prepared statement whose PREPARE is not in the capture: no query text.', text: 'prepared statement not in this capture'},
+  'cassandra.list_cut': {description: 'A list or map in a body had more entries than pbx lists (100); the rest were skipped.', text: 'list entries not listed'},
   // --- dhcpv4 --------------------------------------------------------------------------------------
   'dhcpv4.short_message': {description: 'A datagram shorter than the 236-byte BOOTP header; reported with status Error and no dhcpv4 fields.', text: 'message shorter than the BOOTP header'},
   'dhcpv4.malformed': {description: 'A malformed DHCP option or header field (bad length, unterminated options, ...); the text names it.', text: 'malformed option'},

@@ -3,6 +3,7 @@
  * or detects its content wins). A protocol is a folder with the fixed shape of ./types.ts.
  */
 import {protocol as amqp} from './amqp/index.js'
+import {protocol as cassandra} from './cassandra/index.js'
 import {protocol as dhcpv4} from './dhcpv4/index.js'
 import {protocol as dns} from './dns/index.js'
 import {protocol as http} from './http/index.js'
@@ -32,6 +33,7 @@ export const protocols: readonly Protocol[] = [
   dhcpv4,
   amqp,
   sip,
+  cassandra,
   starttls,
 ]
 
