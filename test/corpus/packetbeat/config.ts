@@ -19,7 +19,7 @@ import type {RunOptions} from './run.js'
 const PB_TO_PBX: Record<string, string> = {dhcp: 'dhcpv4'}
 
 /** Protocols Packetbeat's tests cover that pbx does not implement: their tests are not applicable. */
-export const UNIMPLEMENTED_PROTOCOLS = ['cassandra', 'thrift', 'nfs'] as const
+export const UNIMPLEMENTED_PROTOCOLS = ['thrift', 'nfs'] as const
 
 /**
  * Config keys that make a whole test not applicable (the facts assert the key's effect, which pbx
@@ -66,6 +66,7 @@ export const PASSED_OPTIONS: Record<string, string[]> = {
   ],
   dns: ['include_authorities', 'include_additionals', 'send_request', 'send_response'],
   tls: ['send_certificates', 'include_raw_certificates', 'fingerprints'],
+  cassandra: ['send_request', 'send_response', 'send_request_header', 'send_response_header', 'compressor', 'ignored_ops'],
 }
 
 /** Protocols whose send_request / send_response are implemented (`request` / `response` fields). */
