@@ -43,6 +43,7 @@ export const PROTOCOL_OPTIONS: Record<string, Record<string, OptType>> = {
   mongodb: {max_docs: 'int', max_doc_length: 'int'},
   redis: {queue_max_bytes: 'int', queue_max_messages: 'int'},
   memcache: {parseunknown: 'bool', maxvalues: 'int', maxbytespervalue: 'int', udptransactiontimeout: 'int'},
+  cassandra: {send_request_header: 'bool', send_response_header: 'bool', compressor: 'string', ignored_ops: 'strings'},
   icmp: {},
   dhcpv4: {},
   starttls: {},
@@ -52,7 +53,7 @@ export const PROTOCOL_OPTIONS: Record<string, Record<string, OptType>> = {
 export const PBX_PROTOCOLS = Object.keys(PROTOCOL_OPTIONS)
 
 /** Packetbeat protocols pbx has no parser for: accepted, named in the unsupported warning. */
-export const PACKETBEAT_ONLY_PROTOCOLS = new Set(['amqp', 'cassandra', 'thrift', 'nfs', 'sip'])
+export const PACKETBEAT_ONLY_PROTOCOLS = new Set(['amqp', 'thrift', 'nfs', 'sip'])
 
 /** Top-level sections of a Beat's configuration that mean nothing offline: accepted, listed as ignored. */
 export const IGNORED_SECTIONS = new Set([

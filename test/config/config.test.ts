@@ -1,3 +1,5 @@
+import {mkdtempSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {parse} from 'yaml'
 import {describe, expect, it} from 'vitest'
@@ -26,7 +28,7 @@ describe('the reference packetbeat.yml layout', () => {
   it('reads interfaces, flows, protocols, fields, tags, outputs', () => {
     expect(c.interfaces).toEqual({device: 'any', snaplen: 65535, type: 'af_packet', buffer_size_mb: 100, bpf_filter: 'tcp port 80 or udp port 53'})
     expect(c.flows).toMatchObject({enabled: true, timeoutSec: 30, periodSec: 10})
-    expect(enabled(c)).toEqual(['dhcpv4', 'dns', 'http', 'icmp', 'memcache', 'mongodb', 'mysql', 'pgsql', 'redis', 'tls'])
+    expect(enabled(c)).toEqual(['cassandra', 'dhcpv4', 'dns', 'http', 'icmp', 'memcache', 'mongodb', 'mysql', 'pgsql', 'redis', 'tls'])
     expect(c.protocols.http.ports).toEqual([80, 8080, 8000, 5000, 8002])
     expect(c.protocols.http.options).toEqual({send_headers: ['User-Agent', 'Host'], hide_keywords: ['pass', 'password', 'passwd']})
     expect(c.protocols.mysql.ports).toEqual([3306, 3307])
@@ -38,7 +40,7 @@ describe('the reference packetbeat.yml layout', () => {
   it('names every unsupported key in one warning and lists ignored service keys', () => {
     expect(c.warnings).toHaveLength(1)
     expect(c.warnings[0]).toBe(
-      `config ${fx('reference.yml')}: not supported, ignored: packetbeat.protocols[1] (protocol amqp), packetbeat.protocols[2] (protocol cassandra), ` +
+      `config ${fx('reference.yml')}: not supported, ignored: packetbeat.protocols[1] (protocol amqp), ` +
         'packetbeat.protocols[10] (protocol thrift), packetbeat.protocols[12] (protocol nfs), packetbeat.protocols[14] (protocol sip), ' +
         'processors[0].else[0].add_host_metadata (processor add_host_metadata), processors[1].detect_mime_type (processor detect_mime_type), ' +
         'processors[2].detect_mime_type (processor detect_mime_type)',
@@ -68,7 +70,7 @@ describe('the reference packetbeat.yml layout', () => {
     const back = parse(text)
     expect(back.protocols.http.enabled).toBe(true)
     expect(back.flows).toEqual({enabled: true, timeout: '30s', period: '10s'})
-    expect(Object.keys(back.protocols)).toHaveLength(11)
+    expect(Object.keys(back.protocols)).toHaveLength(12)
   })
 })
 
@@ -200,7 +202,7 @@ describe('values and keys', () => {
   })
   it('pbx map form: every protocol on unless disabled; options validated too', () => {
     const c = yaml('protocols:\n  redis: {enabled: false}\n  http: {send_headers: true, include_body_for: [text/html], bogus: 1}')
-    expect(enabled(c)).toEqual(['dhcpv4', 'dns', 'http', 'icmp', 'memcache', 'mongodb', 'mysql', 'pgsql', 'starttls', 'tls'])
+    expect(enabled(c)).toEqual(['cassandra', 'dhcpv4', 'dns', 'http', 'icmp', 'memcache', 'mongodb', 'mysql', 'pgsql', 'starttls', 'tls'])
     expect(c.protocols.http.options).toEqual({send_headers: true, include_body_for: ['text/html']})
     expect(c.warnings).toEqual(['config x.yml: not supported, ignored: protocols.http.bogus'])
   })
@@ -238,7 +240,7 @@ describe('values and keys', () => {
   })
   it('no file: the defaults', () => {
     const c = loadEffectiveConfig(undefined)
-    expect(enabled(c)).toHaveLength(11)
+    expect(enabled(c)).toHaveLength(12)
     expect(c.warnings).toEqual([])
     expect(formatEffectiveConfig(c)).toContain('(defaults)')
   })
@@ -249,5 +251,17 @@ describe('values and keys', () => {
   it('parseLimitFlags', () => {
     expect(parseLimitFlags(['maxConnections=10'])).toEqual({maxConnections: 10})
     expect(() => parseLimitFlags(['x'])).toThrow('--limit expects name=number, got "x"')
+  })
+})
+
+describe('cassandra options', () => {
+  it('reads Packetbeat cassandra options with their types', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pbx-cql-'))
+    const f = path.join(dir, 'c.yml')
+    writeFileSync(f, 'packetbeat.protocols:\n- type: cassandra\n  ports: [9042, 19042]\n  send_request_header: false\n  compressor: snappy\n  ignored_ops: [OPTIONS, REGISTER]\n')
+    const c = loadEffectiveConfig(f)
+    expect(c.protocols.cassandra.ports).toEqual([9042, 19042])
+    expect(c.protocols.cassandra.options).toEqual({send_request_header: false, compressor: 'snappy', ignored_ops: ['OPTIONS', 'REGISTER']})
+    expect(c.warnings).toEqual([])
   })
 })
