@@ -28,10 +28,10 @@ interface Frame {
 
 /** Splits a byte stream into legacy envelopes (and v5 outer frames once `v5` is set). */
 class Reader {
-  buf = Buffer.alloc(0)
+  buf: Buffer = Buffer.alloc(0)
   v5 = false
   lz4 = false
-  private inner = Buffer.alloc(0)
+  private inner: Buffer = Buffer.alloc(0)
   push(b: Buffer): Frame[] {
     this.buf = Buffer.concat([this.buf, b])
     const out: Frame[] = []

@@ -103,7 +103,7 @@ export function lz4Compress(src: Buffer): Buffer {
   for (const m of src.length < 13 ? [{lit: [0, src.length] as [number, number], off: 0, len: 0}] : matches(src, 4, 65535, 1 << 20, 5)) {
     const lit = m.lit[1] - m.lit[0]
     const ml = m.len === 0 ? 0 : m.len - 4
-    out.push(((lit >= 15 ? 15 : lit) << 4) | (m.len === 0 ? 0 : ml >= 15 ? 15 : ml))
+    out.push((Math.min(lit, 15) << 4) | (m.len === 0 ? 0 : Math.min(ml, 15)))
     if (lit >= 15) out.push(...lz4Len(lit - 15))
     for (let k = m.lit[0]; k < m.lit[1]; k++) out.push(src[k])
     if (m.len === 0) break

@@ -37,7 +37,10 @@ function tsharkKeys(file: string): {keys: string[]; requests: number; responses:
         return
       }
       responses++
-      if (stream < 0) return void keys.push(`- ${stream} ${op}`)
+      if (stream < 0) {
+        keys.push(`- ${stream} ${op}`)
+        return
+      }
       const q = pending.get(stream)
       pending.delete(stream)
       keys.push(`${q ?? '-'} ${stream} ${op}`)

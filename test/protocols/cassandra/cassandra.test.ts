@@ -61,6 +61,7 @@ function run(steps: Step[], cuts?: (n: number) => number[], options: Record<stri
   return c
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the cassandra object is free-form nested JSON
 const cas = (t: {fields: Record<string, unknown>}) => t.fields.cassandra as Record<string, any>
 
 describe('cassandra', () => {
