@@ -44,7 +44,7 @@ describe('clickhouse output (real server)', () => {
     await runInto([NGINX, DNS], out, {flows: true})
     expect(out.delivery()).toMatchObject({failed: 0})
     const tables = (await rows(`SELECT name FROM system.tables WHERE database = 'default' AND name LIKE 't1_%' ORDER BY name`)).map((r) => r.name)
-    expect(tables).toEqual(['t1_amqp', 't1_dhcpv4', 't1_dns', 't1_flows', 't1_http', 't1_http2', 't1_icmp', 't1_memcache', 't1_mongodb', 't1_mysql', 't1_pgsql', 't1_redis', 't1_sip', 't1_starttls', 't1_tls'])
+    expect(tables).toEqual(['t1_amqp', 't1_cassandra', 't1_dhcpv4', 't1_dns', 't1_flows', 't1_http', 't1_http2', 't1_icmp', 't1_memcache', 't1_mongodb', 't1_mysql', 't1_pgsql', 't1_redis', 't1_sip', 't1_starttls', 't1_tls'])
 
     // biome-ignore lint/suspicious/noExplicitAny: golden events
     const byFrame = (a: Record<string, any>, b: Record<string, any>) => a.pbx.frames[0] - b.pbx.frames[0] || a.pbx.frames[1] - b.pbx.frames[1]
