@@ -29,6 +29,7 @@ import {
 } from '../bench/wire-gen.js'
 import type {TcpDialogue} from '../bench/capture-gen.js'
 import {authSys, call, cat, compound, compoundRes, diropargs, fh, op, record, reply, u32} from '../samples/nfs-wire.js'
+import * as cql from '../samples/cql-wire.js'
 import {CaptureParser} from '../../src/capture/parser.js'
 import type {DecodedPacket} from '../../src/decode/types.js'
 import {DEFAULT_LIMITS} from '../../src/limits.js'
@@ -252,6 +253,29 @@ function dialogueEvents(d: TcpDialogue, rng: Rng): StreamEvent[] {
   return ev
 }
 
+/** A CQL v4 (optionally compressed) or v5-framed connection: STARTUP, then n queries answered out of order. */
+function cqlEvents(rng: Rng, n: number): StreamEvent[] {
+  const mode = rng.pick(['', 'lz4', 'snappy', 'v5'] as const)
+  const v = mode === 'v5' ? 5 : 4
+  const z = (b: Buffer) => (mode === 'lz4' ? cql.lz4FrameBody(b) : mode === 'snappy' ? cql.snappyCompress(b) : b)
+  const flag = mode === 'lz4' || mode === 'snappy' ? 1 : 0
+  const v5lz4 = mode === 'v5' && rng.chance(0.5)
+  const wrap = (e: Buffer) => (mode === 'v5' ? cql.v5Frame(e, true, v5lz4) : e)
+  const ev: StreamEvent[] = [
+    {k: 'data', dir: 0, bytes: cql.envelope(v, false, 0, 0, cql.OPS.STARTUP, cql.strMap({CQL_VERSION: '3.0.0', ...(flag ? {COMPRESSION: mode} : v5lz4 ? {COMPRESSION: 'lz4'} : {})})), dt: 0},
+    {k: 'data', dir: 1, bytes: cql.envelope(v, true, 0, 0, cql.OPS.READY, Buffer.alloc(0)), dt: 1},
+  ]
+  const replies: Buffer[] = []
+  for (let i = 0; i < n; i++) {
+    const stream = rng.int(1, 300)
+    ev.push({k: 'data', dir: 0, bytes: wrap(cql.envelope(v, false, flag, stream, cql.OPS.QUERY, z(cql.queryBody(`SELECT * FROM t${rng.int(0, 9)} LIMIT ${rng.int(1, 50)}`, v)))), dt: rng.int(0, 5)})
+    const body = rng.chance(0.2) ? cql.errorBody(0x2200, 'invalid') : cql.rowsResult('ks', 't', ['a', 'b'], Array.from({length: rng.int(0, 6)}, (_, k) => [`v${k}`, 'same text same text']))
+    replies.push(wrap(cql.envelope(v, true, flag, stream, rng.chance(0.2) ? cql.OPS.ERROR : cql.OPS.RESULT, z(body))))
+  }
+  for (const r of replies.reverse()) ev.push({k: 'data', dir: 1, bytes: r, dt: rng.int(0, 5)})
+  return ev
+}
+
 function dhcpMessage(rng: Rng, op: 1 | 2, type: number, xid: number): Buffer {
   const b = Buffer.alloc(240)
   b[0] = op
@@ -330,6 +354,7 @@ export const SYNTH_KINDS: readonly {protocol: string; transport: 'tcp' | 'udp' |
   {protocol: 'memcache', transport: 'tcp'},
   {protocol: 'memcache', transport: 'udp'},
   {protocol: 'mongodb', transport: 'tcp'},
+  {protocol: 'cassandra', transport: 'tcp'},
   {protocol: 'dhcpv4', transport: 'udp'},
   {protocol: 'icmp', transport: 'ip'},
   {protocol: 'thrift', transport: 'tcp'},
@@ -413,6 +438,10 @@ export function synthStream(kind: number, seed: number): StreamInput {
     case 'mongodb/tcp':
       ev = dialogueEvents(mongoDialogue(rng, n), rng)
       port = 27017
+      break
+    case 'cassandra/tcp':
+      ev = cqlEvents(rng, n)
+      port = 9042
       break
     case 'dhcpv4/udp': {
       const xid = rng.int(0, 0x7fffffff)

@@ -343,7 +343,7 @@ export function buildEffectiveConfig(doc: unknown, file?: string, opts: ConfigOp
       return
     }
     if (!PBX_PROTOCOLS.includes(name)) {
-      r.err(typeKey, `unknown protocol ${show(name)}; pbx analyses ${PBX_PROTOCOLS.join(', ')} (Packetbeat's ${[...PACKETBEAT_ONLY_PROTOCOLS].join(', ')} are not implemented)`)
+      r.err(typeKey, `unknown protocol ${show(name)}; pbx analyses ${PBX_PROTOCOLS.join(', ')}${PACKETBEAT_ONLY_PROTOCOLS.size > 0 ? ` (Packetbeat's ${[...PACKETBEAT_ONLY_PROTOCOLS].join(', ')} are not implemented)` : ''}`)
     }
     const list = drafts.get(name) ?? []
     list.push({source, body})

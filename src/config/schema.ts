@@ -3,6 +3,7 @@
  * Packetbeat protocols pbx has no parser for, the service sections accepted and ignored, and the
  * output types the outputs work implements. docs/packetbeat.md lists the same, for users.
  */
+import {protocols} from '../protocols/registry.js'
 
 /**
  * Value types of options. Values are normalised: booleans (YAML 1.1 words accepted) become
@@ -43,6 +44,7 @@ export const PROTOCOL_OPTIONS: Record<string, Record<string, OptType>> = {
   mongodb: {max_docs: 'int', max_doc_length: 'int'},
   redis: {queue_max_bytes: 'int', queue_max_messages: 'int'},
   memcache: {parseunknown: 'bool', maxvalues: 'int', maxbytespervalue: 'int', udptransactiontimeout: 'int'},
+  cassandra: {send_request_header: 'bool', send_response_header: 'bool', compressor: 'string', ignored_ops: 'strings'},
   icmp: {},
   dhcpv4: {},
   thrift: {
@@ -55,14 +57,20 @@ export const PROTOCOL_OPTIONS: Record<string, Record<string, OptType>> = {
     obfuscate_strings: 'bool',
     capture_reply: 'bool',
   },
+  amqp: {parse_headers: 'bool', parse_arguments: 'bool', hide_connection_information: 'bool', max_body_length: 'int'},
   starttls: {},
 }
 
-/** Protocol names pbx analyses (keys of PROTOCOL_OPTIONS; the registry in src/protocols). */
-export const PBX_PROTOCOLS = Object.keys(PROTOCOL_OPTIONS)
+/**
+ * Protocol names pbx analyses: every protocol of the registry (src/protocols/registry.ts), so a
+ * protocol added there is configurable at once; those without an entry above take only the common
+ * options.
+ */
+export const PBX_PROTOCOLS: readonly string[] = protocols.map((p) => p.name)
+for (const name of PBX_PROTOCOLS) PROTOCOL_OPTIONS[name] ??= {}
 
-/** Packetbeat protocols pbx has no parser for: accepted, named in the unsupported warning. */
-export const PACKETBEAT_ONLY_PROTOCOLS = new Set(['amqp', 'cassandra', 'nfs', 'sip'])
+/** Packetbeat protocols pbx has no parser for: accepted, named in the unsupported warning. None today. */
+export const PACKETBEAT_ONLY_PROTOCOLS: ReadonlySet<string> = new Set(['amqp', 'cassandra', 'http', 'dns', 'icmp', 'memcache', 'mongodb', 'mysql', 'nfs', 'pgsql', 'redis', 'sip', 'thrift', 'tls', 'dhcpv4'].filter((n) => !PBX_PROTOCOLS.includes(n)))
 
 /** Top-level sections of a Beat's configuration that mean nothing offline: accepted, listed as ignored. */
 export const IGNORED_SECTIONS = new Set([

@@ -179,6 +179,15 @@ export const ANOMALIES = A({
   'nfs.not_rpc': {description: 'Bytes that are not an ONC RPC message were skipped: a TCP record or datagram with no valid RPC header, or bytes skipped to find the next record after a gap; the text says how many and where.', text: 'not an RPC message: skipped'},
   'nfs.encrypted': {description: 'The call uses RPCSEC_GSS privacy: its arguments and results are encrypted, so only the procedure is reported.', text: 'RPCSEC_GSS privacy: arguments and results encrypted'},
   'limit.compound_ops': {description: 'An NFSv4 COMPOUND had more operations than limits.nfsMaxCompoundOps; nfs.ops lists the first ones.', text: 'compound operations beyond limits.nfsMaxCompoundOps not listed'},
+  // --- cassandra ----------------------------------------------------------------------------------
+  'cassandra.no_response': {description: 'A CQL request got no response on its stream id (end of connection, a gap in the server stream, or the stream id was used again).', text: 'no response'},
+  'cassandra.unmatched_response': {description: 'A CQL response whose stream id names no waiting request (the request was not captured).', text: 'response without request'},
+  'cassandra.compressed': {description: 'A compressed frame body (v3/v4) whose algorithm is unknown: the STARTUP was not captured and the compressor option is not set. Header fields are reported, the body is not decoded.', text: 'compressed body not decoded: compression algorithm unknown (set protocols.cassandra.compressor)'},
+  'cassandra.decompress_failed': {description: 'A compressed frame body or v5 frame payload that does not decompress (malformed LZ4 / Snappy, or larger than limits.maxMessageBytes); the text says why. The body is not decoded.', text: 'decompression failed'},
+  'cassandra.bad_crc': {description: 'A v5 outer frame whose header CRC24 or payload CRC32 does not match: the payload is dropped, or the framer scans for the next valid header.', text: 'v5 frame checksum mismatch'},
+  'cassandra.malformed': {description: 'A malformed CQL frame header or body (truncated value, bad inet, implausible header); the text names it. Fields decoded before the fault are kept.', text: 'malformed frame'},
+  'cassandra.unknown_statement': {description: 'EXECUTE or BATCH of a prepared statement whose PREPARE is not in the capture: no query text.', text: 'prepared statement not in this capture'},
+  'cassandra.list_cut': {description: 'A list or map in a body had more entries than pbx lists (100); the rest were skipped.', text: 'list entries not listed'},
   // --- dhcpv4 --------------------------------------------------------------------------------------
   'dhcpv4.short_message': {description: 'A datagram shorter than the 236-byte BOOTP header; reported with status Error and no dhcpv4 fields.', text: 'message shorter than the BOOTP header'},
   'dhcpv4.malformed': {description: 'A malformed DHCP option or header field (bad length, unterminated options, ...); the text names it.', text: 'malformed option'},

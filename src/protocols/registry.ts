@@ -3,6 +3,7 @@
  * or detects its content wins). A protocol is a folder with the fixed shape of ./types.ts.
  */
 import {protocol as amqp} from './amqp/index.js'
+import {protocol as cassandra} from './cassandra/index.js'
 import {protocol as dhcpv4} from './dhcpv4/index.js'
 import {protocol as dns} from './dns/index.js'
 import {protocol as http} from './http/index.js'
@@ -37,6 +38,7 @@ export const protocols: readonly Protocol[] = [
   sip,
   thrift,
   nfs,
+  cassandra,
   starttls,
   socks,
 ]

@@ -1,3 +1,5 @@
+import {mkdtempSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {parse} from 'yaml'
 import {describe, expect, it} from 'vitest'
@@ -7,6 +9,7 @@ import {DEFAULT_LIMITS} from '../../src/limits.js'
 import {type ProcessorCounters, runChainOn} from '../../src/processors/index.js'
 import {getPath} from '../../src/processors/path.js'
 import {allSampleEvents, sampleEvents} from '../processors/samples.js'
+import {protocols} from '../../src/protocols/registry.js'
 
 const fx = (name: string) => path.join(import.meta.dirname, 'fixtures', name)
 const yaml = (text: string, counters?: ProcessorCounters) => buildEffectiveConfig(parse(text), 'x.yml', {counters})
@@ -26,7 +29,7 @@ describe('the reference packetbeat.yml layout', () => {
   it('reads interfaces, flows, protocols, fields, tags, outputs', () => {
     expect(c.interfaces).toEqual({device: 'any', snaplen: 65535, type: 'af_packet', buffer_size_mb: 100, bpf_filter: 'tcp port 80 or udp port 53'})
     expect(c.flows).toMatchObject({enabled: true, timeoutSec: 30, periodSec: 10})
-    expect(enabled(c)).toEqual(['dhcpv4', 'dns', 'http', 'icmp', 'memcache', 'mongodb', 'mysql', 'pgsql', 'redis', 'thrift', 'tls'])
+    expect(enabled(c)).toEqual(['amqp', 'cassandra', 'dhcpv4', 'dns', 'http', 'icmp', 'memcache', 'mongodb', 'mysql', 'nfs', 'pgsql', 'redis', 'sip', 'thrift', 'tls'])
     expect(c.protocols.thrift.ports).toEqual([9090])
     expect(c.protocols.http.ports).toEqual([80, 8080, 8000, 5000, 8002])
     expect(c.protocols.http.options).toEqual({send_headers: ['User-Agent', 'Host'], hide_keywords: ['pass', 'password', 'passwd']})
@@ -39,8 +42,7 @@ describe('the reference packetbeat.yml layout', () => {
   it('names every unsupported key in one warning and lists ignored service keys', () => {
     expect(c.warnings).toHaveLength(1)
     expect(c.warnings[0]).toBe(
-      `config ${fx('reference.yml')}: not supported, ignored: packetbeat.protocols[1] (protocol amqp), packetbeat.protocols[2] (protocol cassandra), ` +
-        'packetbeat.protocols[12] (protocol nfs), packetbeat.protocols[14] (protocol sip), ' +
+      `config ${fx('reference.yml')}: not supported, ignored: ` +
         'processors[0].else[0].add_host_metadata (processor add_host_metadata), processors[1].detect_mime_type (processor detect_mime_type), ' +
         'processors[2].detect_mime_type (processor detect_mime_type)',
     )
@@ -69,7 +71,7 @@ describe('the reference packetbeat.yml layout', () => {
     const back = parse(text)
     expect(back.protocols.http.enabled).toBe(true)
     expect(back.flows).toEqual({enabled: true, timeout: '30s', period: '10s'})
-    expect(Object.keys(back.protocols)).toHaveLength(12)
+    expect(Object.keys(back.protocols).sort()).toEqual(protocols.map((p) => p.name).sort())
   })
 })
 
@@ -176,7 +178,7 @@ describe('values and keys', () => {
   it.each([
     ['packetbeat.protocols: [{type: http, enabled: maybe}]', 'config x.yml: packetbeat.protocols[0].enabled: expected a boolean (true/false, yes/no, on/off), got "maybe"'],
     ['packetbeat.protocols: [{type: http, ports: [80, 70000]}]', 'packetbeat.protocols[0].ports: expected a list of port numbers (0..65535), got [80,70000]'],
-    ['packetbeat.protocols: [{type: htpp}]', 'packetbeat.protocols[0].type: unknown protocol "htpp"; pbx analyses http, dns'],
+    ['packetbeat.protocols: [{type: htpp}]', 'packetbeat.protocols[0].type: unknown protocol "htpp"; pbx analyses http, http2, dns'],
     ['packetbeat.protocols: {http: 5}', 'packetbeat.protocols.http: expected a mapping of protocol options, got 5'],
     ['packetbeat.protocols: [{type: http, transaction_timeout: soon}]', 'packetbeat.protocols[0].transaction_timeout: expected a duration such as 10s'],
     ['packetbeat.protocols: [{type: mysql, max_rows: lots}]', 'packetbeat.protocols[0].max_rows: expected an integer, got "lots"'],
@@ -201,7 +203,9 @@ describe('values and keys', () => {
   })
   it('pbx map form: every protocol on unless disabled; options validated too', () => {
     const c = yaml('protocols:\n  redis: {enabled: false}\n  http: {send_headers: true, include_body_for: [text/html], bogus: 1}')
-    expect(enabled(c)).toEqual(['dhcpv4', 'dns', 'http', 'icmp', 'memcache', 'mongodb', 'mysql', 'pgsql', 'starttls', 'thrift', 'tls'])
+    // every registered protocol but the disabled redis
+    expect(enabled(c)).toEqual(protocols.map((p) => p.name).filter((n) => n !== 'redis').sort())
+    expect(enabled(c)).toContain('starttls')
     expect(c.protocols.http.options).toEqual({send_headers: true, include_body_for: ['text/html']})
     expect(c.warnings).toEqual(['config x.yml: not supported, ignored: protocols.http.bogus'])
   })
@@ -239,7 +243,7 @@ describe('values and keys', () => {
   })
   it('no file: the defaults', () => {
     const c = loadEffectiveConfig(undefined)
-    expect(enabled(c)).toHaveLength(12)
+    expect(enabled(c)).toEqual(protocols.map((p) => p.name).sort())
     expect(c.warnings).toEqual([])
     expect(formatEffectiveConfig(c)).toContain('(defaults)')
   })
@@ -250,5 +254,17 @@ describe('values and keys', () => {
   it('parseLimitFlags', () => {
     expect(parseLimitFlags(['maxConnections=10'])).toEqual({maxConnections: 10})
     expect(() => parseLimitFlags(['x'])).toThrow('--limit expects name=number, got "x"')
+  })
+})
+
+describe('cassandra options', () => {
+  it('reads Packetbeat cassandra options with their types', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pbx-cql-'))
+    const f = path.join(dir, 'c.yml')
+    writeFileSync(f, 'packetbeat.protocols:\n- type: cassandra\n  ports: [9042, 19042]\n  send_request_header: false\n  compressor: snappy\n  ignored_ops: [OPTIONS, REGISTER]\n')
+    const c = loadEffectiveConfig(f)
+    expect(c.protocols.cassandra.ports).toEqual([9042, 19042])
+    expect(c.protocols.cassandra.options).toEqual({send_request_header: false, compressor: 'snappy', ignored_ops: ['OPTIONS', 'REGISTER']})
+    expect(c.warnings).toEqual([])
   })
 })

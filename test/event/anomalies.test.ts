@@ -50,7 +50,7 @@ describe('anomaly code table', () => {
 
   it('documents every code: stable name, a description and a default text', () => {
     for (const c of codes) {
-      expect(c, c).toMatch(/^(tcp|udp|limit|http|http2|dns|tls|mysql|pgsql|mongodb|redis|memcache|icmp|dhcpv4|amqp|sip|nfs|thrift)\.[a-z0-9_]+$/)
+      expect(c, c).toMatch(/^(tcp|udp|limit|http|http2|dns|tls|mysql|pgsql|mongodb|redis|memcache|icmp|dhcpv4|amqp|sip|nfs|thrift|cassandra)\.[a-z0-9_]+$/)
       const a = ANOMALIES[c as AnomalyCode]
       expect(a.description.length, c).toBeGreaterThan(20)
       expect(a.description.endsWith('.'), c).toBe(true)
