@@ -17,7 +17,8 @@ describe('pbx config check', () => {
     expect(doc.outputs.elasticsearch.api_key).toBe('<redacted>')
     expect(doc.limits.maxConnections).toBe(100000)
     expect(r.stdout).not.toContain('changeme')
-    expect(r.stderr).toContain('pbx: warning: config test/config/fixtures/reference.yml: not supported, ignored: packetbeat.protocols[1] (protocol amqp)')
+    expect(r.stderr).toContain('pbx: warning: config test/config/fixtures/reference.yml: not supported, ignored: processors[0].else[0].add_host_metadata (processor add_host_metadata)')
+    expect(r.stderr).not.toContain('(protocol amqp)')
     expect(r.stderr).toContain('pbx: note: accepted and ignored')
   })
   it('the design document config is valid, with two legacy-name warnings', () => {

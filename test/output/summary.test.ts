@@ -36,6 +36,15 @@ describe('SummaryOutput', () => {
     expect(text).toContain('dns: no response')
   })
 
+  it('puts a server-sent message (destination = the client) under the server\'s service', () => {
+    const server = {ip: '10.0.0.2', port: 9042}
+    const push = ev('cassandra', 'OK', 0, 37, 0, {source: {ip: '10.0.0.2', port: 9042, bytes: 37}, destination: {ip: '10.0.0.1', port: 1000, bytes: 0}, server, method: 'EVENT'})
+    const query = ev('cassandra', 'OK', 1000, 40, 80, {destination: {ip: '10.0.0.2', port: 9042, bytes: 80}, server, method: 'QUERY'})
+    const text = render([push, query])
+    expect(text).toMatch(/cassandra 10\.0\.0\.2:9042 +2 /)
+    expect(text).not.toContain('10.0.0.1:1000')
+  })
+
   it('escapes terminal control sequences from packet data', () => {
     const text = render([ev('http', 'OK', 1000, 10, 10, {query: 'GET /\x1b[2J\x1b]0;owned\x07'})])
     expect(text).not.toContain('\x1b')

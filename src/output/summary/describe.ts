@@ -20,9 +20,12 @@ export function endpoint(ip: unknown, port: unknown): string {
   return a.includes(':') ? `[${a}]:${port}` : `${a}:${port}`
 }
 
-/** The server side of a transaction (`destination`). */
+/** The server side of a transaction: `server`, else `destination`. */
 export function serverOf(ev: PbxEvent): string {
-  return endpoint(sub(ev.destination, 'ip'), sub(ev.destination, 'port'))
+  // server.* when the event has it: a server-sent message (a CQL EVENT push, a request sent by the
+  // TCP server) has destination = the client, but belongs to the server's service.
+  const at = ev.server !== undefined && sub(ev.server, 'ip') !== undefined ? ev.server : ev.destination
+  return endpoint(sub(at, 'ip'), sub(at, 'port'))
 }
 
 /** What was asked: the event's `query` (HTTP `GET /path`, SQL, DNS question), else method + resource. */
