@@ -187,4 +187,19 @@ describe('DTLS', () => {
     expect(h.txs[0]!.notes?.[0]).toBe('handshake message exceeds dtlsMaxHandshakeMessageBytes (client)')
     expect(h.stats.malformed.get('tls: handshake message exceeds dtlsMaxHandshakeMessageBytes')).toBe(1)
   })
+
+  it('a message scattered into too many stretches is skipped and its bytes released', () => {
+    const h = harness(makeLimits())
+    const u = protocol.udp!.create(conn, h.ctx) as DtlsSession
+    const at = {frame: 1, tsSec: 1, tsNsec: 0}
+    const body = Buffer.alloc(2000, 3)
+    for (let i = 0; i < 600; i++) u.datagram(0, record(22, fragment(11, 0, body, i * 3, 1)), at)
+    expect(u.heldBytes()).toBe(0)
+    expect(h.stats.malformed.get('tls: handshake message in too many fragments (skipped)')).toBe(1)
+    // the next message is still delivered in order
+    u.datagram(0, hs(1, 1, ch0), at)
+    u.datagram(1, hs(0, 2, shBody), at)
+    u.end(at)
+    expect(get(h.txs[0]!, 'tls.client.ja3')).toBe(expectedJa3)
+  })
 })
