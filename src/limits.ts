@@ -55,6 +55,13 @@ export interface Limits {
    * header decoding of that direction.
    */
   http2MaxHeaderTableBytes: number
+  /**
+   * Largest DTLS handshake message reassembled from its fragments (also at most maxMessageBytes).
+   * Fragments are held as they arrive, never allocated at the length a header claims; a message
+   * claiming more is noted (limit.dtls_handshake_bytes) and skipped. Real hellos and certificate
+   * chains stay well under the default (128 KiB); up to 8 messages per direction are held.
+   */
+  dtlsMaxHandshakeMessageBytes: number
   /** NFSv4 COMPOUND operations listed per call (nfs.ops); the rest are counted in a note. */
   nfsMaxCompoundOps: number
   /**
@@ -84,6 +91,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   summaryTopKeys: 10_000,
   maxTunnelDepth: 4,
   http2MaxHeaderTableBytes: 64 * 1024,
+  dtlsMaxHandshakeMessageBytes: 128 * 1024,
   nfsMaxCompoundOps: 128,
   publicSuffixCacheEntries: 10_000,
 })

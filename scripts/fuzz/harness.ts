@@ -329,6 +329,12 @@ export function runStream(s: StreamInput, protocols: readonly Protocol[], limits
       transactions++
       consume(t, log)
     },
+    // Inner connections (STARTTLS, SOCKS, HTTP CONNECT): the preferred protocol, else TLS, so the
+    // bytes after an upgrade are parsed too (the pipeline would choose by content).
+    openInner: (conn, o) => {
+      const q = protocols.find((x) => x.name === (o.prefer ?? 'tls') && x.name !== o.self)
+      return q?.tcp ? q.tcp.create(conn, {...ctx, emit: o.emit}) : null
+    },
   }
   const at: Moment = {frame: 0, tsSec: 1_700_000_000, tsNsec: 0}
   const tick = (dtMs: number) => {

@@ -10,7 +10,8 @@
  * - tapped from a capture: the pipeline runs on it with every protocol replaced by a recorder,
  *   which keeps the bytes each handler would have received (data/gap per direction, datagrams);
  * - synthesised: the benchmark's wire generators (scripts/bench/wire-gen.ts, http-gen.ts) plus
- *   small hand-built DHCP and ICMP messages, from a seed.
+ *   small hand-built DHCP and ICMP messages, SOCKS and STARTTLS upgrades followed by TLS, and DTLS
+ *   handshakes in fragments, from a seed.
  * Both are deterministic for the same source files and code, which is what makes a recipe replay.
  */
 import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs'
@@ -20,11 +21,13 @@ import {gunzipSync} from 'node:zlib'
 import {HttpGen} from '../bench/http-gen.js'
 import {
   dnsDialogue,
+  clientHello,
   memcacheDialogue,
   mongoDialogue,
   mysqlDialogue,
   pgsqlDialogue,
   redisDialogue,
+  serverFlight,
   tlsDialogue,
 } from '../bench/wire-gen.js'
 import type {TcpDialogue} from '../bench/capture-gen.js'
@@ -38,7 +41,7 @@ import type {Dir, IpHandler, StreamHandler, UdpHandler} from '../../src/reassemb
 import type {Protocol, ProtocolContext} from '../../src/protocols/types.js'
 import {Stats} from '../../src/stats.js'
 import type {StreamEvent, StreamInput} from './harness.js'
-import {Rng} from './rng.js'
+import {Rng, randomBytes} from './rng.js'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const SAMPLES = path.join(ROOT, 'samples')
@@ -360,7 +363,178 @@ export const SYNTH_KINDS: readonly {protocol: string; transport: 'tcp' | 'udp' |
   {protocol: 'thrift', transport: 'tcp'},
   {protocol: 'nfs', transport: 'tcp'},
   {protocol: 'nfs', transport: 'udp'},
+  {protocol: 'socks', transport: 'tcp'},
+  {protocol: 'starttls', transport: 'tcp'},
+  {protocol: 'tls', transport: 'udp'},
 ]
+
+const lat = (s: string) => Buffer.from(s, 'latin1')
+
+/** The TLS dialogue (hellos, then application records) that follows a SOCKS grant or a STARTTLS reply. */
+function tlsAfter(rng: Rng, n: number): StreamEvent[] {
+  return dialogueEvents(tlsDialogue(rng, n), rng)
+}
+
+/** A SOCKS 4, 4a or 5 (with or without RFC 1929 authentication) handshake, granted or refused, then TLS. */
+function socksEvents(rng: Rng, n: number): StreamEvent[] {
+  const ev: StreamEvent[] = []
+  const c = (bytes: Buffer) => ev.push({k: 'data', dir: 0, bytes, dt: rng.int(0, 5)})
+  const sv = (bytes: Buffer) => ev.push({k: 'data', dir: 1, bytes, dt: rng.int(0, 5)})
+  const host = lat(`h${rng.int(0, 999)}.example.net`)
+  const granted = rng.int(0, 4) !== 0
+  const v = rng.int(0, 3)
+  if (v === 0) {
+    c(Buffer.concat([Buffer.from([4, 1]), u16(443), Buffer.from([10, 9, 8, 7]), lat('fuzz'), Buffer.from([0])]))
+    sv(Buffer.concat([Buffer.from([0, granted ? 0x5a : 0x5b]), u16(443), Buffer.from([10, 9, 8, 7])]))
+  } else if (v === 1) {
+    c(Buffer.concat([Buffer.from([4, 1]), u16(443), Buffer.from([0, 0, 0, 1]), Buffer.from([0]), host, Buffer.from([0])]))
+    sv(Buffer.concat([Buffer.from([0, granted ? 0x5a : 0x5b]), u16(0), Buffer.from([0, 0, 0, 0])]))
+  } else {
+    const auth = v === 3
+    c(Buffer.from([5, 1, auth ? 2 : 0]))
+    sv(Buffer.from([5, auth ? 2 : 0]))
+    if (auth) {
+      c(Buffer.concat([Buffer.from([1, 4]), lat('user'), Buffer.from([6]), lat('secret')]))
+      sv(Buffer.from([1, 0]))
+    }
+    const a = rng.int(0, 2)
+    const addr = a === 0 ? Buffer.from([1, 10, 1, 2, 3]) : a === 1 ? Buffer.concat([Buffer.from([3, host.length]), host]) : Buffer.concat([Buffer.from([4]), randomBytes(rng, 16)])
+    c(Buffer.concat([Buffer.from([5, 1, 0]), addr, u16(443)]))
+    sv(Buffer.concat([Buffer.from([5, granted ? 0 : 5, 0, 1, 10, 0, 0, 1]), u16(40000)]))
+  }
+  return granted ? [...ev, ...tlsAfter(rng, n)] : ev
+}
+
+/** BER: tag, definite length, contents. */
+function ber(tag: number, body: Buffer): Buffer {
+  const l = body.length
+  const len = l < 0x80 ? Buffer.from([l]) : l < 0x100 ? Buffer.from([0x81, l]) : Buffer.from([0x82, l >> 8, l & 255])
+  return Buffer.concat([Buffer.from([tag]), len, body])
+}
+
+/** An LDAPMessage: SEQUENCE { messageID, protocolOp }. */
+function ldapMsg(id: number, op: Buffer): Buffer {
+  return ber(0x30, Buffer.concat([ber(0x02, Buffer.from([id])), op]))
+}
+
+/** A STARTTLS upgrade of SMTP, IMAP, POP3, FTP, XMPP or LDAP (sometimes refused), then TLS: [port, events]. */
+function starttlsEvents(rng: Rng, n: number): [number, StreamEvent[]] {
+  const ev: StreamEvent[] = []
+  const c = (t: string | Buffer) => ev.push({k: 'data', dir: 0, bytes: typeof t === 'string' ? lat(t) : t, dt: rng.int(0, 5)})
+  const sv = (t: string | Buffer) => ev.push({k: 'data', dir: 1, bytes: typeof t === 'string' ? lat(t) : t, dt: rng.int(0, 5)})
+  const ok = rng.int(0, 4) !== 0
+  let port: number
+  switch (rng.int(0, 5)) {
+    case 0:
+      port = 25
+      sv('220 mx.example.org ESMTP\r\n')
+      c('EHLO fuzz\r\n')
+      sv('250-mx.example.org\r\n250-SIZE 1000\r\n250 STARTTLS\r\n')
+      c('STARTTLS\r\n')
+      sv(ok ? '220 2.0.0 go ahead\r\n' : '454 4.7.0 not now\r\n')
+      break
+    case 1:
+      port = 143
+      sv('* OK IMAP4rev1 ready\r\n')
+      c('a1 CAPABILITY\r\n')
+      sv('* CAPABILITY IMAP4rev1 STARTTLS\r\na1 OK done\r\n')
+      c('a2 STARTTLS\r\n')
+      sv(ok ? 'a2 OK begin TLS\r\n' : 'a2 NO later\r\n')
+      break
+    case 2:
+      port = 110
+      sv('+OK POP3 ready\r\n')
+      c('STLS\r\n')
+      sv(ok ? '+OK begin\r\n' : '-ERR no\r\n')
+      break
+    case 3:
+      port = 21
+      sv('220-welcome\r\n220 FTP ready\r\n')
+      c('AUTH TLS\r\n')
+      sv(ok ? '234 AUTH TLS OK.\r\n' : '500 unknown\r\n')
+      break
+    case 4:
+      port = 5222
+      c("<?xml version='1.0'?><stream:stream to='example.org' xmlns='jabber:client' version='1.0'>")
+      sv("<stream:stream from='example.org' version='1.0'><stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:features>")
+      c("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+      sv(ok ? "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" : "<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+      break
+    default: {
+      port = 389
+      const id = rng.int(1, 100)
+      c(ldapMsg(id, ber(0x77, ber(0x80, lat('1.3.6.1.4.1.1466.20037')))))
+      sv(ldapMsg(id, ber(0x78, Buffer.concat([ber(0x0a, Buffer.from([ok ? 0 : 2])), ber(0x04, Buffer.alloc(0)), ber(0x04, Buffer.alloc(0))]))))
+    }
+  }
+  return [port, ok ? [...ev, ...tlsAfter(rng, n)] : ev]
+}
+
+/** A DTLS 1.2 record (epoch 0 unless given). */
+function dtlsRecord(type: number, body: Buffer, seq: number, epoch = 0): Buffer {
+  const h = Buffer.alloc(13)
+  h[0] = type
+  h.writeUInt16BE(0xfefd, 1)
+  h.writeUInt16BE(epoch, 3)
+  h.writeUIntBE(seq, 7, 6)
+  h.writeUInt16BE(body.length, 11)
+  return Buffer.concat([h, body])
+}
+
+/** A DTLS handshake message cut into 1..3 fragments, each as its own record (in random order). */
+function dtlsFragments(rng: Rng, type: number, msgSeq: number, body: Buffer, next: () => number): Buffer[] {
+  const cuts = [0, body.length]
+  for (let i = rng.int(0, 2); i > 0; i--) cuts.push(rng.int(0, body.length))
+  cuts.sort((a, b) => a - b)
+  const out: Buffer[] = []
+  for (let i = 0; i + 1 < cuts.length; i++) {
+    const [a, b] = [cuts[i]!, cuts[i + 1]!]
+    const h = Buffer.alloc(12)
+    h[0] = type
+    h.writeUIntBE(body.length, 1, 3)
+    h.writeUInt16BE(msgSeq, 4)
+    h.writeUIntBE(a, 6, 3)
+    h.writeUIntBE(b - a, 9, 3)
+    out.push(dtlsRecord(22, Buffer.concat([h, body.subarray(a, b)]), next()))
+  }
+  if (rng.int(0, 1) === 0) out.reverse()
+  return out
+}
+
+/** A DTLS 1.2 cookie exchange and handshake (hellos reshaped from the TLS generator), then epoch-1 records. */
+function dtlsEvents(rng: Rng, n: number): StreamEvent[] {
+  let cs = 0
+  let ss = 0
+  const tlsCh = clientHello(rng, `d${rng.int(0, 99)}.example.org`).subarray(9)
+  const shRec = serverFlight(rng)
+  const sh = Buffer.from(shRec.subarray(9, 5 + shRec.readUInt16BE(3)))
+  sh.writeUInt16BE(0xfefd, 0)
+  const ch = (cookie: Buffer) => {
+    const at = 35 + tlsCh[34]!
+    const b = Buffer.concat([tlsCh.subarray(0, at), Buffer.from([cookie.length]), cookie, tlsCh.subarray(at)])
+    b.writeUInt16BE(0xfefd, 0)
+    return b
+  }
+  const cookie = randomBytes(rng, 20)
+  const ev: StreamEvent[] = []
+  const c = (bs: Buffer[]) => ev.push({k: 'data', dir: 0, bytes: Buffer.concat(bs), dt: rng.int(0, 5)})
+  const sv = (bs: Buffer[]) => ev.push({k: 'data', dir: 1, bytes: Buffer.concat(bs), dt: rng.int(0, 5)})
+  const cn = () => cs++
+  const sn = () => ss++
+  c(dtlsFragments(rng, 1, 0, ch(Buffer.alloc(0)), cn))
+  sv(dtlsFragments(rng, 3, 0, Buffer.concat([u16(0xfefd), Buffer.from([cookie.length]), cookie]), sn))
+  const ch1 = dtlsFragments(rng, 1, 1, ch(cookie), cn)
+  c(ch1)
+  if (rng.int(0, 3) === 0) c(ch1) // a retransmission
+  sv([...dtlsFragments(rng, 2, 1, sh, sn), ...dtlsFragments(rng, 14, 2, Buffer.alloc(0), sn)])
+  c([dtlsRecord(20, Buffer.from([1]), cn()), dtlsRecord(22, randomBytes(rng, 40), 0, 1)])
+  sv([dtlsRecord(20, Buffer.from([1]), sn()), dtlsRecord(22, randomBytes(rng, 40), 0, 1)])
+  for (let i = 0; i < n; i++) {
+    c([dtlsRecord(23, randomBytes(rng, rng.int(20, 300)), i + 1, 1)])
+    sv([dtlsRecord(23, randomBytes(rng, rng.int(20, 900)), i + 1, 1)])
+  }
+  return ev
+}
 
 /** n NFS exchanges (v3 LOOKUP / v4 COMPOUND), calls and replies with random xids, some answered out of order. */
 function nfsMessages(rng: Rng, n: number): {dir: 0 | 1; msg: Buffer}[] {
@@ -473,6 +647,17 @@ export function synthStream(kind: number, seed: number): StreamInput {
     case 'nfs/udp':
       ev = nfsMessages(rng, n).map((m) => ({k: 'data', dir: m.dir, bytes: m.msg, dt: rng.int(0, 20)}))
       port = 2049
+      break
+    case 'socks/tcp':
+      ev = socksEvents(rng, n)
+      port = 1080
+      break
+    case 'starttls/tcp':
+      ;[port, ev] = starttlsEvents(rng, n)
+      break
+    case 'tls/udp':
+      ev = dtlsEvents(rng, n)
+      port = 4433
       break
     case 'icmp/ip': {
       const id = rng.int(0, 0xffff)

@@ -40,6 +40,10 @@ export const ANOMALIES = A({
     description: 'A message was larger than limits.maxMessageBytes: it was skipped or kept truncated.',
     text: 'message larger than limits.maxMessageBytes skipped',
   },
+  'limit.dtls_handshake_bytes': {
+    description: 'A DTLS handshake message claimed more than limits.dtlsMaxHandshakeMessageBytes: it was skipped (its fragments dropped); later handshake messages are still read.',
+    text: 'DTLS handshake message exceeds dtlsMaxHandshakeMessageBytes: skipped',
+  },
   'limit.header_bytes': {
     description: 'An HTTP header or trailer section was larger than limits.maxHeaderBytes; the message was dropped or its trailers skipped.',
     text: 'header section exceeds maxHeaderBytes',

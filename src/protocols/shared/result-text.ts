@@ -58,12 +58,12 @@ function csvCell(s: string): string {
   if (s === '') return s
   const c = s.charCodeAt(0)
   if (s === '\\.' || c === 0x20 || c === 0x09 || s.includes(',') || s.includes('"') || s.includes('\r') || s.includes('\n')) {
-    return `"${s.replace(/"/g, '""')}"`
+    return `"${s.replaceAll('"', '""')}"`
   }
   return s
 }
 
-const escapeNl = (s: string) => (s.includes('\n') || s.includes('\r') ? s.replace(/\n/g, '\\n').replace(/\r/g, '\\r') : s)
+const escapeNl = (s: string) => (s.includes('\n') || s.includes('\r') ? s.replaceAll('\n', '\\n').replaceAll('\r', '\\r') : s)
 
 /** A result set collected for the `response` text of mysql / pgsql (see the module comment). */
 export class ResultText {
@@ -75,7 +75,7 @@ export class ResultText {
 
   /** Starts a result set with these column names (drops what an earlier one collected). */
   setColumns(names: string[]): void {
-    this.columns = names.map((n) => csvCell(n.replace(/\n/g, '\\n')))
+    this.columns = names.map((n) => csvCell(n.replaceAll('\n', '\\n')))
     this.rows.length = 0
     this.chars = 0
   }

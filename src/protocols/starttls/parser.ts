@@ -1,7 +1,39 @@
 /**
  * Upgrade commands and replies of the STARTTLS protocols, on one line (or, for XMPP, one chunk of
- * the XML stream). Pure functions on latin1 text; no state.
+ * the XML stream). Pure functions on latin1 text; no state. Matching is by hand on characters
+ * (no regular expressions on packet data).
  */
+
+/** JavaScript's `\s` over latin1 text: space, TAB, LF, VT, FF, CR and NBSP. */
+function isSpace(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39
+}
+
+/** True when `s` starts with three decimal digits (an SMTP/FTP reply code). */
+function hasReplyCode(s: string): boolean {
+  return s.length >= 3 && isDigit(s.charCodeAt(0)) && isDigit(s.charCodeAt(1)) && isDigit(s.charCodeAt(2))
+}
+
+/** An IMAP `TAG STARTTLS` line (case-insensitive keyword, one space, tag without white space): the tag. */
+function imapStartTlsTag(t: string): string | undefined {
+  const sp = t.indexOf(' ')
+  if (sp <= 0 || t.length - sp - 1 !== 8 || t.slice(sp + 1).toUpperCase() !== 'STARTTLS') return undefined
+  for (let i = 0; i < sp; i++) if (isSpace(t.charCodeAt(i))) return undefined
+  return t.slice(0, sp)
+}
+
+/** True when `text` holds `<starttls` followed by white space, `/` or `>`. */
+function hasXmppStartTls(text: string): boolean {
+  for (let i = text.indexOf('<starttls'); i >= 0; i = text.indexOf('<starttls', i + 1)) {
+    const c = text.charCodeAt(i + 9)
+    if (c === 0x2f || c === 0x3e || isSpace(c)) return true
+  }
+  return false
+}
 
 export type UpgradeKind = 'smtp' | 'imap' | 'pop3' | 'ftp' | 'xmpp' | 'ldap'
 
@@ -20,14 +52,14 @@ export function upgradeCommand(line: string): Upgrade | undefined {
   if (u === 'STARTTLS') return {kind: 'smtp', command}
   if (u === 'STLS') return {kind: 'pop3', command}
   if (u === 'AUTH TLS' || u === 'AUTH SSL' || u === 'AUTH TLS-C') return {kind: 'ftp', command}
-  const m = /^(\S+) STARTTLS$/i.exec(t)
-  if (m) return {kind: 'imap', tag: m[1], command}
+  const tag = imapStartTlsTag(t)
+  if (tag !== undefined) return {kind: 'imap', tag, command}
   return undefined
 }
 
 /** XMPP: the client's chunk asks for TLS. */
 export function xmppCommand(text: string): Upgrade | undefined {
-  return /<starttls[\s/>]/.test(text) ? {kind: 'xmpp', command: '<starttls/>'} : undefined
+  return hasXmppStartTls(text) ? {kind: 'xmpp', command: '<starttls/>'} : undefined
 }
 
 /**
@@ -38,11 +70,11 @@ export function upgradeReply(u: Upgrade, line: string): boolean | undefined {
   switch (u.kind) {
     case 'smtp':
       // 220 go ahead; 454/501/... refused; multi-line replies ("220-") end with "220 "
-      if (/^\d{3}-/.test(line)) return undefined
-      return /^\d{3}/.test(line) ? line.startsWith('220') : undefined
+      if (!hasReplyCode(line) || line.charCodeAt(3) === 0x2d) return undefined
+      return line.startsWith('220')
     case 'ftp':
-      if (/^\d{3}-/.test(line)) return undefined
-      return /^\d{3}/.test(line) ? line.startsWith('234') : undefined
+      if (!hasReplyCode(line) || line.charCodeAt(3) === 0x2d) return undefined
+      return line.startsWith('234')
     case 'pop3':
       return line.startsWith('+OK') ? true : line.startsWith('-ERR') ? false : undefined
     case 'imap': {

@@ -73,7 +73,7 @@ export class StarttlsSession implements StreamHandler {
     for (;;) {
       const nl = text.indexOf('\n', start)
       if (nl < 0) break
-      const line = text.slice(start, nl).replace(/\r$/, '')
+      const line = text.slice(start, nl > start && text.charCodeAt(nl - 1) === 0x0d ? nl - 1 : nl)
       start = nl + 1
       if (dir === 0) {
         const u = upgradeCommand(line)

@@ -210,14 +210,31 @@ export function summarizeCertificate(der: Buffer): CertSummary | {error: string}
   if (san) {
     const names = san
       .split(', ')
-      .map((e) => e.replace(/^(DNS|IP Address|email):/, ''))
+      .map(sanValue)
       .filter((e) => e.length > 0)
     if (names.length > 0) out.alternativeNames = names
   }
   return out
 }
 
+const SAN_PREFIXES = ['DNS:', 'IP Address:', 'email:']
+
+/** A subjectAltName entry without its "DNS:", "IP Address:" or "email:" prefix (other kinds kept whole). */
+function sanValue(e: string): string {
+  for (const p of SAN_PREFIXES) if (e.startsWith(p)) return e.slice(p.length)
+  return e
+}
+
+function isHex(s: string): boolean {
+  if (s.length === 0) return false
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66))) return false
+  }
+  return true
+}
+
 function hexToDecimal(hex: string): string {
-  if (!/^[0-9A-Fa-f]+$/.test(hex)) return hex
+  if (!isHex(hex)) return hex
   return BigInt('0x' + hex).toString(10)
 }

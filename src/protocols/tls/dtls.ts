@@ -10,7 +10,9 @@
  * direction and messages delivered in message_seq order, once each (retransmissions are dropped).
  * The ClientHello's cookie (HelloVerifyRequest, RFC 6347 §4.2.1) is removed so the TLS hello parser
  * reads the rest. Bounds: at most MAX_PENDING messages per direction held, each of at most
- * limits.maxMessageBytes (copies: fragments arrive in different datagrams); nothing here throws.
+ * limits.dtlsMaxHandshakeMessageBytes (and limits.maxMessageBytes); only the fragment bytes that
+ * arrived are held (copies: fragments arrive in different datagrams), never the length a header
+ * claims; a message beyond the bound is noted and skipped. Nothing here throws.
  */
 import type {ConnInfo, Dir, Moment, UdpHandler} from '../../reassembly/types.js'
 import type {ProtocolContext} from '../types.js'
@@ -40,47 +42,118 @@ export function detectDtls(d: Buffer, dir: Dir): boolean {
   return dir === 0 ? t === 1 : t === 2 || t === 3
 }
 
+/** One received stretch of a handshake message (a copy: fragments arrive in different datagrams). */
+interface Piece {
+  off: number
+  buf: Buffer
+}
+
 interface Pending {
   seq: number
   type: number
-  buf: Buffer
-  /** 1 per received byte of the message. */
-  have: Uint8Array
+  /** The message length its fragments claim. */
+  len: number
+  /** Received bytes, as sorted non-overlapping stretches: only what arrived is held. */
+  pieces: Piece[]
+  /** Bytes in pieces. */
   got: number
+  /** Over a bound: its fragments are dropped and nothing is delivered for it. */
+  skipped: boolean
 }
 
-/** One direction's handshake reassembly. */
-class Reassembly {
-  next = 0
-  private readonly pending: Pending[] = []
-  constructor(private readonly max: number) {}
+/** Stretches held for one message; more (a hostile scatter of tiny fragments) skip the message. */
+const MAX_PIECES = 512
 
-  /** A fragment; returns the messages now deliverable in order (type, body). */
+/** One direction's handshake reassembly. */
+export class Reassembly {
+  next = 0
+  /** Bytes of fragments held for messages not yet complete (what this direction allocates). */
+  held = 0
+  private readonly pending: Pending[] = []
+  /**
+   * @param max largest message reassembled (limits.dtlsMaxHandshakeMessageBytes, at most
+   *   limits.maxMessageBytes)
+   * @param maxName the limit `max` comes from, named in the note of a message beyond it
+   */
+  constructor(
+    private readonly max: number,
+    private readonly maxName: string,
+  ) {}
+
+  /**
+   * A fragment; pushes the messages now deliverable in message_seq order (type, body) to `out` and
+   * returns a problem to note, if any. A message over `max`, or in too many stretches, is skipped:
+   * later messages still flow, its other fragments are dropped silently.
+   */
   add(type: number, len: number, seq: number, off: number, frag: Buffer, out: [number, Buffer][]): string | undefined {
     if (seq < this.next) return undefined // retransmission of a delivered message
-    if (len > this.max) return 'handshake message exceeds maxMessageBytes'
     if (off + frag.length > len) return 'handshake fragment beyond its message'
     let p = this.pending.find((x) => x.seq === seq)
+    if (p?.skipped) return undefined
+    let err: string | undefined
     if (p === undefined) {
       if (this.pending.length >= MAX_PENDING) return 'too many handshake messages pending'
-      p = {seq, type, buf: Buffer.alloc(len), have: new Uint8Array(len), got: 0}
+      p = {seq, type, len, pieces: [], got: 0, skipped: false}
       this.pending.push(p)
-    } else if (p.buf.length !== len || p.type !== type) return 'handshake fragments disagree'
-    for (let i = 0; i < frag.length; i++) {
-      if (p.have[off + i] === 0) {
-        p.have[off + i] = 1
-        p.got++
+      if (len > this.max) {
+        this.skip(p)
+        err = `handshake message exceeds ${this.maxName}`
       }
+    } else if (p.len !== len || p.type !== type) return 'handshake fragments disagree'
+    if (!p.skipped && !this.insert(p, off, frag)) {
+      this.skip(p)
+      err = 'handshake message in too many fragments (skipped)'
     }
-    frag.copy(p.buf, off)
     for (;;) {
-      const i = this.pending.findIndex((x) => x.seq === this.next && x.got === x.buf.length)
+      const i = this.pending.findIndex((x) => x.seq === this.next && (x.skipped || x.got === x.len))
       if (i < 0) break
       const [m] = this.pending.splice(i, 1)
-      out.push([m!.type, m!.buf])
       this.next++
+      if (m!.skipped) continue
+      out.push([m!.type, this.assemble(m!)])
     }
-    return undefined
+    return err
+  }
+
+  private skip(p: Pending): void {
+    this.held -= p.got
+    p.pieces = []
+    p.got = 0
+    p.skipped = true
+  }
+
+  /** Copies the bytes of [off, off + frag.length) not yet held; false beyond MAX_PIECES. */
+  private insert(p: Pending, off: number, frag: Buffer): boolean {
+    const end = off + frag.length
+    let pos = off
+    const fresh: Piece[] = []
+    for (const q of p.pieces) {
+      const qe = q.off + q.buf.length
+      if (qe <= pos) continue
+      if (q.off >= end) break
+      if (q.off > pos) fresh.push({off: pos, buf: Buffer.from(frag.subarray(pos - off, q.off - off))})
+      pos = qe
+      if (pos >= end) break
+    }
+    if (pos < end) fresh.push({off: pos, buf: Buffer.from(frag.subarray(pos - off))})
+    if (fresh.length === 0) return true
+    if (p.pieces.length + fresh.length > MAX_PIECES) return false
+    for (const f of fresh) {
+      p.got += f.buf.length
+      this.held += f.buf.length
+    }
+    p.pieces.push(...fresh)
+    p.pieces.sort((a, b) => a.off - b.off)
+    return true
+  }
+
+  /** The whole message of a complete entry (one copy when it came in several stretches). */
+  private assemble(m: Pending): Buffer {
+    this.held -= m.got
+    if (m.pieces.length === 1) return m.pieces[0]!.buf
+    const b = Buffer.allocUnsafe(m.len)
+    for (const q of m.pieces) q.buf.copy(b, q.off)
+    return b
   }
 }
 
@@ -107,7 +180,9 @@ export class DtlsSession implements UdpHandler {
     this.m = new TlsMatcher(conn, ctx)
     const max = ctx.limits.maxMessageBytes
     this.state = [new RecordParser(0, this.m, max), new RecordParser(1, this.m, max)]
-    this.hs = [new Reassembly(max), new Reassembly(max)]
+    const dtls = ctx.limits.dtlsMaxHandshakeMessageBytes
+    const [hsMax, hsName] = dtls <= max ? [dtls, 'dtlsMaxHandshakeMessageBytes'] : [max, 'maxMessageBytes']
+    this.hs = [new Reassembly(hsMax, hsName), new Reassembly(hsMax, hsName)]
     this.m.attach(this.state, null)
   }
 
@@ -178,6 +253,11 @@ export class DtlsSession implements UdpHandler {
       }
       this.ready.length = 0
     }
+  }
+
+  /** Fragment bytes held by both directions' reassembly (bounded; see the module comment). */
+  heldBytes(): number {
+    return this.hs[0].held + this.hs[1].held
   }
 
   end(_at: Moment): void {

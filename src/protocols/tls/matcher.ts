@@ -235,7 +235,11 @@ export class TlsMatcher implements RecordSink, DecryptionReport {
 
   bad(dir: Dir, reason: string, fatal: boolean): void {
     this.ctx.stats.bad('tls: ' + reason)
-    const code: AnomalyCode = reason.includes('maxMessageBytes') ? 'limit.message_bytes' : 'tls.malformed'
+    const code: AnomalyCode = reason.includes('dtlsMaxHandshakeMessageBytes')
+      ? 'limit.dtls_handshake_bytes'
+      : reason.includes('maxMessageBytes')
+        ? 'limit.message_bytes'
+        : 'tls.malformed'
     this.s.note(note(code, `${reason} (${dir === 0 ? 'client' : 'server'})`))
     // A fatal failure before any hello produces no event (flush() needs a hello); the counter
     // above records it.

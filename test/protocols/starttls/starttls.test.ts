@@ -6,7 +6,7 @@ import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {upgradeCommand, upgradeReply} from '../../../src/protocols/starttls/parser.js'
+import {upgradeCommand, upgradeReply, xmppCommand} from '../../../src/protocols/starttls/parser.js'
 import {analyzeToNdjson} from '../../helpers/analyze-to-string.js'
 import {pcapFile, TcpConversation} from '../../support/synth/packets.js'
 import {clientHello, ext, record, serverHello} from '../tls/helpers.js'
@@ -91,5 +91,32 @@ describe('STARTTLS', () => {
     expect(upgradeReply(imap, '* CAPABILITY IMAP4rev1')).toBeUndefined()
     expect(upgradeReply(imap, 'x NO later')).toBe(false)
     expect(upgradeReply({kind: 'smtp', command: 'STARTTLS'}, '220-wait')).toBeUndefined()
+  })
+
+  it('hand matching agrees with the grammar it replaces, on crafted and random lines', () => {
+    // Reference grammar, evaluated here in the test only (the engine runs no RegExp on packet data).
+    const refImap = (t: string) => /^(\S+) STARTTLS$/i.exec(t.trim())?.[1]
+    const refXmpp = (t: string) => /<starttls[\s/>]/.test(t)
+    const refCode = (l: string, ok: string) => (/^\d{3}-/.test(l) ? undefined : /^\d{3}/.test(l) ? l.startsWith(ok) : undefined)
+    const crafted = [
+      'a STARTTLS', 'A1 starttls', ' a1 StartTLS ', 'a  STARTTLS', 'a\tSTARTTLS', 'a b STARTTLS', 'STARTTLS', ' STARTTLS',
+      'a STARTTLSX', 'a\u00a0b STARTTLS', 'tag STARTTL', '<starttls/>', '<starttls xmlns="x"/>', '<starttls>', '<starttlsx/>',
+      '<starttls', 'x<starttls\t', '<STARTTLS/>', '220 go', '220-wait', '22', '2a0 x', '234', '234-more', '454 no', '',
+    ]
+    let seed = 7
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) >>> 0
+      return seed
+    }
+    const alphabet = ['a', 'S', 'T', 'A', 'R', 'L', 's', 't', ' ', '\t', '\u00a0', '2', '3', '4', '0', '-', '<', '>', '/', 'starttls', 'STARTTLS', '<starttls']
+    const random = Array.from({length: 3000}, () => Array.from({length: rnd() % 8}, () => alphabet[rnd() % alphabet.length]).join(''))
+    for (const line of [...crafted, ...random]) {
+      const u = upgradeCommand(line)
+      const tag = refImap(line)
+      if (u?.kind === 'imap' || u === undefined) expect([line, u?.tag]).toEqual([line, tag])
+      expect([line, xmppCommand(line) !== undefined]).toEqual([line, refXmpp(line)])
+      expect([line, upgradeReply({kind: 'smtp', command: 'STARTTLS'}, line)]).toEqual([line, refCode(line, '220')])
+      expect([line, upgradeReply({kind: 'ftp', command: 'AUTH TLS'}, line)]).toEqual([line, refCode(line, '234')])
+    }
   })
 })

@@ -6,7 +6,7 @@
 import {describe, expect, it} from 'vitest'
 import {makeLimits} from '../../../src/limits.js'
 import type {ConnInfo, Dir} from '../../../src/reassembly/types.js'
-import {detectDtls, withoutCookie} from '../../../src/protocols/tls/dtls.js'
+import {type DtlsSession, detectDtls, withoutCookie} from '../../../src/protocols/tls/dtls.js'
 import {ja3String, md5Hex} from '../../../src/protocols/tls/fingerprint.js'
 import {protocol} from '../../../src/protocols/tls/index.js'
 import {parseHello} from '../../../src/protocols/tls/parser.js'
@@ -133,5 +133,73 @@ describe('DTLS', () => {
       'tls: handshake message exceeds maxMessageBytes',
       'tls: record header is not DTLS',
     ])
+  })
+
+  it('a hostile capture of many flows claiming 16 MiB messages holds only the bytes that arrived', () => {
+    // Each flow: 8 messages claiming 16 MiB - 1 (under maxMessageBytes, over the DTLS bound), then 8
+    // claiming 100 KiB (under the DTLS bound) with one 4-byte fragment each at the far end.
+    const FLOWS = 300
+    const claimHuge = (seq: number) => record(22, Buffer.concat([Buffer.from([11]), u24(0xffffff), u16(seq), u24(0xfffff0), u24(4), Buffer.alloc(4, 1)]))
+    const claimBig = (seq: number) => record(22, Buffer.concat([Buffer.from([11]), u24(100 * 1024), u16(seq), u24(100 * 1024 - 4), u24(4), Buffer.alloc(4, 2)]))
+    const h = harness(makeLimits())
+    const before = process.memoryUsage().arrayBuffers
+    const sessions: DtlsSession[] = []
+    const at = {frame: 1, tsSec: 1, tsNsec: 0}
+    for (let f = 0; f < FLOWS; f++) {
+      const u = protocol.udp!.create({...conn, id: 100 + f, clientPort: 20000 + f}, h.ctx) as DtlsSession
+      sessions.push(u)
+      for (const dir of [0, 1] as Dir[]) {
+        u.datagram(dir, hs(0, dir === 0 ? 1 : 2, dir === 0 ? ch0 : shBody), at)
+        for (let s = 1; s <= 8; s++) u.datagram(dir, claimHuge(s), at)
+        for (let s = 9; s <= 16; s++) u.datagram(dir, claimBig(s), at)
+      }
+    }
+    const held = sessions.reduce((n, u) => n + u.heldBytes(), 0)
+    const grown = process.memoryUsage().arrayBuffers - before
+    // The skipped 16 MiB messages hold nothing, so seq 9..16 wait for them no longer: 8 x 4 bytes
+    // per direction are held (allocating the claimed lengths would be 300 x 2 x 8 x 100 KiB = 480 MiB
+    // for the small claims alone).
+    expect(held).toBe(FLOWS * 2 * 8 * 4)
+    expect(grown).toBeLessThan(64 * 1024 * 1024)
+    expect(h.stats.malformed.get('tls: handshake message exceeds dtlsMaxHandshakeMessageBytes')).toBe(FLOWS * 2 * 8)
+    for (const u of sessions) u.end(at)
+    expect(h.txs).toHaveLength(FLOWS)
+    const t = h.txs[0]!
+    expect(t.notes?.filter((n) => n.includes('dtlsMaxHandshakeMessageBytes')).length).toBeGreaterThan(0)
+    expect(get(t, 'tls.client.server_name')).toBe('iot.example.org')
+  })
+
+  it('a message over the DTLS bound is skipped and the messages after it are still delivered', () => {
+    const h = harness(makeLimits({dtlsMaxHandshakeMessageBytes: 1024}))
+    const u = protocol.udp!.create(conn, h.ctx) as DtlsSession
+    const at = {frame: 1, tsSec: 1, tsNsec: 0}
+    const big = Buffer.alloc(2000, 7)
+    // client: seq 0 over the bound in two fragments (the second dropped silently), then the ClientHello as seq 1
+    u.datagram(0, record(22, fragment(11, 0, big, 0, 1000)), at)
+    u.datagram(0, record(22, fragment(11, 0, big, 1000, 1000)), at)
+    u.datagram(0, hs(1, 1, ch0), at)
+    u.datagram(1, hs(0, 2, shBody), at)
+    expect(u.heldBytes()).toBe(0)
+    u.end(at)
+    expect(h.txs).toHaveLength(1)
+    expect(get(h.txs[0]!, 'tls.client.ja3')).toBe(expectedJa3)
+    expect(h.txs[0]!.anomalies).toEqual(['limit.dtls_handshake_bytes', 'tls.handshake_incomplete'])
+    expect(h.txs[0]!.notes?.[0]).toBe('handshake message exceeds dtlsMaxHandshakeMessageBytes (client)')
+    expect(h.stats.malformed.get('tls: handshake message exceeds dtlsMaxHandshakeMessageBytes')).toBe(1)
+  })
+
+  it('a message scattered into too many stretches is skipped and its bytes released', () => {
+    const h = harness(makeLimits())
+    const u = protocol.udp!.create(conn, h.ctx) as DtlsSession
+    const at = {frame: 1, tsSec: 1, tsNsec: 0}
+    const body = Buffer.alloc(2000, 3)
+    for (let i = 0; i < 600; i++) u.datagram(0, record(22, fragment(11, 0, body, i * 3, 1)), at)
+    expect(u.heldBytes()).toBe(0)
+    expect(h.stats.malformed.get('tls: handshake message in too many fragments (skipped)')).toBe(1)
+    // the next message is still delivered in order
+    u.datagram(0, hs(1, 1, ch0), at)
+    u.datagram(1, hs(0, 2, shBody), at)
+    u.end(at)
+    expect(get(h.txs[0]!, 'tls.client.ja3')).toBe(expectedJa3)
   })
 })
