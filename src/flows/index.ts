@@ -263,11 +263,12 @@ function flagLetters(bits: number): string {
 }
 
 /**
- * Stable flow id (once per flow): SHA-1 over transport, client ip/port, server ip/port and the
- * first packet's time, first 15 bytes as base64url (20 characters). The same capture always gives
- * the same ids; a reused 5-tuple (new connection later) gets a new id.
+ * Stable flow id (once per flow): SHA-1 over transport, client ip/port, server ip/port, the first
+ * packet's time and its frame number, first 15 bytes as base64url (20 characters). The same capture
+ * always gives the same ids; a reused 5-tuple gets a new id, also when the new connection starts at
+ * the same capture time (a SYN right after mid-stream data).
  */
 export function flowId(c: Conn): string {
-  const key = `${c.transport}|${c.clientIp}|${c.clientPort}|${c.serverIp}|${c.serverPort}|${c.firstSec}.${String(c.firstNsec).padStart(9, '0')}`
+  const key = `${c.transport}|${c.clientIp}|${c.clientPort}|${c.serverIp}|${c.serverPort}|${c.firstSec}.${String(c.firstNsec).padStart(9, '0')}|${c.firstFrame}`
   return createHash('sha1').update(key).digest().subarray(0, 15).toString('base64url')
 }

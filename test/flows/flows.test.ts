@@ -322,6 +322,18 @@ describe('periodic interim records (capture time)', () => {
 })
 
 describe('robustness', () => {
+  it('a SYN right after mid-stream data on the same 4-tuple starts a flow with its own id (fast-check counterexample)', () => {
+    resetFrames()
+    const r = rig({periodSec: 0}, {tcpIdleTimeoutSec: 5, udpFlowIdleTimeoutSec: 3, maxConnections: 3})
+    const seg = (flags: number, len: number) => pkt({proto: IpProto.TCP, src: IP_A, dst: IP_B, sport: 40000, dport: 80, seq: 0, flags, data: Buffer.alloc(len), t: 0})
+    r.tcp.segment(seg(0, 1))
+    r.tcp.segment(seg(SYN | 0x20, 0))
+    r.finish(at(0))
+    const finals = r.events.filter((e: FlowEvent) => e.flow.final)
+    expect(finals.reduce((n, e) => n + e.network.packets, 0)).toBe(2)
+    expect(finals).toHaveLength(2)
+    expect(finals[0]!.flow.id).not.toBe(finals[1]!.flow.id)
+  })
   it('random traffic: never throws, every flow gets exactly one final record, state returns to empty', () => {
     fc.assert(
       fc.property(
