@@ -36,7 +36,7 @@ export class DhcpMatcher {
       fields = {}
     } else {
       for (const e of d.errors) {
-        this.ctx.stats.bad(`dhcpv4: ${e.replace(/^option \d+: /, 'option: ')}`)
+        this.ctx.stats.bad(`dhcpv4: ${withoutOptionCode(e)}`)
         notes.push(note('dhcpv4.malformed', e))
       }
       if (d.messageType === 6 || d.messageType === 4) status = 'Error'
@@ -59,4 +59,12 @@ export class DhcpMatcher {
       }),
     )
   }
+}
+
+/** An error text with a leading "option <code>: " written as "option: " (the code is counted apart). */
+export function withoutOptionCode(e: string): string {
+  if (!e.startsWith('option ')) return e
+  let i = 7
+  while (i < e.length && e.charCodeAt(i) >= 0x30 && e.charCodeAt(i) <= 0x39) i++
+  return i > 7 && e.startsWith(': ', i) ? `option: ${e.slice(i + 2)}` : e
 }

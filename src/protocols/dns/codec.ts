@@ -269,6 +269,20 @@ function charString(buf: Buffer, p: number, b: number): [string, number] | null 
   return [quoted(buf, p + 1, p + 1 + len), p + 1 + len]
 }
 
+/** An item of a comma-separated value list with '\\' and ',' escaped by a backslash (RFC 9460 appendix A.1). */
+export function escapeListItem(s: string): string {
+  let out = ''
+  let from = 0
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c === 0x5c || c === 0x2c) {
+      out += `${s.slice(from, i)}\\`
+      from = i
+    }
+  }
+  return out === '' ? s : out + s.slice(from)
+}
+
 /** SVCB/HTTPS parameter value (RFC 9460 section 7 presentation). */
 function svcValue(key: number, buf: Buffer, a: number, b: number): string | null {
   const n = b - a
@@ -285,7 +299,7 @@ function svcValue(key: number, buf: Buffer, a: number, b: number): string | null
       while (p < b) {
         const len = buf[p]
         if (len === 0 || p + 1 + len > b) return null
-        ids.push(buf.toString('latin1', p + 1, p + 1 + len).replace(/[\\,]/g, (c) => '\\' + c))
+        ids.push(escapeListItem(buf.toString('latin1', p + 1, p + 1 + len)))
         p += 1 + len
       }
       return ids.join(',')

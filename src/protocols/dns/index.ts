@@ -27,11 +27,18 @@ export function detect(data: Buffer, _dir: Dir): boolean {
   // also DNS's NIMLOC / SRV: NetBIOS is told apart by its name, one 32-character label of 'A'..'P'
   // (RFC 1001 section 14.1 first-level encoding), so an `_http._tcp` SRV query stays DNS.
   const q = d.message.questions[0]
-  return !((q.type === 32 || q.type === 33) && NETBIOS_NAME.test(q.name))
+  return !((q.type === 32 || q.type === 33) && isNetbiosName(q.name))
 }
 
-/** A NetBIOS first-level encoded name (RFC 1001 14.1), optionally followed by a scope. */
-const NETBIOS_NAME = /^[A-Pa-p]{32}(\.|$)/
+/** A NetBIOS first-level encoded name (RFC 1001 14.1): 32 of 'A'..'P' (any case), then the end or '.' and a scope. */
+export function isNetbiosName(name: string): boolean {
+  if (name.length < 32 || (name.length > 32 && name.charCodeAt(32) !== 0x2e)) return false
+  for (let i = 0; i < 32; i++) {
+    const c = name.charCodeAt(i) | 0x20
+    if (c < 0x61 || c > 0x70) return false
+  }
+  return true
+}
 
 /**
  * TCP content detection: a 2-byte length (RFC 1035 4.2.2) followed by a plausible header; when

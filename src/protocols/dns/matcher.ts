@@ -184,7 +184,7 @@ export class DnsMatcher {
     }
     const m = d.message
     const size = end - offset
-    for (const e of m.errors) this.ctx.stats.bad(`dns: ${e.replace(/^[a-z]+: /, '')}`)
+    for (const e of m.errors) this.ctx.stats.bad(`dns: ${withoutSection(e)}`)
     if (!m.qr) this.onQuery(m, size, at)
     else this.onResponse(m, size, at)
   }
@@ -424,4 +424,11 @@ export class DnsMatcher {
       }),
     )
   }
+}
+
+/** An error text without its leading "<section>: " (lower-case letters, colon, space), when it has one. */
+export function withoutSection(e: string): string {
+  let i = 0
+  while (i < e.length && e.charCodeAt(i) >= 0x61 && e.charCodeAt(i) <= 0x7a) i++
+  return i > 0 && e.startsWith(': ', i) ? e.slice(i + 2) : e
 }

@@ -19,6 +19,7 @@ import {type Note, note, uniqueNotes} from '../../event/anomalies.js'
 import {newTransaction, setNotes} from '../../event/transaction.js'
 import type {Status, Transaction} from '../../event/types.js'
 import type {ConnInfo} from '../../reassembly/types.js'
+import {startsWithIgnoreCase} from '../shared/chars.js'
 import {PendingQueue} from '../shared/pending-queue.js'
 import type {ProtocolContext} from '../types.js'
 // Each header lookup below (HttpMessage.header, always with a literal name) must name a field in
@@ -354,15 +355,34 @@ function hideQuery(url: UrlParts, target: string, form: Buffer | null, keywords:
   }
 }
 
+const isBlank = (c: number): boolean => c === 0x20 || c === 0x09
+const isBase64 = (c: number): boolean =>
+  (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2f || c === 0x3d
+
+/**
+ * The base64 token of `Basic <token>` (scheme case-insensitive, blanks around the token), or
+ * undefined: the group of `/^basic[ \t]+([A-Za-z0-9+/=]+)[ \t]*$/i`.
+ */
+export function basicCredentials(auth: string): string | undefined {
+  if (!startsWithIgnoreCase(auth, 'basic') || !isBlank(auth.charCodeAt(5))) return undefined
+  let i = 6
+  while (isBlank(auth.charCodeAt(i))) i++
+  const start = i
+  while (isBase64(auth.charCodeAt(i))) i++
+  const end = i
+  while (isBlank(auth.charCodeAt(i))) i++
+  return end > start && i === auth.length ? auth.slice(start, end) : undefined
+}
+
 /**
  * The user name of `Authorization: Basic <base64(user:password)>` (RFC 7617 §2), as Packetbeat's
  * user.name; the password is never kept. Undefined for other schemes or undecodable credentials.
  */
 function basicAuthUser(auth: string | undefined): string | undefined {
   if (auth === undefined) return undefined
-  const m = /^basic[ \t]+([A-Za-z0-9+/=]+)[ \t]*$/i.exec(auth)
-  if (m === null) return undefined
-  const cred = Buffer.from(m[1], 'base64').toString('utf8')
+  const b64 = basicCredentials(auth)
+  if (b64 === undefined) return undefined
+  const cred = Buffer.from(b64, 'base64').toString('utf8')
   const colon = cred.indexOf(':')
   const user = colon === -1 ? '' : cred.slice(0, colon)
   return user === '' ? undefined : user

@@ -19,6 +19,7 @@ import {type Note, note, uniqueNotes} from '../../event/anomalies.js'
 import {newTransaction, type Stamp} from '../../event/transaction.js'
 import type {Status} from '../../event/types.js'
 import type {ConnInfo} from '../../reassembly/types.js'
+import {isDigits, isSpaceCode, startsWithIgnoreCase} from '../shared/chars.js'
 import {PendingQueue} from '../shared/pending-queue.js'
 import type {ProtocolContext} from '../types.js'
 import {decodeGrpcMessage, GrpcCounter, splitGrpcPath} from './grpc.js'
@@ -347,15 +348,43 @@ function headerObject(h: readonly HeaderField[]): Record<string, string | number
     o[f.name] = prev === undefined ? f.value : `${prev}, ${f.value}`
   }
   const cl = o['content-length']
-  if (typeof cl === 'string' && /^\d+$/.test(cl)) o['content-length'] = Number(cl)
+  if (typeof cl === 'string' && isDigits(cl)) o['content-length'] = Number(cl)
   return o
 }
 
+/** What follows "Basic" (any case) and the white space after it, or undefined: `auth.replace(/^basic\s+/i, '')` when that matches. */
+export function afterBasicScheme(auth: string): string | undefined {
+  if (!startsWithIgnoreCase(auth, 'basic') || !isSpaceCode(auth.charCodeAt(5))) return undefined
+  let i = 6
+  while (i < auth.length && isSpaceCode(auth.charCodeAt(i))) i++
+  return auth.slice(i)
+}
+
 function basicAuthUser(auth: string | undefined): string | undefined {
-  if (auth === undefined || !/^basic\s+/i.test(auth)) return undefined
-  const dec = Buffer.from(auth.replace(/^basic\s+/i, '').trim(), 'base64').toString('latin1')
+  const rest = auth === undefined ? undefined : afterBasicScheme(auth)
+  if (rest === undefined) return undefined
+  const dec = Buffer.from(rest.trim(), 'base64').toString('latin1')
   const colon = dec.indexOf(':')
   return colon > 0 ? dec.slice(0, colon) : undefined
+}
+
+/**
+ * An authority (userinfo removed) as [host, port digits]: a bracketed IPv6 literal or a name
+ * without ':', then optionally ':' and digits to the end; undefined when it is neither. The
+ * groups of `/^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/`.
+ */
+export function splitAuthority(a: string): [host: string, port: string | undefined] | undefined {
+  if (a.startsWith('[')) {
+    const close = a.indexOf(']')
+    if (close !== -1) {
+      if (close === a.length - 1) return [a, undefined]
+      if (a.charCodeAt(close + 1) === 0x3a && isDigits(a.slice(close + 2))) return [a.slice(0, close + 1), a.slice(close + 2)]
+    }
+  }
+  const c = a.indexOf(':')
+  if (c === -1) return [a, undefined]
+  const port = a.slice(c + 1)
+  return isDigits(port) ? [a.slice(0, c), port] : undefined
 }
 
 /**
@@ -374,10 +403,10 @@ function buildUrl(req: readonly HeaderField[], conn: ConnInfo): Record<string, u
   if (authority !== undefined && authority !== '') {
     const at = authority.lastIndexOf('@')
     const a = at >= 0 ? authority.slice(at + 1) : authority
-    const m = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(a)
-    if (m !== null) {
-      host = m[1]!.startsWith('[') ? m[1]!.slice(1, -1) : m[1]!
-      if (m[2] !== undefined) port = Number(m[2])
+    const m = splitAuthority(a)
+    if (m !== undefined) {
+      host = m[0].startsWith('[') ? m[0].slice(1, -1) : m[0]
+      if (m[1] !== undefined) port = Number(m[1])
     } else host = a
   } else if (conn.serverPort !== 80 && conn.serverPort !== 443) port = conn.serverPort
   u.domain = host

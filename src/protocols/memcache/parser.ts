@@ -8,6 +8,17 @@
  * count_values), never stored. Every length field is checked against the bytes present and against
  * `st.maxBytes` (limits.maxMessageBytes) before use. Never throws.
  */
+import {isDigits} from '../shared/chars.js'
+
+/** `[a-z_]{1,32}`: a word-like command name. */
+export function isWordName(s: string): boolean {
+  if (s.length < 1 || s.length > 32) return false
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c !== 0x5f && (c < 0x61 || c > 0x7a)) return false
+  }
+  return true
+}
 
 export const NEED = -1
 export const BAD = -2
@@ -144,7 +155,7 @@ function tokens(buf: Buffer, s: number, e: number): string[] {
 }
 
 function uint(s: string | undefined): number | undefined {
-  if (s === undefined || !/^\d{1,20}$/.test(s)) return undefined
+  if (s === undefined || !isDigits(s, 1, 20)) return undefined
   return Number(s)
 }
 
@@ -186,7 +197,7 @@ export function parseTextRequest(buf: Buffer, off: number, st: ParseState): numb
   let def = TEXT_COMMANDS[name]
   if (def === undefined) {
     // A word-like unknown command is still a request (the server answers ERROR): keeps FIFO order.
-    if (!/^[a-z_]{1,32}$/.test(name) && !st.afterBadChunk) {
+    if (!isWordName(name) && !st.afterBadChunk) {
       st.reason = 'unknown command'
       return BAD
     }
@@ -311,7 +322,7 @@ export function parseTextResponse(buf: Buffer, off: number, st: ParseState): num
   else if (FAIL_LINES.has(word)) {
     m.type = 'Fail'
     if (sp >= 0 && e > off + sp + 1) m.errorMsg = buf.toString('latin1', off + sp + 1, Math.min(e, off + sp + 1 + MAX_STR))
-  } else if (/^\d{1,20}$/.test(word)) {
+  } else if (isDigits(word, 1, 20)) {
     m.type = 'Counter'
     m.line = 'COUNTER'
     m.command = 'COUNTER'

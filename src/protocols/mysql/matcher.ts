@@ -713,7 +713,7 @@ export class MysqlMatcher {
   /** Counts `reason` in the stats and, given `q`, notes it there (code mysql.malformed). */
   private bad(reason: string, q?: Req): void {
     this.ctx.stats.bad(reason)
-    if (q) this.note(q, note('mysql.malformed', reason.replace(/^mysql: /, '')))
+    if (q) this.note(q, note('mysql.malformed', reason.startsWith('mysql: ') ? reason.slice(7) : reason))
   }
 
   private finish(q: Req): void {

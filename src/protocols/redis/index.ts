@@ -6,6 +6,7 @@
  * waiting for a reply, see ./matcher.ts).
  */
 import type {Dir} from '../../reassembly/types.js'
+import {isDigitCode, isDigits} from '../shared/chars.js'
 import {isMemcacheRequestLine} from '../shared/memcache-text.js'
 import type {Protocol} from '../types.js'
 import {fields} from './fields.js'
@@ -33,10 +34,16 @@ function setOptionsValid(opts: string[]): boolean {
   for (let i = 0; i < opts.length; i++) {
     const o = opts[i].toUpperCase()
     if (SET_FLAGS.has(o)) continue
-    if (!SET_TIMED.has(o) || !/^\d{1,19}$/.test(opts[i + 1] ?? '')) return false
+    if (!SET_TIMED.has(o) || !isDigits(opts[i + 1] ?? '', 1, 19)) return false
     i++
   }
   return true
+}
+
+/** `/ HTTP\/\d/.test(line)`: the line holds " HTTP/" followed by a digit. */
+export function hasHttpVersion(line: string): boolean {
+  for (let i = line.indexOf(' HTTP/'); i !== -1; i = line.indexOf(' HTTP/', i + 1)) if (isDigitCode(line.charCodeAt(i + 6))) return true
+  return false
 }
 
 /** A strict inline command line: printable ASCII ending in CR LF, a known command with its arity. */
@@ -53,7 +60,7 @@ function inlineCommand(data: Buffer): boolean {
   }
   if (nl <= 0 || data[nl + 1] !== 10) return false
   const line = data.toString('latin1', 0, nl)
-  if (/ HTTP\/\d/.test(line)) return false // an HTTP request line ("GET / HTTP/1.1")
+  if (hasHttpVersion(line)) return false // an HTTP request line ("GET / HTTP/1.1")
   if (isMemcacheRequestLine(line)) return false // `get k`, `quit`, ...: memcache's (see shared/memcache-text.ts)
   const tok = line.split(' ').filter((s) => s.length > 0)
   const arity = INLINE[tok[0]?.toUpperCase() ?? '']
@@ -61,7 +68,7 @@ function inlineCommand(data: Buffer): boolean {
   const n = tok.length - 1
   if (n < arity[0] || (arity[1] >= 0 && n > arity[1])) return false
   if (tok[0].toUpperCase() === 'SET') return setOptionsValid(tok.slice(3))
-  if (tok[0].toUpperCase() === 'SELECT') return /^\d{1,5}$/.test(tok[1])
+  if (tok[0].toUpperCase() === 'SELECT') return isDigits(tok[1] ?? '', 1, 5)
   return true
 }
 

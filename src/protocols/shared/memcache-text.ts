@@ -5,11 +5,12 @@
  * memcache's, so Redis declines it. Looks only at the one line given; never throws.
  */
 
-const NUM = /^\d{1,20}$/
-const KEY = /^[\x21-\x7e]{1,250}$/
+import {isDigits, isOneLine, isSpaceCode, isVisibleAscii} from './chars.js'
 
-const isNum = (s: string | undefined): boolean => s !== undefined && NUM.test(s)
-const isKey = (s: string | undefined): boolean => s !== undefined && KEY.test(s)
+/** A decimal number of at most 20 digits. */
+const isNum = (s: string | undefined): boolean => s !== undefined && isDigits(s, 1, 20)
+/** A key: 1 to 250 visible ASCII characters. */
+const isKey = (s: string | undefined): boolean => s !== undefined && isVisibleAscii(s, 1, 250)
 /** `rest` is all keys (at least one). */
 const keys = (rest: string[]): boolean => rest.length > 0 && rest.every(isKey)
 /** Optional trailing `noreply` after `n` fixed arguments. */
@@ -79,5 +80,21 @@ export function isMemcacheResponseLine(line: string): boolean {
     case 'END':
       return true
   }
-  return /^(VALUE [\x21-\x7e]{1,250} \d+ \d+( \d+)?|STAT [\x21-\x7e]+ .*|VERSION \S+|CLIENT_ERROR .*|SERVER_ERROR .*)$/.test(line)
+  if (line.startsWith('VALUE ')) {
+    // VALUE <key> <flags> <bytes> [<cas>]
+    const f = line.slice(6).split(' ')
+    return (f.length === 3 || f.length === 4) && isKey(f[0]) && isDigits(f[1]) && isDigits(f[2]) && (f.length === 3 || isDigits(f[3]))
+  }
+  if (line.startsWith('STAT ')) {
+    // STAT <name> <value>: the name runs to the first space; the value is anything on the line
+    let i = 5
+    while (i < line.length && line.charCodeAt(i) >= 0x21 && line.charCodeAt(i) <= 0x7e) i++
+    return i > 5 && line.charCodeAt(i) === 0x20 && isOneLine(line, i + 1)
+  }
+  if (line.startsWith('VERSION ')) {
+    if (line.length === 8) return false
+    for (let i = 8; i < line.length; i++) if (isSpaceCode(line.charCodeAt(i))) return false
+    return true
+  }
+  return (line.startsWith('CLIENT_ERROR ') || line.startsWith('SERVER_ERROR ')) && isOneLine(line, 13)
 }

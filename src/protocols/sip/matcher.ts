@@ -18,9 +18,10 @@
 import {type Note, note} from '../../event/anomalies.js'
 import {newTransaction} from '../../event/transaction.js'
 import type {ConnInfo, Dir, Moment} from '../../reassembly/types.js'
+import {isDigits, startsWithIgnoreCase} from '../shared/chars.js'
 import {PendingQueue} from '../shared/pending-queue.js'
 import type {ProtocolContext} from '../types.js'
-import {type NameAddr, parseAuth, parseNameAddr, parseSdp, parseUri, parseVia, type SipMessage, type SipUri} from './parser.js'
+import {type NameAddr, numberThenWord, parseAuth, parseNameAddr, parseSdp, parseUri, parseVia, type SipMessage, type SipUri} from './parser.js'
 
 interface Pending {
   key: string
@@ -73,10 +74,10 @@ export class SipMatcher {
     const cseq = h.get('cseq')
     let cseqMethod = ''
     if (cseq !== undefined) {
-      const cm = /^(\d+)\s+(\S+)/.exec(cseq)
-      if (cm !== null) {
-        cseqMethod = cm[2].toUpperCase()
-        sip.cseq = {code: Number(cm[1]), method: cseqMethod}
+      const cm = numberThenWord(cseq)
+      if (cm !== undefined) {
+        cseqMethod = cm[1].toUpperCase()
+        sip.cseq = {code: Number(cm[0]), method: cseqMethod}
       } else notes.push(note('sip.malformed', `bad CSeq: ${cseq.slice(0, 40)}`))
     }
     let branch = ''
@@ -101,11 +102,11 @@ export class SipMatcher {
     const contact = h.get('contact')
     if (contact !== undefined && contact !== '*') sip.contact = nameAddrFields(parseNameAddr(contact), true)
     const cl = h.get('content-length')
-    if (cl !== undefined && /^\d+$/.test(cl)) sip.content_length = Number(cl)
+    if (cl !== undefined && isDigits(cl)) sip.content_length = Number(cl)
     const ct = h.get('content-type')
     if (ct !== undefined) sip.content_type = ct
     const mf = h.get('max-forwards')
-    if (mf !== undefined && /^\d+$/.test(mf)) sip.max_forwards = Number(mf)
+    if (mf !== undefined && isDigits(mf)) sip.max_forwards = Number(mf)
     const ua = h.get('user-agent') ?? h.get('server')
     if (ua !== undefined) sip.user_agent = {original: ua}
     const acc = h.get('accept')
@@ -128,7 +129,7 @@ export class SipMatcher {
     }
     const pi = h.get('p-asserted-identity') ?? h.get('p-preferred-identity')
     if (pi !== undefined) sip.private = {uri: uriFields(parseNameAddr(pi).uri)}
-    if (m.bodyLen > 0 && ct !== undefined && /^application\/sdp/i.test(ct)) {
+    if (m.bodyLen > 0 && ct !== undefined && startsWithIgnoreCase(ct, 'application/sdp')) {
       const sdp = parseSdp(buf.toString('utf8', m.bodyOff, m.bodyOff + Math.min(m.bodyLen, 64 * 1024)))
       const s: Record<string, unknown> = {}
       if (sdp.version !== undefined) s.version = sdp.version
@@ -217,7 +218,7 @@ function nameAddrFields(n: NameAddr, contact: boolean): Record<string, unknown> 
   const tag = n.params.get('tag')
   if (!contact && tag !== undefined) o.tag = tag
   if (contact) {
-    const tr = n.params.get('transport') ?? /;transport=([^;>?]+)/i.exec(n.uri.original)?.[1]
+    const tr = n.params.get('transport') ?? uriTransport(n.uri.original)
     if (tr !== undefined) o.transport = tr.toLowerCase()
     const ex = n.params.get('expires')
     if (ex !== undefined) o.expires = ex
@@ -225,4 +226,15 @@ function nameAddrFields(n: NameAddr, contact: boolean): Record<string, unknown> 
     if (q !== undefined) o.q = q
   }
   return o
+}
+
+/** The first non-empty `;transport=` value (name any case) in a URI: the group of `/;transport=([^;>?]+)/i`. */
+export function uriTransport(uri: string): string | undefined {
+  for (let i = uri.indexOf(';'); i !== -1; i = uri.indexOf(';', i + 1)) {
+    if (!startsWithIgnoreCase(uri, ';transport=', i)) continue
+    let j = i + 11
+    while (j < uri.length && uri[j] !== ';' && uri[j] !== '>' && uri[j] !== '?') j++
+    if (j > i + 11) return uri.slice(i + 11, j)
+  }
+  return undefined
 }

@@ -12,6 +12,8 @@
  * Bounds: the header section is at most limits.maxHeaderBytes; values are cut at MAX_VALUE
  * characters.
  */
+import {RE2JS} from 're2js'
+import {isDigitCode, isDigits, isOneLine, isSpaceCode, splitLines, splitSpace, unquote} from '../shared/chars.js'
 
 export const NEED = -1
 export const BAD = -2
@@ -65,7 +67,74 @@ export function looksLikeStart(buf: Buffer, off: number, end: number): boolean {
   const line = buf.toString('latin1', off, off + n)
   const eol = line.indexOf('\r\n')
   const first = eol < 0 ? line : line.slice(0, eol)
-  return /^SIP\/2\.0 [1-6]\d\d /.test(first + ' ') || /^[A-Z]{2,16} \S+ SIP\/2\.0$/.test(first)
+  return isStatusStart(first) || isRequestStart(first)
+}
+
+/** `/^SIP\/2\.0 [1-6]\d\d /.test(first + ' ')`: "SIP/2.0", a 1xx-6xx code, then a space or the end. */
+export function isStatusStart(first: string): boolean {
+  const c = first.charCodeAt(8)
+  return (
+    first.startsWith('SIP/2.0 ') && c >= 0x31 && c <= 0x36 && isDigitCode(first.charCodeAt(9)) && isDigitCode(first.charCodeAt(10)) &&
+    (first.length === 11 || first.charCodeAt(11) === 0x20)
+  )
+}
+
+/** `/^[A-Z]{2,16} \S+ SIP\/2\.0$/.test(first)`: an upper-case method, a target without white space, "SIP/2.0". */
+export function isRequestStart(first: string): boolean {
+  const sp = first.indexOf(' ')
+  if (sp < 2 || sp > 16 || !first.endsWith(' SIP/2.0')) return false
+  for (let i = 0; i < sp; i++) {
+    const c = first.charCodeAt(i)
+    if (c < 0x41 || c > 0x5a) return false
+  }
+  return noSpace(first, sp + 1, first.length - 8)
+}
+
+/** s[from, to) is not empty and holds no white space (`\S+`). */
+function noSpace(s: string, from: number, to: number): boolean {
+  if (to <= from) return false
+  for (let i = from; i < to; i++) if (isSpaceCode(s.charCodeAt(i))) return false
+  return true
+}
+
+/** A SIP version at s[at..]: digit '.' digit. */
+const isVersionAt = (s: string, at: number): boolean => isDigitCode(s.charCodeAt(at)) && s.charCodeAt(at + 1) === 0x2e && isDigitCode(s.charCodeAt(at + 2))
+
+/** The groups of `/^SIP\/(\d\.\d) (\d{3})(?: (.*))?$/` (version, code, phrase), or undefined. */
+export function statusLine(line: string): [version: string, code: string, phrase: string | undefined] | undefined {
+  if (!line.startsWith('SIP/') || !isVersionAt(line, 4) || line.charCodeAt(7) !== 0x20) return undefined
+  if (!isDigitCode(line.charCodeAt(8)) || !isDigitCode(line.charCodeAt(9)) || !isDigitCode(line.charCodeAt(10))) return undefined
+  const version = line.slice(4, 7)
+  const code = line.slice(8, 11)
+  if (line.length === 11) return [version, code, undefined]
+  return line.charCodeAt(11) === 0x20 && isOneLine(line, 12) ? [version, code, line.slice(12)] : undefined
+}
+
+/** RFC 3261 token characters allowed in a method: alphanumerics and ! % * _ + ` ' ~ . - */
+function isMethodChar(c: number): boolean {
+  if ((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) return true
+  return c === 0x21 || c === 0x25 || c === 0x2a || c === 0x5f || c === 0x2b || c === 0x60 || c === 0x27 || c === 0x7e || c === 0x2e || c === 0x2d
+}
+
+/** The groups of `/^([A-Za-z!%*_+\`'~.-]+) (\S+) SIP\/(\d\.\d)$/` (method, target, version), or undefined. */
+export function requestLine(line: string): [method: string, target: string, version: string] | undefined {
+  const sp = line.indexOf(' ')
+  if (sp < 1 || line.length - sp < 10) return undefined
+  for (let i = 0; i < sp; i++) if (!isMethodChar(line.charCodeAt(i))) return undefined
+  const v = line.length - 3
+  if (!line.startsWith(' SIP/', v - 5) || !isVersionAt(line, v) || !noSpace(line, sp + 1, v - 5)) return undefined
+  return [line.slice(0, sp), line.slice(sp + 1, v - 5), line.slice(v)]
+}
+
+/** The groups of `/^(\d+)\s+(\S+)/` (a number, white space, a word), or undefined. */
+export function numberThenWord(s: string, at = 0): [number: string, word: string] | undefined {
+  let i = at
+  while (isDigitCode(s.charCodeAt(i))) i++
+  const n = i
+  while (i < s.length && isSpaceCode(s.charCodeAt(i))) i++
+  const w = i
+  while (i < s.length && !isSpaceCode(s.charCodeAt(i))) i++
+  return n > at && w > n && i > w ? [s.slice(at, n), s.slice(w, i)] : undefined
 }
 
 /**
@@ -91,24 +160,24 @@ export function parseMessage(buf: Buffer, off: number, end: number, stream: bool
     return BAD
   }
   const text = buf.toString('latin1', off, hEnd)
-  const lines = text.split(/\r?\n/)
+  const lines = splitLines(text)
   const start = lines[0]
   const m: SipMessage = {isRequest: false, version: '', headers: new Map(), bodyOff: 0, bodyLen: 0, bad: []}
-  let sm = /^SIP\/(\d\.\d) (\d{3})(?: (.*))?$/.exec(start)
-  if (sm !== null) {
-    m.version = sm[1]
-    m.code = Number(sm[2])
-    m.phrase = (sm[3] ?? '').trim()
+  const st = statusLine(start)
+  if (st !== undefined) {
+    m.version = st[0]
+    m.code = Number(st[1])
+    m.phrase = (st[2] ?? '').trim()
   } else {
-    sm = /^([A-Za-z!%*_+`'~.-]+) (\S+) SIP\/(\d\.\d)$/.exec(start)
-    if (sm === null) {
+    const rq = requestLine(start)
+    if (rq === undefined) {
       r.reason = 'not a SIP request or status line'
       return BAD
     }
     m.isRequest = true
-    m.method = sm[1].toUpperCase()
-    m.uri = sm[2].slice(0, MAX_VALUE)
-    m.version = sm[3]
+    m.method = rq[0].toUpperCase()
+    m.uri = rq[1].slice(0, MAX_VALUE)
+    m.version = rq[2]
   }
   let last = ''
   for (let i = 1; i < lines.length; i++) {
@@ -138,7 +207,7 @@ export function parseMessage(buf: Buffer, off: number, end: number, stream: bool
   const clText = m.headers.get('content-length')
   let cl = -1
   if (clText !== undefined) {
-    if (/^\d{1,10}$/.test(clText)) cl = Number(clText)
+    if (isDigits(clText, 1, 10)) cl = Number(clText)
     else m.bad.push(`bad Content-Length: ${clText.slice(0, 20)}`)
   }
   if (stream) {
@@ -173,19 +242,36 @@ export interface SipUri {
   port?: number
 }
 
+/**
+ * JavaScript's `\s` as an RE2 class body, and its `.` (anything but a line terminator): the SIP
+ * grammars below are written with these so that they match exactly what the JavaScript patterns
+ * they replaced matched (RE2's own `\s` and `.` are narrower / wider).
+ */
+const WS = '\\x{09}-\\x{0d} \\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}\\x{feff}'
+const DOT = '[^\\n\\r\\x{2028}\\x{2029}]'
+/** scheme ":" [user "@"] host [":" port], anchored at the start (RE2: linear time on packet data). */
+export const URI = RE2JS.compile('^([a-zA-Z][a-zA-Z0-9+.-]*):(?:([^@;?]*)@)?(\\[[^\\]]+\\]|[^:;?>]*)(?::([0-9]+))?')
+/** "SIP/2.0/" transport, sent-by host [":" port], the rest (parameters). */
+export const VIA = RE2JS.compile(`^SIP[${WS}]*/[${WS}]*2\\.0[${WS}]*/[${WS}]*([A-Za-z]+)[${WS}]+(\\[[^\\]]+\\]|[^:;${WS}]+)(?::([0-9]+))?(${DOT}*)$`)
+/** One auth parameter: name "=" quoted-string or token. */
+export const AUTH_PARAM = RE2JS.compile(`([A-Za-z0-9_-]+)[${WS}]*=[${WS}]*("(?:[^"\\\\]|\\\\${DOT})*"|[^,${WS}]*)`)
+
 /** sip:user@host:port;params (or tel:, sips:). */
 export function parseUri(s: string): SipUri {
   const u: SipUri = {original: s}
-  const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):(?:([^@;?]*)@)?(\[[^\]]+\]|[^:;?>]*)(?::(\d+))?/.exec(s)
-  if (m === null) return u
-  u.scheme = m[1].toLowerCase()
-  if (m[2] !== undefined && m[2] !== '') u.username = m[2].split(':')[0]
+  const m = URI.matcher(s)
+  if (!m.lookingAt()) return u
+  u.scheme = m.group(1)!.toLowerCase()
+  const user = m.group(2)
+  if (user !== null && user !== '') u.username = user.split(':')[0]
+  const host = m.group(3)!
   if (u.scheme === 'tel') {
-    u.username = m[3]
+    u.username = host
     return u
   }
-  if (m[3] !== '') u.host = m[3]
-  if (m[4] !== undefined) u.port = Number(m[4])
+  if (host !== '') u.host = host
+  const port = m.group(4)
+  if (port !== null) u.port = Number(port)
   return u
 }
 
@@ -204,7 +290,7 @@ export function parseNameAddr(s: string): NameAddr {
   const gt = s.indexOf('>', lt + 1)
   if (lt >= 0 && gt > lt) {
     const d = s.slice(0, lt).trim()
-    if (d !== '') display = d.replace(/^"(.*)"$/, '$1')
+    if (d !== '') display = unquote(d)
     uri = s.slice(lt + 1, gt)
     rest = s.slice(gt + 1)
   } else {
@@ -225,7 +311,7 @@ export function params(s: string): Map<string, string> {
     if (t === '') continue
     const e = t.indexOf('=')
     if (e < 0) out.set(t.toLowerCase(), '')
-    else out.set(t.slice(0, e).trim().toLowerCase(), t.slice(e + 1).trim().replace(/^"(.*)"$/, '$1'))
+    else out.set(t.slice(0, e).trim().toLowerCase(), unquote(t.slice(e + 1).trim()))
   }
   return out
 }
@@ -242,11 +328,12 @@ export interface Via {
 /** The first value of a Via header: SIP/2.0/UDP host:port;branch=...;received=... */
 export function parseVia(s: string): Via {
   const first = s.split(',')[0].trim()
-  const m = /^SIP\s*\/\s*2\.0\s*\/\s*([A-Za-z]+)\s+(\[[^\]]+\]|[^:;\s]+)(?::(\d+))?(.*)$/.exec(first)
-  if (m === null) return {}
-  const v: Via = {transport: m[1].toUpperCase(), host: m[2]}
-  if (m[3] !== undefined) v.port = Number(m[3])
-  const p = params(m[4])
+  const m = VIA.matcher(first)
+  if (!m.matches()) return {}
+  const v: Via = {transport: m.group(1)!.toUpperCase(), host: m.group(2)!}
+  const port = m.group(3)
+  if (port !== null) v.port = Number(port)
+  const p = params(m.group(4)!)
   if (p.has('branch')) v.branch = p.get('branch')
   if (p.has('received')) v.received = p.get('received')
   if (p.has('rport') && p.get('rport') !== '') v.rport = p.get('rport')
@@ -258,9 +345,9 @@ export function parseAuth(s: string): {scheme: string; params: Map<string, strin
   const sp = s.indexOf(' ')
   const scheme = sp < 0 ? s : s.slice(0, sp)
   const out = new Map<string, string>()
-  const re = /([A-Za-z0-9_-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s]*)/g
   const rest = sp < 0 ? '' : s.slice(sp + 1)
-  for (let m = re.exec(rest); m !== null; m = re.exec(rest)) out.set(m[1].toLowerCase(), m[2].replace(/^"(.*)"$/, '$1'))
+  const m = AUTH_PARAM.matcher(rest)
+  while (m.find()) out.set(m.group(1)!.toLowerCase(), unquote(m.group(2)!))
   return {scheme, params: out}
 }
 
@@ -281,26 +368,26 @@ const MAX_ATTRS = 32
 export function parseSdp(text: string): Sdp {
   const sdp: Sdp = {media: []}
   let cur: Sdp['media'][number] | undefined
-  for (const raw of text.split(/\r?\n/)) {
+  for (const raw of splitLines(text)) {
     if (raw.length < 2 || raw[1] !== '=') continue
     const k = raw[0]
     const v = raw.slice(2).trim().slice(0, MAX_VALUE)
     if (k === 'v') sdp.version = v
     else if (k === 'o') {
-      const f = v.split(/\s+/)
+      const f = splitSpace(v)
       if (f.length >= 6) sdp.owner = {username: f[0], session_id: f[1], version: f[2], ip: f[5]}
     } else if (k === 's') sdp.sessionName = v
     else if (k === 'c') {
-      const f = v.split(/\s+/)
+      const f = splitSpace(v)
       const c = {info: v, address: (f[2] ?? '').split('/')[0]}
       if (cur !== undefined) cur.connection = c.address
       else sdp.connection = c
     } else if (k === 't') {
-      const f = v.split(/\s+/)
+      const f = splitSpace(v)
       sdp.start = f[0]
       sdp.stop = f[1]
     } else if (k === 'm') {
-      const f = v.split(/\s+/)
+      const f = splitSpace(v)
       if (sdp.media.length >= MAX_MEDIA) {
         cur = undefined
         continue
@@ -309,8 +396,8 @@ export function parseSdp(text: string): Sdp {
       sdp.media.push(cur)
     } else if (k === 'a' && cur !== undefined) {
       if (cur.attributes.length < MAX_ATTRS) cur.attributes.push(v)
-      const rm = /^rtpmap:\d+\s+(\S+)/.exec(v)
-      if (rm !== null && cur.codecs.length < MAX_ATTRS) cur.codecs.push(rm[1])
+      const rm = v.startsWith('rtpmap:') ? numberThenWord(v, 7) : undefined
+      if (rm !== undefined && cur.codecs.length < MAX_ATTRS) cur.codecs.push(rm[1])
     }
   }
   return sdp
