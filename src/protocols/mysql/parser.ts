@@ -638,11 +638,11 @@ export function executeParams(p: Buffer, r: Reader, st: PreparedStatement, query
   if (queryAttrs) {
     if (n === 0 && (flags & PARAMETER_COUNT_AVAILABLE) === 0) return undefined
     n = r.lenenc()
-    if (r.bad || n < 0) return 'bad parameter count in COM_STMT_EXECUTE'
+    if (r.bad || n < 0 || n > p.length * 8) return 'bad parameter count in COM_STMT_EXECUTE'
   }
   if (n === 0) return undefined
   const bitmapAt = r.pos
-  r.skip((n + 7) >>> 3)
+  r.skip(Math.ceil(n / 8))
   const bound = r.u8()
   if (r.bad) return 'short COM_STMT_EXECUTE'
   let types: number[] | undefined
