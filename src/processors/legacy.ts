@@ -60,7 +60,6 @@ export const LEGACY_FIELDS: ReadonlyMap<string, LegacyEntry> = new Map<string, L
   ['real_ip', rename('network.forwarded_ip')],
   ['transport', rename('network.transport')],
   ['direction', rename('network.direction')],
-  ['params', rename('url.query')],
   // HTTP
   ['http.response.code', rename('http.response.status_code')],
   ['http.response.phrase', rename('http.response.status_phrase')],

@@ -45,6 +45,8 @@ import {
   parseGreeting,
   parseHandshakeResponse,
   parseOk,
+  type PreparedStatement,
+  executeParams,
   queryAttributesEnd,
   Reader,
   SERVER_MORE_RESULTS_EXISTS,
@@ -84,6 +86,8 @@ interface Req {
   method: string
   query?: string
   stmtId?: number
+  /** COM_STMT_EXECUTE parameter values as text. */
+  params?: string[]
   startSec: number
   startNsec: number
   startFrame: number
@@ -138,8 +142,9 @@ export class MysqlMatcher {
   private serverVersion?: string
   private user?: string
   private database?: string
-  /** Prepared statement id -> SQL text (bounded by limits.maxPendingRequests, oldest dropped). */
-  private readonly stmts = new Map<number, string>()
+  /** Prepared statement id -> SQL text, parameter count and types (bounded by
+   * limits.maxPendingRequests, oldest dropped). */
+  private readonly stmts = new Map<number, PreparedStatement>()
   private readonly queue: PendingQueue<Req>
   /** Login exchange (start time, bytes) for a LOGIN transaction on failure. */
   private login: Req | null = null
@@ -322,10 +327,13 @@ export class MysqlMatcher {
         if (p.length >= 5) {
           const id = p.readUInt32LE(1)
           q.stmtId = id
-          const sql = this.stmts.get(id)
-          if (sql !== undefined) {
-            q.query = sql
-            if (cmd === 0x17) q.method = sqlMethod(sql) || name
+          const st = this.stmts.get(id)
+          if (st !== undefined) {
+            q.query = st.sql
+            if (cmd === 0x17) {
+              q.method = sqlMethod(st.sql) || name
+              this.params(q, p, st, truncated)
+            }
           } else if (cmd === 0x17) this.note(q, note('mysql.unknown_statement', `statement ${id} was not prepared in this capture`))
           if (cmd === 0x19) this.stmts.delete(id)
         } else this.bad('mysql: short statement command', q)
@@ -442,7 +450,7 @@ export class MysqlMatcher {
           q.prepCols = p.readUInt16LE(5)
           q.prepParams = p.readUInt16LE(7)
           q.numFields = q.prepCols
-          this.remember(id, q.query ?? '')
+          this.remember(id, q.query ?? '', q.prepParams)
           this.prepNext(q, Rs.First)
           return
         }
@@ -661,13 +669,24 @@ export class MysqlMatcher {
     this.s.framers[1].reset()
   }
 
-  private remember(id: number, sql: string): void {
+  /** The parameter values of a COM_STMT_EXECUTE into q.params (see executeParams). */
+  private params(q: Req, p: Buffer, st: PreparedStatement, truncated: boolean): void {
+    const out: string[] = []
+    const err = executeParams(p, this.r, st, this.queryAttrs, this.raw.maxChars, out)
+    if (err !== undefined) {
+      if (truncated) this.note(q, note('limit.message_bytes', 'parameters truncated (limits.maxMessageBytes)'))
+      else this.bad(`mysql: ${err}`, q)
+    }
+    if (out.length > 0) q.params = out
+  }
+
+  private remember(id: number, sql: string, numParams: number): void {
     if (this.stmts.size >= Math.max(1, this.ctx.limits.maxPendingRequests) && !this.stmts.has(id)) {
       const oldest = this.stmts.keys().next().value
       if (oldest !== undefined) this.stmts.delete(oldest)
       this.ctx.stats.limit('maxPendingRequests')
     }
-    this.stmts.set(id, sql)
+    this.stmts.set(id, {sql, numParams})
   }
 
   // --- helpers -------------------------------------------------------------------------------
@@ -746,6 +765,7 @@ export class MysqlMatcher {
     const fields: Record<string, unknown> = {}
     if (Object.keys(mysql).length > 0) fields.mysql = mysql
     fields.pbx = pbx
+    if (q.params !== undefined) fields.params = q.params
     if (this.raw.sendRequest && q.query !== undefined) fields.request = bounded(q.query, this.raw.maxChars)
     if (q.text !== undefined) {
       const t = q.text.text()

@@ -589,3 +589,180 @@ export function queryAttributesEnd(p: Buffer, r: Reader): number {
   }
   return r.bad ? -1 : r.pos
 }
+
+/**
+ * A prepared statement as pbx knows it: its SQL text, its parameter count (COM_STMT_PREPARE_OK
+ * num_params) and, once a COM_STMT_EXECUTE bound them, its parameter types (type byte | flags << 8),
+ * which later executes may omit (new_params_bound_flag 0).
+ */
+export interface PreparedStatement {
+  sql: string
+  numParams: number
+  types?: number[]
+}
+
+/** COM_STMT_EXECUTE flag PARAMETER_COUNT_AVAILABLE (with CLIENT_QUERY_ATTRIBUTES). */
+const PARAMETER_COUNT_AVAILABLE = 0x08
+
+const pad2 = (n: number): string => (n < 10 ? `0${n}` : `${n}`)
+
+/** The shortest decimal text that reads back as the same 32-bit float (as Go's FormatFloat(.., 32)). */
+function float32Text(v: number): string {
+  if (!Number.isFinite(v)) return String(v)
+  for (let p = 1; p < 9; p++) {
+    const s = v.toPrecision(p)
+    if (Math.fround(Number(s)) === v) return String(Number(s))
+  }
+  return String(v)
+}
+
+/**
+ * The parameter values of a COM_STMT_EXECUTE payload (`p`, command byte first) of statement `st`,
+ * appended to `out` as text, at most st.numParams of them (query attributes after them are not
+ * values), strings cut so that all values together hold at most `maxChars` characters.
+ * Rendering: integers in decimal (signed unless the type's unsigned flag 0x80 is set), FLOAT/DOUBLE
+ * as the shortest round-trip decimal, strings/blobs/decimals as sent (utf8), DATE/DATETIME/TIMESTAMP
+ * as Packetbeat writes them ("Y/M/D h:m:s", unpadded, the parts the value has), TIME as
+ * [-]H:MM:SS[.ffffff], NULL (bitmap bit or MYSQL_TYPE_NULL) as "NULL".
+ * Binding: `st.types` is set when the packet binds types. With no types bound now or before, nothing
+ * is appended. Returns undefined, or the reason the payload is malformed (the values before the fault
+ * stay in `out`). Never reads outside `p`.
+ */
+export function executeParams(p: Buffer, r: Reader, st: PreparedStatement, queryAttrs: boolean, maxChars: number, out: string[]): string | undefined {
+  r.reset(p)
+  r.skip(5) // command, statement id
+  const flags = r.u8()
+  r.skip(4) // iteration count
+  if (r.bad) return 'short COM_STMT_EXECUTE'
+  let n = st.numParams
+  if (queryAttrs) {
+    if (n === 0 && (flags & PARAMETER_COUNT_AVAILABLE) === 0) return undefined
+    n = r.lenenc()
+    if (r.bad || n < 0 || n > p.length * 8) return 'bad parameter count in COM_STMT_EXECUTE'
+  }
+  if (n === 0) return undefined
+  const bitmapAt = r.pos
+  r.skip(Math.ceil(n / 8))
+  const bound = r.u8()
+  if (r.bad) return 'short COM_STMT_EXECUTE'
+  let types: number[] | undefined
+  if (bound === 1) {
+    if (r.left < 2 * n) return 'short COM_STMT_EXECUTE parameter types'
+    types = new Array<number>(n)
+    for (let i = 0; i < n; i++) {
+      types[i] = r.u16()
+      if (queryAttrs) {
+        const len = r.lenenc() // parameter name
+        if (len > 0) r.skip(len)
+        if (r.bad || len < 0) return 'bad parameter name in COM_STMT_EXECUTE'
+      }
+    }
+    st.types = types
+  } else {
+    types = st.types
+    if (types === undefined || types.length !== n) return undefined
+  }
+  let budget = maxChars
+  const count = Math.min(n, st.numParams)
+  for (let i = 0; i < count; i++) {
+    if (((p[bitmapAt + (i >>> 3)] as number) & (1 << (i & 7))) !== 0) {
+      out.push('NULL')
+      continue
+    }
+    const t = types[i] as number
+    const unsigned = ((t >>> 8) & 0x80) !== 0
+    const at = r.pos
+    let v: string
+    switch (t & 0xff) {
+      case 0x01: // TINY
+        if (r.left < 1) return 'short parameter value'
+        v = String(unsigned ? p.readUInt8(at) : p.readInt8(at))
+        r.pos += 1
+        break
+      case 0x02: // SHORT
+      case 0x0d: // YEAR
+        if (r.left < 2) return 'short parameter value'
+        v = String(unsigned || (t & 0xff) === 0x0d ? p.readUInt16LE(at) : p.readInt16LE(at))
+        r.pos += 2
+        break
+      case 0x03: // LONG
+      case 0x09: // INT24
+        if (r.left < 4) return 'short parameter value'
+        v = String(unsigned ? p.readUInt32LE(at) : p.readInt32LE(at))
+        r.pos += 4
+        break
+      case 0x08: // LONGLONG
+        if (r.left < 8) return 'short parameter value'
+        v = (unsigned ? p.readBigUInt64LE(at) : p.readBigInt64LE(at)).toString()
+        r.pos += 8
+        break
+      case 0x04: // FLOAT
+        if (r.left < 4) return 'short parameter value'
+        v = float32Text(p.readFloatLE(at))
+        r.pos += 4
+        break
+      case 0x05: // DOUBLE
+        if (r.left < 8) return 'short parameter value'
+        v = String(p.readDoubleLE(at))
+        r.pos += 8
+        break
+      case 0x06: // NULL
+        v = 'NULL'
+        break
+      case 0x07: // TIMESTAMP
+      case 0x0a: // DATE
+      case 0x0c: {
+        // DATETIME: length, year(2) month day [hour minute second [microseconds(4)]]
+        const len = r.u8()
+        if (r.bad || r.left < len) return 'short parameter value'
+        const d = r.pos
+        const year = len >= 2 ? String(p.readUInt16LE(d)) : ''
+        const md = len >= 4 ? [String(p[d + 2]), String(p[d + 3])] : ['', '']
+        const hms = len >= 7 ? [String(p[d + 4]), String(p[d + 5]), String(p[d + 6])] : ['', '', '']
+        v = `${year}/${md[0]}/${md[1]} ${hms[0]}:${hms[1]}:${hms[2]}`
+        r.pos += len
+        break
+      }
+      case 0x0b: {
+        // TIME: length, [negative days(4) hour minute second [microseconds(4)]]
+        const len = r.u8()
+        if (r.bad || r.left < len) return 'short parameter value'
+        const d = r.pos
+        if (len >= 8) {
+          const hours = p.readUInt32LE(d + 1) * 24 + (p[d + 5] as number)
+          v = `${p[d] ? '-' : ''}${pad2(hours)}:${pad2(p[d + 6] as number)}:${pad2(p[d + 7] as number)}`
+          if (len >= 12) v += `.${String(p.readUInt32LE(d + 8)).padStart(6, '0')}`
+        } else v = '00:00:00'
+        r.pos += len
+        break
+      }
+      case 0x00: // DECIMAL
+      case 0x0f: // VARCHAR
+      case 0x10: // BIT
+      case 0xf5: // JSON
+      case 0xf6: // NEWDECIMAL
+      case 0xf7: // ENUM
+      case 0xf8: // SET
+      case 0xf9: // TINY_BLOB
+      case 0xfa: // MEDIUM_BLOB
+      case 0xfb: // LONG_BLOB
+      case 0xfc: // BLOB
+      case 0xfd: // VAR_STRING
+      case 0xfe: // STRING
+      case 0xff: {
+        // GEOMETRY
+        const len = r.lenenc()
+        if (r.bad || len < 0 || r.left < len) return 'short parameter value'
+        v = p.toString('utf8', r.pos, r.pos + Math.min(len, budget))
+        r.pos += len
+        break
+      }
+      default:
+        return `unknown parameter type 0x${(t & 0xff).toString(16)}`
+    }
+    if (v.length > budget) v = v.slice(0, budget)
+    budget -= v.length
+    out.push(v)
+  }
+  return undefined
+}

@@ -36,7 +36,6 @@ const END_TIME = {reason: 'deliberate', why: 'event.end / event.duration: pbx en
 const ICMP_ECS = {reason: 'deliberate', why: 'event.category / event.type are fixed by docs/SCHEMA.md for every transaction event (["network"], ["connection","protocol"]); Packetbeat 8 writes ["network_traffic","network"] and, for ICMP, ["connection"].'} as const
 const RAW_ARGS = {reason: 'deliberate', why: 'The request is "stats " (empty argument list): Packetbeat emits raw_args "", pbx leaves an empty field out (docs/SCHEMA.md: fields that do not apply are left out).'} as const
 const MYSQL_CONN = {reason: 'deliberate', why: "The older Packetbeat this expectation comes from lost the first queries after the connection phase and reported only SELECT DATABASE() (today's beats test only asserts at least one event); pbx reports all 5 queries, SELECT DATABASE() among them (instead-fact)."} as const
-const PARAMS = {reason: 'pbx bug', why: 'pbx does not decode COM_STMT_EXECUTE parameter values into `params` (Packetbeat does, for simple types): feature gap, reported to the lead.'} as const
 const PGSQL_BYTES = {reason: 'deliberate', why: 'destination.bytes of an extended-query transaction: pbx counts every server message of it (ParseComplete and BindComplete included: 111 = 117 - ReadyForQuery 6); Packetbeat leaves ParseComplete/BindComplete out (101).'} as const
 const PGSQL_SEMICOLON = {reason: 'deliberate', why: 'pbx reports the query exactly as sent ("select * from test;", as tshark decodes it); Packetbeat drops the trailing semicolon.'} as const
 
@@ -356,14 +355,6 @@ export const EXCEPTIONS: Record<string, ExceptionGroup[]> = {
       facts: {
         'field [0] source.bytes Eq 1480': 1172,
         'field [0] destination.bytes Eq 181133': 180993,
-      },
-    },
-  ],
-  'mysql_prepare_statement.pcap :: test_0064_mysql_prepare_statement.py::test_mysql_prepare_statement': [
-    {
-      ...PARAMS,
-      facts: {
-        'field [1] params[0] Eq "A1224638"': '<absent>',
       },
     },
   ],

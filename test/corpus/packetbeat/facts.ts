@@ -50,11 +50,20 @@ type Got = unknown | typeof MISSING
 /**
  * Looks a dotted path up in a nested event. Packetbeat's tests index a flattened dict, so a key may
  * itself contain dots (an HTTP header name could); the longest key present at each level wins.
+ * `name[N]` is item N of the list `name`.
  */
 export function lookup(obj: unknown, dotted: string): Got {
   if (obj === null || typeof obj !== 'object') return MISSING
   const o = obj as Record<string, unknown>
   if (Object.hasOwn(o, dotted)) return o[dotted]
+  // a list item, as Packetbeat's tests index one (`params[0]`)
+  const item = /^([^.[\]]+)\[(\d+)\](?:\.(.+))?$/.exec(dotted)
+  if (item && Object.hasOwn(o, item[1] as string)) {
+    const list = o[item[1] as string]
+    if (!Array.isArray(list) || Number(item[2]) >= list.length) return MISSING
+    const v: unknown = list[Number(item[2])]
+    return item[3] === undefined ? v : lookup(v, item[3])
+  }
   const parts = dotted.split('.')
   for (let i = parts.length - 1; i >= 1; i--) {
     const head = parts.slice(0, i).join('.')

@@ -131,6 +131,7 @@ describe('mysql conversation', () => {
     // EXECUTE carries the prepared statement's text
     expect(exec.query).toBe('SELECT name FROM users WHERE id = ?')
     expect(exec.fields.mysql).toEqual({affected_rows: 0, insert_id: 0, num_fields: 1, num_rows: 1})
+    expect(exec.fields.params).toEqual(['2'])
     expect((exec.fields.pbx as {mysql: {database: string}}).mysql.database).toBe('other')
     expect(stats.unmatchedRequests).toBe(0)
     expect(stats.malformed.size).toBe(0)
