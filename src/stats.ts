@@ -29,6 +29,12 @@ export class Stats {
   tcpGaps = 0
   tcpGapBytes = 0
   tcpRetransmittedBytes = 0
+  /**
+   * Packets taken for late copies of a closed connection's packets (src/reassembly/tombstones.ts):
+   * they open no connection, so they are in no flow record (their payload is also counted in
+   * tcpRetransmittedBytes).
+   */
+  tcpLateCopies = 0
   tcpOutOfOrderSegments = 0
   tcpConnectionsEvicted = 0
   udpFlows = 0

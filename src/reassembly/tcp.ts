@@ -176,6 +176,7 @@ export class TcpReassembler {
         if (this.tombs.stale(p, this.table.lastHash, syn, ack, fin, this.clock.now)) {
           // A late copy of a closed connection's packet (see ./tombstones.ts): not a new connection.
           this.stats.tcpRetransmittedBytes += p.payload.length
+          this.stats.tcpLateCopies++
           return
         }
         this.tombs.forget(p, this.table.lastHash)

@@ -462,6 +462,7 @@ export class SummaryOutput implements Output {
     stat('tcp gaps', s.tcpGaps ? `${s.tcpGaps} (${s.tcpGapBytes} bytes)` : 0)
     if (s.tcpOutOfOrderSegments) stat('tcp out-of-order segments', s.tcpOutOfOrderSegments)
     if (s.tcpRetransmittedBytes) stat('tcp retransmitted bytes', s.tcpRetransmittedBytes)
+    if (s.tcpLateCopies) stat('tcp late copies (closed connections)', s.tcpLateCopies)
     if (s.tcpConnectionsEvicted) stat('tcp connections evicted', s.tcpConnectionsEvicted)
     if (run.captures.some((c) => c.format === 'live')) {
       stat('dropped (libpcap / interface)', `${s.liveDropped ?? 'not reported'} / ${s.liveIfDropped ?? 'not reported'}`)
