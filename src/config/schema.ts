@@ -69,8 +69,11 @@ export const PROTOCOL_OPTIONS: Record<string, Record<string, OptType>> = {
 export const PBX_PROTOCOLS: readonly string[] = protocols.map((p) => p.name)
 for (const name of PBX_PROTOCOLS) PROTOCOL_OPTIONS[name] ??= {}
 
-/** Packetbeat protocols pbx has no parser for: accepted, named in the unsupported warning. None today. */
-export const PACKETBEAT_ONLY_PROTOCOLS: ReadonlySet<string> = new Set(['amqp', 'cassandra', 'http', 'dns', 'icmp', 'memcache', 'mongodb', 'mysql', 'nfs', 'pgsql', 'redis', 'sip', 'thrift', 'tls', 'dhcpv4'].filter((n) => !PBX_PROTOCOLS.includes(n)))
+/** Packetbeat's protocol analyzers, by the names its configuration uses. */
+const PACKETBEAT_PROTOCOLS = ['amqp', 'cassandra', 'dhcpv4', 'dns', 'http', 'icmp', 'memcache', 'mongodb', 'mysql', 'nfs', 'pgsql', 'redis', 'sip', 'thrift', 'tls']
+
+/** Packetbeat protocols pbx has no parser for (none today): accepted, named in the unsupported warning. */
+export const PACKETBEAT_ONLY_PROTOCOLS: ReadonlySet<string> = new Set(PACKETBEAT_PROTOCOLS.filter((n) => !PBX_PROTOCOLS.includes(n)))
 
 /** Top-level sections of a Beat's configuration that mean nothing offline: accepted, listed as ignored. */
 export const IGNORED_SECTIONS = new Set([

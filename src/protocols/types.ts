@@ -55,6 +55,12 @@ export interface Protocol {
   /** Lower-case name, used as `type`, `network.protocol` and in `--protocols`. */
   name: string
   fields: FieldSpec[]
+  /**
+   * Checks this protocol's options (`protocols.<name>.*`) before any input is read, reading any
+   * files they name: errors (each naming its key) end the run with a usage error, warnings are
+   * printed. Called once per run for a protocol that has options; must not throw.
+   */
+  checkOptions?(options: Readonly<Record<string, unknown>>): {errors: string[]; warnings: string[]}
   tcp?: {
     /** Server ports that select this protocol without looking at the bytes. */
     ports: number[]

@@ -22,7 +22,6 @@ import {type Limits, makeLimits} from '../limits.js'
 import {outputByName, outputs as allOutputs} from '../output/registry.js'
 import {type Output, OutputConfigError, type OutputContext, OutputError} from '../output/types.js'
 import {protocols as allProtocols} from '../protocols/registry.js'
-import {checkThriftOptions} from '../protocols/thrift/options.js'
 import {keyLogSecretsHandler, runKeyLog} from '../protocols/tls/decrypt/index.js'
 import type {FieldSpec} from '../event/types.js'
 import type {Protocol} from '../protocols/types.js'
@@ -237,11 +236,13 @@ export async function planRun(inv: Invocation): Promise<Plan> {
   }
   if (keylog.stats.bad > 0) warnings.push(`TLS key log: ${keylog.stats.bad} unusable lines (${keylog.problems[0]})`)
   if (protocolOptions.tls) protocolOptions.tls.keylog = keylog
-  // Thrift: option values and idl_files are checked (and the IDL read) before any input is.
-  if (protocolOptions.thrift) {
-    const t = checkThriftOptions(protocolOptions.thrift)
-    if (t.errors.length > 0) throw new PlanError(t.errors.join('; '), ExitCode.USAGE)
-    warnings.push(...t.warnings)
+  // Protocol options are checked (and files they name read) before any input is.
+  for (const p of allProtocols) {
+    const opts = protocolOptions[p.name]
+    if (p.checkOptions === undefined || opts === undefined) continue
+    const c = p.checkOptions(opts)
+    if (c.errors.length > 0) throw new PlanError(c.errors.join('; '), ExitCode.USAGE)
+    warnings.push(...c.warnings)
   }
   const sources = inv.sources ?? fileSources(inv.files, {onSecrets: (t, d, off, f) => keyLogSecretsHandler(keylog, f)(t, d, off)})
   const unreadable: Plan['unreadable'] = []

@@ -9,6 +9,7 @@
 import type {Dir} from '../../reassembly/types.js'
 import type {Protocol} from '../types.js'
 import {fields} from './fields.js'
+import {checkThriftOptions} from './options.js'
 import {ThriftSession} from './session.js'
 
 const isNameByte = (c: number) => (c >= 48 && c <= 58) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 46
@@ -52,6 +53,7 @@ export function detect(data: Buffer, _dir: Dir): boolean {
 export const protocol: Protocol = {
   name: 'thrift',
   fields,
+  checkOptions: checkThriftOptions,
   tcp: {
     ports: [9090],
     detect,
