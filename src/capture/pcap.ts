@@ -66,11 +66,36 @@ export class PcapFramer implements Framer {
     return hl + caplen
   }
 
+  walk(buf: Buffer, pos: number, end: number, offset: number): number {
+    if (!this.headerDone) return 0
+    const hl = this.recHdrLen
+    const le = this.le
+    const max = this.maxRecord
+    let p = pos
+    while (end - p >= hl) {
+      const caplen = le ? u32le(buf, p + 8) : u32be(buf, p + 8)
+      if (caplen > max) {
+        throw new CaptureError(this.ctx.file, offset + (p - pos), `record caplen ${caplen} exceeds maxRecordBytes ${max}`, 'corrupt')
+      }
+      const len = hl + caplen
+      if (len > end - p) break
+      this.record(buf, p, caplen, offset + (p - pos))
+      p += len
+    }
+    return p - pos
+  }
+
   unit(buf: Buffer, pos: number, len: number, offset: number): number {
     if (!this.headerDone) {
       this.fileHeader(buf, pos)
       return 0
     }
+    this.record(buf, pos, len - this.recHdrLen, offset)
+    return 0
+  }
+
+  /** One record: its header at buf[pos], `caplen` captured bytes after it. */
+  private record(buf: Buffer, pos: number, caplen: number, offset: number): void {
     const ctx = this.ctx
     const stats = ctx.stats
     const le = this.le
@@ -78,7 +103,6 @@ export class PcapFramer implements Framer {
     const tsSec = le ? u32le(buf, pos) : u32be(buf, pos)
     const frac = le ? u32le(buf, pos + 4) : u32be(buf, pos + 4)
     const origLen = le ? u32le(buf, pos + 12) : u32be(buf, pos + 12)
-    const caplen = len - this.recHdrLen
     if (caplen > this.snaplen && this.snaplen !== 0) stats.bad('pcap: caplen > snaplen')
     if (caplen > origLen) stats.bad('pcap: caplen > origlen')
     const p = ctx.packet
@@ -98,7 +122,6 @@ export class PcapFramer implements Framer {
     p.offset = offset
     p.setBytes(buf, pos + this.recHdrLen, caplen)
     ctx.deliver()
-    return 0
   }
 
   private fileHeader(buf: Buffer, pos: number): void {
