@@ -135,6 +135,27 @@ export class PcapngFramer implements Framer {
     return total
   }
 
+  /**
+   * Fast path for runs of Enhanced Packet Blocks (the common case): each complete, well-formed EPB
+   * is handed to packetBlock() as unit() would; any other block, or one that frame()/unit() would
+   * reject, stops the walk there so that the ordinary path deals with it (same errors).
+   */
+  walk(buf: Buffer, pos: number, end: number, offset: number): number {
+    if (this.skipOffset >= 0) return 0
+    const le = this.le
+    const maxBlock = this.maxBlock
+    let p = pos
+    while (end - p >= 12) {
+      if ((le ? u32le(buf, p) : u32be(buf, p)) !== BlockType.EPB) break
+      const total = le ? u32le(buf, p + 4) : u32be(buf, p + 4)
+      if (total < 32 || (total & 3) !== 0 || total > maxBlock || total > end - p) break
+      if ((le ? u32le(buf, p + total - 4) : u32be(buf, p + total - 4)) !== total) break
+      this.packetBlock(buf, p, total, offset + (p - pos), le ? u32le(buf, p + 8) : u32be(buf, p + 8))
+      p += total
+    }
+    return p - pos
+  }
+
   unit(buf: Buffer, pos: number, len: number, offset: number): number {
     const le = this.le
     if (this.skipOffset >= 0) {
