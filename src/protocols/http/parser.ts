@@ -156,6 +156,7 @@ function knownText(t: TextTable, v: Buffer, s: number, e: number): string | null
 }
 
 const USED_TEXT = textTable(USED_HEADERS, true)
+const USED_SET: ReadonlySet<string> = new Set(USED_HEADERS)
 
 /** The USED_HEADERS name that v[s, e) spells (ASCII case-insensitively), or null. */
 function usedHeader(v: Buffer, s: number, e: number): string | null {
@@ -555,16 +556,9 @@ export class HttpParser {
     const max = this.limits.maxHeaderBytes
     this.seg = pos
     while (pos < end) {
-      // One byte loop finds the line's end and its first colon (head lines are short: a native
-      // indexOf per line costs more); each field line is parsed here, once, in place.
-      let lf = pos
-      let colon = -1
-      while (lf < end) {
-        const b = data[lf]
-        if (b === LF) break
-        if (b === 0x3a && colon === -1) colon = lf
-        lf++
-      }
+      // Each field line is parsed here, once, in place, as soon as its LF is found.
+      let lf = data.indexOf(LF, pos)
+      if (lf === -1) lf = end
       const stop = lf === end ? end : lf + 1
       const total = this.headLen + (stop - this.seg)
       if (total > max) return this.overflow(data, pos)
@@ -620,15 +614,11 @@ export class HttpParser {
       } else {
         if (this.lineStart >= this.headLen) {
           // The whole line is in `data`, from `from`.
-          this.fieldLine(this.msg!, data, from, lf, colon)
+          this.fieldLine(this.msg!, data, from, lf)
         } else {
           // The line began in an earlier push(): parse it from the copied head.
           const v = this.headView(data, pos)
-          const s = this.viewOff + this.lineStart
-          const e = this.viewOff + total - 1
-          let c = s
-          while (c < e && v[c] !== 0x3a) c++
-          this.fieldLine(this.msg!, v, s, e, c === e ? -1 : c)
+          this.fieldLine(this.msg!, v, this.viewOff + this.lineStart, this.viewOff + total - 1)
         }
         this.lineNo++
         this.lineStart = total
@@ -821,13 +811,15 @@ export class HttpParser {
   }
 
   /**
-   * One field line (RFC 9112 §5) of a head, v[p, lf) with `lf` its LF and `colon` its first colon
-   * (-1: none), not the empty line. Only the names and values of kept fields become strings.
+   * One field line (RFC 9112 §5) of a head, v[p, lf) with `lf` its LF, not the empty line. Only
+   * the names and values of kept fields become strings.
    */
-  private fieldLine(m: HttpMessage, v: Buffer, p: number, lf: number, colon: number): void {
+  private fieldLine(m: HttpMessage, v: Buffer, p: number, lf: number): void {
     let e = lf
     if (e > p && v[e - 1] === CR) e--
     const first = v[p]
+    let colon = p
+    while (colon < e && v[colon] !== 0x3a) colon++
     if (first === SP || first === HT) {
       // obs-fold (RFC 9112 §5.2): replace the fold with one SP and append to the previous value.
       const hs = m.headers
@@ -841,7 +833,7 @@ export class HttpParser {
       } else {
         this.bad(m, 'http.bad_header', 'bad header line')
       }
-    } else if (colon === -1 || colon >= e || colon === p) {
+    } else if (colon === e || colon === p) {
       this.bad(m, 'http.bad_header', 'bad header line')
     } else {
       let ne = colon
@@ -850,7 +842,8 @@ export class HttpParser {
       const name = this.keepAllHeaders ? headerName(v, p, ne) : usedHeader(v, p, ne)
       this.fields++
       this.lastKept = name !== null
-      if (name !== null) m.headers.push({name, value: trimmed(v, colon + 1, e)})
+      // Values of the fields pbx reads repeat (Content-Length aside): they go through the cache.
+      if (name !== null) m.headers.push({name, value: trimmed(v, colon + 1, e, name !== 'content-length' && USED_SET.has(name))})
     }
   }
 
@@ -1157,12 +1150,58 @@ function hexValue(b: number): number {
   return -1
 }
 
-/** Text of v[s, e) without leading/trailing SP / HT (UTF-8, invalid bytes as \xNN: ../shared/text.ts). */
-function trimmed(v: Buffer, s: number, e: number): string {
+/**
+ * Text of v[s, e) without leading/trailing SP / HT (UTF-8, invalid bytes as \xNN: ../shared/text.ts),
+ * through VALUE_CACHE when `cached`.
+ */
+function trimmed(v: Buffer, s: number, e: number, cached = false): string {
   while (s < e && (v[s] === SP || v[s] === HT)) s++
   while (e > s && (v[e - 1] === SP || v[e - 1] === HT)) e--
-  return s < e ? utf8Escaped(v, s, e) : ''
+  if (s === e) return ''
+  return cached ? VALUE_CACHE.text(v, s, e) : utf8Escaped(v, s, e)
 }
+
+/**
+ * Recently decoded texts by their bytes: header values repeat across messages and connections
+ * (Host, User-Agent, Content-Type), and a hit costs one byte comparison instead of a decode and a
+ * new string. Direct-mapped (a slot per hash of the length and a few sampled bytes; a miss takes
+ * the slot over), fixed size (SLOTS x MAX_BYTES bytes, shared by every parser), texts longer than
+ * MAX_BYTES are not kept. text() returns exactly what utf8Escaped() returns for the same bytes.
+ */
+class TextCache {
+  private static readonly SLOTS = 256
+  private static readonly MAX_BYTES = 160
+  private readonly slab = Buffer.alloc(TextCache.SLOTS * TextCache.MAX_BYTES)
+  private readonly lens = new Int32Array(TextCache.SLOTS)
+  private readonly strs: string[] = new Array<string>(TextCache.SLOTS).fill('')
+
+  text(v: Buffer, s: number, e: number): string {
+    const n = e - s
+    const max = TextCache.MAX_BYTES
+    if (n > max) return utf8Escaped(v, s, e)
+    let h = Math.imul(n, 0x9e3779b1)
+    h = Math.imul(h ^ v[s], 0x01000193)
+    h = Math.imul(h ^ v[e - 1], 0x01000193)
+    h = Math.imul(h ^ v[s + (n >> 1)], 0x01000193)
+    h = Math.imul(h ^ v[s + (n >> 2)], 0x01000193)
+    h = Math.imul(h ^ v[e - 1 - (n >> 2)], 0x01000193)
+    const slot = (h ^ (h >>> 15)) & (TextCache.SLOTS - 1)
+    const o = slot * max
+    const slab = this.slab
+    if (this.lens[slot] === n) {
+      let i = 0
+      while (i < n && slab[o + i] === v[s + i]) i++
+      if (i === n) return this.strs[slot]
+    }
+    const t = utf8Escaped(v, s, e)
+    v.copy(slab, o, s, e)
+    this.lens[slot] = n
+    this.strs[slot] = t
+    return t
+  }
+}
+
+const VALUE_CACHE = new TextCache()
 
 /**
  * Content-Length = 1*DIGIT (RFC 9110 §8.6); a list of identical values ("5, 5") is accepted as the
