@@ -81,6 +81,11 @@ describe('libpcap binding on lo', () => {
     expect(st.ifdrop).toBe(0)
     expect(st.recv).toBeGreaterThanOrEqual(200)
     expect(() => h.datalink()).toThrow(/closed/)
+    // Control: once closed, the binding's reference is gone and the same collection frees the buffer.
+    await new Promise((r) => setTimeout(r, 0))
+    gc()
+    await new Promise((r) => setTimeout(r, 0))
+    expect(weak?.deref()).toBeUndefined()
   })
 
   it('reports errors with libpcap\'s text and a code', () => {
