@@ -559,7 +559,7 @@ function liveBench(args: Args): Record<string, unknown> | {skipped: string} {
       : spawnSync('sh', ['-c', 'command -v tcpreplay']).status !== 0
         ? 'tcpreplay is not installed (apt-get install tcpreplay)'
         : spawnSync(process.execPath, [CLI, 'live', '--list'], {stdio: 'ignore'}).status !== 0
-          ? '`pbx live --list` fails (is the cap module built? apt-get install libpcap-dev; npm rebuild cap)'
+          ? '`pbx live --list` fails (is the libpcap binding built? apt-get install libpcap-dev; npm run build:native)'
           : null
   if (why !== null) {
     console.log(`live bench: NOT RUN: ${why}`)
