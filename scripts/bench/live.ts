@@ -1,7 +1,7 @@
 /**
  * Live capture bench: the packets/s `pbx live` keeps up with on loopback without losing packets on
  * pbx's side. `npx tsx scripts/bench/live.ts [--seconds S] [--rates 25000,50000,...] [--json FILE]
- * [--cli PATH/bin/run.js] [--capture-only pbx|cap]` (root; tcpreplay installed; `npm run build` first: it runs dist/ through
+ * [--cli PATH/bin/run.js] [--capture-only pbx]` (root; tcpreplay installed; `npm run build` first: it runs dist/ through
  * bin/run.js; --cli runs another checkout's build instead, e.g. to compare two builds at one load).
  *
  * Load: a synthetic HTTP keep-alive capture (the bench's own generator; clients 10.1/16, servers
@@ -17,10 +17,9 @@
  * not reach N within WAIT_MS after the replay, it is stopped with SIGINT and the shortfall is the
  * loss. Each trial also reports the drops pbx's summary shows: libpcap's (pcap_stats ps_drop: its
  * ring was full because pbx read too slowly; "n/a" for a build that cannot report them) and pbx's
- * own receive queue's. --capture-only measures the capture path alone, without the pipeline: a
- * small program reads lo through pbx's binding (`pbx`: one call per wakeup, packets copied into a
- * buffer) or through the `cap` package (`cap`: one call per packet) and only counts the packets,
- * so the two bindings can be compared at the same load. Nothing here measures drops inside the kernel's receive path for lo itself:
+ * own receive queue's. --capture-only pbx measures the capture path alone, without the pipeline: a
+ * small program reads lo through pbx's binding (one call per wakeup, packets copied into a buffer)
+ * and only counts the packets. Nothing here measures drops inside the kernel's receive path for lo itself:
  * tcpreplay's "Failed packets" are reported separately.
  */
 import {execFileSync, spawn, spawnSync} from 'node:child_process'
@@ -78,13 +77,6 @@ if (mode === 'pbx') {
   stats = () => h.stats()
   close = () => h.close()
   h.start((packets) => { got += packets; h.setBuffer(buf, 0); if (got >= n) end() })
-} else {
-  const {Cap} = require(root + '/node_modules/cap')
-  const c = new Cap()
-  const buf = Buffer.alloc(65535)
-  c.open('lo', filter, bufMiB * 1048576, buf)
-  globalThis.keep = [c, buf]
-  c.on('packet', () => { if (++got === n) setImmediate(end) })
 }
 process.on('SIGINT', end)
 process.stderr.write('pbx: capturing on lo\\n')
@@ -101,7 +93,7 @@ function args(): {seconds: number; rates: number[]; json?: string; buffer?: stri
   if (!(seconds > 0) || rates.some((r) => !(r > 0))) throw new Error('usage: live.ts [--seconds S] [--rates R1,R2,...] [--json FILE]')
   const repeat = Number(get('--repeat') ?? 2)
   const captureOnly = get('--capture-only')
-  if (captureOnly !== undefined && captureOnly !== 'pbx' && captureOnly !== 'cap') throw new Error('--capture-only pbx|cap')
+  if (captureOnly !== undefined && captureOnly !== 'pbx') throw new Error('--capture-only pbx')
   return {seconds, rates, json: get('--json'), buffer: get('--buffer-size'), repeat, cli: get('--cli'), captureOnly}
 }
 
@@ -191,7 +183,7 @@ async function main(): Promise<void> {
     throw new Error('tcpreplay is not installed (apt-get install tcpreplay)')
   }
   const file = capture(Math.max(...o.rates.map((r) => Math.round(r * o.seconds))) + 1000)
-  console.log(`${o.captureOnly === undefined ? 'pbx live' : `capture only, through ${o.captureOnly === 'pbx' ? "pbx's binding" : 'cap'},`} on lo (${CLI}): ${o.seconds} s per rate, libpcap buffer ${o.buffer ?? 128} MiB; ${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
+  console.log(`${o.captureOnly === undefined ? 'pbx live' : `capture only, through pbx's binding,`} on lo (${CLI}): ${o.seconds} s per rate, libpcap buffer ${o.buffer ?? 128} MiB; ${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
   console.log('  target pps   sent        tcpreplay pps   received    lost   libpcap drop   queue drop   exit lag   kept up   load')
   const results: Trial[] = []
   for (const rate of o.rates) {
