@@ -204,8 +204,7 @@ export type NetworkDirection = 'internal' | 'outbound' | 'inbound' | 'external' 
  * network.direction of traffic from `src` to `dst` (address text), with Packetbeat 8's
  * `internal_networks` semantics applied to isInternalAddress: both internal -> internal, only the
  * source -> outbound, only the destination -> inbound, neither -> external; unknown when either
- * text is not an address. Call once per connection (it parses the text); with the address words
- * at hand, networkDirectionOfWords gives the same answer without parsing.
+ * text is not an address. Call once per connection (it parses the text).
  */
 export function networkDirection(src: string, dst: string): NetworkDirection {
   const s = tryParseIp(src)
@@ -213,22 +212,5 @@ export function networkDirection(src: string, dst: string): NetworkDirection {
   if (s === null || d === null) return 'unknown'
   const si = isInternalAddress(s.version, ...s.words)
   const di = isInternalAddress(d.version, ...d.words)
-  return si ? (di ? 'internal' : 'outbound') : di ? 'inbound' : 'external'
-}
-
-/** networkDirection of two addresses of one family given as words (the DecodedPacket layout). */
-export function networkDirectionOfWords(
-  version: 4 | 6,
-  s0: number,
-  s1: number,
-  s2: number,
-  s3: number,
-  d0: number,
-  d1: number,
-  d2: number,
-  d3: number,
-): NetworkDirection {
-  const si = isInternalAddress(version, s0, s1, s2, s3)
-  const di = isInternalAddress(version, d0, d1, d2, d3)
   return si ? (di ? 'internal' : 'outbound') : di ? 'inbound' : 'external'
 }

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import fc from 'fast-check'
-import {ipToString, ipv4ToString, ipv6ToString, networkDirection, networkDirectionOfWords, parseIp, tryParseIp} from '../../src/util/ip.js'
+import {ipToString, ipv4ToString, ipv6ToString, networkDirection, parseIp, tryParseIp} from '../../src/util/ip.js'
 
 /** Words from eight 16-bit groups, built independently of parseIp. */
 function words(g: number[]): [number, number, number, number] {
@@ -164,20 +164,8 @@ describe('network direction', () => {
     ['2001:db8::1', 'fe80::1', 'inbound'],
     ['::1', '2001:db8::1', 'outbound'],
     ['not-an-ip', '10.0.0.1', 'unknown'],
-  ])('%s -> %s is %s, from text and from words', (src, dst, dir) => {
+  ])('%s -> %s is %s', (src, dst, dir) => {
     expect(networkDirection(src, dst)).toBe(dir)
-    const s = tryParseIp(src)
-    const d = tryParseIp(dst)
-    if (s !== null && d !== null) expect(networkDirectionOfWords(s.version, ...s.words, ...d.words)).toBe(dir)
   })
 
-  it('words and text agree on random addresses near the internal ranges', () => {
-    const firstOctet = fc.constantFrom(10, 127, 172, 192, 169, 100, 8, 0)
-    const v4 = fc.tuple(firstOctet, fc.integer({min: 0, max: 255}), fc.nat(0xffff)).map(([a, b, c]) => (a * 0x1000000 + b * 0x10000 + c) >>> 0)
-    fc.assert(
-      fc.property(v4, v4, (s, d) => {
-        expect(networkDirectionOfWords(4, s, 0, 0, 0, d, 0, 0, 0)).toBe(networkDirection(ipv4ToString(s), ipv4ToString(d)))
-      }),
-    )
-  })
 })
