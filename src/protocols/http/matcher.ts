@@ -330,7 +330,7 @@ function realIp(m: HttpMessage, name: string): string | undefined {
     if (h.name !== name) continue
     const comma = h.value.indexOf(',')
     const v = (comma === -1 ? h.value : h.value.slice(0, comma)).trim()
-    return isIP(v) !== 0 ? v : undefined
+    return isIpAddress(v) ? v : undefined
   }
   return undefined
 }
