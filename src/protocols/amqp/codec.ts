@@ -11,6 +11,8 @@
  * read and dropped).
  */
 
+import {FrameCursor} from '../shared/cursor.js'
+
 export const MAX_TABLE_ENTRIES = 64
 export const MAX_TABLE_DEPTH = 8
 export const MAX_STR = 1024
@@ -148,51 +150,26 @@ export function methodSpec(classId: number, methodId: number): MethodSpec | unde
 export type Value = string | number | boolean | null | Value[] | {[k: string]: Value}
 
 /** A cursor over [off, end) of one frame payload; `bad` is set at the first short read. */
-export class Reader {
-  bad = ''
-  /** Table entries / string characters left out at the bounds. */
-  cut = 0
-  constructor(
-    readonly buf: Buffer,
-    public off: number,
-    readonly end: number,
-  ) {}
-
-  private need(n: number, what: string): boolean {
-    if (this.bad !== '') return false
-    if (this.off + n > this.end) {
-      this.bad = `${what} runs past the end of the frame`
-      this.off = this.end
-      return false
-    }
-    return true
+export class Reader extends FrameCursor {
+  constructor(buf: Buffer, off: number, end: number) {
+    super(buf, off, end, (what) => `${what} runs past the end of the frame`)
   }
 
   u8(): number {
-    if (!this.need(1, 'octet')) return 0
-    return this.buf[this.off++]
+    return this.read8('octet')
   }
 
   u16(): number {
-    if (!this.need(2, 'short')) return 0
-    const v = this.buf.readUInt16BE(this.off)
-    this.off += 2
-    return v
+    return this.read16('short')
   }
 
   u32(): number {
-    if (!this.need(4, 'long')) return 0
-    const v = this.buf.readUInt32BE(this.off)
-    this.off += 4
-    return v
+    return this.read32('long')
   }
 
   /** 64-bit unsigned; values above 2^53 lose precision (as a JSON number). */
   u64(): number {
-    if (!this.need(8, 'longlong')) return 0
-    const v = this.buf.readUInt32BE(this.off) * 0x100000000 + this.buf.readUInt32BE(this.off + 4)
-    this.off += 8
-    return v
+    return this.read64('longlong')
   }
 
   private str(n: number, what: string): string {

@@ -6,6 +6,7 @@
  * decoder returns what it read before the fault and the caller notes it. Nothing here throws.
  */
 import {utf8Escaped} from '../shared/text.js'
+import {FrameCursor} from '../shared/cursor.js'
 
 export const OP = {
   ERROR: 0x00,
@@ -124,53 +125,21 @@ function hex(buf: Buffer, s: number, e: number): string {
   return out
 }
 
-export class Reader {
-  /** Why reading stopped ('' while all reads were in bounds). */
-  bad = ''
-  /** List entries skipped at MAX_LISTED. */
-  cut = 0
-
-  constructor(
-    readonly buf: Buffer,
-    public off: number,
-    readonly end: number,
-  ) {}
-
-  private need(n: number, what: string): boolean {
-    if (this.bad !== '') return false
-    if (n < 0 || this.end - this.off < n) {
-      this.bad = `truncated ${what}`
-      this.off = this.end
-      return false
-    }
-    return true
-  }
-
-  get left(): number {
-    return this.end - this.off
+export class Reader extends FrameCursor {
+  constructor(buf: Buffer, off: number, end: number) {
+    super(buf, off, end, (what) => `truncated ${what}`)
   }
 
   byte(): number {
-    if (!this.need(1, 'byte')) return 0
-    return this.buf[this.off++]
+    return this.read8('byte')
   }
 
   short(): number {
-    if (!this.need(2, 'short')) return 0
-    const v = this.buf.readUInt16BE(this.off)
-    this.off += 2
-    return v
+    return this.read16('short')
   }
 
   int(): number {
-    if (!this.need(4, 'int')) return 0
-    const v = this.buf.readInt32BE(this.off)
-    this.off += 4
-    return v
-  }
-
-  skip(n: number, what: string): void {
-    if (this.need(n, what)) this.off += n
+    return this.readI32('int')
   }
 
   private text(n: number, what: string): string {
