@@ -6,7 +6,8 @@ if (Number(process.versions.node.split('.')[0]) < 20) {
 }
 const ownSwitch = process.env.OCLIF_DISABLE_ENGINE_WARNING === undefined
 if (ownSwitch) process.env.OCLIF_DISABLE_ENGINE_WARNING = '1'
-const {execute, settings} = await import('@oclif/core')
+// dist/cli.js is oclif bundled with the commands (scripts/build-cli.ts): one copy, a few files to load.
+const {execute, settings} = await import('../dist/cli.js')
 if (ownSwitch) delete process.env.OCLIF_DISABLE_ENGINE_WARNING
 
 // Always run the compiled commands in dist/, whatever NODE_ENV says (bin/dev.js runs the sources).

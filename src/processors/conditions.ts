@@ -20,8 +20,9 @@
  * Errors are ProcessorConfigError naming the config path, e.g.
  * `processors[1].drop_event.when.range: "http.response.status_code.gte" must be a number, got "x"`.
  */
-import {RE2JS} from 're2js'
+import type {RE2JS} from 're2js'
 import {tryParseIp} from '../util/ip.js'
+import {compileRe2js} from '../util/re2.js'
 import {type FieldRef, FieldResolver} from './legacy.js'
 import {type Condition, type EventAccessor, ProcessorConfigError} from './types.js'
 
@@ -52,7 +53,7 @@ function fail(path: string, msg: string): never {
 export function compileRe2(pattern: unknown, path: string): RE2JS {
   if (typeof pattern !== 'string') fail(path, `expected a regular expression string, got ${show(pattern)}`)
   try {
-    return RE2JS.compile(pattern)
+    return compileRe2js(pattern)
   } catch (e) {
     fail(path, `invalid RE2 regular expression ${show(pattern)}: ${(e as Error).message}`)
   }

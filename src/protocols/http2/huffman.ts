@@ -5,7 +5,8 @@
  * the codes are derived from it once, at module load (checked in the tests against values printed
  * in Appendix B and against the Appendix C examples).
  *
- * Decoding walks a binary tree (flat Int16Array, built once). Per RFC 7541 section 5.2 a string is
+ * Decoding walks a binary tree (flat Int16Array, built on the first decode, so a run without HTTP/2
+ * traffic does not pay for building it). Per RFC 7541 section 5.2 a string is
  * malformed when it holds EOS, or when its padding is longer than 7 bits or is not the most
  * significant bits of EOS (all ones): huffmanDecode() then answers null. Never throws.
  */
@@ -58,7 +59,7 @@ function canonicalCodes(lengths: readonly number[]): number[] {
  * Decoding tree: node i has children tree[2i] (bit 0) and tree[2i+1] (bit 1); a child value > 0 is
  * the next node, <= 0 is a leaf holding -symbol. Node 0 is the root; 256 internal nodes.
  */
-const tree = buildTree()
+let decodeTree: Int16Array | undefined
 
 function buildTree(): Int16Array {
   const t = new Int16Array(2 * 256)
@@ -87,6 +88,8 @@ function buildTree(): Int16Array {
  * the sign, and 0 is never an inner node index as a child (the root is not a child).
  */
 export function huffmanDecode(src: Uint8Array, off: number, len: number): string | null {
+  decodeTree ??= buildTree()
+  const tree = decodeTree
   let out = ''
   let node = 0
   /** Bits read since the last symbol, and whether they were all ones (valid padding so far). */

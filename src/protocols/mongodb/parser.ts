@@ -9,11 +9,18 @@
  * counts and a bounded JSON rendering of the command/filter document. Documents are counted, not
  * stored. Every BSON document is framed and depth-checked (./bson-walk.ts) before the `bson`
  * package sees it; a document that fails is left unrendered with a note. Never throws.
+ *
+ * `bson` is loaded on the first document rendered, not when this module is imported, so a run that
+ * sees no MongoDB traffic pays nothing for it.
  */
+import {createRequire} from 'node:module'
+import type * as Bson from 'bson'
 import {type Note, note} from '../../event/anomalies.js'
-import {deserialize, EJSON} from 'bson'
 import {countElems, docLength, type Elem, elemNumber, elemString, findElem, firstElem, int64, scanDocument} from './bson-walk.js'
 import {DocsText, type RawTextOptions} from '../shared/result-text.js'
+
+let bsonLib: typeof Bson | undefined
+const bson = (): typeof Bson => (bsonLib ??= createRequire(import.meta.url)('bson') as typeof Bson)
 
 export const NEED = -1
 export const BAD = -2
@@ -126,6 +133,7 @@ export function renderDoc(buf: Buffer, off: number, len: number, m: MongoMsg, ma
     addNote(m, s === -2 ? note('mongodb.document_not_rendered', 'document nested too deeply, not rendered') : BAD_BSON)
     return undefined
   }
+  const {deserialize, EJSON} = bson()
   try {
     const doc = deserialize(buf.subarray(off, off + len), {
       promoteBuffers: false,

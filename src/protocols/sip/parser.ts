@@ -12,7 +12,8 @@
  * Bounds: the header section is at most limits.maxHeaderBytes; values are cut at MAX_VALUE
  * characters.
  */
-import {RE2JS} from 're2js'
+import type {RE2JS} from 're2js'
+import {compileRe2js} from '../../util/re2.js'
 import {isDigitCode, isDigits, isOneLine, isSpaceCode, splitLines, splitSpace, unquote} from '../shared/chars.js'
 
 export const NEED = -1
@@ -250,7 +251,7 @@ export interface SipUri {
 /** A pattern compiled on its first use (compiling all three costs ~15 ms of every run's start-up). */
 function lazyRe(source: string): () => RE2JS {
   let re: RE2JS | null = null
-  return () => (re ??= RE2JS.compile(source))
+  return () => (re ??= compileRe2js(source))
 }
 const WS = '\\x{09}-\\x{0d} \\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}\\x{feff}'
 const DOT = '[^\\n\\r\\x{2028}\\x{2029}]'
