@@ -83,7 +83,7 @@ export function buildEvent(t: Transaction, o: BuildOptions): PbxEvent {
   ev.destination = t.sentByServer ? src : dst
   ev.client = {...src}
   ev.server = {...dst}
-  const direction = partsFor(c).direction
+  const direction = directionOf(c)
   ev.network = {
     transport: c.transport,
     type: c.ipVersion === 4 ? 'ipv4' : 'ipv6',
@@ -169,7 +169,7 @@ function plainObject(v: unknown): v is Record<string, unknown> {
 
 /** Whether every key of `o` may be serialised in place: no array-index keys, none of `reserved`. */
 function keysOk(o: Record<string, unknown>, reserved: ReadonlySet<string> | null): boolean {
-  for (const k in o) if (Object.hasOwn(o, k) && (indexKey(k) || reserved?.has(k))) return false
+  for (const k of Object.keys(o)) if (indexKey(k) || reserved?.has(k)) return false
   return true
 }
 
@@ -209,6 +209,9 @@ interface TypeParts {
   typeStatus: Uint8Array
   /** `,"event":{"kind":"event",...,"dataset":"http","start":"` */
   eventHead: Uint8Array
+  /** `","protocol":"http","community_id":` per IP version (after network.transport's text) */
+  protocol4: Uint8Array
+  protocol6: Uint8Array
 }
 
 const typeParts = new Map<string, TypeParts>()
@@ -223,6 +226,8 @@ function typePartsFor(type: string): TypeParts {
     p = {
       typeStatus: enc(`","type":${qt},"status":`),
       eventHead: enc(`,"event":{"kind":"event","category":["network"],"type":["connection","protocol"],"dataset":${qt},"start":"`),
+      protocol4: enc(`,"type":"ipv4","protocol":${qt},"community_id":`),
+      protocol6: enc(`,"type":"ipv6","protocol":${qt},"community_id":`),
     }
     typeParts.set(type, p)
   }
@@ -231,115 +236,49 @@ function typePartsFor(type: string): TypeParts {
   return p
 }
 
+/** `,"direction":"...","bytes":` per network.direction. */
+const DIRECTION_BYTES: Record<keyof typeof REVERSED, Uint8Array> = {
+  internal: enc(',"direction":"internal","bytes":'),
+  outbound: enc(',"direction":"outbound","bytes":'),
+  inbound: enc(',"direction":"inbound","bytes":'),
+  external: enc(',"direction":"external","bytes":'),
+  unknown: enc(',"direction":"unknown","bytes":'),
+}
+
 /**
- * The connection-constant parts of an event as UTF-8 JSON text, made once per connection and
- * kept in a WeakMap keyed by the ConnInfo (an entry goes with its connection). Each part runs from
- * the end of one variable value to the start of the next. An entry is used only while the facts
- * it was made from still match, so a changed object costs a rebuild, never a wrong event.
+ * network.direction of a connection (client -> server). Direct-mapped by connection id; an entry
+ * is used only when both address texts still match (ids of different tables may collide), so a
+ * stale or colliding entry costs a recomputation (an allocation-free parse), never a wrong event.
+ * Holds strings only, no connection objects.
  */
-interface ConnParts {
-  clientIp: string
-  serverIp: string
-  clientPort: number
-  serverPort: number
-  communityId: string
-  transport: string
-  ipVersion: number
-  /** network.direction from client to server. */
-  direction: keyof typeof REVERSED
-  /** `},"source":{"ip":"...","port":n,"bytes":` with the client's / the server's address. */
-  sourceClient: Uint8Array
-  sourceServer: Uint8Array
-  /** `},"destination":{"ip":...,"bytes":` with the server's / the client's address. */
-  destinationServer: Uint8Array
-  destinationClient: Uint8Array
-  /** `},"client":{"ip":...,"bytes":` and `},"server":{...,"bytes":` */
-  client: Uint8Array
-  server: Uint8Array
-  /** `},"network":{"transport":"tcp","type":"ipv4","protocol":` (the type's text follows) */
-  network: Uint8Array
-  /** `,"community_id":"...","direction":"...","bytes":` client -> server, and reversed */
-  community: Uint8Array
-  communityReversed: Uint8Array
-  /** `},"related":{"ip":["...","..."` (client then server address; the `]` follows) */
-  relatedIp: Uint8Array
-  hasPorts: boolean
-}
+const DIRECTION_SLOTS = 4096
+const dirClient: string[] = new Array(DIRECTION_SLOTS).fill('')
+const dirServer: string[] = new Array(DIRECTION_SLOTS).fill('')
+const dirValue: (keyof typeof REVERSED)[] = new Array(DIRECTION_SLOTS).fill('unknown')
 
-const connParts = new WeakMap<ConnInfo, ConnParts>()
-
-function partsFor(c: ConnInfo): ConnParts {
-  const p = connParts.get(c)
-  if (
-    p !== undefined &&
-    p.clientIp === c.clientIp &&
-    p.serverIp === c.serverIp &&
-    p.clientPort === c.clientPort &&
-    p.serverPort === c.serverPort &&
-    p.communityId === c.communityId &&
-    p.transport === c.transport &&
-    p.ipVersion === c.ipVersion
-  )
-    return p
-  const q = makeParts(c)
-  connParts.set(c, q)
-  return q
-}
-
-function makeParts(c: ConnInfo): ConnParts {
-  const hasPorts = c.transport === 'tcp' || c.transport === 'udp'
-  const endpoint = (ip: string, port: number) => `{"ip":${JSON.stringify(ip)}${hasPorts ? `,"port":${JSON.stringify(port)}` : ''},"bytes":`
-  const client = endpoint(c.clientIp, c.clientPort)
-  const server = endpoint(c.serverIp, c.serverPort)
-  const direction = networkDirection(c.clientIp, c.serverIp)
-  const community = (d: string) => `,"community_id":${JSON.stringify(c.communityId)},"direction":"${d}","bytes":`
-  // One buffer for all parts (one allocation), handed out as views.
-  const texts = [
-    `},"source":${client}`,
-    `},"source":${server}`,
-    `},"destination":${server}`,
-    `},"destination":${client}`,
-    `},"client":${client}`,
-    `},"server":${server}`,
-    `},"network":{"transport":${JSON.stringify(c.transport)},"type":"${c.ipVersion === 4 ? 'ipv4' : 'ipv6'}","protocol":`,
-    community(direction),
-    community(REVERSED[direction]),
-    `},"related":{"ip":${JSON.stringify(c.clientIp === c.serverIp ? [c.clientIp] : [c.clientIp, c.serverIp]).slice(0, -1)}`,
-  ]
-  const all = Buffer.from(texts.join(''), 'utf8')
-  const views: Uint8Array[] = []
-  let at = 0
-  for (const t of texts) {
-    const n = Buffer.byteLength(t, 'utf8')
-    views.push(all.subarray(at, at + n))
-    at += n
-  }
-  return {
-    clientIp: c.clientIp,
-    serverIp: c.serverIp,
-    clientPort: c.clientPort,
-    serverPort: c.serverPort,
-    communityId: c.communityId,
-    transport: c.transport,
-    ipVersion: c.ipVersion,
-    direction,
-    sourceClient: views[0]!,
-    sourceServer: views[1]!,
-    destinationServer: views[2]!,
-    destinationClient: views[3]!,
-    client: views[4]!,
-    server: views[5]!,
-    network: views[6]!,
-    community: views[7]!,
-    communityReversed: views[8]!,
-    relatedIp: views[9]!,
-    hasPorts,
-  }
+function directionOf(c: ConnInfo): keyof typeof REVERSED {
+  const slot = (c.id >>> 0) & (DIRECTION_SLOTS - 1)
+  const ci = c.clientIp
+  const si = c.serverIp
+  if (dirClient[slot] === ci && dirServer[slot] === si) return dirValue[slot]!
+  const d = networkDirection(ci, si)
+  dirClient[slot] = ci
+  dirServer[slot] = si
+  dirValue[slot] = d
+  return d
 }
 
 const TIMESTAMP = enc('{"@timestamp":"')
 const END = enc('","end":"')
 const DURATION = enc('","duration":')
+const SOURCE_IP = enc('},"source":{"ip":')
+const DESTINATION_IP = enc('},"destination":{"ip":')
+const CLIENT_IP = enc('},"client":{"ip":')
+const SERVER_IP = enc('},"server":{"ip":')
+const PORT = enc(',"port":')
+const BYTES = enc(',"bytes":')
+const NETWORK_TRANSPORT = enc('},"network":{"transport":')
+const RELATED_IP = enc('},"related":{"ip":[')
 const FRAMES = enc(',"pbx":{"frames":[')
 const COMMA = enc(',')
 const FRAMES_END = enc(']')
@@ -364,9 +303,18 @@ function endpointKeep(k: string, hasPorts: boolean): boolean {
   return !(k === 'ip' || k === 'bytes' || (hasPorts && k === 'port') || k in Object.prototype)
 }
 
-/** One endpoint object up to (not including) its closing brace: cached head, bytes, additions. */
-function endpoint(out: JsonOut, head: Uint8Array, bytes: number, extra: Record<string, unknown> | undefined, hasPorts: boolean): void {
+/**
+ * One endpoint object up to (not including) its closing brace: `head` (`},"source":{"ip":` ...),
+ * the address, the port where the transport has ports, bytes, then the protocol's additions.
+ */
+function endpoint(out: JsonOut, head: Uint8Array, ip: string, port: number, bytes: number, extra: Record<string, unknown> | undefined, hasPorts: boolean): void {
   out.raw(head)
+  out.str(ip)
+  if (hasPorts) {
+    out.raw(PORT)
+    out.num(port)
+  }
+  out.raw(BYTES)
   out.num(bytes)
   if (extra) for (const k in extra) if (Object.hasOwn(extra, k) && endpointKeep(k, hasPorts)) out.member(k, extra[k])
 }
@@ -381,7 +329,7 @@ export function serializeEvent(t: Transaction, o: BuildOptions, out: JsonOut): v
     out.text(JSON.stringify(buildEvent(t, o)))
     return
   }
-  const c = partsFor(t.conn)
+  const c = t.conn
   const p = typePartsFor(t.type)
   const f = t.fields
   const prec = o.precision
@@ -400,24 +348,34 @@ export function serializeEvent(t: Transaction, o: BuildOptions, out: JsonOut): v
   // Endpoint additions from the protocol (destination.domain from TLS SNI) follow ip, port, bytes.
   const fs = f.source as Record<string, unknown> | undefined
   const fd = f.destination as Record<string, unknown> | undefined
-  const hp = c.hasPorts
+  const hp = c.transport === 'tcp' || c.transport === 'udp'
+  const ci = c.clientIp
+  const si = c.serverIp
   const rq = t.requestBytes
   const rs = t.responseBytes
   const reversed = t.sentByServer === true
   if (reversed) {
-    endpoint(out, c.sourceServer, rs, fd, hp)
-    endpoint(out, c.destinationClient, rq, fs, hp)
+    endpoint(out, SOURCE_IP, si, c.serverPort, rs, fd, hp)
+    endpoint(out, DESTINATION_IP, ci, c.clientPort, rq, fs, hp)
   } else {
-    endpoint(out, c.sourceClient, rq, fs, hp)
-    endpoint(out, c.destinationServer, rs, fd, hp)
+    endpoint(out, SOURCE_IP, ci, c.clientPort, rq, fs, hp)
+    endpoint(out, DESTINATION_IP, si, c.serverPort, rs, fd, hp)
   }
-  endpoint(out, c.client, rq, fs, hp)
-  endpoint(out, c.server, rs, fd, hp)
-  out.raw(c.network)
-  out.str(t.type)
-  out.raw(reversed ? c.communityReversed : c.community)
+  endpoint(out, CLIENT_IP, ci, c.clientPort, rq, fs, hp)
+  endpoint(out, SERVER_IP, si, c.serverPort, rs, fd, hp)
+  out.raw(NETWORK_TRANSPORT)
+  out.str(c.transport)
+  out.raw(c.ipVersion === 4 ? p.protocol4 : p.protocol6)
+  out.str(c.communityId)
+  const d = directionOf(c)
+  out.raw(DIRECTION_BYTES[reversed ? REVERSED[d] : d])
   out.num(rq + rs)
-  out.raw(c.relatedIp)
+  out.raw(RELATED_IP)
+  out.str(ci)
+  if (ci !== si) {
+    out.raw(COMMA)
+    out.str(si)
+  }
   // related.hosts: as relatedHosts(), without allocating.
   const cd = fs ? fs.domain : undefined
   const sd = fd ? fd.domain : undefined
