@@ -169,7 +169,7 @@ function plainObject(v: unknown): v is Record<string, unknown> {
 
 /** Whether every key of `o` may be serialised in place: no array-index keys, none of `reserved`. */
 function keysOk(o: Record<string, unknown>, reserved: ReadonlySet<string> | null): boolean {
-  for (const k of Object.keys(o)) if (indexKey(k) || reserved?.has(k)) return false
+  for (const k in o) if (Object.hasOwn(o, k) && (indexKey(k) || reserved?.has(k))) return false
   return true
 }
 
