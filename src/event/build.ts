@@ -7,11 +7,13 @@
  *
  * Two forms of the same contract live here, side by side, and must change together:
  *   buildEvent(t, o)      the event as an object (CSV, summary, processors, tests);
- *   serializeEvent(t, o)  exactly JSON.stringify(buildEvent(t, o)), built directly as a string (the
- *                         NDJSON hot path: no event object, and the parts of the event that are the
- *                         same for every transaction of a connection are serialised once per
- *                         connection). test/event/serialize.test.ts checks the equality on fixed and
- *                         on random (fast-check) transactions.
+ *   serializeEvent(t, o)  exactly JSON.stringify(buildEvent(t, o)), written piece by piece into a
+ *                         JsonOut (the NDJSON hot path: no event object, no intermediate string;
+ *                         constant text as precomputed bytes, per-type text kept per type, addresses,
+ *                         ports and community id written from the connection's strings on every
+ *                         event, network.direction cached per connection id).
+ *                         test/output/ndjson.test.ts checks the equality on fixed and on random
+ *                         (fast-check) transactions.
  */
 import type {TsPrecision} from '../capture/types.js'
 import {type TunnelInfo, tunnelEventObject} from '../decode/tunnel.js'
