@@ -7,11 +7,13 @@
  *
  * Two forms of the same contract live here, side by side, and must change together:
  *   buildEvent(t, o)      the event as an object (CSV, summary, processors, tests);
- *   serializeEvent(t, o)  exactly JSON.stringify(buildEvent(t, o)), built directly as a string (the
- *                         NDJSON hot path: no event object, and the parts of the event that are the
- *                         same for every transaction of a connection are serialised once per
- *                         connection). test/event/serialize.test.ts checks the equality on fixed and
- *                         on random (fast-check) transactions.
+ *   serializeEvent(t, o)  exactly JSON.stringify(buildEvent(t, o)), written piece by piece into a
+ *                         JsonOut (the NDJSON hot path: no event object, no intermediate string;
+ *                         constant text as precomputed bytes, per-type text kept per type, addresses,
+ *                         ports and community id written from the connection's strings on every
+ *                         event, network.direction cached per connection id).
+ *                         test/output/ndjson.test.ts checks the equality on fixed and on random
+ *                         (fast-check) transactions.
  */
 import type {TsPrecision} from '../capture/types.js'
 import {type TunnelInfo, tunnelEventObject} from '../decode/tunnel.js'
@@ -83,13 +85,13 @@ export function buildEvent(t: Transaction, o: BuildOptions): PbxEvent {
   ev.destination = t.sentByServer ? src : dst
   ev.client = {...src}
   ev.server = {...dst}
-  const parts = partsFor(c, t.type)
+  const direction = directionOf(c)
   ev.network = {
     transport: c.transport,
     type: c.ipVersion === 4 ? 'ipv4' : 'ipv6',
     protocol: t.type,
     community_id: c.communityId,
-    direction: t.sentByServer ? REVERSED[parts.direction] : parts.direction,
+    direction: t.sentByServer ? REVERSED[direction] : direction,
     bytes: t.requestBytes + t.responseBytes,
   }
   const related: Record<string, unknown> = {ip: c.clientIp === c.serverIp ? [c.clientIp] : [c.clientIp, c.serverIp]}
@@ -169,7 +171,7 @@ function plainObject(v: unknown): v is Record<string, unknown> {
 
 /** Whether every key of `o` may be serialised in place: no array-index keys, none of `reserved`. */
 function keysOk(o: Record<string, unknown>, reserved: ReadonlySet<string> | null): boolean {
-  for (const k of Object.keys(o)) if (indexKey(k) || reserved?.has(k)) return false
+  for (const k in o) if (Object.hasOwn(o, k) && (indexKey(k) || reserved?.has(k))) return false
   return true
 }
 
@@ -201,115 +203,91 @@ function direct(t: Transaction): boolean {
 }
 
 /**
- * The connection-constant parts of an event as UTF-8 JSON text, made once per connection (see
- * partsFor). Each part runs from the end of one variable value to the start of the next.
+ * The pieces of an event that depend only on its type (the protocol name), as UTF-8 JSON text. A
+ * handful of types per run: kept for good, keyed by the type string.
  */
-interface ConnParts {
-  /** The facts the parts were made from. */
-  type: string
-  clientIp: string
-  serverIp: string
-  clientPort: number
-  serverPort: number
-  communityId: string
-  transport: string
-  ipVersion: number
-  /** network.direction from client to server (isInternalAddress of both ends). */
-  direction: keyof typeof REVERSED
+interface TypeParts {
   /** `","type":"http","status":` (after @timestamp's text) */
   typeStatus: Uint8Array
   /** `,"event":{"kind":"event",...,"dataset":"http","start":"` */
   eventHead: Uint8Array
-  /** `},"source":{"ip":"...","port":n,"bytes":` with the client's / the server's address. */
-  sourceClient: Uint8Array
-  sourceServer: Uint8Array
-  /** `},"destination":{"ip":...,"bytes":` with the server's / the client's address. */
-  destinationServer: Uint8Array
-  destinationClient: Uint8Array
-  /** `},"client":{"ip":...,"bytes":` and `},"server":{...,"bytes":` */
-  client: Uint8Array
-  server: Uint8Array
-  /** `},"network":{"transport":...,"community_id":"...","direction":"...","bytes":` (client -> server, and reversed) */
-  network: Uint8Array
-  networkReversed: Uint8Array
-  /** `},"related":{"ip":[...]` (client then server address) */
-  relatedIp: Uint8Array
-  hasPorts: boolean
+  /** `","protocol":"http","community_id":` per IP version (after network.transport's text) */
+  protocol4: Uint8Array
+  protocol6: Uint8Array
+}
+
+const typeParts = new Map<string, TypeParts>()
+let lastType = ''
+let lastTypeParts: TypeParts | undefined
+
+function typePartsFor(type: string): TypeParts {
+  if (type === lastType && lastTypeParts !== undefined) return lastTypeParts
+  let p = typeParts.get(type)
+  if (p === undefined) {
+    const qt = JSON.stringify(type)
+    p = {
+      typeStatus: enc(`","type":${qt},"status":`),
+      eventHead: enc(`,"event":{"kind":"event","category":["network"],"type":["connection","protocol"],"dataset":${qt},"start":"`),
+      protocol4: enc(`,"type":"ipv4","protocol":${qt},"community_id":`),
+      protocol6: enc(`,"type":"ipv6","protocol":${qt},"community_id":`),
+    }
+    typeParts.set(type, p)
+  }
+  lastType = type
+  lastTypeParts = p
+  return p
+}
+
+/** `,"direction":"...","bytes":` per network.direction. */
+const DIRECTION_BYTES: Record<keyof typeof REVERSED, Uint8Array> = {
+  internal: enc(',"direction":"internal","bytes":'),
+  outbound: enc(',"direction":"outbound","bytes":'),
+  inbound: enc(',"direction":"inbound","bytes":'),
+  external: enc(',"direction":"external","bytes":'),
+  unknown: enc(',"direction":"unknown","bytes":'),
 }
 
 /**
- * Direct-mapped cache of ConnParts by connection id. An entry is used only when every fact it was
- * made from still matches (ids of different tables may collide), so a stale or colliding entry
- * costs a rebuild, never a wrong event. Holds strings only, no connection objects.
+ * network.direction of a connection (client -> server). Direct-mapped by connection id; an entry
+ * is used only when both address texts still match (ids of different tables may collide), so a
+ * stale or colliding entry costs a recomputation (an allocation-free parse), never a wrong event.
+ * Holds strings only, no connection objects.
  */
-const PARTS_SLOTS = 4096
-const partsCache: (ConnParts | undefined)[] = new Array(PARTS_SLOTS)
+const DIRECTION_SLOTS = 4096
+const dirClient: string[] = new Array(DIRECTION_SLOTS).fill('')
+const dirServer: string[] = new Array(DIRECTION_SLOTS).fill('')
+const dirValue: (keyof typeof REVERSED)[] = new Array(DIRECTION_SLOTS).fill('unknown')
 
-function partsFor(c: ConnInfo, type: string): ConnParts {
-  const slot = (c.id >>> 0) & (PARTS_SLOTS - 1)
-  let p = partsCache[slot]
-  if (
-    p === undefined ||
-    p.type !== type ||
-    p.clientPort !== c.clientPort ||
-    p.serverPort !== c.serverPort ||
-    p.clientIp !== c.clientIp ||
-    p.serverIp !== c.serverIp ||
-    p.communityId !== c.communityId ||
-    p.transport !== c.transport ||
-    p.ipVersion !== c.ipVersion
-  ) {
-    const hasPorts = c.transport === 'tcp' || c.transport === 'udp'
-    const qt = JSON.stringify(type)
-    const endpoint = (ip: string, port: number) => `{"ip":${JSON.stringify(ip)}${hasPorts ? `,"port":${JSON.stringify(port)}` : ''},"bytes":`
-    const client = endpoint(c.clientIp, c.clientPort)
-    const server = endpoint(c.serverIp, c.serverPort)
-    const direction = networkDirection(c.clientIp, c.serverIp)
-    const network = (d: string) =>
-      enc(
-        `},"network":{"transport":${JSON.stringify(c.transport)},"type":"${c.ipVersion === 4 ? 'ipv4' : 'ipv6'}",` +
-          `"protocol":${qt},"community_id":${JSON.stringify(c.communityId)},"direction":"${d}","bytes":`,
-      )
-    p = {
-      type,
-      clientIp: c.clientIp,
-      serverIp: c.serverIp,
-      clientPort: c.clientPort,
-      serverPort: c.serverPort,
-      communityId: c.communityId,
-      transport: c.transport,
-      ipVersion: c.ipVersion,
-      direction,
-      typeStatus: enc(`","type":${qt},"status":`),
-      eventHead: enc(`,"event":{"kind":"event","category":["network"],"type":["connection","protocol"],"dataset":${qt},"start":"`),
-      sourceClient: enc(`},"source":${client}`),
-      sourceServer: enc(`},"source":${server}`),
-      destinationServer: enc(`},"destination":${server}`),
-      destinationClient: enc(`},"destination":${client}`),
-      client: enc(`},"client":${client}`),
-      server: enc(`},"server":${server}`),
-      network: network(direction),
-      networkReversed: network(REVERSED[direction]),
-      relatedIp: enc(`},"related":{"ip":${JSON.stringify(c.clientIp === c.serverIp ? [c.clientIp] : [c.clientIp, c.serverIp])}`),
-      hasPorts,
-    }
-    partsCache[slot] = p
-  }
-  return p
+function directionOf(c: ConnInfo): keyof typeof REVERSED {
+  const slot = (c.id >>> 0) & (DIRECTION_SLOTS - 1)
+  const ci = c.clientIp
+  const si = c.serverIp
+  if (dirClient[slot] === ci && dirServer[slot] === si) return dirValue[slot]!
+  const d = networkDirection(ci, si)
+  dirClient[slot] = ci
+  dirServer[slot] = si
+  dirValue[slot] = d
+  return d
 }
 
 const TIMESTAMP = enc('{"@timestamp":"')
 const END = enc('","end":"')
 const DURATION = enc('","duration":')
+const SOURCE_IP = enc('},"source":{"ip":')
+const DESTINATION_IP = enc('},"destination":{"ip":')
+const CLIENT_IP = enc('},"client":{"ip":')
+const SERVER_IP = enc('},"server":{"ip":')
+const PORT = enc(',"port":')
+const BYTES = enc(',"bytes":')
+const NETWORK_TRANSPORT = enc('},"network":{"transport":')
+const RELATED_IP = enc('},"related":{"ip":[')
 const FRAMES = enc(',"pbx":{"frames":[')
 const COMMA = enc(',')
 const FRAMES_END = enc(']')
 const CLOSE2 = enc('}}')
 const FRAMES_END_CLOSE2 = enc(']}}')
-const HOSTS = enc(',"hosts":[')
-const HOSTS_SEP = enc(',')
+const HOSTS = enc('],"hosts":[')
 const ECS = enc(`]},"ecs":{"version":${JSON.stringify(ECS_VERSION)}}`)
-const ECS_NO_HOSTS = enc(`},"ecs":{"version":${JSON.stringify(ECS_VERSION)}}`)
 
 /** `,"tunnel":{...}` per connection tunnel, as is and with the sides swapped (built once each). */
 const tunnelText = new WeakMap<TunnelInfo, [Uint8Array, Uint8Array]>()
@@ -327,9 +305,18 @@ function endpointKeep(k: string, hasPorts: boolean): boolean {
   return !(k === 'ip' || k === 'bytes' || (hasPorts && k === 'port') || k in Object.prototype)
 }
 
-/** One endpoint object up to (not including) its closing brace: cached head, bytes, additions. */
-function endpoint(out: JsonOut, head: Uint8Array, bytes: number, extra: Record<string, unknown> | undefined, hasPorts: boolean): void {
+/**
+ * One endpoint object up to (not including) its closing brace: `head` (`},"source":{"ip":` ...),
+ * the address, the port where the transport has ports, bytes, then the protocol's additions.
+ */
+function endpoint(out: JsonOut, head: Uint8Array, ip: string, port: number, bytes: number, extra: Record<string, unknown> | undefined, hasPorts: boolean): void {
   out.raw(head)
+  out.str(ip)
+  if (hasPorts) {
+    out.raw(PORT)
+    out.num(port)
+  }
+  out.raw(BYTES)
   out.num(bytes)
   if (extra) for (const k in extra) if (Object.hasOwn(extra, k) && endpointKeep(k, hasPorts)) out.member(k, extra[k])
 }
@@ -344,7 +331,8 @@ export function serializeEvent(t: Transaction, o: BuildOptions, out: JsonOut): v
     out.text(JSON.stringify(buildEvent(t, o)))
     return
   }
-  const p = partsFor(t.conn, t.type)
+  const c = t.conn
+  const p = typePartsFor(t.type)
   const f = t.fields
   const prec = o.precision
   out.raw(TIMESTAMP)
@@ -362,32 +350,46 @@ export function serializeEvent(t: Transaction, o: BuildOptions, out: JsonOut): v
   // Endpoint additions from the protocol (destination.domain from TLS SNI) follow ip, port, bytes.
   const fs = f.source as Record<string, unknown> | undefined
   const fd = f.destination as Record<string, unknown> | undefined
-  const hp = p.hasPorts
-  if (t.sentByServer === true) {
-    endpoint(out, p.sourceServer, t.responseBytes, fd, hp)
-    endpoint(out, p.destinationClient, t.requestBytes, fs, hp)
+  const hp = c.transport === 'tcp' || c.transport === 'udp'
+  const ci = c.clientIp
+  const si = c.serverIp
+  const rq = t.requestBytes
+  const rs = t.responseBytes
+  const reversed = t.sentByServer === true
+  if (reversed) {
+    endpoint(out, SOURCE_IP, si, c.serverPort, rs, fd, hp)
+    endpoint(out, DESTINATION_IP, ci, c.clientPort, rq, fs, hp)
   } else {
-    endpoint(out, p.sourceClient, t.requestBytes, fs, hp)
-    endpoint(out, p.destinationServer, t.responseBytes, fd, hp)
+    endpoint(out, SOURCE_IP, ci, c.clientPort, rq, fs, hp)
+    endpoint(out, DESTINATION_IP, si, c.serverPort, rs, fd, hp)
   }
-  endpoint(out, p.client, t.requestBytes, fs, hp)
-  endpoint(out, p.server, t.responseBytes, fd, hp)
-  out.raw(t.sentByServer === true ? p.networkReversed : p.network)
-  out.num(t.requestBytes + t.responseBytes)
-  out.raw(p.relatedIp)
+  endpoint(out, CLIENT_IP, ci, c.clientPort, rq, fs, hp)
+  endpoint(out, SERVER_IP, si, c.serverPort, rs, fd, hp)
+  out.raw(NETWORK_TRANSPORT)
+  out.str(c.transport)
+  out.raw(c.ipVersion === 4 ? p.protocol4 : p.protocol6)
+  out.str(c.communityId)
+  const d = directionOf(c)
+  out.raw(DIRECTION_BYTES[reversed ? REVERSED[d] : d])
+  out.num(rq + rs)
+  out.raw(RELATED_IP)
+  out.str(ci)
+  if (ci !== si) {
+    out.raw(COMMA)
+    out.str(si)
+  }
   // related.hosts: as relatedHosts(), without allocating.
   const cd = fs ? fs.domain : undefined
   const sd = fd ? fd.domain : undefined
   const a = typeof cd === 'string' && cd !== '' ? cd : undefined
   const b = typeof sd === 'string' && sd !== '' && sd !== a ? sd : undefined
-  if (a === undefined && b === undefined) out.raw(ECS_NO_HOSTS)
-  else {
+  if (a !== undefined || b !== undefined) {
     out.raw(HOSTS)
     if (a !== undefined) out.str(a)
-    if (a !== undefined && b !== undefined) out.raw(HOSTS_SEP)
+    if (a !== undefined && b !== undefined) out.raw(COMMA)
     if (b !== undefined) out.str(b)
-    out.raw(ECS)
   }
+  out.raw(ECS)
   if (t.method !== undefined) out.member('method', t.method)
   if (t.query !== undefined) out.member('query', t.query)
   if (t.resource !== undefined) out.member('resource', t.resource)

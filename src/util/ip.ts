@@ -142,33 +142,55 @@ function parseGroups(s: string, from: number, to: number, g: number[], gi: numbe
   }
 }
 
+// Scratch of parseIpInto (synchronous, never kept): the groups on each side of "::".
+const headGroups = [0, 0, 0, 0, 0, 0, 0, 0]
+const tailGroups = [0, 0, 0, 0, 0, 0, 0, 0]
+const allGroups = [0, 0, 0, 0, 0, 0, 0, 0]
+
 /**
  * Parses an IPv4 or IPv6 literal (RFC 4291 section 2.2 text forms, including "::" and a trailing
- * dotted quad; no zone id, no brackets). Returns null when the text is not an address.
+ * dotted quad; no zone id, no brackets) into `words` (four unsigned 32-bit words as in ParsedIp;
+ * IPv4 sets words[0] only and zeroes the others). Returns the version, or 0 (words unspecified)
+ * when the text is not an address. Allocates nothing: the per-event callers (network.direction)
+ * use it on every event.
  */
-export function tryParseIp(s: string): ParsedIp | null {
+export function parseIpInto(s: string, words: number[] | Uint32Array): 0 | 4 | 6 {
   const n = s.length
   const dbl = s.indexOf('::')
   if (dbl < 0 && s.indexOf(':') < 0) {
     const w = parseV4Word(s, 0, n)
-    return Number.isNaN(w) ? null : {version: 4, words: [w, 0, 0, 0]}
+    if (Number.isNaN(w)) return 0
+    words[0] = w
+    words[1] = 0
+    words[2] = 0
+    words[3] = 0
+    return 4
   }
-  const g = [0, 0, 0, 0, 0, 0, 0, 0]
+  const g = allGroups
   if (dbl >= 0) {
-    if (s.indexOf('::', dbl + 1) >= 0) return null
-    const head: number[] = []
-    const tail: number[] = []
+    if (s.indexOf('::', dbl + 1) >= 0) return 0
+    const head = headGroups
+    const tail = tailGroups
     const hn = parseGroups(s, 0, dbl, head, 0, false)
-    if (hn < 0) return null
+    if (hn < 0) return 0
     const tn = parseGroups(s, dbl + 2, n, tail, 0, true)
-    if (tn < 0 || hn + tn > 7) return null
+    if (tn < 0 || hn + tn > 7) return 0
+    g.fill(0)
     for (let i = 0; i < hn; i++) g[i] = head[i]
     for (let i = 0; i < tn; i++) g[8 - tn + i] = tail[i]
-  } else if (parseGroups(s, 0, n, g, 0, true) !== 8) return null
-  return {
-    version: 6,
-    words: [(g[0] * 65536 + g[1]) >>> 0, (g[2] * 65536 + g[3]) >>> 0, (g[4] * 65536 + g[5]) >>> 0, (g[6] * 65536 + g[7]) >>> 0],
-  }
+  } else if (parseGroups(s, 0, n, g, 0, true) !== 8) return 0
+  words[0] = (g[0] * 65536 + g[1]) >>> 0
+  words[1] = (g[2] * 65536 + g[3]) >>> 0
+  words[2] = (g[4] * 65536 + g[5]) >>> 0
+  words[3] = (g[6] * 65536 + g[7]) >>> 0
+  return 6
+}
+
+/** As parseIpInto, as a new ParsedIp; null when the text is not an address. */
+export function tryParseIp(s: string): ParsedIp | null {
+  const words: [number, number, number, number] = [0, 0, 0, 0]
+  const version = parseIpInto(s, words)
+  return version === 0 ? null : {version, words}
 }
 
 /** Like tryParseIp, but throws on text that is not an address (for tests and configuration). */
@@ -200,17 +222,27 @@ export function isInternalAddress(version: 4 | 6, a0: number, a1: number, a2: nu
 
 export type NetworkDirection = 'internal' | 'outbound' | 'inbound' | 'external' | 'unknown'
 
+/** Scratch words of networkDirection (synchronous, never kept). */
+const dirWords = new Uint32Array(4)
+
+/** isInternalAddress of address text: 1 internal, 0 not, -1 not an address. Allocates nothing. */
+function internalText(s: string): -1 | 0 | 1 {
+  const w = dirWords
+  const v = parseIpInto(s, w)
+  if (v === 0) return -1
+  return isInternalAddress(v, w[0], w[1], w[2], w[3]) ? 1 : 0
+}
+
 /**
  * network.direction of traffic from `src` to `dst` (address text), with Packetbeat 8's
  * `internal_networks` semantics applied to isInternalAddress: both internal -> internal, only the
  * source -> outbound, only the destination -> inbound, neither -> external; unknown when either
- * text is not an address. Call once per connection (it parses the text).
+ * text is not an address. Parses the text without allocating (cheap enough to call per event).
  */
 export function networkDirection(src: string, dst: string): NetworkDirection {
-  const s = tryParseIp(src)
-  const d = tryParseIp(dst)
-  if (s === null || d === null) return 'unknown'
-  const si = isInternalAddress(s.version, ...s.words)
-  const di = isInternalAddress(d.version, ...d.words)
-  return si ? (di ? 'internal' : 'outbound') : di ? 'inbound' : 'external'
+  const si = internalText(src)
+  if (si < 0) return 'unknown'
+  const di = internalText(dst)
+  if (di < 0) return 'unknown'
+  return si === 1 ? (di === 1 ? 'internal' : 'outbound') : di === 1 ? 'inbound' : 'external'
 }

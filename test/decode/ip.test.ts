@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import fc from 'fast-check'
-import {ipToString, ipv4ToString, ipv6ToString, networkDirection, parseIp, tryParseIp} from '../../src/util/ip.js'
+import {ipToString, ipv4ToString, ipv6ToString, networkDirection, parseIp, parseIpInto, tryParseIp} from '../../src/util/ip.js'
 
 /** Words from eight 16-bit groups, built independently of parseIp. */
 function words(g: number[]): [number, number, number, number] {
@@ -139,6 +139,20 @@ describe('tryParseIp agrees with the reference parser', () => {
         expect(tryParseIp(s)).toEqual(referenceParse(s))
       }),
       {numRuns: 20_000},
+    )
+  })
+  it('parseIpInto gives the same version and words into one reused array, whatever was parsed before', () => {
+    const out = new Uint32Array(4)
+    fc.assert(
+      fc.property(fc.array(fc.oneof(text, fc.ipV4(), fc.ipV6()), {minLength: 1, maxLength: 8}), (ss) => {
+        for (const s of ss) {
+          const ref = referenceParse(s)
+          const v = parseIpInto(s, out)
+          expect(v).toBe(ref === null ? 0 : ref.version)
+          if (ref !== null) expect([...out]).toEqual(ref.words)
+        }
+      }),
+      {numRuns: 3000},
     )
   })
   it('on valid IPv6 text forms (canonical, upper case, full, dotted tail)', () => {

@@ -75,8 +75,8 @@ export class NdjsonOutput implements Output {
   }
 }
 
-/** Byte pieces up to this length are copied by a loop, longer ones by TypedArray.set. */
-const RAW_LOOP_MAX = 64
+/** Byte pieces up to this length are copied by a loop, longer ones by TypedArray.set (which costs about as much as a 10-byte loop, whatever the length). */
+const RAW_LOOP_MAX = 16
 /** Strings longer than this are checked by a regular expression and encoded natively. */
 const LONG_STRING = 48
 /** Characters JSON.stringify escapes (quote, backslash, controls) or that need UTF-8 encoding. */
@@ -185,12 +185,26 @@ export class JsonBytes implements JsonOut {
   /** `,"key":value` (without the comma when !comma); false when JSON leaves the member out. */
   private member1(key: string, v: unknown, depth: number, comma: boolean): boolean {
     switch (typeof v) {
-      case 'undefined':
-      case 'function':
-      case 'symbol':
-        return false
-      case 'object':
-        if (v !== null && !plain(v)) {
+      case 'string':
+        this.key(key, comma)
+        this.str(v)
+        return true
+      case 'number':
+        this.key(key, comma)
+        this.num(v)
+        return true
+      case 'boolean':
+        this.key(key, comma)
+        this.lit(v ? TRUE : FALSE)
+        return true
+      case 'object': {
+        if (v === null) {
+          this.key(key, comma)
+          this.lit(NULL)
+          return true
+        }
+        const kind = plainKind(v)
+        if (kind === NOT_PLAIN) {
           // toJSON and friends: JSON.stringify decides, and may leave the member out.
           const j = viaJson(key, v)
           if (j === undefined) return false
@@ -198,10 +212,32 @@ export class JsonBytes implements JsonOut {
           this.text(j)
           return true
         }
+        this.key(key, comma)
+        if (depth >= MAX_DEPTH) this.text(JSON.stringify(v))
+        else if (kind === PLAIN_ARRAY) this.array(v as unknown[], depth)
+        else this.object(v as Record<string, unknown>, depth)
+        return true
+      }
+      case 'undefined':
+      case 'function':
+      case 'symbol':
+        return false
+      default:
+        // bigint: JSON.stringify throws, as it would have for the whole event.
+        this.key(key, comma)
+        this.text(JSON.stringify(v))
+        return true
     }
-    this.key(key, comma)
-    this.value(v, depth)
-    return true
+  }
+
+  /** A literal of at most 5 bytes (true, false, null). */
+  private lit(b: Uint8Array): void {
+    const w = this.w
+    w.room(5)
+    const a = w.arena
+    let p = w.pos
+    for (let i = 0; i < b.length; i++) a[p++] = b[i]
+    w.pos = p
   }
 
   private byte(b: number): void {
@@ -244,39 +280,17 @@ export class JsonBytes implements JsonOut {
         this.num(v)
         return
       case 'boolean':
-        this.text(v ? 'true' : 'false')
+        this.lit(v ? TRUE : FALSE)
         return
       case 'object': {
         if (v === null) {
-          this.text('null')
+          this.lit(NULL)
           return
         }
-        if (depth >= MAX_DEPTH || !plain(v)) {
-          this.text(JSON.stringify(v))
-          return
-        }
-        if (Array.isArray(v)) {
-          this.byte(0x5b)
-          for (let i = 0; i < v.length; i++) {
-            if (i > 0) this.byte(0x2c)
-            const x: unknown = v[i]
-            const tx = typeof x
-            // Array elements JSON cannot print become null; toJSON'd ones are decided by JSON.
-            if (tx === 'undefined' || tx === 'function' || tx === 'symbol') this.text('null')
-            else if (tx === 'object' && x !== null && !plain(x as object)) this.text(viaJson(String(i), x) ?? 'null')
-            else this.value(x, depth + 1)
-          }
-          this.byte(0x5d)
-          return
-        }
-        this.byte(0x7b)
-        const o = v as Record<string, unknown>
-        let comma = false
-        // for-in (no key array) lists the same keys as Object.keys here: plain() admitted only
-        // objects whose prototype is Object.prototype or null, and hasOwn keeps out anything
-        // enumerable someone added to Object.prototype.
-        for (const k in o) if (Object.hasOwn(o, k) && this.member1(k, o[k], depth + 1, comma)) comma = true
-        this.byte(0x7d)
+        const kind = depth >= MAX_DEPTH ? NOT_PLAIN : plainKind(v)
+        if (kind === NOT_PLAIN) this.text(JSON.stringify(v))
+        else if (kind === PLAIN_ARRAY) this.array(v as unknown[], depth)
+        else this.object(v as Record<string, unknown>, depth)
         return
       }
       default:
@@ -284,7 +298,42 @@ export class JsonBytes implements JsonOut {
         this.text(JSON.stringify(v))
     }
   }
+
+  /** A plain array (plainKind) at nesting `depth`. */
+  private array(v: unknown[], depth: number): void {
+    this.byte(0x5b)
+    for (let i = 0; i < v.length; i++) {
+      if (i > 0) this.byte(0x2c)
+      const x: unknown = v[i]
+      const tx = typeof x
+      // Array elements JSON cannot print become null; toJSON'd ones are decided by JSON.
+      if (tx === 'undefined' || tx === 'function' || tx === 'symbol') this.lit(NULL)
+      else if (tx === 'object' && x !== null && plainKind(x as object) === NOT_PLAIN) this.text(viaJson(String(i), x) ?? 'null')
+      else this.value(x, depth + 1)
+    }
+    this.byte(0x5d)
+  }
+
+  /** A plain object (plainKind) at nesting `depth`. */
+  private object(o: Record<string, unknown>, depth: number): void {
+    this.byte(0x7b)
+    let comma = false
+    // for-in (no key array) lists the same keys as Object.keys here: plainKind admitted only
+    // objects whose prototype is Object.prototype or null, and hasOwn keeps out anything
+    // enumerable someone added to Object.prototype.
+    for (const k in o) if (Object.hasOwn(o, k) && this.member1(k, o[k], depth + 1, comma)) comma = true
+    this.byte(0x7d)
+  }
 }
+
+const TRUE = Buffer.from('true')
+const FALSE = Buffer.from('false')
+const NULL = Buffer.from('null')
+
+/** plainKind: what JsonBytes writes itself (plain objects and arrays without toJSON), or not. */
+const NOT_PLAIN = 0
+const PLAIN_OBJECT = 1
+const PLAIN_ARRAY = 2
 
 /**
  * The JSON text of holder[key] = v as JSON.stringify writes it (toJSON is called with the key, as
@@ -296,8 +345,8 @@ function viaJson(key: string, v: unknown): string | undefined {
 }
 
 /** Plain data that JsonBytes writes itself: plain objects and arrays, without toJSON. */
-function plain(v: object): boolean {
+function plainKind(v: object): number {
   const proto = Object.getPrototypeOf(v)
-  if (proto === Object.prototype || proto === null) return typeof (v as {toJSON?: unknown}).toJSON !== 'function'
-  return proto === Array.prototype && Array.isArray(v) && typeof (v as {toJSON?: unknown}).toJSON !== 'function'
+  if (proto === Object.prototype || proto === null) return typeof (v as {toJSON?: unknown}).toJSON === 'function' ? NOT_PLAIN : PLAIN_OBJECT
+  return proto === Array.prototype && Array.isArray(v) && typeof (v as {toJSON?: unknown}).toJSON !== 'function' ? PLAIN_ARRAY : NOT_PLAIN
 }
