@@ -82,7 +82,10 @@ export interface IpHandler {
 
 export interface StreamFactory {
   /**
-   * Called once per new connection, with the first payload-carrying or SYN packet's connection.
+   * Called once per connection, at its first payload-carrying packet or at its SYN. Without a
+   * ConnObserver a connection that is its client's SYN so far (./half-open.ts) is opened at its
+   * next other packet (SYN-ACK, ACK, RST, ...), as it was at the SYN; one that never has another
+   * (a SYN scan or flood) is never opened, so its handler sees nothing (not even end).
    * Return null to ignore the connection's bytes (it is still tracked for flows and statistics).
    */
   open(conn: ConnInfo): StreamHandler | null
