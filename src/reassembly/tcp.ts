@@ -41,6 +41,7 @@ import type {Stats} from '../stats.js'
 import {Conn, type ConnObserver, Hist, type RoleBy} from './conn.js'
 import {ConnTable, zoneOf} from './conn-table.js'
 import {HalfField, HalfOpen} from './half-open.js'
+import {ARENA_MAX_BYTES, SegArena} from './seg-arena.js'
 import {isTcpServicePort} from './ports.js'
 import type {Dir, EndReason, Moment, StreamFactory, StreamHandler} from './types.js'
 import {Stale, type TombSide, Tombstones} from './tombstones.js'
@@ -60,10 +61,14 @@ const EMPTY = Buffer.alloc(0)
 /** Flags that keep a SYN from being a half-open record's (see ./half-open.ts). */
 const NOT_HALF_OPEN = TcpFlag.ACK | TcpFlag.FIN | TcpFlag.RST
 
-/** One out-of-order segment. `data` is an owned copy; `trunc` bytes follow it that were not captured. */
+/**
+ * One out-of-order segment. `data` is an owned copy (the first bytes of `block`, an arena block, or
+ * EMPTY); `trunc` bytes follow it that were not captured.
+ */
 interface OooSeg {
   seq: number
   data: Buffer
+  block: Buffer
   trunc: number
   frame: number
   tsSec: number
@@ -153,6 +158,8 @@ export class TcpReassembler {
   private nextId = 0
   private oooTotal = 0
   private readonly pool: OooSeg[] = []
+  /** Storage of the out-of-order copies (./seg-arena.ts). */
+  private readonly arena = new SegArena()
   /** Reused Moment for data delivered from the out-of-order store (the segment's own frame/time). */
   private readonly segAt: Moment = {frame: 0, tsSec: 0, tsNsec: 0}
   /** Reused tombstone sides (copied by Tombstones.add). */
@@ -780,11 +787,16 @@ export class TcpReassembler {
         return
       }
     }
-    const s = this.pool.pop() ?? {seq: 0, data: EMPTY, trunc: 0, frame: 0, tsSec: 0, tsNsec: 0}
+    const s = this.pool.pop() ?? {seq: 0, data: EMPTY, block: EMPTY, trunc: 0, frame: 0, tsSec: 0, tsNsec: 0}
     s.seq = seq
-    // Copy: the packet's bytes are only valid during this call. (Small copies come from Node's
-    // shared allocation slab; the bounds count the segment bytes, not the slab.)
-    s.data = Buffer.allocUnsafe(len)
+    // Copy: the packet's bytes are only valid during this call. The copy lives in the arena's own
+    // slabs (freed at once when delivered); the bounds count the segment bytes, not the blocks.
+    if (len === 0) s.block = s.data = EMPTY
+    else if (len > ARENA_MAX_BYTES) s.block = s.data = Buffer.allocUnsafeSlow(len)
+    else {
+      s.block = this.arena.alloc(len)
+      s.data = s.block.length === len ? s.block : s.block.subarray(0, len)
+    }
     buf.copy(s.data)
     s.trunc = trunc
     s.frame = at.frame
@@ -800,7 +812,13 @@ export class TcpReassembler {
     this.oooTotal -= s.data.length
   }
 
+  /** Frees the segment's copy (its bytes must not be used after this) and pools the record. */
   private recycle(s: OooSeg): void {
+    if (s.block.length > 0 && s.block.length <= ARENA_MAX_BYTES) {
+      this.arena.free(s.block)
+      if (this.oooTotal === 0) this.arena.reset()
+    }
+    s.block = EMPTY
     s.data = EMPTY
     if (this.pool.length < SEG_POOL_MAX) this.pool.push(s)
   }
