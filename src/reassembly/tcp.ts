@@ -62,12 +62,12 @@ const EMPTY = Buffer.alloc(0)
 const NOT_HALF_OPEN = TcpFlag.ACK | TcpFlag.FIN | TcpFlag.RST
 
 /**
- * One out-of-order segment. `data` is an owned copy (the first bytes of `block`, an arena block, or
- * EMPTY); `trunc` bytes follow it that were not captured.
+ * One out-of-order segment: an owned copy of its `len` bytes, the first bytes of `block` (an arena
+ * block, its own allocation, or EMPTY); `trunc` bytes follow it that were not captured.
  */
 interface OooSeg {
   seq: number
-  data: Buffer
+  len: number
   block: Buffer
   trunc: number
   frame: number
@@ -712,14 +712,14 @@ export class TcpReassembler {
       if (rel > 0) break
       st.shift()
       this.unaccount(c, s)
-      const len = s.data.length
+      const len = s.len
       if (rel + len + s.trunc > 0) {
         if (rel < 0) this.stats.tcpRetransmittedBytes += Math.min(-rel, len)
         const m = this.segAt
         m.frame = s.frame
         m.tsSec = s.tsSec
         m.tsNsec = s.tsNsec
-        this.deliver(c, dir, d, s.data, s.trunc, -rel, m)
+        this.deliver(c, dir, d, len === s.block.length ? s.block : s.block.subarray(0, len), s.trunc, -rel, m)
       } else {
         this.stats.tcpRetransmittedBytes += len
       }
@@ -782,22 +782,18 @@ export class TcpReassembler {
     // A stored segment starting at the same or an earlier point that already covers this one.
     if (i > 0) {
       const prev = st[i - 1]
-      if (((prev.seq - base) | 0) + prev.data.length + prev.trunc >= rel + len + trunc) {
+      if (((prev.seq - base) | 0) + prev.len + prev.trunc >= rel + len + trunc) {
         this.stats.tcpRetransmittedBytes += len
         return
       }
     }
-    const s = this.pool.pop() ?? {seq: 0, data: EMPTY, block: EMPTY, trunc: 0, frame: 0, tsSec: 0, tsNsec: 0}
+    const s = this.pool.pop() ?? {seq: 0, len: 0, block: EMPTY, trunc: 0, frame: 0, tsSec: 0, tsNsec: 0}
     s.seq = seq
     // Copy: the packet's bytes are only valid during this call. The copy lives in the arena's own
     // slabs (freed at once when delivered); the bounds count the segment bytes, not the blocks.
-    if (len === 0) s.block = s.data = EMPTY
-    else if (len > ARENA_MAX_BYTES) s.block = s.data = Buffer.allocUnsafeSlow(len)
-    else {
-      s.block = this.arena.alloc(len)
-      s.data = s.block.length === len ? s.block : s.block.subarray(0, len)
-    }
-    buf.copy(s.data)
+    s.len = len
+    s.block = len === 0 ? EMPTY : len > ARENA_MAX_BYTES ? Buffer.allocUnsafeSlow(len) : this.arena.alloc(len)
+    buf.copy(s.block)
     s.trunc = trunc
     s.frame = at.frame
     s.tsSec = at.tsSec
@@ -808,8 +804,8 @@ export class TcpReassembler {
   }
 
   private unaccount(c: TcpConn, s: OooSeg): void {
-    c.oooBytes -= s.data.length
-    this.oooTotal -= s.data.length
+    c.oooBytes -= s.len
+    this.oooTotal -= s.len
   }
 
   /** Frees the segment's copy (its bytes must not be used after this) and pools the record. */
@@ -819,7 +815,7 @@ export class TcpReassembler {
       if (this.oooTotal === 0) this.arena.reset()
     }
     s.block = EMPTY
-    s.data = EMPTY
+    s.len = 0
     if (this.pool.length < SEG_POOL_MAX) this.pool.push(s)
   }
 
