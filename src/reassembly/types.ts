@@ -71,6 +71,13 @@ export interface UdpHandler {
   datagram(dir: Dir, payload: Buffer, at: Moment): void
   /** The flow ended (idle timeout on capture time, or end of input). Flush pending requests. */
   end(at: Moment): void
+  /**
+   * Optional: true when the handler holds nothing that a new handler of the same flow would not
+   * (no pending request, no carried note), so that end() would emit nothing. Asked after each
+   * datagram; when true the flow drops the handler without calling end() and opens a new one at
+   * its next datagram (an idle DNS flow then costs its Conn record only).
+   */
+  idle?(): boolean
 }
 
 /** Sees whole IP packets of the given IP protocols (ICMP, ICMPv6, ...). One instance per run. */
