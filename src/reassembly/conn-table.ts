@@ -80,6 +80,8 @@ export class ConnTable<T extends Conn> {
   dir: Dir = 0
   /** Hash of the packet passed to the last find() (reuse it for insert). */
   lastHash = 0
+  /** Last stamp handed out: every insert and touch stamps its conn with the next one. */
+  private stamps = 0
 
   constructor(initialBuckets = 1024) {
     let n = 16
@@ -136,8 +138,17 @@ export class ConnTable<T extends Conn> {
     return null
   }
 
+  /**
+   * The next activity stamp. Stamps grow with every insert and touch, so both lists are in stamp
+   * order, and an owner keeping records of its own (./half-open.ts) can order them against conns.
+   */
+  nextStamp(): number {
+    return ++this.stamps
+  }
+
   /** Adds a new conn (with `hash` already set) at the tail of the open list. */
   insert(c: T): void {
+    c.stamp = ++this.stamps
     if (this.size >= this.buckets.length) this.grow()
     const i = c.hash & this.mask
     c.bucketNext = this.buckets[i]
@@ -165,6 +176,7 @@ export class ConnTable<T extends Conn> {
 
   /** Marks a conn as recently active (moves it to its list's tail). */
   touch(c: T): void {
+    c.stamp = ++this.stamps
     const list = c.inClosed ? this.closed : this.open
     if (list.tail === c) return
     list.unlink(c)
@@ -174,6 +186,7 @@ export class ConnTable<T extends Conn> {
   /** Moves an open conn to the closed (lingering) list. */
   markClosed(c: T): void {
     if (c.inClosed) return
+    c.stamp = ++this.stamps
     this.open.unlink(c)
     c.inClosed = true
     this.closed.push(c)

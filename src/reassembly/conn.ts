@@ -3,7 +3,7 @@
  * the flows feature reads. Created once per conversation by the TCP reassembler or the UDP flow
  * table (never per packet); the address strings and the Community ID are built lazily, once.
  *
- * The table-bookkeeping fields (hash, bucketNext, lruPrev, lruNext, inClosed) belong to
+ * The table-bookkeeping fields (hash, bucketNext, lruPrev, lruNext, inClosed, stamp) belong to
  * ConnTable (./conn-table.ts); nothing else may write them.
  */
 import {snapshotTunnel, type TunnelInfo} from '../decode/tunnel.js'
@@ -108,6 +108,8 @@ export class Conn implements ConnInfo {
   lruNext: Conn | null = null
   /** True once the conn sits in the table's closed (lingering) list. */
   inClosed = false
+  /** Order of the last touch (ConnTable.nextStamp): lower is less recently active. */
+  stamp = 0
 
   /**
    * Builds the conn from the packet that created it. `senderIsClient` says whether p's source is

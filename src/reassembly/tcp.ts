@@ -39,7 +39,9 @@ import {type DecodedPacket, TcpFlag} from '../decode/types.js'
 import type {Limits} from '../limits.js'
 import type {Stats} from '../stats.js'
 import {Conn, type ConnObserver, Hist, type RoleBy} from './conn.js'
-import {ConnTable} from './conn-table.js'
+import {ConnTable, zoneOf} from './conn-table.js'
+import {HalfField, HalfOpen} from './half-open.js'
+import {ARENA_MAX_BYTES, SegArena} from './seg-arena.js'
 import {isTcpServicePort} from './ports.js'
 import type {Dir, EndReason, Moment, StreamFactory, StreamHandler} from './types.js'
 import {Stale, type TombSide, Tombstones} from './tombstones.js'
@@ -56,10 +58,17 @@ const SEG_POOL_MAX = 1024
 
 const EMPTY = Buffer.alloc(0)
 
-/** One out-of-order segment. `data` is an owned copy; `trunc` bytes follow it that were not captured. */
+/** Flags that keep a SYN from being a half-open record's (see ./half-open.ts). */
+const NOT_HALF_OPEN = TcpFlag.ACK | TcpFlag.FIN | TcpFlag.RST
+
+/**
+ * One out-of-order segment: an owned copy of its `len` bytes, the first bytes of `block` (an arena
+ * block, its own allocation, or EMPTY); `trunc` bytes follow it that were not captured.
+ */
 interface OooSeg {
   seq: number
-  data: Buffer
+  len: number
+  block: Buffer
   trunc: number
   frame: number
   tsSec: number
@@ -117,9 +126,40 @@ export class TcpConn extends Conn {
 
 export class TcpReassembler {
   private table = new ConnTable<TcpConn>()
+  /**
+   * Connections that are only their client's SYN so far (./half-open.ts), when no observer needs a
+   * Conn from the first packet: flat records, turned into a TcpConn by their next other packet.
+   */
+  private readonly half = new HalfOpen()
+  /** Reused packet-shaped source for a promoted record's TcpConn (the fields Conn reads). */
+  private readonly promoteFrom = {
+    ipVersion: 4,
+    src0: 0,
+    src1: 0,
+    src2: 0,
+    src3: 0,
+    dst0: 0,
+    dst1: 0,
+    dst2: 0,
+    dst3: 0,
+    srcPort: 0,
+    dstPort: 0,
+    vlan: -1,
+    vlanInner: -1,
+    srcMacHi: -1,
+    srcMacLo: 0,
+    dstMacHi: -1,
+    dstMacLo: 0,
+    tunnel: undefined,
+    tsSec: 0,
+    tsNsec: 0,
+    frame: 0,
+  }
   private nextId = 0
   private oooTotal = 0
   private readonly pool: OooSeg[] = []
+  /** Storage of the out-of-order copies (./seg-arena.ts). */
+  private readonly arena = new SegArena()
   /** Reused Moment for data delivered from the out-of-order store (the segment's own frame/time). */
   private readonly segAt: Moment = {frame: 0, tsSec: 0, tsNsec: 0}
   /** Reused tombstone sides (copied by Tombstones.add). */
@@ -150,7 +190,7 @@ export class TcpReassembler {
 
   /** Connections currently tracked (open plus lingering closed ones). */
   get size(): number {
-    return this.table.size
+    return this.table.size + this.half.size
   }
 
   /** Out-of-order bytes currently stored across all connections. */
@@ -166,6 +206,23 @@ export class TcpReassembler {
     const ack = (flags & TcpFlag.ACK) !== 0
     let c = this.table.find(p)
     let dir: Dir = this.table.dir
+    if (c === null && this.half.size > 0 && zoneOf(p) === 0) {
+      const s = this.half.find(p, this.table.lastHash)
+      if (s !== -1) {
+        if (
+          this.half.dir === 0 &&
+          (flags & (TcpFlag.SYN | NOT_HALF_OPEN)) === TcpFlag.SYN &&
+          p.payload.length + p.payloadTruncated === 0 &&
+          this.half.get(s, HalfField.ISN) === p.seq
+        ) {
+          // The client's SYN again: counted as its TcpConn would count it, nothing else changes.
+          this.half.again(s, p, this.table.nextStamp())
+          return
+        }
+        c = this.promote(s)
+        dir = c.dirOf(p)
+      }
+    }
     if (c !== null && syn && !ack) {
       // Port reuse: a SYN with a new ISN on a finished 4-tuple, or on one whose sender already
       // carried a stream, starts a new connection.
@@ -193,6 +250,20 @@ export class TcpReassembler {
         // A trailing packet of a connection closed moments ago, absorbed as its record would have.
         if (k === Stale.Lingering) return
         this.tombs.forget(p, this.table.lastHash)
+      }
+      if (
+        this.observer === undefined &&
+        (flags & (TcpFlag.SYN | NOT_HALF_OPEN)) === TcpFlag.SYN &&
+        p.payload.length + p.payloadTruncated === 0 &&
+        (p.tunnel === undefined || p.tunnel.depth === 0)
+      ) {
+        // A connection's first SYN: a flat half-open record until its next other packet.
+        const hash = this.table.lastHash
+        const max = Math.max(1, this.limits.maxConnections)
+        while (this.table.size + this.half.size >= max) this.evictOne()
+        this.half.add(p, hash, ++this.nextId, this.table.nextStamp())
+        this.stats.tcpConnections++
+        return
       }
       c = this.create(p, syn, ack)
       dir = c.dirOf(p)
@@ -299,6 +370,7 @@ export class TcpReassembler {
       if (!c.ended) this.closeStream(c, 'eof', at)
       this.observer?.closed(c, c.endReason, at)
     }
+    this.half.clear() // records are SYNs only: nothing to flush or end
     this.table = new ConnTable<TcpConn>()
     this.tombs = this.newTombstones()
     this.oooTotal = 0
@@ -335,7 +407,7 @@ export class TcpReassembler {
     }
     const hash = this.table.lastHash
     const max = Math.max(1, this.limits.maxConnections)
-    while (this.table.size >= max) this.evictOne()
+    while (this.table.size + this.half.size >= max) this.evictOne()
     const c = new TcpConn(++this.nextId, p, senderIsClient, roleBy)
     c.hash = hash
     this.table.insert(c)
@@ -344,14 +416,26 @@ export class TcpReassembler {
     return c
   }
 
-  /** Frees one slot: a lingering closed record if any, else the least recently active open one. */
+  /**
+   * Frees one slot: a lingering closed record if any, else the least recently active open one
+   * (a full or a half-open connection).
+   */
   private evictOne(): void {
     const closed = this.table.closed.head as TcpConn | null
     if (closed !== null) {
       this.retire(closed, this.lastMoment(closed))
       return
     }
-    const c = this.table.open.head as TcpConn
+    const c = this.table.open.head as TcpConn | null
+    const s = this.half.head
+    if (s !== -1 && (c === null || this.half.stamp(s) < c.stamp)) {
+      // Ending a SYN-only connection delivers nothing: it only leaves.
+      this.stats.tcpConnectionsEvicted++
+      this.stats.limit('maxConnections')
+      this.half.remove(s)
+      return
+    }
+    if (c === null) return
     this.stats.tcpConnectionsEvicted++
     this.stats.limit('maxConnections')
     const at = this.lastMoment(c)
@@ -369,7 +453,15 @@ export class TcpReassembler {
     if (!this.clock.tick(p.tsSec, p.tsNsec)) return
     const now = this.clock.now
     const idle = this.limits.tcpIdleTimeoutSec
-    for (let c = this.table.open.head as TcpConn | null; c !== null; c = this.table.open.head as TcpConn | null) {
+    for (;;) {
+      const c = this.table.open.head as TcpConn | null
+      const s = this.half.head
+      if (s !== -1 && (c === null || this.half.stamp(s) < c.stamp)) {
+        if (now - this.half.lastActivity(s) <= idle) break
+        this.half.remove(s) // a SYN-only connection's timeout delivers nothing
+        continue
+      }
+      if (c === null) break
       if (now - c.lastActivity() <= idle) break
       const at = this.lastMoment(c)
       this.closeStream(c, 'timeout', at)
@@ -379,6 +471,64 @@ export class TcpReassembler {
       if (now - c.lastActivity() <= TCP_CLOSED_LINGER_SEC) break
       this.retire(c, this.lastMoment(c))
     }
+  }
+
+  /**
+   * Turns half-open record `s` into the TcpConn it stands for, in the state its SYN left it in
+   * (counted, history "S", handler opened, client direction started at the ISN), at the tail of
+   * the open list (the packet being handled touches or retires it next).
+   */
+  private promote(s: number): TcpConn {
+    const h = this.half
+    const f = this.promoteFrom
+    f.ipVersion = h.get(s, HalfField.IPV)
+    f.src0 = h.get(s, HalfField.C0)
+    f.src1 = h.get(s, HalfField.C0 + 1)
+    f.src2 = h.get(s, HalfField.C0 + 2)
+    f.src3 = h.get(s, HalfField.C0 + 3)
+    f.dst0 = h.get(s, HalfField.S0)
+    f.dst1 = h.get(s, HalfField.S0 + 1)
+    f.dst2 = h.get(s, HalfField.S0 + 2)
+    f.dst3 = h.get(s, HalfField.S0 + 3)
+    f.srcPort = h.get(s, HalfField.CPORT)
+    f.dstPort = h.get(s, HalfField.SPORT)
+    f.vlan = h.get(s, HalfField.VLAN)
+    f.vlanInner = h.get(s, HalfField.VLANIN)
+    f.srcMacHi = h.get(s, HalfField.CMACHI)
+    f.srcMacLo = h.get(s, HalfField.CMACLO)
+    f.dstMacHi = h.get(s, HalfField.SMACHI)
+    f.dstMacLo = h.get(s, HalfField.SMACLO)
+    f.tsSec = h.get(s, HalfField.FIRSTSEC)
+    f.tsNsec = h.get(s, HalfField.FIRSTNSEC)
+    f.frame = h.get(s, HalfField.FIRSTFRAME)
+    const c = new TcpConn(h.get(s, HalfField.ID), f as unknown as DecodedPacket, true, 'syn')
+    c.hash = h.hash(s)
+    c.pk0 = h.get(s, HalfField.PK0)
+    c.ib0 = h.get(s, HalfField.IB0)
+    c.fl0 = h.get(s, HalfField.FL0)
+    c.lastSec = h.get(s, HalfField.LASTSEC)
+    c.lastNsec = h.get(s, HalfField.LASTNSEC)
+    c.lastFrame = h.get(s, HalfField.LASTFRAME)
+    c.hist(0, Hist.SYN)
+    const isn = h.get(s, HalfField.ISN)
+    h.remove(s)
+    this.table.insert(c)
+    c.opened = true
+    try {
+      c.handler = this.factory.open(c)
+    } catch {
+      this.stats.bad('tcp: factory threw')
+      c.handler = null
+    }
+    const d = c.d0
+    d.synSeen = true
+    d.isn = isn
+    if (c.handler !== null) {
+      d.started = true
+      d.base = isn
+      d.nextSeq = (isn + 1) >>> 0
+    }
+    return c
   }
 
   private lastMoment(c: Conn): Moment {
@@ -562,14 +712,14 @@ export class TcpReassembler {
       if (rel > 0) break
       st.shift()
       this.unaccount(c, s)
-      const len = s.data.length
+      const len = s.len
       if (rel + len + s.trunc > 0) {
         if (rel < 0) this.stats.tcpRetransmittedBytes += Math.min(-rel, len)
         const m = this.segAt
         m.frame = s.frame
         m.tsSec = s.tsSec
         m.tsNsec = s.tsNsec
-        this.deliver(c, dir, d, s.data, s.trunc, -rel, m)
+        this.deliver(c, dir, d, len === s.block.length ? s.block : s.block.subarray(0, len), s.trunc, -rel, m)
       } else {
         this.stats.tcpRetransmittedBytes += len
       }
@@ -632,17 +782,18 @@ export class TcpReassembler {
     // A stored segment starting at the same or an earlier point that already covers this one.
     if (i > 0) {
       const prev = st[i - 1]
-      if (((prev.seq - base) | 0) + prev.data.length + prev.trunc >= rel + len + trunc) {
+      if (((prev.seq - base) | 0) + prev.len + prev.trunc >= rel + len + trunc) {
         this.stats.tcpRetransmittedBytes += len
         return
       }
     }
-    const s = this.pool.pop() ?? {seq: 0, data: EMPTY, trunc: 0, frame: 0, tsSec: 0, tsNsec: 0}
+    const s = this.pool.pop() ?? {seq: 0, len: 0, block: EMPTY, trunc: 0, frame: 0, tsSec: 0, tsNsec: 0}
     s.seq = seq
-    // Copy: the packet's bytes are only valid during this call. (Small copies come from Node's
-    // shared allocation slab; the bounds count the segment bytes, not the slab.)
-    s.data = Buffer.allocUnsafe(len)
-    buf.copy(s.data)
+    // Copy: the packet's bytes are only valid during this call. The copy lives in the arena's own
+    // slabs (freed at once when delivered); the bounds count the segment bytes, not the blocks.
+    s.len = len
+    s.block = len === 0 ? EMPTY : len > ARENA_MAX_BYTES ? Buffer.allocUnsafeSlow(len) : this.arena.alloc(len)
+    buf.copy(s.block)
     s.trunc = trunc
     s.frame = at.frame
     s.tsSec = at.tsSec
@@ -653,12 +804,18 @@ export class TcpReassembler {
   }
 
   private unaccount(c: TcpConn, s: OooSeg): void {
-    c.oooBytes -= s.data.length
-    this.oooTotal -= s.data.length
+    c.oooBytes -= s.len
+    this.oooTotal -= s.len
   }
 
+  /** Frees the segment's copy (its bytes must not be used after this) and pools the record. */
   private recycle(s: OooSeg): void {
-    s.data = EMPTY
+    if (s.block.length > 0 && s.block.length <= ARENA_MAX_BYTES) {
+      this.arena.free(s.block)
+      if (this.oooTotal === 0) this.arena.reset()
+    }
+    s.block = EMPTY
+    s.len = 0
     if (this.pool.length < SEG_POOL_MAX) this.pool.push(s)
   }
 

@@ -71,6 +71,13 @@ export interface UdpHandler {
   datagram(dir: Dir, payload: Buffer, at: Moment): void
   /** The flow ended (idle timeout on capture time, or end of input). Flush pending requests. */
   end(at: Moment): void
+  /**
+   * Optional: true when the handler holds nothing that a new handler of the same flow would not
+   * (no pending request, no carried note), so that end() would emit nothing. Asked after each
+   * datagram; when true the flow drops the handler without calling end() and opens a new one at
+   * its next datagram (an idle DNS flow then costs its Conn record only).
+   */
+  idle?(): boolean
 }
 
 /** Sees whole IP packets of the given IP protocols (ICMP, ICMPv6, ...). One instance per run. */
@@ -82,7 +89,10 @@ export interface IpHandler {
 
 export interface StreamFactory {
   /**
-   * Called once per new connection, with the first payload-carrying or SYN packet's connection.
+   * Called once per connection, at its first payload-carrying packet or at its SYN. Without a
+   * ConnObserver a connection that is its client's SYN so far (./half-open.ts) is opened at its
+   * next other packet (SYN-ACK, ACK, RST, ...), as it was at the SYN; one that never has another
+   * (a SYN scan or flood) is never opened, so its handler sees nothing (not even end).
    * Return null to ignore the connection's bytes (it is still tracked for flows and statistics).
    */
   open(conn: ConnInfo): StreamHandler | null

@@ -2,12 +2,13 @@
  * UdpFlows: UDP datagrams -> flows keyed by 5-tuple, each with an optional UdpHandler.
  *
  * Call order: datagram(p) for every UDP packet in capture order, then end(at) once at end of input.
- * Per flow: open(conn) is asked once when the flow is created; its handler then receives
+ * Per flow: open(conn) is asked when the flow is created; its handler then receives
  * datagram(dir, payload, at) calls (payload is the packet's view, valid only during the call, and
  * `at` is the packet itself) and exactly one end(at): at idle timeout (limits.udpFlowIdleTimeoutSec of
  * capture time without a datagram; `at` = the flow's last datagram), at eviction (Limits.maxConnections
  * flows tracked; the least recently active one goes) or at end of input (`at` as given, flows in
- * creation order).
+ * creation order). A handler that reports idle() after a datagram is dropped instead (no end call)
+ * and open(conn) is asked again at the flow's next datagram.
  *
  * Client: the sender of the first datagram, unless that datagram comes from a service port to a
  * non-service port (then the sender is the server; roleBy 'port'). Before that, the dispatch stage's
@@ -27,6 +28,8 @@ import {SweepClock} from '../util/time.js'
 
 export class UdpFlow extends Conn {
   handler: UdpHandler | null = null
+  /** The handler was dropped while idle (UdpHandler.idle): open a new one at the next datagram. */
+  parked = false
 
   constructor(id: number, p: DecodedPacket, senderIsClient: boolean, roleBy: RoleBy) {
     super(id, 'udp', p, senderIsClient, roleBy)
@@ -66,13 +69,34 @@ export class UdpFlows {
     if (p.payload.length + p.payloadTruncated > 0) c.hist(dir, Hist.DATA)
     this.table.touch(c)
     this.observer?.packet(c, dir, p)
-    const h = c.handler
-    if (h === null) return
+    let h = c.handler
+    if (h === null) {
+      if (!c.parked) return
+      c.parked = false
+      h = this.openHandler(c)
+      if (h === null) return
+    }
     try {
       h.datagram(dir, p.payload, p)
     } catch {
       this.fail(c, p)
+      return
     }
+    if (h.idle?.()) {
+      c.handler = null
+      c.parked = true
+    }
+  }
+
+  /** Asks open(conn) for the flow's handler (guarded). */
+  private openHandler(c: UdpFlow): UdpHandler | null {
+    try {
+      c.handler = this.open(c)
+    } catch {
+      this.stats.bad('udp: handler threw')
+      c.handler = null
+    }
+    return c.handler
   }
 
   /** End of input: every flow ends (handler.end, observer.closed 'eof') in creation order. */
@@ -106,12 +130,7 @@ export class UdpFlows {
     this.table.insert(c)
     this.stats.udpFlows++
     this.observer?.opened(c)
-    try {
-      c.handler = this.open(c)
-    } catch {
-      this.stats.bad('udp: handler threw')
-      c.handler = null
-    }
+    this.openHandler(c)
     return c
   }
 

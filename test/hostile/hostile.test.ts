@@ -46,6 +46,17 @@ describe('hostile captures: bounded memory, pbx keeps producing the other transa
     expect([...r.byTypeStatus]).toEqual([['http OK', 20]])
   })
 
+  it('200,000 SYN-only connections at the default maxConnections (100,000): half-open records, not connection objects', () => {
+    // 100,000 TcpConn records would be ~70 MB of heap; half-open records are typed arrays (~25 MB,
+    // outside the heap) and create no garbage when evicted
+    const base = process.memoryUsage().heapUsed
+    const r = runHostile(synFlood(200_000, 10))
+    expect(r.stats.tcpConnectionsEvicted).toBeGreaterThanOrEqual(100_000)
+    expect(okWitnessPaths(r)).toEqual(witnessPaths(10))
+    expect(r.peakHeap - base).toBeLessThan(48 * MB)
+    noHandlerThrew(r)
+  })
+
   it('20,000 unanswered DNS flows with maxConnections 2000: evicted flows emit their query alone', () => {
     const r = runHostile(dnsUnanswered(20_000, 10), {maxConnections: 2000})
     expect(r.stats.udpFlows).toBe(20_000 + 10)

@@ -4,7 +4,7 @@ import type {DecodedPacket} from '../../src/decode/types.js'
 import type {Limits} from '../../src/limits.js'
 import type {Conn, ConnObserver} from '../../src/reassembly/conn.js'
 import {TcpReassembler} from '../../src/reassembly/tcp.js'
-import type {Dir, EndReason, Moment} from '../../src/reassembly/types.js'
+import type {ConnInfo, Dir, EndReason, Moment} from '../../src/reassembly/types.js'
 import {Stats} from '../../src/stats.js'
 import {communityIdFromStrings} from '../../src/util/community-id.js'
 import {ACK, FIN, IP_A, IP_B, limits, PSH, pkt, Recorder, RST, resetFrames, SYN} from './helpers.js'
@@ -319,6 +319,8 @@ describe('TcpReassembler: behaviour', () => {
     const rec = new Recorder()
     const r = new TcpReassembler(rec, limits(), new Stats())
     r.segment(pkt({src: IP_A, dst: IP_B, sport: sp, dport: dp, seq: 7, flags, data: flags === DATA ? 'x' : undefined}))
+    // a connection that is its client's SYN only is not opened yet: the SYN-ACK opens it
+    if (flags === SYN) r.segment(pkt({src: IP_B, dst: IP_A, sport: dp, dport: sp, seq: 70, ack: 8, flags: SYN | ACK}))
     const open = rec.log[0]
     expect(open.k).toBe('open')
     if (open.k !== 'open') return
@@ -376,9 +378,54 @@ describe('TcpReassembler: behaviour', () => {
     r.segment(syn(3, 0))
     expect(stats.tcpConnectionsEvicted).toBe(1)
     expect(stats.limitsHit.get('maxConnections')).toBe(1)
-    expect(rec.compact(2)).toEqual(['END evicted'])
+    // conn 2 was its SYN only (a half-open record): evicted without ever being opened
+    expect(rec.log.filter((x) => x.conn === 2)).toEqual([])
     expect(rec.compact(1)).toEqual(['D0 one'])
     expect(r.size).toBe(2)
+    // conn 3 (half-open) is now more recent than conn 1: a fourth evicts conn 1
+    r.segment(syn(4, 0))
+    expect(rec.compact(1)).toEqual(['D0 one', 'END evicted'])
+    // conn 3 is promoted by its SYN-ACK, keeps its id, and is the older of the two left
+    r.segment(pkt({src: IP_B, dst: IP_A, sport: 80, dport: 3, seq: 50, ack: 2, flags: SYN | ACK, t: 0}))
+    r.segment(data(3, 'three', 0))
+    r.segment(syn(5, 0))
+    expect(rec.compact(3)).toEqual(['D0 three'])
+    expect(rec.log.filter((x) => x.conn === 4)).toEqual([])
+    expect(stats.tcpConnectionsEvicted).toBe(3)
+    expect(r.size).toBe(2)
+  })
+
+  it('half-open records: a promoted connection is the one its SYN would have made', () => {
+    // the same packets with an observer (a full connection record from the SYN) and without (a
+    // half-open record until the SYN-ACK) give the same deliveries, counters, history and times
+    const segs: Seg[] = [{d: 0, rel: 0, f: SYN}, {d: 0, rel: 0, f: SYN}, ...HS.slice(1), s(0, 1, 'GET'), s(1, 1, 'OK!'), cFin(4), sFin(4)]
+    const isn: [number, number] = [4000000000, 5000]
+    const obs: ConnObserver = {opened: () => {}, packet: () => {}, closed: () => {}}
+    const runs: unknown[] = []
+    for (const observer of [obs, undefined]) {
+      resetFrames()
+      const conns: ConnInfo[] = []
+      const rec = new Recorder()
+      const factory = {
+        open: (c: ConnInfo) => {
+          conns.push(c)
+          return rec.open(c)
+        },
+      }
+      const stats = new Stats()
+      const r = new TcpReassembler(factory, limits(), stats, observer)
+      for (const sg of segs) r.segment(toPacket(sg, isn))
+      const c = conns[0] as Conn
+      runs.push({
+        log: rec.compact(),
+        opens: rec.opens,
+        conns: stats.tcpConnections,
+        conn: [c.id, c.roleBy, c.clientPort, c.serverPort, c.history, c.packets, c.ipBytes, c.payloadBytes, c.tcpFlagsSeen],
+        times: [c.firstFrame, c.firstSec, c.firstNsec, c.lastFrame],
+      })
+    }
+    expect(runs[1]).toEqual(runs[0])
+    expect((runs[0] as {conn: unknown[]}).conn[4]).toBe('ShADdFf')
   })
 
   it('port reuse: a SYN with a new ISN after FIN/FIN starts a new connection; trailing ACKs do not', () => {
@@ -498,10 +545,13 @@ describe('TcpReassembler: behaviour', () => {
     const r = new TcpReassembler(rec, limits(), stats)
     for (let port = 1; port <= 500; port++) r.segment(pkt({sport: 40000, dport: port, seq: 99, flags: SYN}))
     expect(stats.tcpConnections).toBe(500)
-    expect(rec.opens).toBe(500)
+    expect(r.size).toBe(500)
+    // half-open records: never opened, nothing to end
+    expect(rec.opens).toBe(0)
     expect(r.storedBytes).toBe(0)
     r.end({frame: 0, tsSec: 0, tsNsec: 0})
-    expect(rec.log.filter((x) => x.k === 'end').length).toBe(500)
+    expect(r.size).toBe(0)
+    expect(rec.log.filter((x) => x.k === 'end').length).toBe(0)
   })
 
   it('observer: counters, Zeek-style history, strings and community id', () => {

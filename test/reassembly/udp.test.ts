@@ -60,6 +60,33 @@ describe('UdpFlows', () => {
     expect(c.clientIp).toBe(dir === 0 ? '10.0.0.1' : '10.0.0.2')
   })
 
+  it('a handler that reports idle() is dropped without end() and a new one opened at the next datagram', () => {
+    const log: string[] = []
+    let handlers = 0
+    const open = (c: Conn): UdpHandler => {
+      const n = ++handlers
+      let pending = 0
+      log.push(`open ${n} conn ${c.id}`)
+      return {
+        datagram: (dir: Dir, payload: Buffer) => {
+          pending += dir === 0 ? 1 : -1
+          log.push(`${n} d${dir} ${payload.toString('latin1')}`)
+        },
+        end: () => log.push(`${n} end`),
+        idle: () => pending === 0,
+      }
+    }
+    const stats = new Stats()
+    const f = new UdpFlows(open, limits(), stats)
+    f.datagram(A(53000, 53, 'q1'))
+    f.datagram(B(53, 53000, 'a1')) // answered: handler 1 is idle and dropped
+    f.datagram(A(53000, 53, 'q2')) // the same flow opens handler 2
+    f.end({frame: 9, tsSec: 0, tsNsec: 0})
+    expect(log).toEqual(['open 1 conn 1', '1 d0 q1', '1 d1 a1', 'open 2 conn 1', '2 d0 q2', '2 end'])
+    expect(stats.udpFlows).toBe(1)
+    expect(f.size).toBe(0)
+  })
+
   it('pairs both directions into one flow and ends it at end of input', () => {
     const rec = recorder()
     const stats = new Stats()

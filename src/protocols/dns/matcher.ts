@@ -184,6 +184,11 @@ export class DnsMatcher {
     this.pending = new PendingQueue<Pending, string>(ctx.limits, ctx.stats, (old, n) => this.flushPending(old, n), pendingKey)
   }
 
+  /** Nothing pending and no note carried: end() would emit nothing (UdpHandler.idle). */
+  idle(): boolean {
+    return this.pending.length === 0 && this.carryNotes === undefined
+  }
+
   /** Adds a note to the next transaction emitted (e.g. a message lost in a TCP gap). */
   note(n: Note): void {
     ;(this.carryNotes ??= []).push(n)

@@ -54,4 +54,8 @@ export class DnsUdpSession implements UdpHandler {
     this.matcher.expire(at)
     this.matcher.end()
   }
+
+  idle(): boolean {
+    return this.matcher.idle()
+  }
 }
