@@ -38,7 +38,8 @@ import {fileURLToPath} from 'node:url'
 import {type PcapDevice, type PcapHandle, type PcapModule, RECORD_HEADER, recordBytes} from './native/types.js'
 import type {PcapngWriter} from './pcapng-writer.js'
 import type {CaptureSource, SourceContext} from './source.js'
-import {CaptureError, type CaptureInfo, LinkType, type Packet, type PacketSink} from './types.js'
+import {RecordPacket} from './record.js'
+import {CaptureError, type CaptureInfo, LinkType, type PacketSink} from './types.js'
 
 /** libpcap's snaplen for live capture (lo's MTU is 65536); also the size of the packet buffer. */
 export const LIVE_SNAPLEN = 65535
@@ -55,7 +56,7 @@ const QUEUE_BLOCK_BYTES = 4 * 1024 * 1024
 /** Scratch block the binding writes packets into while the queue is full (they are counted as dropped). */
 const DISCARD_BYTES = 1024 * 1024
 /** Wall-clock budget of one pass of the pipeline over queued packets before libpcap is read again. */
-const PASS_MS = 2
+const PASS_MS = 10
 
 /** The addon as built by src/capture/native/build.cjs, seen from src/capture (tsx, vitest) and dist/capture. */
 const ADDON_PATHS = ['./native/build/Release/pbx_pcap.node', '../../src/capture/native/build/Release/pbx_pcap.node']
@@ -250,10 +251,10 @@ export class LiveSource implements CaptureSource {
     const stats = ctx.stats
     const tee = this.tee
     const limit = this.opts.count ?? Number.POSITIVE_INFINITY
-    const out = Buffer.alloc(handle.snaplen)
-    const p: Packet = {frame: 0, tsSec: 0, tsNsec: 0, linkType, data: out, origLen: 0, offset: 0}
-    // One view of `out` per packet length seen, made once and reused: no allocation per packet.
-    const views: (Buffer | undefined)[] = new Array(handle.snaplen + 1)
+    // The packet's bytes are read in place in the queue's block (a RecordPacket: no copy, and no
+    // view unless a sink asks for `data`); the block is not written again before they are shifted.
+    const p = new RecordPacket()
+    p.linkType = linkType
 
     // A live capture's "chunk" is one pass of the pipeline over the queue: ctx.afterChunk runs at the
     // end of every pass that delivered packets, in the same turn of the event loop as the output
@@ -273,10 +274,9 @@ export class LiveSource implements CaptureSource {
     /** Hands the oldest queued packet to the pipeline; false when the queue is empty or --count was reached. */
     const deliverOne = (): boolean => {
       if (p.frame >= limit) return false
-      const n = queue.shift(out, p)
+      const n = queue.shift(p)
       if (n < 0) return false
       p.frame++
-      p.data = views[n] ??= out.subarray(0, n)
       stats.packets++
       stats.bytes += n
       bytes += n
@@ -444,10 +444,11 @@ export class PacketQueue {
   }
 
   /**
-   * Moves the oldest packet's bytes to dst and its header to p (tsSec, tsNsec, origLen); returns
-   * its captured length, or -1 when the queue is empty.
+   * Takes the oldest packet off the queue: points p at its bytes in place (setBytes: valid until
+   * the next shift(), which may hand the block back for reuse) and sets its header fields (tsSec,
+   * tsNsec, origLen); returns its captured length, or -1 when the queue is empty.
    */
-  shift(dst: Buffer, p: {tsSec: number; tsNsec: number; origLen: number}): number {
+  shift(p: RecordPacket): number {
     let b = this.blocks[0]
     // A block read to its end goes back to the free list once the writer has moved on.
     while (b !== undefined && b.readPos === b.end && b !== this.writing) {
@@ -463,7 +464,7 @@ export class PacketQueue {
     p.tsNsec = b.u32[w + 1]
     p.origLen = b.u32[w + 3]
     const from = b.readPos + RECORD_HEADER
-    b.buf.copy(dst, 0, from, from + n)
+    p.setBytes(b.buf, from, n)
     b.readPos += recordBytes(n)
     this.length--
     return n

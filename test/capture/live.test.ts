@@ -123,6 +123,54 @@ describe('LiveSource on lo', () => {
     expect(back.packets).toEqual(seen.map((p) => ({...p, offset: back.packets[p.frame - 1].offset})))
   })
 
+  it('calls afterChunk in the same turn as the packets it follows, and delivers nothing while its promise is pending', async () => {
+    // Output backpressure depends on it: an output is `blocked` after a write its stream could not
+    // take at once, and its drain() waits for the stream's next 'drain' event; asked in a later
+    // turn, the stream may have drained already and the wait would not end.
+    const src = new LiveSource({device: 'lo', filter: `tcp port ${port}`})
+    mustCapture(src)
+    let sameTurn = false
+    let waiting = false
+    let packets = 0
+    let duringWait = 0
+    const afterChunk: boolean[] = []
+    const done = src.read(
+      {
+        packet: () => {
+          packets++
+          if (waiting) duringWait++
+          if (!sameTurn) {
+            sameTurn = true
+            setImmediate(() => (sameTurn = false))
+          }
+        },
+      },
+      {
+        limits: makeLimits(),
+        stats: new Stats(),
+        onInfo: () => {},
+        afterChunk: () => {
+          afterChunk.push(sameTurn)
+          waiting = true
+          return new Promise<void>((r) =>
+            setTimeout(() => {
+              waiting = false
+              r()
+            }, 20),
+          )
+        },
+      },
+    )
+    for (const p of ['/a', '/b', '/c']) await fetch(`http://127.0.0.1:${port}${p}`)
+    await new Promise((r) => setTimeout(r, 200))
+    src.stop()
+    await done
+    expect(packets).toBeGreaterThanOrEqual(7)
+    expect(afterChunk.length).toBeGreaterThan(0)
+    expect(afterChunk.every((t) => t)).toBe(true)
+    expect(duringWait).toBe(0)
+  })
+
   it('stop() right after the traffic still delivers what libpcap already holds', async () => {
     const src = new LiveSource({device: 'lo', filter: `tcp port ${port}`})
     mustCapture(src)
