@@ -69,6 +69,13 @@ export interface Limits {
    * registered_domain processor) is cached; the oldest is evicted beyond that. 0: no cache.
    */
   publicSuffixCacheEntries: number
+  /**
+   * `pbx live`: bytes of captured packets held between libpcap and the pipeline while the pipeline
+   * is busy or an output is blocked (each packet takes 16 bytes plus its length rounded up to 4).
+   * Allocated in 4 MiB blocks as the queue grows, kept until the capture ends. Packets arriving
+   * while it is full are dropped and counted (`dropped (pbx queue full)` in the summary).
+   */
+  liveQueueBytes: number
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -94,6 +101,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   dtlsMaxHandshakeMessageBytes: 128 * 1024,
   nfsMaxCompoundOps: 128,
   publicSuffixCacheEntries: 10_000,
+  liveQueueBytes: 64 * 1024 * 1024,
 })
 
 /** Merges user overrides (already parsed to numbers) over the defaults; unknown names are an error. */

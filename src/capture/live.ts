@@ -17,11 +17,11 @@
  * ring's blocks, a block handed over when full or after LIVE_TIMEOUT_MS), non-blocking, its fd
  * polled on the event loop. On each wakeup the binding copies every packet libpcap holds, with
  * its pcap header, straight into the PacketQueue's current block and calls JavaScript once; the
- * pipeline runs over the queue in passes of at most PASS_MS of wall time between wakeups. While
- * ctx.afterChunk's promise is pending (outputs blocked) the pipeline waits and the queue absorbs
- * the packets (64 MiB); when the queue is full, arriving packets are dropped and counted in
- * stats.liveQueueDropped (pbx's own drops, shown in the summary). ctx.afterChunk is called every
- * CHUNK_MS of wall time while packets arrive. read() resolves with the CaptureInfo right after the
+ * pipeline runs over the queue in passes of at most PASS_MS of wall time between wakeups, and
+ * ctx.afterChunk is called at the end of each pass that delivered packets. While its promise is
+ * pending (outputs blocked) the pipeline waits and the queue absorbs the packets (at most
+ * limits.liveQueueBytes); when the queue is full, arriving packets are dropped and counted in
+ * stats.liveQueueDropped (pbx's own drops, shown in the summary). read() resolves with the CaptureInfo right after the
  * --count-th packet, or when stop() is called (SIGINT, --duration elapsed, every output's reader
  * gone) and the packets libpcap already holds have been read (see stop()).
  *
@@ -38,7 +38,8 @@ import {fileURLToPath} from 'node:url'
 import {type PcapDevice, type PcapHandle, type PcapModule, RECORD_HEADER, recordBytes} from './native/types.js'
 import type {PcapngWriter} from './pcapng-writer.js'
 import type {CaptureSource, SourceContext} from './source.js'
-import {CaptureError, type CaptureInfo, LinkType, type Packet, type PacketSink} from './types.js'
+import {RecordPacket} from './record.js'
+import {CaptureError, type CaptureInfo, LinkType, type PacketSink} from './types.js'
 
 /** libpcap's snaplen for live capture (lo's MTU is 65536); also the size of the packet buffer. */
 export const LIVE_SNAPLEN = 65535
@@ -50,14 +51,12 @@ export const LIVE_TIMEOUT_MS = 10
 const CHECK_BUFFER_BYTES = 1024 * 1024
 /** How long stop() keeps reading what libpcap already holds before it closes the handle (> LIVE_TIMEOUT_MS). */
 const STOP_DRAIN_MS = 5 * LIVE_TIMEOUT_MS
-/** Wall-clock period of ctx.afterChunk during a live capture. */
-const CHUNK_MS = 50
 /** Receive queue: blocks the binding writes packets into, packed with their headers. */
 const QUEUE_BLOCK_BYTES = 4 * 1024 * 1024
-/** Queue blocks at most (64 MiB of packets): past that, arriving packets are dropped and counted. */
-const QUEUE_BLOCKS = 16
+/** Scratch block the binding writes packets into while the queue is full (they are counted as dropped). */
+const DISCARD_BYTES = 1024 * 1024
 /** Wall-clock budget of one pass of the pipeline over queued packets before libpcap is read again. */
-const PASS_MS = 2
+const PASS_MS = 10
 
 /** The addon as built by src/capture/native/build.cjs, seen from src/capture (tsx, vitest) and dist/capture. */
 const ADDON_PATHS = ['./native/build/Release/pbx_pcap.node', '../../src/capture/native/build/Release/pbx_pcap.node']
@@ -252,39 +251,32 @@ export class LiveSource implements CaptureSource {
     const stats = ctx.stats
     const tee = this.tee
     const limit = this.opts.count ?? Number.POSITIVE_INFINITY
-    const out = Buffer.alloc(handle.snaplen)
-    const p: Packet = {frame: 0, tsSec: 0, tsNsec: 0, linkType, data: out, origLen: 0, offset: 0}
-    // One view of `out` per packet length seen, made once and reused: no allocation per packet.
-    const views: (Buffer | undefined)[] = new Array(handle.snaplen + 1)
+    // The packet's bytes are read in place in the queue's block (a RecordPacket: no copy, and no
+    // view unless a sink asks for `data`); the block is not written again before they are shifted.
+    const p = new RecordPacket()
+    p.linkType = linkType
 
-    // "Chunks" of a live capture are wall-clock slices: afterChunk runs every CHUNK_MS when packets
-    // arrived, never per packet or per wakeup (on a quiet link each packet is its own wakeup).
+    // A live capture's "chunk" is one pass of the pipeline over the queue: ctx.afterChunk runs at the
+    // end of every pass that delivered packets, in the same turn of the event loop as the output
+    // writes those packets caused. That is what output backpressure needs: an output reports
+    // `blocked` after a write its stream could not take at once, and its drain() resolves on the
+    // stream's next 'drain' event; asked later (from a timer), the stream may have drained already
+    // and the wait would last until something else writes.
     let bytes = 0
-    let chunkBytes = 0
     let draining = false
     const drained = () => {
       draining = false
       resume()
     }
-    const endOfChunk = () => {
-      if (this.stopped || draining || bytes === chunkBytes) return
-      chunkBytes = bytes
-      const r = ctx.afterChunk(bytes)
-      if (r !== undefined) {
-        draining = true
-        r.then(drained, drained)
-      }
-    }
 
-    const queue = new PacketQueue(recordBytes(handle.snaplen))
+    const queue = new PacketQueue(recordBytes(handle.snaplen), queueBlocks(ctx.limits.liveQueueBytes))
     let scheduled = false
     /** Hands the oldest queued packet to the pipeline; false when the queue is empty or --count was reached. */
     const deliverOne = (): boolean => {
       if (p.frame >= limit) return false
-      const n = queue.shift(out, p)
+      const n = queue.shift(p)
       if (n < 0) return false
       p.frame++
-      p.data = views[n] ??= out.subarray(0, n)
       stats.packets++
       stats.bytes += n
       bytes += n
@@ -293,22 +285,33 @@ export class LiveSource implements CaptureSource {
       if (p.frame >= limit) this.end()
       return true
     }
-    /** One pass over the queue (at most PASS_MS), then back to the event loop so libpcap is read. */
+    /**
+     * One pass over the queue (at most PASS_MS of wall time), then ctx.afterChunk; then back to the
+     * event loop, so that libpcap is read, and on to the next pass once the outputs took the events.
+     */
     const pass = () => {
       scheduled = false
       if (this.stopped || draining) return
       const t0 = performance.now()
-      for (let i = 1; deliverOne(); i++) {
-        if ((i & 63) === 0 && performance.now() - t0 >= PASS_MS) {
-          scheduled = true
-          setImmediate(pass)
+      let i = 0
+      while (deliverOne()) {
+        if (this.stopped) return
+        if ((++i & 63) === 0 && performance.now() - t0 >= PASS_MS) break
+      }
+      if (this.stopped) return
+      if (i > 0) {
+        const r = ctx.afterChunk(bytes)
+        if (this.stopped) return
+        if (r !== undefined) {
+          draining = true
+          r.then(drained, drained)
           return
         }
-        if (this.stopped || draining) return
       }
+      resume()
     }
     const resume = () => {
-      if (!scheduled && !this.stopped && queue.length > 0) {
+      if (!scheduled && !draining && !this.stopped && queue.length > 0) {
         scheduled = true
         setImmediate(pass)
       }
@@ -320,12 +323,9 @@ export class LiveSource implements CaptureSource {
 
     return new Promise<CaptureInfo | null>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined
-      const chunks = setInterval(endOfChunk, CHUNK_MS)
-      chunks.unref()
       let failure: string | undefined
       this.finish = () => {
         if (timer !== undefined) clearTimeout(timer)
-        clearInterval(chunks)
         try {
           const st = handle.stats()
           stats.liveDropped = (stats.liveDropped ?? 0) + st.drop
@@ -352,10 +352,7 @@ export class LiveSource implements CaptureSource {
         const next = queue.target()
         if (next !== target || next.end !== end) handle.setBuffer(next.buf, next.end)
         target = next
-        if (!scheduled && !draining && queue.length > 0) {
-          scheduled = true
-          setImmediate(pass)
-        }
+        resume()
       })
       if (this.opts.durationSec !== undefined) timer = setTimeout(() => this.stop(), this.opts.durationSec * 1000)
       this.opts.onStart?.(linkType)
@@ -406,10 +403,11 @@ export class PacketQueue {
   /** `maxRecord`: the largest record the writer may write (recordBytes(snaplen)). */
   constructor(
     private readonly maxRecord: number,
-    private readonly maxBlocks = QUEUE_BLOCKS,
+    private readonly maxBlocks: number,
     private readonly blockBytes = QUEUE_BLOCK_BYTES,
   ) {
-    this.discard = newBlock(Math.max(maxRecord, 4096))
+    // Room for many records: while the queue is full, one wakeup drops a batch, not one packet.
+    this.discard = newBlock(Math.max(2 * maxRecord, DISCARD_BYTES))
   }
 
   /** The block the writer writes into next, from its `end`: it has room for one record of maxRecord bytes. */
@@ -446,10 +444,11 @@ export class PacketQueue {
   }
 
   /**
-   * Moves the oldest packet's bytes to dst and its header to p (tsSec, tsNsec, origLen); returns
-   * its captured length, or -1 when the queue is empty.
+   * Takes the oldest packet off the queue: points p at its bytes in place (setBytes: valid until
+   * the next shift(), which may hand the block back for reuse) and sets its header fields (tsSec,
+   * tsNsec, origLen); returns its captured length, or -1 when the queue is empty.
    */
-  shift(dst: Buffer, p: {tsSec: number; tsNsec: number; origLen: number}): number {
+  shift(p: RecordPacket): number {
     let b = this.blocks[0]
     // A block read to its end goes back to the free list once the writer has moved on.
     while (b !== undefined && b.readPos === b.end && b !== this.writing) {
@@ -465,11 +464,16 @@ export class PacketQueue {
     p.tsNsec = b.u32[w + 1]
     p.origLen = b.u32[w + 3]
     const from = b.readPos + RECORD_HEADER
-    b.buf.copy(dst, 0, from, from + n)
+    p.setBytes(b.buf, from, n)
     b.readPos += recordBytes(n)
     this.length--
     return n
   }
+}
+
+/** Queue blocks for a bound of `bytes` (Limits.liveQueueBytes): at least one. */
+export function queueBlocks(bytes: number): number {
+  return Math.max(1, Math.ceil(bytes / QUEUE_BLOCK_BYTES))
 }
 
 interface QueueBlock {

@@ -119,8 +119,15 @@ export async function run(o: RunOptions): Promise<RunResult> {
   const direct = stage === null || stage.empty
   for (const out of o.outputs) out.begin(result)
   const many = o.sources.length > 1
+  // An output the flush leaves blocked is drained right here: its `blocked` must end at the
+  // destination's next drain, not wait for a drain() a source asks for later, in another turn of
+  // the event loop, when that drain may be past (a live source would then wait for output that
+  // never comes). The error of a failed drain is reported by the output's end().
   const flusher = setInterval(() => {
-    for (const out of o.outputs) out.flush?.()
+    for (const out of o.outputs) {
+      out.flush?.()
+      if (out.blocked && !out.closed) out.drain().catch(() => {})
+    }
   }, FLUSH_EVERY_MS)
   flusher.unref()
   let current: CaptureSource | null = null

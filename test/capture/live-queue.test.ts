@@ -2,6 +2,7 @@
 import {describe, expect, it} from 'vitest'
 import {PacketQueue} from '../../src/capture/live.js'
 import {recordBytes} from '../../src/capture/native/types.js'
+import {RecordPacket} from '../../src/capture/record.js'
 
 /** Writes records the way pcap_binding.c does (header of four host-order u32, bytes padded to 4) into the queue's target. */
 function write(q: PacketQueue, packets: {n: number; fill: number; sec: number; nsec: number; len: number}[]): number {
@@ -19,8 +20,7 @@ function write(q: PacketQueue, packets: {n: number; fill: number; sec: number; n
 describe('PacketQueue', () => {
   it('gives packets back in order with their bytes, times and original lengths, across blocks', () => {
     const q = new PacketQueue(recordBytes(400), 4, 2000)
-    const dst = Buffer.alloc(400)
-    const p = {tsSec: 0, tsNsec: 0, origLen: 0}
+    const p = new RecordPacket()
     let pushed = 0
     let popped = 0
     const size = (i: number) => 1 + ((i * 37) % 399)
@@ -32,20 +32,20 @@ describe('PacketQueue', () => {
       })
       expect(write(q, batch)).toBe(0)
       for (let k = 0; k < 3; k++, popped++) {
-        const n = q.shift(dst, p)
+        const n = q.shift(p)
         expect(n).toBe(size(popped))
-        expect(dst.subarray(0, n).every((b) => b === (popped & 0xff))).toBe(true)
-        expect(p).toEqual({tsSec: 1000 + popped, tsNsec: popped * 7, origLen: n + 5})
+        expect(p.data.length).toBe(n)
+        expect(p.data.every((b) => b === (popped & 0xff))).toBe(true)
+        expect({tsSec: p.tsSec, tsNsec: p.tsNsec, origLen: p.origLen}).toEqual({tsSec: 1000 + popped, tsNsec: popped * 7, origLen: n + 5})
       }
     }
     expect(q.length).toBe(0)
-    expect(q.shift(dst, p)).toBe(-1)
+    expect(q.shift(p)).toBe(-1)
   })
 
   it('drops records once its blocks are full, and takes them again after reading', () => {
     const q = new PacketQueue(recordBytes(300), 2, 1000)
-    const dst = Buffer.alloc(300)
-    const p = {tsSec: 0, tsNsec: 0, origLen: 0}
+    const p = new RecordPacket()
     const one = [{n: 300, fill: 1, sec: 0, nsec: 0, len: 300}]
     let kept = 0
     let dropped = 0
@@ -57,10 +57,10 @@ describe('PacketQueue', () => {
     expect(kept).toBe(6) // three 316-byte records per 1000-byte block, two blocks
     expect(dropped).toBe(4)
     expect(q.length).toBe(6)
-    for (let i = 0; i < 4; i++) expect(q.shift(dst, p)).toBe(300)
+    for (let i = 0; i < 4; i++) expect(q.shift(p)).toBe(300)
     expect(write(q, one)).toBe(0)
     expect(q.length).toBe(3)
-    for (let i = 0; i < 3; i++) expect(q.shift(dst, p)).toBe(300)
-    expect(q.shift(dst, p)).toBe(-1)
+    for (let i = 0; i < 3; i++) expect(q.shift(p)).toBe(300)
+    expect(q.shift(p)).toBe(-1)
   })
 })

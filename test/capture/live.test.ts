@@ -22,7 +22,7 @@ let port = 0
 beforeAll(async () => {
   server = http.createServer((req, res) => {
     res.writeHead(200, {'content-type': 'text/plain'})
-    res.end(`hello ${req.url}`)
+    res.end(req.url === '/big' ? Buffer.alloc(16 * 1024 * 1024, 0x61) : `hello ${req.url}`)
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   port = (server.address() as AddressInfo).port
@@ -121,6 +121,87 @@ describe('LiveSource on lo', () => {
     const back = parse(readFileSync(file))
     expect(back.error).toBeNull()
     expect(back.packets).toEqual(seen.map((p) => ({...p, offset: back.packets[p.frame - 1].offset})))
+  })
+
+  it('calls afterChunk in the same turn as the packets it follows, and delivers nothing while its promise is pending', async () => {
+    // Output backpressure depends on it: an output is `blocked` after a write its stream could not
+    // take at once, and its drain() waits for the stream's next 'drain' event; asked in a later
+    // turn, the stream may have drained already and the wait would not end.
+    const src = new LiveSource({device: 'lo', filter: `tcp port ${port}`})
+    mustCapture(src)
+    let sameTurn = false
+    let waiting = false
+    let packets = 0
+    let duringWait = 0
+    const afterChunk: boolean[] = []
+    const done = src.read(
+      {
+        packet: () => {
+          packets++
+          if (waiting) duringWait++
+          if (!sameTurn) {
+            sameTurn = true
+            setImmediate(() => (sameTurn = false))
+          }
+        },
+      },
+      {
+        limits: makeLimits(),
+        stats: new Stats(),
+        onInfo: () => {},
+        afterChunk: () => {
+          afterChunk.push(sameTurn)
+          waiting = true
+          return new Promise<void>((r) =>
+            setTimeout(() => {
+              waiting = false
+              r()
+            }, 20),
+          )
+        },
+      },
+    )
+    for (const p of ['/a', '/b', '/c']) await fetch(`http://127.0.0.1:${port}${p}`)
+    await new Promise((r) => setTimeout(r, 200))
+    src.stop()
+    await done
+    expect(packets).toBeGreaterThanOrEqual(7)
+    expect(afterChunk.length).toBeGreaterThan(0)
+    expect(afterChunk.every((t) => t)).toBe(true)
+    expect(duringWait).toBe(0)
+  })
+
+  it('drops and counts what arrives while its queue (limits.liveQueueBytes) is full, and delivers everything else', async () => {
+    // Two captures of the same download: one with a one-block queue (4 MiB) whose pipeline waits on
+    // afterChunk until the 16 MiB response is in, one with the default queue that never waits.
+    const small = new LiveSource({device: 'lo', filter: `tcp port ${port}`})
+    const full = new LiveSource({device: 'lo', filter: `tcp port ${port}`})
+    mustCapture(small)
+    mustCapture(full)
+    let release: () => void = () => {}
+    const downloaded = new Promise<void>((r) => (release = r))
+    const smallStats = new Stats()
+    const fullStats = new Stats()
+    let smallSeen = 0
+    let fullSeen = 0
+    const a = small.read(
+      {packet: () => void smallSeen++},
+      {limits: makeLimits({liveQueueBytes: 1}), stats: smallStats, onInfo: () => {}, afterChunk: () => downloaded},
+    )
+    const b = full.read({packet: () => void fullSeen++}, {limits: makeLimits(), stats: fullStats, onInfo: () => {}, afterChunk: () => {}})
+    const body = await (await fetch(`http://127.0.0.1:${port}/big`)).arrayBuffer()
+    expect(body.byteLength).toBe(16 * 1024 * 1024)
+    release()
+    await new Promise((r) => setTimeout(r, 200))
+    small.stop()
+    full.stop()
+    await Promise.all([a, b])
+    expect(fullStats.liveQueueDropped).toBe(0)
+    expect(fullStats.liveDropped).toBe(0)
+    expect(smallStats.liveDropped).toBe(0)
+    expect(smallStats.liveQueueDropped).toBeGreaterThan(0)
+    expect(smallStats.packets).toBe(smallSeen)
+    expect(smallSeen + smallStats.liveQueueDropped).toBe(fullSeen)
   })
 
   it('stop() right after the traffic still delivers what libpcap already holds', async () => {
