@@ -39,7 +39,7 @@ import type {Stats} from '../stats.js'
 import {Conn, type ConnObserver, Hist, type RoleBy} from './conn.js'
 import {ConnTable} from './conn-table.js'
 import {isTcpServicePort} from './ports.js'
-import type {Dir, EndReason, Moment, StreamFactory, StreamHandler} from './types.js'
+import {type Dir, type EmitOrder, EmitPhase, type EndReason, type Moment, type StreamFactory, type StreamHandler} from './types.js'
 import {type TombSide, Tombstones} from './tombstones.js'
 import {SweepClock} from '../util/time.js'
 
@@ -134,6 +134,8 @@ export class TcpReassembler {
     private readonly limits: Limits,
     private readonly stats: Stats,
     private readonly observer?: ConnObserver,
+    /** Written before each stream is ended by a sweep or at end of input (see EmitOrder). */
+    private readonly order: EmitOrder = {phase: EmitPhase.PACKET, sub: 0},
   ) {
     this.tombs = new Tombstones(Math.max(1, limits.maxConnections))
   }
@@ -146,6 +148,15 @@ export class TcpReassembler {
   /** Out-of-order bytes currently stored across all connections. */
   get storedBytes(): number {
     return this.oooTotal
+  }
+
+  /**
+   * A TCP packet that another reassembler (another worker's) handles: only the capture clock
+   * advances and the idle sweep runs, exactly as segment(p) would, so that every worker expires
+   * its conns at the same capture instants as one reassembler holding all of them.
+   */
+  tick(p: DecodedPacket): void {
+    this.sweep(p)
   }
 
   /** One TCP packet. `p` (and its payload view) is only read during the call. */
@@ -195,6 +206,7 @@ export class TcpReassembler {
     if (fin) c.hist(dir, Hist.FIN)
     if (len + trunc > 0) c.hist(dir, Hist.DATA)
     else if (ack && !syn && !fin && !rst) c.hist(dir, Hist.ACK)
+    c.activeAt = this.clock.now
     this.table.touch(c)
     this.observer?.packet(c, dir, p)
     if (c.ended) return
@@ -282,7 +294,10 @@ export class TcpReassembler {
    */
   end(at: Moment): void {
     const all = this.table.allByCreation()
+    const order = this.order
+    order.phase = EmitPhase.END_TCP
     for (const c of all) {
+      order.sub = c.firstFrame
       if (!c.ended) this.closeStream(c, 'eof', at)
       this.observer?.closed(c, c.endReason, at)
     }
@@ -324,6 +339,7 @@ export class TcpReassembler {
     const max = Math.max(1, this.limits.maxConnections)
     while (this.table.size >= max) this.evictOne()
     const c = new TcpConn(++this.nextId, p, senderIsClient, roleBy)
+    c.activeAt = this.clock.now
     c.hash = hash
     this.table.insert(c)
     this.stats.tcpConnections++
@@ -356,16 +372,23 @@ export class TcpReassembler {
     if (!this.clock.tick(p.tsSec, p.tsNsec)) return
     const now = this.clock.now
     const idle = this.limits.tcpIdleTimeoutSec
+    const order = this.order
     for (let c = this.table.open.head as TcpConn | null; c !== null; c = this.table.open.head as TcpConn | null) {
       if (now - c.lastActivity() <= idle) break
+      order.phase = EmitPhase.SWEEP_OPEN
+      order.sub = c.lastFrame
       const at = this.lastMoment(c)
       this.closeStream(c, 'timeout', at)
       this.retire(c, at)
     }
     for (let c = this.table.closed.head as TcpConn | null; c !== null; c = this.table.closed.head as TcpConn | null) {
       if (now - c.lastActivity() <= TCP_CLOSED_LINGER_SEC) break
+      order.phase = EmitPhase.SWEEP_CLOSED
+      order.sub = c.lastFrame
       this.retire(c, this.lastMoment(c))
     }
+    order.phase = EmitPhase.PACKET
+    order.sub = 0
   }
 
   private lastMoment(c: Conn): Moment {

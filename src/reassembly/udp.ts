@@ -22,7 +22,7 @@ import type {Stats} from '../stats.js'
 import {Conn, type ConnObserver, Hist, type RoleBy} from './conn.js'
 import {ConnTable} from './conn-table.js'
 import {isUdpServicePort} from './ports.js'
-import type {Moment, UdpHandler, UdpRoleHint} from './types.js'
+import {type EmitOrder, EmitPhase, type Moment, type UdpHandler, type UdpRoleHint} from './types.js'
 import {SweepClock} from '../util/time.js'
 
 export class UdpFlow extends Conn {
@@ -46,11 +46,21 @@ export class UdpFlows {
     private readonly observer?: ConnObserver,
     /** Protocol knowledge from the dispatch stage: who is the client of a new flow (see UdpRoleHint). */
     private readonly roleHint?: UdpRoleHint,
+    /** Written before each flow is ended by a sweep or at end of input (see EmitOrder). */
+    private readonly order: EmitOrder = {phase: EmitPhase.PACKET, sub: 0},
   ) {}
 
   /** Flows currently tracked. */
   get size(): number {
     return this.table.size
+  }
+
+  /**
+   * A UDP datagram another table (another worker's) handles: only the capture clock advances and
+   * the idle sweep runs, exactly as datagram(p) would (see TcpReassembler.tick).
+   */
+  tick(p: DecodedPacket): void {
+    this.sweep(p)
   }
 
   /** One UDP datagram. `p` and its payload view are only read during the call. */
@@ -64,6 +74,7 @@ export class UdpFlows {
     }
     c.count(dir, p)
     if (p.payload.length + p.payloadTruncated > 0) c.hist(dir, Hist.DATA)
+    c.activeAt = this.clock.now
     this.table.touch(c)
     this.observer?.packet(c, dir, p)
     const h = c.handler
@@ -77,7 +88,12 @@ export class UdpFlows {
 
   /** End of input: every flow ends (handler.end, observer.closed 'eof') in creation order. */
   end(at: Moment): void {
-    for (const c of this.table.allByCreation()) this.finish(c, 'eof', at)
+    const order = this.order
+    order.phase = EmitPhase.END_UDP
+    for (const c of this.table.allByCreation()) {
+      order.sub = c.firstFrame
+      this.finish(c, 'eof', at)
+    }
     this.table = new ConnTable<UdpFlow>()
   }
 
@@ -102,6 +118,7 @@ export class UdpFlows {
       this.finish(old, 'evicted', this.lastMoment(old))
     }
     const c = new UdpFlow(++this.nextId, p, senderIsClient, roleBy)
+    c.activeAt = this.clock.now
     c.hash = hash
     this.table.insert(c)
     this.stats.udpFlows++
@@ -119,10 +136,15 @@ export class UdpFlows {
   private sweep(p: DecodedPacket): void {
     if (!this.clock.tick(p.tsSec, p.tsNsec)) return
     const now = this.clock.now
+    const order = this.order
     for (let c = this.table.open.head as UdpFlow | null; c !== null; c = this.table.open.head as UdpFlow | null) {
       if (now - c.lastActivity() <= this.limits.udpFlowIdleTimeoutSec) break
+      order.phase = EmitPhase.SWEEP_OPEN
+      order.sub = c.lastFrame
       this.finish(c, 'timeout', this.lastMoment(c))
     }
+    order.phase = EmitPhase.PACKET
+    order.sub = 0
   }
 
   private lastMoment(c: Conn): Moment {
