@@ -230,7 +230,7 @@ export async function run(o: RunOptions): Promise<RunResult> {
     if (!fanout.closed) await fanout.drain()
   }
   } finally {
-    await pool?.close()
+    pool?.close()
   }
   clearInterval(flusher)
   o.signal?.removeEventListener('abort', onAbort)

@@ -60,6 +60,27 @@ describe('--workers 2 is byte-identical to --workers 1', () => {
     expect(c2).toBe(c1)
   }, 120_000)
 
+  it('TLS decryption: --tls-keylog and pcapng secrets blocks reach the workers', () => {
+    const [k1, k2] = both(['samples/https/nginx.pcap'], ['--format', 'ndjson', '--tls-keylog', 'samples/https/nginx.keylog'])
+    expect(k1).toContain('"decrypted"')
+    expect(k2).toBe(k1)
+    const [d1, d2] = both(['samples/https/nginx-dsb.pcapng'], ['--format', 'ndjson'])
+    expect(d1).toContain('"decrypted"')
+    expect(d2).toBe(d1)
+  }, 60_000)
+
+  it('--filter and short idle timeouts (sweeps expiring conns in every worker at the same instants)', () => {
+    const [f1, f2] = both(samples, ['--format', 'ndjson', '--filter', 'tcp or udp port 53'])
+    expect(f1.split('\n').length).toBeGreaterThan(100)
+    expect(f2).toBe(f1)
+    const idle = ['--limit', 'tcpIdleTimeoutSec=0.001', '--limit', 'udpFlowIdleTimeoutSec=0.001']
+    const all = [...samples, ...corpus]
+    const [t1, t2] = both(all, ['--format', 'ndjson', ...idle])
+    // The short timeouts do end conns early (else this would test nothing new).
+    expect(t1).not.toBe(pbx(['analyze', ...all, '--format', 'ndjson', '--workers', '1']).stdout)
+    expect(t2).toBe(t1)
+  }, 120_000)
+
   it('HTTP with --send-headers across samples (a protocol option reaches the workers)', () => {
     const [one, two] = both(samples, ['--format', 'ndjson', '--send-headers', '-p', 'http,dns,tls'])
     expect(one).toContain('"headers"')
