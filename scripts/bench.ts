@@ -33,8 +33,8 @@
  *    some reordering and retransmissions) and a mixed one (HTTP, DNS/UDP, TLS, MySQL, PostgreSQL,
  *    Redis, memcache, MongoDB).
  * 2. Measures, each stage in its own child process (wall clock and peak RSS from /usr/bin/time -v):
- *    (a) framing only, (b) framing + decode + reassembly, (c) the built CLI `analyze --format ndjson`
- *    to /dev/null, (d) capinfos (C record walk), (e) tshark extracting HTTP fields on a 100k-packet
+ *    (a) framing only, (a2) framing + decode (Decoder, no-op sink), (b) framing + decode +
+ *    reassembly, (c) the built CLI `analyze --format ndjson` to /dev/null, (d) capinfos (C record walk), (e) tshark extracting HTTP fields on a 100k-packet
  *    prefix; plus pcap-parser vs our CaptureParser, and the npm ndjson stream vs our NDJSON writer.
  * 3. Processor cost (default; --no-processors skips it): the generated HTTP capture of (1) analysed
  *    with no processors, then with a drop_event on ~90% of the events (status below 400) and a
@@ -559,7 +559,7 @@ function liveBench(args: Args): Record<string, unknown> | {skipped: string} {
       : spawnSync('sh', ['-c', 'command -v tcpreplay']).status !== 0
         ? 'tcpreplay is not installed (apt-get install tcpreplay)'
         : spawnSync(process.execPath, [CLI, 'live', '--list'], {stdio: 'ignore'}).status !== 0
-          ? '`pbx live --list` fails (is the cap module built? apt-get install libpcap-dev; npm rebuild cap)'
+          ? '`pbx live --list` fails (is the libpcap binding built? apt-get install libpcap-dev; npm run build:native)'
           : null
   if (why !== null) {
     console.log(`live bench: NOT RUN: ${why}`)
@@ -640,6 +640,8 @@ async function main(): Promise<void> {
     row(c.name, '(d) capinfos -c (C record walk)', c.packets, bytes, cap, R)
     const fr = await stage('framing', c.path, R)
     row(c.name, '(a) framing: CaptureParser, no-op sink', fr.r.packets, bytes, fr.m, R, fr.r.loopCpuMs)
+    const dc = await stage('decoder', c.path, R)
+    row(c.name, '(a2) framing+decode: Decoder, no-op sink', dc.r.packets, bytes, dc.m, R, dc.r.loopCpuMs)
     const de = await stage('decode', c.path, R)
     decodeInfo[c.name] = de.r
     row(c.name, '(b) framing+decode+reassembly', de.r.packets, bytes, de.m, R, de.r.loopCpuMs)

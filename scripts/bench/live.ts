@@ -1,7 +1,8 @@
 /**
  * Live capture bench: the packets/s `pbx live` keeps up with on loopback without losing packets on
- * pbx's side. `npx tsx scripts/bench/live.ts [--seconds S] [--rates 25000,50000,...] [--json FILE]`
- * (root; tcpreplay installed; `npm run build` first: it runs dist/ through bin/run.js).
+ * pbx's side. `npx tsx scripts/bench/live.ts [--seconds S] [--rates 25000,50000,...] [--json FILE]
+ * [--cli PATH/bin/run.js] [--capture-only pbx]` (root; tcpreplay installed; `npm run build` first: it runs dist/ through
+ * bin/run.js; --cli runs another checkout's build instead, e.g. to compare two builds at one load).
  *
  * Load: a synthetic HTTP keep-alive capture (the bench's own generator; clients 10.1/16, servers
  * 10.2.0/24, so the kernel drops the replayed packets instead of answering them) replayed onto `lo`
@@ -14,8 +15,12 @@
  * buffer hides a slow reader for a while, but a reader slower than R ends the replay with a
  * backlog it needs time to work through (and with a drop once the buffer is full). When pbx does
  * not reach N within WAIT_MS after the replay, it is stopped with SIGINT and the shortfall is the
- * loss. Nothing here measures drops inside the kernel's receive path for lo itself: tcpreplay's
- * "Failed packets" are reported separately.
+ * loss. Each trial also reports the drops pbx's summary shows: libpcap's (pcap_stats ps_drop: its
+ * ring was full because pbx read too slowly; "n/a" for a build that cannot report them) and pbx's
+ * own receive queue's. --capture-only pbx measures the capture path alone, without the pipeline: a
+ * small program reads lo through pbx's binding (one call per wakeup, packets copied into a buffer)
+ * and only counts the packets. Nothing here measures drops inside the kernel's receive path for lo itself:
+ * tcpreplay's "Failed packets" are reported separately.
  */
 import {execFileSync, spawn, spawnSync} from 'node:child_process'
 import {existsSync, mkdirSync, writeFileSync} from 'node:fs'
@@ -28,7 +33,7 @@ import {Rng} from './rng.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const BENCH_DIR = join(ROOT, '.bench')
-const CLI = join(ROOT, 'bin', 'run.js')
+let CLI = join(ROOT, 'bin', 'run.js')
 const LAG_OK_MS = 1000
 const WAIT_MS = 5000
 const TARGET_PPS = 100_000
@@ -41,11 +46,43 @@ interface Trial {
   replaySec: number
   received: number
   lost: number
+  /** libpcap's ps_drop (null: not reported by this build). */
+  pcapDropped: number | null
+  /** pbx's receive queue drops. */
+  queueDropped: number
   exitLagMs: number
   keptUp: boolean
 }
 
-function args(): {seconds: number; rates: number[]; json?: string; buffer?: string; repeat: number} {
+/**
+ * The --capture-only reader (see the file comment), run as `node -e`: prints what the CLI's
+ * summary would for `packets` and `dropped (libpcap / interface)`.
+ */
+const CAPTURE_ONLY = `
+const [mode, root, filter, count, bufMiB] = process.argv.slice(1)
+const n = Number(count)
+let got = 0, stats = () => null, close = () => {}
+const end = () => {
+  const st = stats()
+  close()
+  process.stdout.write('\\n  packets ' + got + '\\n  dropped (libpcap / interface) ' + (st ? st.drop + ' / ' + st.ifdrop : 'not reported / not reported') + '\\n')
+  process.exit(0)
+}
+if (mode === 'pbx') {
+  const m = require(root + '/src/capture/native/build/Release/pbx_pcap.node')
+  const h = new m.Pcap('lo', {snaplen: 65535, promisc: false, immediate: false, bufferSize: bufMiB * 1048576, timeoutMs: 10, nano: true})
+  h.setFilter(filter)
+  const buf = Buffer.alloc(4 << 20)
+  h.setBuffer(buf, 0)
+  stats = () => h.stats()
+  close = () => h.close()
+  h.start((packets) => { got += packets; h.setBuffer(buf, 0); if (got >= n) end() })
+}
+process.on('SIGINT', end)
+process.stderr.write('pbx: capturing on lo\\n')
+`
+
+function args(): {seconds: number; rates: number[]; json?: string; buffer?: string; repeat: number; cli?: string; captureOnly?: string} {
   const a = process.argv.slice(2)
   const get = (name: string) => {
     const i = a.indexOf(name)
@@ -55,7 +92,9 @@ function args(): {seconds: number; rates: number[]; json?: string; buffer?: stri
   const rates = (get('--rates') ?? '25000,50000,100000,150000,200000').split(',').map(Number)
   if (!(seconds > 0) || rates.some((r) => !(r > 0))) throw new Error('usage: live.ts [--seconds S] [--rates R1,R2,...] [--json FILE]')
   const repeat = Number(get('--repeat') ?? 2)
-  return {seconds, rates, json: get('--json'), buffer: get('--buffer-size'), repeat}
+  const captureOnly = get('--capture-only')
+  if (captureOnly !== undefined && captureOnly !== 'pbx') throw new Error('--capture-only pbx')
+  return {seconds, rates, json: get('--json'), buffer: get('--buffer-size'), repeat, cli: get('--cli'), captureOnly}
 }
 
 /** The replayed capture (cached): enough packets for the highest rate. */
@@ -86,10 +125,14 @@ function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US')
 }
 
-async function trial(file: string, rate: number, seconds: number, buffer: string | undefined): Promise<Trial> {
+async function trial(file: string, rate: number, seconds: number, buffer: string | undefined, captureOnly: string | undefined): Promise<Trial> {
   const n = Math.round(rate * seconds)
   const extra = buffer === undefined ? [] : ['--buffer-size', buffer]
-  const child = spawn(process.execPath, [CLI, 'live', '-i', 'lo', '--filter', 'net 10.0.0.0/8', '--count', String(n), '-f', 'ndjson=/dev/null', '-f', 'summary', ...extra], {
+  const argv =
+    captureOnly === undefined
+      ? [CLI, 'live', '-i', 'lo', '--filter', 'net 10.0.0.0/8', '--count', String(n), '-f', 'ndjson=/dev/null', '-f', 'summary', ...extra]
+      : ['-e', CAPTURE_ONLY, captureOnly, ROOT, 'net 10.0.0.0/8', String(n), buffer ?? '128']
+  const child = spawn(process.execPath, argv, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {...process.env, NO_COLOR: '1'},
   })
@@ -122,13 +165,17 @@ async function trial(file: string, rate: number, seconds: number, buffer: string
   await done
   clearTimeout(timer)
   const received = Number(/\n {2}packets +(\d+)/.exec(out)?.[1] ?? 0)
+  const pcapDrop = /dropped \(libpcap \/ interface\) +(\d+|not reported)/.exec(out)?.[1]
+  const pcapDropped = pcapDrop === undefined || pcapDrop === 'not reported' ? null : Number(pcapDrop)
+  const queueDropped = Number(/dropped \(pbx queue full\) +(\d+)/.exec(out)?.[1] ?? 0)
   const exitLagMs = exitedAt - replayEnd
   const lost = Math.max(0, sent - received)
-  return {rate, sent, failed, replayRate, replaySec, received, lost, exitLagMs, keptUp: lost === 0 && received === sent && exitLagMs < LAG_OK_MS}
+  return {rate, sent, failed, replayRate, replaySec, received, lost, pcapDropped, queueDropped, exitLagMs, keptUp: lost === 0 && received === sent && exitLagMs < LAG_OK_MS}
 }
 
 async function main(): Promise<void> {
   const o = args()
+  if (o.cli !== undefined) CLI = resolve(o.cli)
   if (process.getuid?.() !== 0) console.log('warning: not root; pbx live needs root or CAP_NET_RAW')
   try {
     execFileSync('tcpreplay', ['--version'], {stdio: 'ignore'})
@@ -136,19 +183,19 @@ async function main(): Promise<void> {
     throw new Error('tcpreplay is not installed (apt-get install tcpreplay)')
   }
   const file = capture(Math.max(...o.rates.map((r) => Math.round(r * o.seconds))) + 1000)
-  console.log(`pbx live on lo: ${o.seconds} s per rate, libpcap buffer ${o.buffer ?? 128} MiB; ${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
-  console.log('  target pps   sent        tcpreplay pps   received    lost   exit lag   kept up')
+  console.log(`${o.captureOnly === undefined ? 'pbx live' : `capture only, through pbx's binding,`} on lo (${CLI}): ${o.seconds} s per rate, libpcap buffer ${o.buffer ?? 128} MiB; ${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
+  console.log('  target pps   sent        tcpreplay pps   received    lost   libpcap drop   queue drop   exit lag   kept up   load')
   const results: Trial[] = []
   for (const rate of o.rates) {
     // On a shared machine one unlucky trial says little: the best of --repeat attempts counts.
-    let t = await trial(file, rate, o.seconds, o.buffer)
+    let t = await trial(file, rate, o.seconds, o.buffer, o.captureOnly)
     for (let i = 1; i < o.repeat && !t.keptUp; i++) {
-      const again = await trial(file, rate, o.seconds, o.buffer)
+      const again = await trial(file, rate, o.seconds, o.buffer, o.captureOnly)
       if (again.keptUp || again.lost < t.lost) t = again
     }
     results.push(t)
     console.log(
-      `  ${fmt(t.rate).padStart(10)}   ${fmt(t.sent).padStart(9)}   ${fmt(t.replayRate).padStart(13)}   ${fmt(t.received).padStart(9)}   ${fmt(t.lost).padStart(5)}   ${`${fmt(t.exitLagMs)} ms`.padStart(8)}   ${t.keptUp ? 'yes' : 'no'}${t.failed ? ` (tcpreplay failed ${t.failed})` : ''}`,
+      `  ${fmt(t.rate).padStart(10)}   ${fmt(t.sent).padStart(9)}   ${fmt(t.replayRate).padStart(13)}   ${fmt(t.received).padStart(9)}   ${fmt(t.lost).padStart(5)}   ${(t.pcapDropped === null ? 'n/a' : fmt(t.pcapDropped)).padStart(12)}   ${fmt(t.queueDropped).padStart(10)}   ${`${fmt(t.exitLagMs)} ms`.padStart(8)}   ${(t.keptUp ? 'yes' : 'no').padEnd(7)}   ${loadavg()[0].toFixed(2)}${t.failed ? ` (tcpreplay failed ${t.failed})` : ''}`,
     )
   }
   const best = results.filter((t) => t.keptUp).reduce((m, t) => Math.max(m, t.replayRate), 0)

@@ -6,6 +6,8 @@
  * Stages:
  *   baseline     load the modules and exit (startup time and RSS floor of node + tsx)
  *   framing      CaptureParser over the file (readCapture), a sink that only counts
+ *   decoder      framing + Decoder (link layer, IP, defragmentation, tunnels, TCP/UDP header), a
+ *                DecodedSink that only counts packets and payload bytes (no reassembly)
  *   decode       framing + Engine + TCP reassembly + UDP flows, with one catch-all
  *                "protocol" whose handlers only count the ordered bytes delivered
  *   pcap-parser  the npm `pcap-parser` package over the same file (module-dir: where it is installed)
@@ -30,6 +32,8 @@ import type {Output, RunInfo} from '../../src/output/types.js'
 import {TextWriter} from '../../src/output/writer.js'
 import {run} from '../../src/run/run.js'
 import {fileSources} from '../../src/capture/source.js'
+import {Decoder} from '../../src/decode/decoder.js'
+import type {DecodedPacket, DecodedSink} from '../../src/decode/types.js'
 import {Engine} from '../../src/engine/engine.js'
 import {protocols} from '../../src/protocols/registry.js'
 import type {StreamHandler, UdpHandler} from '../../src/reassembly/types.js'
@@ -60,6 +64,24 @@ async function framing(file: string): Promise<StageResult> {
   const t0 = performance.now()
   await readCapture(file, sink, {limits: makeLimits(), stats})
   return {packets: n, bytes: stats.bytes, loopMs: performance.now() - t0}
+}
+
+async function decoderOnly(file: string): Promise<StageResult> {
+  const stats = new Stats()
+  const limits = makeLimits()
+  let ips = 0
+  let payloadBytes = 0
+  const sink: DecodedSink = {
+    ip(p: DecodedPacket) {
+      ips++
+      payloadBytes += p.payload.length
+    },
+  }
+  const decoder = new Decoder(sink, limits, stats)
+  const t0 = performance.now()
+  await readCapture(file, decoder, {limits, stats})
+  decoder.end()
+  return {packets: stats.packets, bytes: stats.bytes, loopMs: performance.now() - t0, ipPackets: ips, payloadBytes}
 }
 
 async function decode(file: string): Promise<StageResult> {
@@ -215,6 +237,9 @@ async function main(): Promise<void> {
       break
     case 'framing':
       r = await framing(file)
+      break
+    case 'decoder':
+      r = await decoderOnly(file)
       break
     case 'decode':
       r = await decode(file)

@@ -15,6 +15,8 @@
  *   dns     500,000 DNS responses with compression loops
  *   bson    a MongoDB request nested 1,900,000 levels deep (15 MB)
  *   redis   1,000,000 pipelined Redis commands with no reply
+ *   dnsq    1,000,000 UDP flows that each send one DNS query never answered
+ *   ooo1    200,000 connections that each hold one out-of-order segment (1000 bytes)
  */
 import {spawnSync} from 'node:child_process'
 import {existsSync, readFileSync} from 'node:fs'
@@ -22,10 +24,12 @@ import {fileURLToPath} from 'node:url'
 import {
   deepBson,
   dnsLoops,
+  dnsUnanswered,
   endlessHeader,
   type FrameSink,
   hugeChunk,
   oooFlood,
+  oooPerConn,
   redisPipeline,
   runHostile,
   synFlood,
@@ -40,6 +44,8 @@ const SCENARIOS: Record<string, () => (s: FrameSink) => void> = {
   dns: () => dnsLoops(500_000, 20),
   bson: () => deepBson(1_900_000, 3),
   redis: () => redisPipeline(1_000_000, 20),
+  dnsq: () => dnsUnanswered(1_000_000, 20),
+  ooo1: () => oooPerConn(200_000, 1000, 20),
 }
 
 function vmHwmBytes(): number {

@@ -52,6 +52,14 @@ export interface Framer {
    * Returns how many bytes after the unit to discard unseen (a skipped pcapng block body), else 0.
    */
   unit(buf: Buffer, pos: number, len: number, offset: number): number
+  /**
+   * Optional fast path for a run of records: interprets every complete unit lying wholly in
+   * buf[pos, end), one after another, exactly as frame() + unit() would (same packets, same
+   * errors and offsets), and stops before the first unit that is incomplete or would need bytes
+   * skipped. Returns the number of bytes consumed (0: nothing done, use frame()/unit()).
+   * `offset` is the absolute offset of buf[pos].
+   */
+  walk?(buf: Buffer, pos: number, end: number, offset: number): number
   /** Offset of a block whose body is being skipped or whose trailer is still due, else -1. */
   pendingBlockOffset(): number
   /** Called from CaptureParser.end() when no bytes are pending; may finish the CaptureInfo. */

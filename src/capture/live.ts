@@ -1,8 +1,9 @@
 /**
- * A live capture source on libpcap, through the optional native `cap` package (`pbx live`).
+ * A live capture source on libpcap, through pbx's own Node-API binding (`pbx live`;
+ * src/capture/native: pcap_binding.c, built by `npm ci` or `npm run build:native`).
  *
- * Loading: `cap` is loaded lazily, with createRequire, the first time a LiveSource checks, reads
- * or lists interfaces, so `pbx analyze` never loads it and a machine without its native build runs
+ * Loading: the addon is loaded lazily, with createRequire, the first time a LiveSource checks,
+ * reads or lists interfaces, so `pbx analyze` never loads it and a machine without its build runs
  * everything else. A missing build is a LiveError of kind 'not-built'.
  *
  * Contract (see ./source.ts): check() opens the interface once (with the BPF filter) and closes
@@ -12,62 +13,57 @@
  * hands over to the sink, one at a time, in arrival order; the Packet object and its bytes (a view
  * of one reused buffer) are valid only during the call.
  *
- * Receive queue: cap's packet callback only stamps the packet and copies it, packed, into a
- * PacketQueue (blocks of QUEUE_BLOCK_BYTES, reused); the pipeline runs over the queue in passes of
- * at most PASS_MS of wall time between reads of libpcap. libpcap's ring has one 64 KiB slot per
- * packet on lo (snaplen 65535, immediate mode: a 32 MiB ring holds ~500 packets, a few ms at
- * 100,000 packets/s), so handling each packet inside the callback lost packets whenever the
- * pipeline paused for longer than that; the queue holds ~100,000 typical packets in 64 MiB. While
+ * Receive path: libpcap runs without immediate mode (on Linux TPACKET_V3: packets packed into the
+ * ring's blocks, a block handed over when full or after LIVE_TIMEOUT_MS), non-blocking, its fd
+ * polled on the event loop. On each wakeup the binding copies every packet libpcap holds, with
+ * its pcap header, straight into the PacketQueue's current block and calls JavaScript once; the
+ * pipeline runs over the queue in passes of at most PASS_MS of wall time between wakeups. While
  * ctx.afterChunk's promise is pending (outputs blocked) the pipeline waits and the queue absorbs
- * the packets; when the queue is full, arriving packets are dropped and counted in
+ * the packets (64 MiB); when the queue is full, arriving packets are dropped and counted in
  * stats.liveQueueDropped (pbx's own drops, shown in the summary). ctx.afterChunk is called every
- * CHUNK_MS of wall time while packets arrive. read() resolves with the CaptureInfo right after the --count-th
- * packet, or when stop() is called (SIGINT, --duration elapsed, every output's reader gone) and
- * the packets libpcap already holds have been read (see stop()).
+ * CHUNK_MS of wall time while packets arrive. read() resolves with the CaptureInfo right after the
+ * --count-th packet, or when stop() is called (SIGINT, --duration elapsed, every output's reader
+ * gone) and the packets libpcap already holds have been read (see stop()).
  *
- * Clock: cap's 'packet' event does not pass libpcap's pcap_pkthdr (cap 0.2.1, src/binding.cc,
- * EmitPacket copies the bytes and emits (caplen, truncated) only), so the kernel timestamp is out
- * of reach. This is the one place in pbx where the capture clock is the receipt time: each packet
- * is stamped when its event reaches JavaScript, with the wall clock read once at open and advanced
- * by the monotonic high-resolution clock (performance.now(), the clock behind process.hrtime), in
- * nanoseconds; stamps never go backwards. The original length is not passed on either: origLen is
- * the captured length (libpcap's snaplen here is cap's fixed 65535 bytes).
+ * Clock: libpcap's packet timestamp (the kernel's, nanoseconds where libpcap grants them, else
+ * microseconds), and the original length from the pcap header.
  *
- * Drops: cap 0.2.1 has no binding for pcap_stats, so packets the kernel dropped because pbx did
- * not read them in time (ps_drop) are reported as `stats.liveDropped` only when the binding offers
- * a stats() method, and stay null ("not reported") otherwise. Packets the interface dropped are
- * read as libpcap itself computes ps_ifdrop on Linux: the change of rx_missed_errors +
- * rx_fifo_errors in /sys/class/net/IF/statistics over the capture (`stats.liveIfDropped`; null
- * where that is not readable, e.g. the `any` device).
+ * Drops: libpcap's pcap_stats at the end of the capture: ps_drop (packets the kernel dropped
+ * because pbx did not read them in time) is `stats.liveDropped`, ps_ifdrop (dropped by the
+ * interface or driver) `stats.liveIfDropped`; both sit beside stats.liveQueueDropped in the summary.
  */
-import {readFileSync} from 'node:fs'
+import {existsSync} from 'node:fs'
 import {createRequire} from 'node:module'
-import {performance} from 'node:perf_hooks'
-import type {CapDevice, CapHandle, CapModule} from './cap.js'
+import {fileURLToPath} from 'node:url'
+import {type PcapDevice, type PcapHandle, type PcapModule, RECORD_HEADER, recordBytes} from './native/types.js'
 import type {PcapngWriter} from './pcapng-writer.js'
 import type {CaptureSource, SourceContext} from './source.js'
 import {CaptureError, type CaptureInfo, LinkType, type Packet, type PacketSink} from './types.js'
 
-/** cap's fixed snaplen (pcap_set_snaplen(65535) in its open()); also the size of our buffer. */
+/** libpcap's snaplen for live capture (lo's MTU is 65536); also the size of the packet buffer. */
 export const LIVE_SNAPLEN = 65535
 /** Default libpcap buffer (pcap_set_buffer_size): room for bursts while JavaScript is busy. */
 export const LIVE_BUFFER_BYTES = 128 * 1024 * 1024
+/** pcap_set_timeout: the longest a packet waits in a partly filled ring block before pbx sees it. */
+export const LIVE_TIMEOUT_MS = 10
 /** libpcap buffer of the handle check() opens and closes again. */
 const CHECK_BUFFER_BYTES = 1024 * 1024
-/** How long stop() keeps reading what libpcap already holds before it closes the handle. */
-const STOP_DRAIN_MS = 20
+/** How long stop() keeps reading what libpcap already holds before it closes the handle (> LIVE_TIMEOUT_MS). */
+const STOP_DRAIN_MS = 5 * LIVE_TIMEOUT_MS
 /** Wall-clock period of ctx.afterChunk during a live capture. */
 const CHUNK_MS = 50
-/** Receive queue: packets copied out of libpcap's ring wait here, packed, in blocks of this size. */
+/** Receive queue: blocks the binding writes packets into, packed with their headers. */
 const QUEUE_BLOCK_BYTES = 4 * 1024 * 1024
-/** Records per queue block at most (small packets). */
-const QUEUE_BLOCK_RECORDS = 32 * 1024
 /** Queue blocks at most (64 MiB of packets): past that, arriving packets are dropped and counted. */
 const QUEUE_BLOCKS = 16
 /** Wall-clock budget of one pass of the pipeline over queued packets before libpcap is read again. */
 const PASS_MS = 2
 
-export const CAP_NOT_BUILT = 'live capture needs the optional native module "cap", which is not built here: install libpcap-dev (Debian/Ubuntu; libpcap-devel on Fedora) and run `npm rebuild cap`'
+/** The addon as built by src/capture/native/build.cjs, seen from src/capture (tsx, vitest) and dist/capture. */
+const ADDON_PATHS = ['./native/build/Release/pbx_pcap.node', '../../src/capture/native/build/Release/pbx_pcap.node']
+
+export const NOT_BUILT =
+  'live capture needs pbx\'s libpcap binding, which is not built here: install libpcap-dev (Debian/Ubuntu; libpcap-devel on Fedora) and a C compiler, then run `npm run build:native`'
 export const NEEDS_PRIVILEGE =
   'capturing needs root or CAP_NET_RAW (e.g. `sudo setcap cap_net_raw,cap_net_admin=eip $(readlink -f $(which node))`)'
 
@@ -84,119 +80,106 @@ export class LiveError extends Error {
   }
 }
 
-let capModule: CapModule | null = null
-let capLoadError: string | null = null
+let pcapModule: PcapModule | null = null
+let loadError: string | null = null
 
 /**
- * Loads `cap` once (its native build); throws LiveError('not-built') when it is missing. The
- * environment variable PBX_CAP_MODULE names another module with the same API instead (tests use
- * it to stand in for a missing build).
+ * Loads the addon once; throws LiveError('not-built') when it is missing. The environment
+ * variable PBX_PCAP_MODULE names another module with the same API instead (tests use it to stand
+ * in for a missing build).
  */
-export function loadCap(): CapModule {
-  if (capModule !== null) return capModule
-  if (capLoadError === null) {
-    try {
-      capModule = createRequire(import.meta.url)(process.env.PBX_CAP_MODULE || 'cap') as CapModule
-      return capModule
-    } catch (e) {
-      capLoadError = (e as Error).message.split('\n')[0]
+export function loadPcap(): PcapModule {
+  if (pcapModule !== null) return pcapModule
+  if (loadError === null) {
+    const require = createRequire(import.meta.url)
+    const override = process.env.PBX_PCAP_MODULE
+    const path = override || ADDON_PATHS.map((p) => fileURLToPath(new URL(p, import.meta.url))).find((p) => existsSync(p))
+    if (path === undefined) loadError = 'src/capture/native/build/Release/pbx_pcap.node does not exist'
+    else {
+      try {
+        pcapModule = require(path) as PcapModule
+        return pcapModule
+      } catch (e) {
+        loadError = (e as Error).message.split('\n')[0]
+      }
     }
   }
-  throw new LiveError(`${CAP_NOT_BUILT} (${capLoadError})`, 'not-built')
+  throw new LiveError(`${NOT_BUILT} (${loadError})`, 'not-built')
 }
 
-/** The interfaces libpcap can open (pcap_findalldevs). Throws LiveError when cap is missing. */
-export function listInterfaces(): CapDevice[] {
-  const cap = loadCap()
+/** The interfaces libpcap can open (pcap_findalldevs). Throws LiveError when the addon is missing. */
+export function listInterfaces(): PcapDevice[] {
+  const pcap = loadPcap()
   try {
-    return cap.Cap.deviceList()
+    return pcap.findAllDevs()
   } catch (e) {
     throw new LiveError(`cannot list interfaces: ${(e as Error).message}`, 'open')
   }
 }
 
 /** One line per interface: name, addresses, description (the `--list` format). */
-export function formatInterfaces(devs: readonly CapDevice[]): string {
+export function formatInterfaces(devs: readonly PcapDevice[]): string {
   const width = Math.max(4, ...devs.map((d) => d.name.length))
   return devs
     .map((d) => {
-      const addrs = d.addresses.map((a) => a.addr).filter((a): a is string => a !== undefined)
-      const desc = [d.flags === 'PCAP_IF_LOOPBACK' ? 'loopback' : '', d.description ?? ''].filter(Boolean).join(', ')
+      const addrs = d.addresses.map((a) => a.addr)
+      const desc = [d.loopback ? 'loopback' : '', d.description ?? ''].filter(Boolean).join(', ')
       return `${d.name.padEnd(width)}  ${addrs.length > 0 ? addrs.join(' ') : '-'}${desc ? `  (${desc})` : ''}`
     })
     .join('\n')
 }
 
-/** cap's link type name (or "Unknown linktype N" with the DLT) as a LINKTYPE_* number. */
-export function linkTypeOf(name: string): number {
-  switch (name) {
-    case 'ETHERNET':
-      return LinkType.ETHERNET
-    case 'NULL':
-      return LinkType.NULL
-    case 'RAW':
-      return LinkType.RAW
-    case 'LINKTYPE_LINUX_SLL':
-      return LinkType.LINUX_SLL
-    case 'IEEE802_11_RADIO':
-      return 127
-  }
-  const m = /^Unknown linktype (\d+)$/.exec(name)
-  // DLT and LINKTYPE numbers agree except for a few legacy values; DLT_RAW (12/14 on some
-  // systems) is decoded under either number.
-  return m ? Number(m[1]) : -1
-}
-
-/** Sum of the interface-drop counters libpcap uses for ps_ifdrop on Linux, or null. */
-function interfaceDrops(device: string): number | null {
-  if (!/^[\w.:@-]+$/.test(device)) return null
-  let total = 0
-  for (const stat of ['rx_missed_errors', 'rx_fifo_errors']) {
-    try {
-      total += Number.parseInt(readFileSync(`/sys/class/net/${device}/statistics/${stat}`, 'utf8'), 10) || 0
-    } catch {
-      return null
-    }
-  }
-  return total
-}
-
 /**
- * Every cap handle pbx creates stays reachable until the process ends, and one whose open() threw
- * is never closed. cap 0.2.1 (src/binding.cc) never uv_close()s its poll watcher: close() only
- * stops it, so when a closed handle is garbage-collected its memory is freed while libuv still
- * links the watcher into the loop's handle queue, and the heap is corrupted later (seen as a
- * segfault under load). After an open() that failed past pcap_create (activate, filter) the watcher
- * was never initialised, and close() or the destructor would stop garbage and crash at once. A
- * process opens at most two handles (check and read), so keeping them costs nothing.
+ * libpcap's DLT_* as a LINKTYPE_* number: they agree except for a few legacy values, of which
+ * DLT_RAW (12, or 14 on OpenBSD) is the one a capture interface reports.
  */
-const pinnedHandles: CapHandle[] = []
-
-function newHandle(cap: CapModule): CapHandle {
-  const h = new cap.Cap()
-  pinnedHandles.push(h)
-  return h
+export function linkTypeOf(dlt: number): number {
+  return dlt === 12 || dlt === 14 ? LinkType.RAW : dlt
 }
 
-/** Classifies libpcap's open() error into the message pbx shows. */
-function openError(device: string, e: unknown, cap: CapModule): LiveError {
+/** libpcap's open or filter error as the message pbx shows. */
+function openError(device: string, e: unknown): LiveError {
   const msg = (e as Error).message ?? String(e)
-  if (/permission|not permitted|EPERM|EACCES/i.test(msg)) return new LiveError(`${device}: ${NEEDS_PRIVILEGE} (libpcap: ${msg})`, 'permission')
-  if (/no such device|doesn't exist|does not exist|ENODEV|ENXIO/i.test(msg)) return noDevice(device, cap)
-  if (/syntax error|filter|parse|expression/i.test(msg)) return new LiveError(`--filter: ${msg}`, 'filter')
+  switch ((e as {code?: string}).code) {
+    case 'PERM':
+      return new LiveError(`${device}: ${NEEDS_PRIVILEGE} (libpcap: ${msg})`, 'permission')
+    case 'NODEV':
+      return noDevice(device)
+    case 'FILTER':
+      return new LiveError(`--filter: ${msg}`, 'filter')
+  }
   return new LiveError(`${device}: cannot capture: ${msg}`, 'open')
 }
 
-function noDevice(device: string, cap: CapModule): LiveError {
+function noDevice(device: string): LiveError {
   let names = ''
   try {
-    names = cap.Cap.deviceList()
+    names = loadPcap()
+      .findAllDevs()
       .map((d) => d.name)
       .join(', ')
   } catch {
-    // listing needs the same privileges; the short message stands
+    // the short message stands
   }
   return new LiveError(`no such interface "${device}"${names ? `; available: ${names}` : ''} (see \`pbx live --list\`)`, 'no-device')
+}
+
+/** Opens `device` with the filter; throws LiveError. */
+function openHandle(device: string, filter: string, bufferSize: number): PcapHandle {
+  const pcap = loadPcap()
+  let h: PcapHandle
+  try {
+    h = new pcap.Pcap(device, {snaplen: LIVE_SNAPLEN, promisc: true, immediate: false, bufferSize, timeoutMs: LIVE_TIMEOUT_MS, nano: true})
+  } catch (e) {
+    throw openError(device, e)
+  }
+  try {
+    if (filter !== '') h.setFilter(filter)
+  } catch (e) {
+    h.close()
+    throw openError(device, e)
+  }
+  return h
 }
 
 export interface LiveOptions {
@@ -238,21 +221,10 @@ export class LiveSource implements CaptureSource {
     if (this.checked !== undefined) return this.checked
     this.checked = null
     try {
-      const cap = loadCap()
-      const devices = cap.Cap.deviceList()
-      if (!devices.some((d) => d.name === this.opts.device)) {
-        this.checked = noDevice(this.opts.device, cap)
-        return this.checked
-      }
-      const h = newHandle(cap)
-      try {
-        // A small buffer: this handle only validates (a large ring takes the kernel seconds to set up).
-        this.linkType = linkTypeOf(h.open(this.opts.device, this.opts.filter ?? '', CHECK_BUFFER_BYTES, Buffer.alloc(64)))
-        h.close()
-      } catch (e) {
-        // never close() a handle whose open() failed (see pinnedHandles)
-        this.checked = openError(this.opts.device, e, cap)
-      }
+      // A small buffer: this handle only validates (a large ring takes the kernel a while to set up).
+      const h = openHandle(this.opts.device, this.opts.filter ?? '', CHECK_BUFFER_BYTES)
+      this.linkType = linkTypeOf(h.datalink())
+      h.close()
     } catch (e) {
       this.checked = e instanceof LiveError ? e : new LiveError(String(e), 'open')
     }
@@ -264,41 +236,29 @@ export class LiveSource implements CaptureSource {
     return e === null ? null : new CaptureError(this.name, 0, e.message, 'io')
   }
 
-  private bufferBytes(): number {
-    return this.opts.bufferBytes ?? LIVE_BUFFER_BYTES
-  }
-
   read(sink: PacketSink, ctx: SourceContext): Promise<CaptureInfo | null> {
     const err = this.check()
     if (err !== null) return Promise.reject(new CaptureError(this.name, 0, err.message, 'io'))
     if (this.stopped) return Promise.resolve(null)
-    const cap = loadCap()
-    const handle = newHandle(cap)
-    const buf = Buffer.alloc(LIVE_SNAPLEN)
-    let linkType: number
+    let handle: PcapHandle
     try {
-      linkType = linkTypeOf(handle.open(this.opts.device, this.opts.filter ?? '', this.bufferBytes(), buf))
+      handle = openHandle(this.opts.device, this.opts.filter ?? '', this.opts.bufferBytes ?? LIVE_BUFFER_BYTES)
     } catch (e) {
-      return Promise.reject(new CaptureError(this.name, 0, openError(this.opts.device, e, cap).message, 'io'))
+      return Promise.reject(new CaptureError(this.name, 0, (e as Error).message, 'io'))
     }
-    const info: CaptureInfo = {format: 'live', gzip: false, precision: 'ns', linkTypes: [linkType], snaplen: LIVE_SNAPLEN}
+    const linkType = linkTypeOf(handle.datalink())
+    const info: CaptureInfo = {format: 'live', gzip: false, precision: handle.nano ? 'ns' : 'us', linkTypes: [linkType], snaplen: handle.snaplen}
     ctx.onInfo(info)
     const stats = ctx.stats
-    const ifDrops0 = interfaceDrops(this.opts.device)
     const tee = this.tee
     const limit = this.opts.count ?? Number.POSITIVE_INFINITY
-    const p: Packet = {frame: 0, tsSec: 0, tsNsec: 0, linkType, data: buf, origLen: 0, offset: 0}
-    // One view of `buf` per packet length seen, made once and reused: no allocation per packet.
-    const views: (Buffer | undefined)[] = new Array(LIVE_SNAPLEN + 1)
-
-    // The clock (see the file comment): wall time at open, advanced by the monotonic clock.
-    const wall0 = Date.now()
-    const mono0 = performance.now()
-    const baseSec = Math.floor(wall0 / 1000)
-    const baseNs = (wall0 - baseSec * 1000) * 1e6
+    const out = Buffer.alloc(handle.snaplen)
+    const p: Packet = {frame: 0, tsSec: 0, tsNsec: 0, linkType, data: out, origLen: 0, offset: 0}
+    // One view of `out` per packet length seen, made once and reused: no allocation per packet.
+    const views: (Buffer | undefined)[] = new Array(handle.snaplen + 1)
 
     // "Chunks" of a live capture are wall-clock slices: afterChunk runs every CHUNK_MS when packets
-    // arrived, never per packet or per poll wakeup (on a quiet link each packet is its own wakeup).
+    // arrived, never per packet or per wakeup (on a quiet link each packet is its own wakeup).
     let bytes = 0
     let chunkBytes = 0
     let draining = false
@@ -316,9 +276,8 @@ export class LiveSource implements CaptureSource {
       }
     }
 
-    const queue = new PacketQueue()
+    const queue = new PacketQueue(recordBytes(handle.snaplen))
     let scheduled = false
-    const out = Buffer.alloc(LIVE_SNAPLEN)
     /** Hands the oldest queued packet to the pipeline; false when the queue is empty or --count was reached. */
     const deliverOne = (): boolean => {
       if (p.frame >= limit) return false
@@ -326,11 +285,10 @@ export class LiveSource implements CaptureSource {
       if (n < 0) return false
       p.frame++
       p.data = views[n] ??= out.subarray(0, n)
-      p.origLen = n
       stats.packets++
       stats.bytes += n
       bytes += n
-      if (tee !== null) tee.packet(p.tsSec, p.tsNsec, p.data, n)
+      if (tee !== null) tee.packet(p.tsSec, p.tsNsec, p.data, p.origLen)
       sink.packet(p)
       if (p.frame >= limit) this.end()
       return true
@@ -360,35 +318,41 @@ export class LiveSource implements CaptureSource {
       while (deliverOne());
     }
 
-    return new Promise<CaptureInfo | null>((resolve) => {
+    return new Promise<CaptureInfo | null>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined
       const chunks = setInterval(endOfChunk, CHUNK_MS)
       chunks.unref()
+      let failure: string | undefined
       this.finish = () => {
         if (timer !== undefined) clearTimeout(timer)
         clearInterval(chunks)
         try {
-          const st = handle.stats?.()
-          if (st !== undefined) {
-            stats.liveDropped = (stats.liveDropped ?? 0) + st.ps_drop
-            if (ifDrops0 === null) stats.liveIfDropped = (stats.liveIfDropped ?? 0) + st.ps_ifdrop
-          }
+          const st = handle.stats()
+          stats.liveDropped = (stats.liveDropped ?? 0) + st.drop
+          stats.liveIfDropped = (stats.liveIfDropped ?? 0) + st.ifdrop
         } catch {
           // statistics are best effort; the capture itself is complete
         }
         handle.close()
         deliverRest()
-        const ifDrops1 = ifDrops0 === null ? null : interfaceDrops(this.opts.device)
-        if (ifDrops0 !== null && ifDrops1 !== null) stats.liveIfDropped = (stats.liveIfDropped ?? 0) + Math.max(0, ifDrops1 - ifDrops0)
         tee?.flush()
-        resolve(info)
+        if (failure === undefined) resolve(info)
+        else reject(new CaptureError(this.name, 0, `capture failed: ${failure}`, 'io'))
       }
-      handle.on('packet', (nbytes: number) => {
+      let target = queue.target()
+      handle.setBuffer(target.buf, target.end)
+      handle.start((packets, end, error) => {
+        stats.liveQueueDropped += queue.wrote(packets, end)
+        if (error !== undefined) {
+          failure = error
+          this.end()
+          return
+        }
         if (this.stopped) return
-        const ns = baseNs + Math.round((performance.now() - mono0) * 1e6)
-        const carry = Math.floor(ns / 1e9)
-        if (!queue.push(buf, nbytes, baseSec + carry, ns - carry * 1e9)) stats.liveQueueDropped++
-        else if (!scheduled && !draining) {
+        const next = queue.target()
+        if (next !== target || next.end !== end) handle.setBuffer(next.buf, next.end)
+        target = next
+        if (!scheduled && !draining && queue.length > 0) {
           scheduled = true
           setImmediate(pass)
         }
@@ -401,8 +365,9 @@ export class LiveSource implements CaptureSource {
   /**
    * Ends the capture (SIGINT, --duration, outputs gone); read() resolves. The packets libpcap
    * already holds were captured before the stop, so they are read first: the handle is closed
-   * STOP_DRAIN_MS later (one more poll of its buffer), and nothing is lost to the stop itself.
-   * Idempotent; before read() it makes read() resolve at once.
+   * STOP_DRAIN_MS later (longer than libpcap's timeout, so a partly filled ring block is handed
+   * over), and nothing is lost to the stop itself. Idempotent; before read() it makes read()
+   * resolve at once.
    */
   stop(): void {
     if (this.stopped || this.stopping) return
@@ -411,7 +376,7 @@ export class LiveSource implements CaptureSource {
     else setTimeout(() => this.end(), STOP_DRAIN_MS)
   }
 
-  /** Closes the handle now (--count reached, or after stop()'s drain). */
+  /** Closes the handle now (--count reached, a capture error, or after stop()'s drain). */
   private end(): void {
     if (this.stopped) return
     this.stopped = true
@@ -422,93 +387,101 @@ export class LiveSource implements CaptureSource {
 }
 
 /**
- * Packets waiting between libpcap and the pipeline (see the file comment): bytes packed into
- * blocks of QUEUE_BLOCK_BYTES with their lengths and times alongside, first in first out. Blocks
- * are allocated once and reused; at most QUEUE_BLOCKS exist, after which push() refuses.
+ * Packets waiting between libpcap and the pipeline (see the file comment), first in first out:
+ * blocks of records in the binding's format (./native/types.ts: a 16-byte header of four host-order
+ * u32 - seconds, nanoseconds, captured length, original length - then the bytes, padded to 4).
+ * The writer (the binding) writes into target() from its `end` and reports with wrote(); blocks
+ * are allocated on demand, at most `maxBlocks`, and reused. When all are in use, target() is a
+ * scratch block whose records wrote() counts as dropped.
  */
 export class PacketQueue {
   private readonly blocks: QueueBlock[] = []
   private readonly free: QueueBlock[] = []
+  private readonly discard: QueueBlock
   private total = 0
+  private writing: QueueBlock | null = null
+  /** Packets queued. */
   length = 0
 
+  /** `maxRecord`: the largest record the writer may write (recordBytes(snaplen)). */
   constructor(
+    private readonly maxRecord: number,
     private readonly maxBlocks = QUEUE_BLOCKS,
     private readonly blockBytes = QUEUE_BLOCK_BYTES,
-  ) {}
-
-  /** Copies src[0, n) in with its time; false (nothing kept) when the queue is full. */
-  push(src: Buffer, n: number, sec: number, nsec: number): boolean {
-    let b = this.blocks.length > 0 ? this.blocks[this.blocks.length - 1] : undefined
-    if (b === undefined || b.pos + n > b.buf.length || b.count === b.lens.length) {
-      b = this.free.pop()
-      if (b === undefined) {
-        if (this.total >= this.maxBlocks) return false
-        this.total++
-        b = newBlock(Math.max(this.blockBytes, n))
-      }
-      this.blocks.push(b)
-    }
-    src.copy(b.buf, b.pos, 0, n)
-    const i = b.count++
-    b.lens[i] = n
-    b.secs[i] = sec
-    b.nsecs[i] = nsec
-    b.pos += n
-    this.length++
-    return true
+  ) {
+    this.discard = newBlock(Math.max(maxRecord, 4096))
   }
 
-  /** Moves the oldest packet's bytes to dst (its time to p); returns its length, or -1 when empty. */
-  shift(dst: Buffer, p: {tsSec: number; tsNsec: number}): number {
+  /** The block the writer writes into next, from its `end`: it has room for one record of maxRecord bytes. */
+  target(): QueueBlock {
+    const w = this.writing
+    if (w !== null && w !== this.discard) {
+      // Read to its end and the only block: start it over instead of taking another.
+      if (w.readPos === w.end && this.blocks.length === 1) w.end = w.readPos = 0
+      if (w.buf.length - w.end >= this.maxRecord) return w
+    }
+    let b = this.free.pop()
+    if (b === undefined && this.total < this.maxBlocks) {
+      this.total++
+      b = newBlock(Math.max(this.blockBytes, this.maxRecord))
+    }
+    if (b === undefined) {
+      this.discard.end = 0
+      this.writing = this.discard
+      return this.discard
+    }
+    this.blocks.push(b)
+    this.writing = b
+    return b
+  }
+
+  /** The writer wrote `packets` records into target() up to `end`; returns how many of them were dropped. */
+  wrote(packets: number, end: number): number {
+    const w = this.writing
+    if (w === null) return packets
+    w.end = end
+    if (w === this.discard) return packets
+    this.length += packets
+    return 0
+  }
+
+  /**
+   * Moves the oldest packet's bytes to dst and its header to p (tsSec, tsNsec, origLen); returns
+   * its captured length, or -1 when the queue is empty.
+   */
+  shift(dst: Buffer, p: {tsSec: number; tsNsec: number; origLen: number}): number {
     let b = this.blocks[0]
-    // A block read to its end goes back to the free list once a later block takes the packets.
-    while (b !== undefined && b.read === b.count && this.blocks.length > 1) {
-      this.recycle()
+    // A block read to its end goes back to the free list once the writer has moved on.
+    while (b !== undefined && b.readPos === b.end && b !== this.writing) {
+      this.blocks.shift()
+      b.end = b.readPos = 0
+      this.free.push(b)
       b = this.blocks[0]
     }
-    if (b === undefined || b.read === b.count) return -1
-    const i = b.read++
-    const n = b.lens[i]
-    b.buf.copy(dst, 0, b.readPos, b.readPos + n)
-    b.readPos += n
-    p.tsSec = b.secs[i]
-    p.tsNsec = b.nsecs[i]
+    if (b === undefined || b.readPos === b.end) return -1
+    const w = b.readPos >>> 2
+    const n = b.u32[w + 2]
+    p.tsSec = b.u32[w]
+    p.tsNsec = b.u32[w + 1]
+    p.origLen = b.u32[w + 3]
+    const from = b.readPos + RECORD_HEADER
+    b.buf.copy(dst, 0, from, from + n)
+    b.readPos += recordBytes(n)
     this.length--
-    if (b.read === b.count) {
-      if (this.blocks.length > 1) this.recycle()
-      else b.pos = b.readPos = b.count = b.read = 0
-    }
     return n
-  }
-
-  private recycle(): void {
-    const b = this.blocks.shift()!
-    b.pos = b.readPos = b.count = b.read = 0
-    this.free.push(b)
   }
 }
 
 interface QueueBlock {
   buf: Buffer
-  pos: number
+  /** The same memory as u32 (host order): record headers are read through it. */
+  u32: Uint32Array
+  /** Where the writer writes next. */
+  end: number
   readPos: number
-  count: number
-  read: number
-  lens: Uint32Array
-  secs: Float64Array
-  nsecs: Uint32Array
 }
 
 function newBlock(bytes: number): QueueBlock {
-  return {
-    buf: Buffer.allocUnsafe(bytes),
-    pos: 0,
-    readPos: 0,
-    count: 0,
-    read: 0,
-    lens: new Uint32Array(QUEUE_BLOCK_RECORDS),
-    secs: new Float64Array(QUEUE_BLOCK_RECORDS),
-    nsecs: new Uint32Array(QUEUE_BLOCK_RECORDS),
-  }
+  const buf = Buffer.alloc((bytes + 3) & ~3)
+  return {buf, u32: new Uint32Array(buf.buffer, buf.byteOffset, buf.length >>> 2), end: 0, readPos: 0}
 }

@@ -117,6 +117,14 @@ export class CaptureParser implements FrameContext {
         this.stash(chunk, pos, avail, 0)
         return
       }
+      if (framer.walk !== undefined) {
+        const n = framer.walk(chunk, pos, end, this.consumed)
+        if (n > 0) {
+          this.consumed += n
+          pos += n
+          continue
+        }
+      }
       const len = framer.frame(chunk, pos, avail, this.consumed)
       if (len > 0 && len <= avail) {
         this.skip = framer.unit(chunk, pos, len, this.consumed)

@@ -5,6 +5,7 @@
  * The "modified" (Kuznetzov, patched libpcap 2.3) variant adds 8 bytes to every record header
  * (ifindex, protocol, pkt_type, pad), which are skipped.
  */
+import {u16be, u16le, u32be, u32le} from '../util/bytes.js'
 import type {FrameContext, Framer} from './framer.js'
 import {CaptureError} from './types.js'
 
@@ -53,7 +54,7 @@ export class PcapFramer implements Framer {
     if (!this.headerDone) return PCAP_FILE_HEADER_LEN
     const hl = this.recHdrLen
     if (avail < hl) return -hl
-    const caplen = this.le ? buf.readUInt32LE(pos + 8) : buf.readUInt32BE(pos + 8)
+    const caplen = this.le ? u32le(buf, pos + 8) : u32be(buf, pos + 8)
     if (caplen > this.maxRecord) {
       throw new CaptureError(
         this.ctx.file,
@@ -65,19 +66,43 @@ export class PcapFramer implements Framer {
     return hl + caplen
   }
 
+  walk(buf: Buffer, pos: number, end: number, offset: number): number {
+    if (!this.headerDone) return 0
+    const hl = this.recHdrLen
+    const le = this.le
+    const max = this.maxRecord
+    let p = pos
+    while (end - p >= hl) {
+      const caplen = le ? u32le(buf, p + 8) : u32be(buf, p + 8)
+      if (caplen > max) {
+        throw new CaptureError(this.ctx.file, offset + (p - pos), `record caplen ${caplen} exceeds maxRecordBytes ${max}`, 'corrupt')
+      }
+      const len = hl + caplen
+      if (len > end - p) break
+      this.record(buf, p, caplen, offset + (p - pos))
+      p += len
+    }
+    return p - pos
+  }
+
   unit(buf: Buffer, pos: number, len: number, offset: number): number {
     if (!this.headerDone) {
       this.fileHeader(buf, pos)
       return 0
     }
+    this.record(buf, pos, len - this.recHdrLen, offset)
+    return 0
+  }
+
+  /** One record: its header at buf[pos], `caplen` captured bytes after it. */
+  private record(buf: Buffer, pos: number, caplen: number, offset: number): void {
     const ctx = this.ctx
     const stats = ctx.stats
     const le = this.le
     // Unsigned (draft section 5), as libpcap, Wireshark's wiretap and capinfos read it.
-    const tsSec = le ? buf.readUInt32LE(pos) : buf.readUInt32BE(pos)
-    const frac = le ? buf.readUInt32LE(pos + 4) : buf.readUInt32BE(pos + 4)
-    const origLen = le ? buf.readUInt32LE(pos + 12) : buf.readUInt32BE(pos + 12)
-    const caplen = len - this.recHdrLen
+    const tsSec = le ? u32le(buf, pos) : u32be(buf, pos)
+    const frac = le ? u32le(buf, pos + 4) : u32be(buf, pos + 4)
+    const origLen = le ? u32le(buf, pos + 12) : u32be(buf, pos + 12)
     if (caplen > this.snaplen && this.snaplen !== 0) stats.bad('pcap: caplen > snaplen')
     if (caplen > origLen) stats.bad('pcap: caplen > origlen')
     const p = ctx.packet
@@ -97,20 +122,19 @@ export class PcapFramer implements Framer {
     p.offset = offset
     p.setBytes(buf, pos + this.recHdrLen, caplen)
     ctx.deliver()
-    return 0
   }
 
   private fileHeader(buf: Buffer, pos: number): void {
-    const magic = buf.readUInt32BE(pos)
+    const magic = u32be(buf, pos)
     this.le =
       magic === PcapMagic.US_LE || magic === PcapMagic.NS_LE || magic === PcapMagic.KUZNETZOV_LE
     this.nano = magic === PcapMagic.NS_BE || magic === PcapMagic.NS_LE
     if (magic === PcapMagic.KUZNETZOV_BE || magic === PcapMagic.KUZNETZOV_LE) this.recHdrLen = 24
     const le = this.le
-    const major = le ? buf.readUInt16LE(pos + 4) : buf.readUInt16BE(pos + 4)
+    const major = le ? u16le(buf, pos + 4) : u16be(buf, pos + 4)
     if (major !== 2) this.ctx.stats.bad('pcap: unexpected major version')
-    this.snaplen = le ? buf.readUInt32LE(pos + 16) : buf.readUInt32BE(pos + 16)
-    const lt = le ? buf.readUInt32LE(pos + 20) : buf.readUInt32BE(pos + 20)
+    this.snaplen = le ? u32le(buf, pos + 16) : u32be(buf, pos + 16)
+    const lt = le ? u32le(buf, pos + 20) : u32be(buf, pos + 20)
     this.linkType = lt & LINKTYPE_MASK
     this.headerDone = true
     this.ctx.setInfo({

@@ -14,6 +14,7 @@
  * caplen = min(original length, block length - 16, snaplen when non-zero) and pbx gives them the
  * timestamp 0 (1970-01-01T00:00:00Z), as the format offers nothing better.
  */
+import {u16be, u16le, u32be, u32le} from '../util/bytes.js'
 import type {FrameContext, Framer} from './framer.js'
 import {decodeTsresol, finerThanMicro, type TickResolution, ticksOut, ticksToTime} from './ts-ticks.js'
 import {type CaptureInfo, CaptureError} from './types.js'
@@ -92,16 +93,16 @@ export class PcapngFramer implements Framer {
     if (this.skipOffset >= 0) return 4 // the trailer of a skipped block
     if (avail < 8) return -8
     let le = this.le
-    const type = le ? buf.readUInt32LE(pos) : buf.readUInt32BE(pos) // SHB type is a palindrome
+    const type = le ? u32le(buf, pos) : u32be(buf, pos) // SHB type is a palindrome
     if (type === BlockType.SHB) {
       if (avail < 12) return -12
-      const bom = buf.readUInt32LE(pos + 8)
+      const bom = u32le(buf, pos + 8)
       if (bom === BYTE_ORDER_MAGIC) le = true
       else if (bom === BYTE_ORDER_MAGIC_SWAPPED) le = false
       else if (offset === 0) throw new CaptureError(this.ctx.file, 0, 'pcapng byte-order magic missing', 'not-capture')
       else throw this.corrupt(offset, 'section header with a bad byte-order magic')
     }
-    const total = le ? buf.readUInt32LE(pos + 4) : buf.readUInt32BE(pos + 4)
+    const total = le ? u32le(buf, pos + 4) : u32be(buf, pos + 4)
     if (total < 12 || (total & 3) !== 0) {
       throw this.corrupt(offset, `block type ${type} has invalid total length ${total}`)
     }
@@ -134,15 +135,36 @@ export class PcapngFramer implements Framer {
     return total
   }
 
+  /**
+   * Fast path for runs of Enhanced Packet Blocks (the common case): each complete, well-formed EPB
+   * is handed to packetBlock() as unit() would; any other block, or one that frame()/unit() would
+   * reject, stops the walk there so that the ordinary path deals with it (same errors).
+   */
+  walk(buf: Buffer, pos: number, end: number, offset: number): number {
+    if (this.skipOffset >= 0) return 0
+    const le = this.le
+    const maxBlock = this.maxBlock
+    let p = pos
+    while (end - p >= 12) {
+      if ((le ? u32le(buf, p) : u32be(buf, p)) !== BlockType.EPB) break
+      const total = le ? u32le(buf, p + 4) : u32be(buf, p + 4)
+      if (total < 32 || (total & 3) !== 0 || total > maxBlock || total > end - p) break
+      if ((le ? u32le(buf, p + total - 4) : u32be(buf, p + total - 4)) !== total) break
+      this.packetBlock(buf, p, total, offset + (p - pos), le ? u32le(buf, p + 8) : u32be(buf, p + 8))
+      p += total
+    }
+    return p - pos
+  }
+
   unit(buf: Buffer, pos: number, len: number, offset: number): number {
     const le = this.le
     if (this.skipOffset >= 0) {
-      const trailer = le ? buf.readUInt32LE(pos) : buf.readUInt32BE(pos)
+      const trailer = le ? u32le(buf, pos) : u32be(buf, pos)
       if (trailer !== this.skipTotal) throw this.corrupt(this.skipOffset, 'trailing block length does not match')
       this.skipOffset = -1
       return 0
     }
-    const type = le ? buf.readUInt32LE(pos) : buf.readUInt32BE(pos)
+    const type = le ? u32le(buf, pos) : u32be(buf, pos)
     if (len === 8 && type !== BlockType.SHB) {
       // Unknown or uninteresting block: discard the body, then check the trailer.
       // Wireshark turns custom and systemd-journal blocks into records with a frame number of
@@ -151,27 +173,27 @@ export class PcapngFramer implements Framer {
         this.ctx.skipFrame()
       }
       this.skipOffset = offset
-      this.skipTotal = le ? buf.readUInt32LE(pos + 4) : buf.readUInt32BE(pos + 4)
+      this.skipTotal = le ? u32le(buf, pos + 4) : u32be(buf, pos + 4)
       return this.skipTotal - 12
     }
     if (type === BlockType.SHB) {
       // A section of another major version cannot be interpreted (4.1); stop as Wireshark does.
-      const major = buf.readUInt32LE(pos + 8) === BYTE_ORDER_MAGIC ? buf.readUInt16LE(pos + 12) : buf.readUInt16BE(pos + 12)
+      const major = u32le(buf, pos + 8) === BYTE_ORDER_MAGIC ? u16le(buf, pos + 12) : u16be(buf, pos + 12)
       if (major !== 1) throw this.corrupt(offset, `unsupported pcapng section version ${major}`)
       this.section(buf, pos)
     }
     const ble = this.le
-    const trailer = ble ? buf.readUInt32LE(pos + len - 4) : buf.readUInt32BE(pos + len - 4)
+    const trailer = ble ? u32le(buf, pos + len - 4) : u32be(buf, pos + len - 4)
     if (trailer !== len) throw this.corrupt(offset, 'trailing block length does not match')
     switch (type) {
       case BlockType.IDB:
         this.interface(buf, pos, len)
         break
       case BlockType.EPB:
-        this.packetBlock(buf, pos, len, offset, ble ? buf.readUInt32LE(pos + 8) : buf.readUInt32BE(pos + 8))
+        this.packetBlock(buf, pos, len, offset, ble ? u32le(buf, pos + 8) : u32be(buf, pos + 8))
         break
       case BlockType.PACKET:
-        this.packetBlock(buf, pos, len, offset, ble ? buf.readUInt16LE(pos + 8) : buf.readUInt16BE(pos + 8))
+        this.packetBlock(buf, pos, len, offset, ble ? u16le(buf, pos + 8) : u16be(buf, pos + 8))
         break
       case BlockType.SPB:
         this.simplePacket(buf, pos, len, offset)
@@ -244,7 +266,7 @@ export class PcapngFramer implements Framer {
       stats.bad('pcapng: unknown interface id')
       return
     }
-    const caplen = le ? buf.readUInt32LE(pos + 20) : buf.readUInt32BE(pos + 20)
+    const caplen = le ? u32le(buf, pos + 20) : u32be(buf, pos + 20)
     if (caplen > this.maxRecord) {
       throw this.corrupt(offset, `record caplen ${caplen} exceeds maxRecordBytes ${this.maxRecord}`)
     }
@@ -252,12 +274,12 @@ export class PcapngFramer implements Framer {
       stats.bad('pcapng: caplen exceeds block')
       return
     }
-    const origLen = le ? buf.readUInt32LE(pos + 24) : buf.readUInt32BE(pos + 24)
+    const origLen = le ? u32le(buf, pos + 24) : u32be(buf, pos + 24)
     const snaplen = this.ifSnaplen[ifId]
     if (caplen > snaplen && snaplen !== 0) stats.bad('pcapng: caplen > snaplen')
     if (caplen > origLen) stats.bad('pcapng: caplen > origlen')
-    const hi = le ? buf.readUInt32LE(pos + 12) : buf.readUInt32BE(pos + 12)
-    const lo = le ? buf.readUInt32LE(pos + 16) : buf.readUInt32BE(pos + 16)
+    const hi = le ? u32le(buf, pos + 12) : u32be(buf, pos + 12)
+    const lo = le ? u32le(buf, pos + 16) : u32be(buf, pos + 16)
     ticksToTime(hi, lo, this.ifRes[ifId])
     const p = ctx.packet
     p.tsSec = ticksOut.sec + this.ifOffset[ifId]
@@ -276,7 +298,7 @@ export class PcapngFramer implements Framer {
       ctx.stats.bad('pcapng: simple packet block without interface')
       return
     }
-    const origLen = this.le ? buf.readUInt32LE(pos + 8) : buf.readUInt32BE(pos + 8)
+    const origLen = this.le ? u32le(buf, pos + 8) : u32be(buf, pos + 8)
     let caplen = len - 16
     if (origLen < caplen) caplen = origLen
     const snaplen = this.ifSnaplen[0]

@@ -1,5 +1,5 @@
 import {Command, Flags} from '@oclif/core'
-import {formatInterfaces, LiveError, LiveSource, listInterfaces} from '../capture/live.js'
+import {formatInterfaces, LIVE_SNAPLEN, LiveError, LiveSource, listInterfaces} from '../capture/live.js'
 import {PcapngWriteError, PcapngWriter} from '../capture/pcapng-writer.js'
 import {outputs as allOutputs} from '../output/registry.js'
 import {protocols as allProtocols} from '../protocols/registry.js'
@@ -12,19 +12,20 @@ export default class Live extends Command {
   static override summary = 'Capture on a network interface (libpcap) and report its application transactions as they happen.'
 
   static override description = `Runs the same pipeline as \`analyze\` on packets captured live from an interface with libpcap, through
-the optional native package "cap". --filter is a pcap-filter (BPF) expression compiled by libpcap. Capture stops
-after --count packets, after --duration seconds, or on Ctrl-C (SIGINT) / SIGTERM; every transaction in flight is
-then flushed and written. Packets are stamped when pbx receives them (cap does not pass the kernel timestamp on), in
-nanoseconds. --write also saves the raw packets as pcapng, which \`pbx analyze\` reads back to the same events.
-Drops reported by libpcap and the interface appear in the summary's statistics.
+pbx's own native binding (src/capture/native). --filter is a pcap-filter (BPF) expression compiled by libpcap.
+Capture stops after --count packets, after --duration seconds, or on Ctrl-C (SIGINT) / SIGTERM; every transaction
+in flight is then flushed and written. Packets carry libpcap's (the kernel's) timestamps, in nanoseconds. --write
+also saves the raw packets as pcapng, which \`pbx analyze\` reads back to the same events. The summary's statistics
+show the drops libpcap reports (pcap_stats: its buffer, the interface) next to pbx's own queue drops.
 
 Capturing needs root or CAP_NET_RAW (e.g. \`sudo setcap cap_net_raw,cap_net_admin=eip $(readlink -f $(which node))\`)
-and the native build of "cap" (install libpcap-dev and run \`npm rebuild cap\`).
+and the native binding, which \`npm ci\` builds when libpcap-dev and a C compiler are present (otherwise install
+them and run \`npm run build:native\`).
 
 Exit codes: 0 ok (--count or --duration reached); 2 bad flags or config, or an invalid --filter (libpcap's message);
-3 capture cannot start: "cap" is not built, no root / CAP_NET_RAW, or no such interface (the available ones are
-listed); 5 an output or the --write file could not be written; 130/143 stopped by SIGINT/SIGTERM after flushing
-everything in flight.`
+3 capture cannot start: the binding is not built, no root / CAP_NET_RAW, or no such interface (the available ones
+are listed); 5 an output or the --write file could not be written; 130/143 stopped by
+SIGINT/SIGTERM after flushing everything in flight.`
 
   static override examples = [
     '<%= config.bin %> live --list',
@@ -137,7 +138,7 @@ everything in flight.`
       beforeRun: () => {
         if (flags.write === undefined) return undefined
         try {
-          writer = PcapngWriter.open(flags.write, {linkType: source.linkType, snaplen: 65535, resolution: 'ns', interfaceName: device})
+          writer = PcapngWriter.open(flags.write, {linkType: source.linkType, snaplen: LIVE_SNAPLEN, resolution: 'ns', interfaceName: device})
         } catch (e) {
           if (e instanceof PcapngWriteError) return {message: `--write ${e.message}`, exitCode: ExitCode.OUTPUT}
           throw e

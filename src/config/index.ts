@@ -22,8 +22,9 @@
  * before the global processors). Flow records run flows.processors, then the top-level chain.
  */
 import {readFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import path from 'node:path'
-import {parse} from 'yaml'
+import type * as Yaml from 'yaml'
 import {DEFAULT_LIMITS, type Limits, makeLimits} from '../limits.js'
 import {compileProcessors, FieldResolver, type Processor, ProcessorConfigError, type ProcessorCounters, type PublicSuffixLookup} from '../processors/index.js'
 import {parseDurationMs} from '../processors/options.js'
@@ -39,6 +40,9 @@ import {
   PROTOCOL_OPTIONS,
   SUPPORTED_OUTPUTS,
 } from './schema.js'
+
+/** yaml, loaded when a config file is read: a run without one does not pay its start-up. */
+const yaml = (): typeof Yaml => createRequire(import.meta.url)('yaml') as typeof Yaml
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
@@ -515,7 +519,7 @@ export function loadEffectiveConfig(file: string | undefined, opts: ConfigOption
   }
   let doc: unknown
   try {
-    doc = parse(text)
+    doc = yaml().parse(text)
   } catch (e) {
     throw new ConfigError(`config ${file} is not valid YAML: ${(e as Error).message}`)
   }

@@ -3,12 +3,16 @@
  * filled in, processors as written, and secrets (password, api_key, ... and the password part of
  * URLs) replaced by `<redacted>`. Output is deterministic for a given file.
  */
-import {Document, isScalar, visit} from 'yaml'
+import {createRequire} from 'node:module'
+import type * as Yaml from 'yaml'
 import {protocolByName} from '../protocols/registry.js'
 import type {EffectiveConfig} from './index.js'
 import {SECRET_KEY} from './schema.js'
 
 export const REDACTED = '<redacted>'
+
+/** yaml, loaded when a configuration is printed: other runs do not pay its start-up. */
+const yaml = (): typeof Yaml => createRequire(import.meta.url)('yaml') as typeof Yaml
 
 /** A copy of `v` with secret values replaced (by key name, and user:password@ in URLs). */
 export function redact(v: unknown): unknown {
@@ -58,6 +62,7 @@ export function formatEffectiveConfig(c: EffectiveConfig): string {
   if (c.ignored.length) doc.ignored = c.ignored
   if (c.unsupported.length) doc.unsupported = c.unsupported
   const head = `# pbx effective configuration${c.file ? ` of ${c.file}` : ' (defaults)'}; durations in seconds unless suffixed\n`
+  const {Document, isScalar, visit} = yaml()
   const y = new Document(redact(doc))
   // Lists of scalars (ports, tags, ...) on one line.
   visit(y, {

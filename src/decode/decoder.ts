@@ -59,6 +59,7 @@ import {RecordPacket} from '../capture/record.js'
 import type {Packet, PacketSink} from '../capture/types.js'
 import type {Limits} from '../limits.js'
 import type {Stats} from '../stats.js'
+import {u16be, u16le, u32be, u32le} from '../util/bytes.js'
 import {Defragmenter} from './defrag.js'
 import {MAX_MPLS_LABELS, newTunnelState, type TunnelState, type TunnelType, ZONE_GENEVE, ZONE_VXLAN} from './tunnel.js'
 import type {DecodedPacket, DecodedSink} from './types.js'
@@ -193,25 +194,25 @@ export class Decoder implements PacketSink {
           this.stats.bad('ethernet: truncated header')
           return
         }
-        dp.dstMacHi = d.readUInt16BE(b)
-        dp.dstMacLo = d.readUInt32BE(b + 2)
-        dp.srcMacHi = d.readUInt16BE(b + 6)
-        dp.srcMacLo = d.readUInt32BE(b + 8)
-        this.ether(d, b + 14, d.readUInt16BE(b + 12), false)
+        dp.dstMacHi = u16be(d, b)
+        dp.dstMacLo = u32be(d, b + 2)
+        dp.srcMacHi = u16be(d, b + 6)
+        dp.srcMacLo = u32be(d, b + 8)
+        this.ether(d, b + 14, u16be(d, b + 12), false)
         return
       case 113: // LINKTYPE_LINUX_SLL: pkttype(2) hatype(2) halen(2) addr(8) protocol(2)
         if (this.lim - b < 16) {
           this.stats.bad('sll: truncated header')
           return
         }
-        this.ether(d, b + 16, d.readUInt16BE(b + 14), true)
+        this.ether(d, b + 16, u16be(d, b + 14), true)
         return
       case 276: // LINKTYPE_LINUX_SLL2: protocol(2) reserved(2) ifindex(4) hatype(2) pkttype(1) halen(1) addr(8)
         if (this.lim - b < 20) {
           this.stats.bad('sll2: truncated header')
           return
         }
-        this.ether(d, b + 20, d.readUInt16BE(b), true)
+        this.ether(d, b + 20, u16be(d, b), true)
         return
       case 0: // LINKTYPE_NULL: 4-byte AF_ value in the capturing host's byte order
       case 108: {
@@ -220,8 +221,8 @@ export class Decoder implements PacketSink {
           this.stats.bad('null: truncated header')
           return
         }
-        let fam = d.readUInt32LE(b)
-        if (fam > 0xffff) fam = d.readUInt32BE(b)
+        let fam = u32le(d, b)
+        if (fam > 0xffff) fam = u32be(d, b)
         if (fam === 2) this.ipv4(d, b + 4)
         else if (fam === 24 || fam === 28 || fam === 30) this.ipv6(d, b + 4) // BSD, FreeBSD, Darwin AF_INET6
         else this.stats.nonIp++
@@ -296,10 +297,10 @@ export class Decoder implements PacketSink {
         if (!tagged && dp.vlan === -1) {
           // (an inner frame's tag counts only when the outer frames had none)
           tagged = true
-          dp.vlan = d.readUInt16BE(off) & 0x0fff
+          dp.vlan = u16be(d, off) & 0x0fff
           this.stats.vlanTagged++
-        } else if (tagged && dp.vlanInner === -1) dp.vlanInner = d.readUInt16BE(off) & 0x0fff
-        type = d.readUInt16BE(off + 2)
+        } else if (tagged && dp.vlanInner === -1) dp.vlanInner = u16be(d, off) & 0x0fff
+        type = u16be(d, off + 2)
         off += 4
         continue
       }
@@ -310,7 +311,7 @@ export class Decoder implements PacketSink {
           this.stats.bad('ethernet: truncated VN-Tag/E-Tag')
           return
         }
-        type = d.readUInt16BE(off + n)
+        type = u16be(d, off + n)
         off += n + 2
         continue
       }
@@ -326,7 +327,7 @@ export class Decoder implements PacketSink {
         // IEEE 802.3 length field: only LLC/SNAP with an EtherType (AA AA 03 + OUI 0) can carry IP.
         if (off + 8 <= this.lim && d[off] === 0xaa && d[off + 1] === 0xaa && d[off + 2] === 0x03) {
           if (d[off + 3] === 0 && d[off + 4] === 0 && d[off + 5] === 0) {
-            type = d.readUInt16BE(off + 6)
+            type = u16be(d, off + 6)
             off += 8
             cooked = true // the SNAP type is an EtherType, never a length
             continue
@@ -353,13 +354,13 @@ export class Decoder implements PacketSink {
     // Byte order: the first TLV's length must be sane in the order we pick.
     let le = true
     if (lim - b >= 8) {
-      const l = d.readUInt16LE(b + 4)
+      const l = u16le(d, b + 4)
       if (l < 4 || b + 4 + l > lim) le = false
     }
     let off = b + 4
     while (off + 4 <= lim) {
-      const len = le ? d.readUInt16LE(off) : d.readUInt16BE(off)
-      const type = (le ? d.readUInt16LE(off + 2) : d.readUInt16BE(off + 2)) & 0x7fff
+      const len = le ? u16le(d, off) : u16be(d, off)
+      const type = (le ? u16le(d, off + 2) : u16be(d, off + 2)) & 0x7fff
       if (len < 4) {
         this.stats.bad('nflog: bad TLV length')
         return
@@ -401,7 +402,7 @@ export class Decoder implements PacketSink {
       stats.bad('ipv4: truncated header')
       return
     }
-    let total = d.readUInt16BE(off + 2)
+    let total = u16be(d, off + 2)
     if (total === 0) {
       // Segmentation offload: the stack hands the capture an oversized packet with length 0.
       stats.bad('ipv4: total length 0, using captured length')
@@ -418,16 +419,16 @@ export class Decoder implements PacketSink {
       if (!this.snapCut) stats.bad('ipv4: total length exceeds frame')
     }
     dp.ipVersion = 4
-    dp.src0 = d.readUInt32BE(off + 12)
+    dp.src0 = u32be(d, off + 12)
     dp.src1 = 0
     dp.src2 = 0
     dp.src3 = 0
-    dp.dst0 = d.readUInt32BE(off + 16)
+    dp.dst0 = u32be(d, off + 16)
     dp.dst1 = 0
     dp.dst2 = 0
     dp.dst3 = 0
     const proto = d[off + 9]
-    const ff = d.readUInt16BE(off + 6)
+    const ff = u16be(d, off + 6)
     const fragOffset = (ff & 0x1fff) * 8
     const more = (ff & 0x2000) !== 0
     if (more || fragOffset !== 0) {
@@ -437,7 +438,7 @@ export class Decoder implements PacketSink {
         return
       }
       const df = this.defrag
-      if (df.add(dp, proto, d.readUInt16BE(off + 4), fragOffset, more, d.subarray(off + ihl, end), ihl, proto, total)) {
+      if (df.add(dp, proto, u16be(d, off + 4), fragOffset, more, d.subarray(off + ihl, end), ihl, proto, total)) {
         stats.fragmentsReassembled++
         const data = df.datagram
         dp.ipLength = df.headerLen + data.length
@@ -466,7 +467,7 @@ export class Decoder implements PacketSink {
       stats.bad('ipv6: version is not 6')
       return
     }
-    const plen = d.readUInt16BE(off + 4)
+    const plen = u16be(d, off + 4)
     let end: number
     let truncated = 0
     if (plen === 0) {
@@ -482,14 +483,14 @@ export class Decoder implements PacketSink {
       }
     }
     dp.ipVersion = 6
-    dp.src0 = d.readUInt32BE(off + 8)
-    dp.src1 = d.readUInt32BE(off + 12)
-    dp.src2 = d.readUInt32BE(off + 16)
-    dp.src3 = d.readUInt32BE(off + 20)
-    dp.dst0 = d.readUInt32BE(off + 24)
-    dp.dst1 = d.readUInt32BE(off + 28)
-    dp.dst2 = d.readUInt32BE(off + 32)
-    dp.dst3 = d.readUInt32BE(off + 36)
+    dp.src0 = u32be(d, off + 8)
+    dp.src1 = u32be(d, off + 12)
+    dp.src2 = u32be(d, off + 16)
+    dp.src3 = u32be(d, off + 20)
+    dp.dst0 = u32be(d, off + 24)
+    dp.dst1 = u32be(d, off + 28)
+    dp.dst2 = u32be(d, off + 32)
+    dp.dst3 = u32be(d, off + 36)
     dp.ipLength = end + truncated - off
     dp.wirePackets = 1
     dp.wireBytes = dp.ipLength
@@ -539,7 +540,7 @@ export class Decoder implements PacketSink {
             stats.bad('ipv6: truncated extension header')
             return
           }
-          const ofm = buf.readUInt16BE(pos + 2)
+          const ofm = u16be(buf, pos + 2)
           const fragOffset = ofm & 0xfff8
           const more = (ofm & 1) !== 0
           const next = buf[pos]
@@ -559,7 +560,7 @@ export class Decoder implements PacketSink {
             return
           }
           const df = this.defrag
-          if (!df.add(this.dp, 0, buf.readUInt32BE(pos + 4), fragOffset, more, buf.subarray(pos + 8, end), pos - ipStart, next, end - ipStart)) {
+          if (!df.add(this.dp, 0, u32be(buf, pos + 4), fragOffset, more, buf.subarray(pos + 8, end), pos - ipStart, next, end - ipStart)) {
             return
           }
           stats.fragmentsReassembled++
@@ -617,13 +618,13 @@ export class Decoder implements PacketSink {
         stats.bad(avail + truncated < hlen ? 'tcp: data offset beyond segment' : 'tcp: truncated header')
         return
       }
-      dp.srcPort = buf.readUInt16BE(start)
-      dp.dstPort = buf.readUInt16BE(start + 2)
-      dp.seq = buf.readUInt32BE(start + 4) >>> 0
-      dp.ack = buf.readUInt32BE(start + 8) >>> 0
+      dp.srcPort = u16be(buf, start)
+      dp.dstPort = u16be(buf, start + 2)
+      dp.seq = u32be(buf, start + 4)
+      dp.ack = u32be(buf, start + 8)
       dp.tcpFlags = buf[start + 13]
-      dp.window = buf.readUInt16BE(start + 14)
-      dp.payload = buf.subarray(start + hlen, end)
+      dp.window = u16be(buf, start + 14)
+      dp.payload = start + hlen < end ? buf.subarray(start + hlen, end) : EMPTY
       dp.payloadTruncated = truncated
       this.sink.ip(dp)
       return
@@ -636,9 +637,9 @@ export class Decoder implements PacketSink {
         stats.bad(avail + truncated < 8 ? 'udp: datagram shorter than header' : 'udp: truncated header')
         return
       }
-      dp.srcPort = buf.readUInt16BE(start)
-      dp.dstPort = buf.readUInt16BE(start + 2)
-      const ulen = buf.readUInt16BE(start + 4)
+      dp.srcPort = u16be(buf, start)
+      dp.dstPort = u16be(buf, start + 2)
+      const ulen = u16be(buf, start + 4)
       if (ulen < 8 || ulen > avail + truncated) {
         // Length field unusable: deliver everything the IP layer carries.
         stats.bad('udp: bad length field')
@@ -651,7 +652,7 @@ export class Decoder implements PacketSink {
         udpEnd = end
         dp.payloadTruncated = start + ulen - end
       }
-      dp.payload = buf.subarray(start + 8, udpEnd)
+      dp.payload = start + 8 < udpEnd ? buf.subarray(start + 8, udpEnd) : EMPTY
       // Tunnel ports (a few number compares for ordinary traffic; see the file comment).
       const dport = dp.dstPort
       if (
@@ -677,7 +678,7 @@ export class Decoder implements PacketSink {
         return
       }
     }
-    dp.payload = buf.subarray(start, end)
+    dp.payload = start < end ? buf.subarray(start, end) : EMPTY
     dp.payloadTruncated = truncated
     this.sink.ip(dp)
   }
@@ -723,7 +724,7 @@ export class Decoder implements PacketSink {
       this.stats.bad('ethernet: truncated inner frame header')
       return
     }
-    this.ether(d, off + 14, d.readUInt16BE(off + 12), false)
+    this.ether(d, off + 14, u16be(d, off + 12), false)
   }
 
   /**
@@ -740,7 +741,7 @@ export class Decoder implements PacketSink {
         this.stats.bad('mpls: truncated label stack')
         return
       }
-      const e = d.readUInt32BE(off)
+      const e = u32be(d, off)
       label = e >>> 12
       if (n < MAX_MPLS_LABELS) labels[n++] = label
       off += 4
@@ -754,7 +755,7 @@ export class Decoder implements PacketSink {
     if (nib === 0) {
       // RFC 4385 control word 0000 + flags/length/sequence, then (RFC 4448) an Ethernet frame.
       // Opened only when the frame's EtherType is one that leads to IP.
-      const ft = off + 18 <= this.lim ? d.readUInt16BE(off + 16) : 0
+      const ft = off + 18 <= this.lim ? u16be(d, off + 16) : 0
       if (ft !== ETH_IPV4 && ft !== ETH_IPV6 && ft !== ETH_VLAN && ft !== ETH_QINQ && ft !== ETH_MPLS) {
         this.stats.nonIp++
         return
@@ -779,13 +780,13 @@ export class Decoder implements PacketSink {
       this.stats.bad('pppoe: bad version/type or code in a session frame')
       return
     }
-    const len = d.readUInt16BE(off + 4)
-    const pppProto = d.readUInt16BE(off + 6)
+    const len = u16be(d, off + 4)
+    const pppProto = u16be(d, off + 6)
     if (pppProto !== 0x0021 && pppProto !== 0x0057) {
       this.stats.nonIp++ // LCP, IPCP, ...
       return
     }
-    if (!this.enter('pppoe', d.readUInt16BE(off + 2), false)) return
+    if (!this.enter('pppoe', u16be(d, off + 2), false)) return
     // The PPPoE length covers the PPP protocol and payload: trims Ethernet padding.
     if (len >= 2 && off + 6 + len < this.lim) this.lim = off + 6 + len
     if (pppProto === 0x0021) this.ipv4(d, off + 8)
@@ -802,8 +803,8 @@ export class Decoder implements PacketSink {
       stats.bad('gre: truncated header')
       return false
     }
-    const flags = buf.readUInt16BE(off)
-    const ptype = buf.readUInt16BE(off + 2)
+    const flags = u16be(buf, off)
+    const ptype = u16be(buf, off + 2)
     const ver = flags & 7
     const seq = (flags & 0x1000) !== 0
     let o = off + 4
@@ -818,8 +819,8 @@ export class Decoder implements PacketSink {
         stats.bad('gre: truncated header')
         return false
       }
-      const plen = buf.readUInt16BE(o)
-      id = buf.readUInt16BE(o + 2)
+      const plen = u16be(buf, o)
+      id = u16be(buf, o + 2)
       o += 4
       if (seq) o += 4
       if ((flags & 0x0080) !== 0) o += 4
@@ -835,7 +836,7 @@ export class Decoder implements PacketSink {
       let proto: number
       if ((buf[o] & 1) === 1) proto = buf[o++]
       else if (o + 2 <= pend) {
-        proto = buf.readUInt16BE(o)
+        proto = u16be(buf, o)
         o += 2
       } else return false
       if (proto !== 0x21 && proto !== 0x57) return false // compressed, encrypted (MPPE), control
@@ -855,7 +856,7 @@ export class Decoder implements PacketSink {
         stats.bad('gre: truncated header')
         return false
       }
-      id = buf.readUInt32BE(o) >>> 0
+      id = u32be(buf, o)
       o += 4
     }
     if (seq) o += 4
@@ -866,7 +867,7 @@ export class Decoder implements PacketSink {
           stats.bad('gre: truncated routing')
           return false
         }
-        const af = buf.readUInt16BE(o)
+        const af = u16be(buf, o)
         const sl = buf[o + 3]
         o += 4 + sl
         if (af === 0 && sl === 0) break
@@ -914,7 +915,7 @@ export class Decoder implements PacketSink {
         stats.bad('erspan: bad type II version')
         return false
       }
-      id = buf.readUInt16BE(o + 2) & 0x03ff
+      id = u16be(buf, o + 2) & 0x03ff
       o += 8
     } else if (ptype === ETH_ERSPAN_3) {
       if (o + 12 > end) {
@@ -925,7 +926,7 @@ export class Decoder implements PacketSink {
         stats.bad('erspan: bad type III version')
         return false
       }
-      id = buf.readUInt16BE(o + 2) & 0x03ff
+      id = u16be(buf, o + 2) & 0x03ff
       const ft = (buf[o + 10] >> 2) & 0x1f
       const sub = (buf[o + 11] & 1) !== 0
       o += sub ? 20 : 12
@@ -963,7 +964,7 @@ export class Decoder implements PacketSink {
         stats.bad('vxlan: VNI flag not set')
         return false
       }
-      const vni = buf.readUInt32BE(s + 4) >>> 8
+      const vni = u32be(buf, s + 4) >>> 8
       if (!this.enterUdp('vxlan', vni, sport, dport)) return true
       this.tun.zone = ZONE_VXLAN + vni
       this.lim = e
@@ -985,9 +986,9 @@ export class Decoder implements PacketSink {
         stats.bad('geneve: truncated options')
         return false
       }
-      const ptype = buf.readUInt16BE(s + 2)
+      const ptype = u16be(buf, s + 2)
       if (ptype !== ETH_TEB && ptype !== ETH_IPV4 && ptype !== ETH_IPV6) return false
-      const vni = buf.readUInt32BE(s + 4) >>> 8
+      const vni = u32be(buf, s + 4) >>> 8
       if (!this.enterUdp('geneve', vni, sport, dport)) return true
       this.tun.zone = ZONE_GENEVE + vni
       this.lim = e
@@ -1009,8 +1010,8 @@ export class Decoder implements PacketSink {
         return false
       }
       if (buf[s + 1] !== 0xff) return false // echo, error indication, end marker: signalling
-      const teid = buf.readUInt32BE(s + 4) >>> 0
-      let pe = s + 8 + buf.readUInt16BE(s + 2)
+      const teid = u32be(buf, s + 4)
+      let pe = s + 8 + u16be(buf, s + 2)
       if (pe > e) {
         if (pe > e + truncated) {
           stats.bad('gtpu: length exceeds datagram')
@@ -1072,7 +1073,7 @@ export class Decoder implements PacketSink {
         return false
       }
     }
-    if (o + 40 > e || buf[o] >> 4 !== 6 || o + 40 + buf.readUInt16BE(o + 4) !== e + truncated) return false
+    if (o + 40 > e || buf[o] >> 4 !== 6 || o + 40 + u16be(buf, o + 4) !== e + truncated) return false
     if (!this.enterUdp('teredo', -1, sport, dport)) return true
     this.lim = e
     this.ipv6(buf, o)

@@ -84,6 +84,7 @@ export interface DecodedPacket {
    * Transport payload: TCP/UDP data after the header; for ICMP/ICMPv6 and other protocols the
    * whole IP payload. Trimmed to the IP length (Ethernet padding removed). May be shorter than the
    * header says when the capture was truncated by snaplen: `payloadTruncated` then says by how much.
+   * An empty payload is one shared zero-length Buffer (not a view of the packet).
    */
   payload: Buffer
   payloadTruncated: number

@@ -236,27 +236,6 @@ export function compileProcessors(list: unknown, path: string, warn: (msg: strin
 
 const chainAcc = new ObjectAccessor()
 
-/**
- * Runs `chain` on one event. `view` reads the event without building it (filters run on it until
- * the first mutation); `build` makes the event object, called at most once, at the first mutation.
- * Returns null when the event is dropped, the event object when one was built (output that object),
- * or undefined when the event is kept and was never built (output from the view / fast path).
- * Never throws for a well-compiled chain: processors record their errors on the event.
- */
-export function runChain(chain: readonly Processor[], view: EventAccessor, build: () => PbxEvent): PbxEvent | null | undefined {
-  let ev: PbxEvent | undefined
-  for (let i = 0; i < chain.length; i++) {
-    const p = chain[i]
-    if (p.filter) {
-      if (!p.filter(ev === undefined ? view : chainAcc.at(ev))) return null
-    } else if (p.apply) {
-      if (ev === undefined) ev = build()
-      if (!p.apply(ev)) return null
-    }
-  }
-  return ev
-}
-
 /** Runs `chain` on an event object that already exists; returns false when it is dropped. */
 export function runChainOn(chain: readonly Processor[], ev: PbxEvent): boolean {
   for (let i = 0; i < chain.length; i++) {

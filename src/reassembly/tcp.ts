@@ -24,11 +24,13 @@
  *     just before a FIN) as gaps and delivers the stored data.
  * Bytes a snaplen cut from a segment (payloadTruncated) are reported as a gap in their place.
  *
- * Connection records linger in a "closed" list for TCP_CLOSED_LINGER_SEC of capture time after
- * FIN/RST so that trailing ACKs and retransmissions are counted against them (observer only); a SYN
- * with a new ISN on such a 4-tuple starts a new connection (port reuse). After the record is gone, a
- * tombstone (./tombstones.ts) still absorbs late copies of its packets (same-ISN SYNs, bytes below
- * its final sequence number) for TIME-WAIT, so they do not open phantom mid-stream connections.
+ * With an observer, connection records linger in a "closed" list for TCP_CLOSED_LINGER_SEC of
+ * capture time after FIN/RST so that trailing ACKs and retransmissions are counted against them;
+ * without one the record is retired at once and its tombstone absorbs every trailing packet for
+ * that window instead. Either way a SYN with a new ISN on such a 4-tuple starts a new connection
+ * (port reuse). After that window the tombstone (./tombstones.ts) still absorbs late copies of its
+ * packets (same-ISN SYNs, bytes below its final sequence number) for TIME-WAIT, so they do not
+ * open phantom mid-stream connections.
  *
  * A handler that throws ends its connection with reason 'error' (stats.bad('tcp: handler threw'));
  * this class is the session boundary where that single catch lives.
@@ -40,7 +42,7 @@ import {Conn, type ConnObserver, Hist, type RoleBy} from './conn.js'
 import {ConnTable} from './conn-table.js'
 import {isTcpServicePort} from './ports.js'
 import {type Dir, type EmitOrder, EmitPhase, type EndReason, type Moment, type StreamFactory, type StreamHandler} from './types.js'
-import {type TombSide, Tombstones} from './tombstones.js'
+import {Stale, type TombSide, Tombstones} from './tombstones.js'
 import {SweepClock} from '../util/time.js'
 
 /** Capture seconds a FIN/RST-closed connection record stays to absorb trailing packets. */
@@ -137,7 +139,15 @@ export class TcpReassembler {
     /** Written before each stream is ended by a sweep or at end of input (see EmitOrder). */
     private readonly order: EmitOrder = {phase: EmitPhase.PACKET, sub: 0},
   ) {
-    this.tombs = new Tombstones(Math.max(1, limits.maxConnections))
+    this.tombs = this.newTombstones()
+  }
+
+  /**
+   * Without an observer nothing counts a closed connection's trailing packets, so its record is
+   * retired at close and its tombstone absorbs them for TCP_CLOSED_LINGER_SEC (no full record kept).
+   */
+  private newTombstones(): Tombstones {
+    return new Tombstones(Math.max(1, this.limits.maxConnections), this.observer === undefined ? TCP_CLOSED_LINGER_SEC : 0)
   }
 
   /** Connections currently tracked (open plus lingering closed ones). */
@@ -184,12 +194,15 @@ export class TcpReassembler {
     if (c === null) {
       if (this.tombs.size > 0) {
         const fin = (flags & TcpFlag.FIN) !== 0
-        if (this.tombs.stale(p, this.table.lastHash, syn, ack, fin, this.clock.now)) {
+        const k = this.tombs.stale(p, this.table.lastHash, syn, ack, fin, this.clock.now)
+        if (k === Stale.LateCopy) {
           // A late copy of a closed connection's packet (see ./tombstones.ts): not a new connection.
           this.stats.tcpRetransmittedBytes += p.payload.length
           this.stats.tcpLateCopies++
           return
         }
+        // A trailing packet of a connection closed moments ago, absorbed as its record would have.
+        if (k === Stale.Lingering) return
         this.tombs.forget(p, this.table.lastHash)
       }
       c = this.create(p, syn, ack)
@@ -302,7 +315,7 @@ export class TcpReassembler {
       this.observer?.closed(c, c.endReason, at)
     }
     this.table = new ConnTable<TcpConn>()
-    this.tombs = new Tombstones(Math.max(1, this.limits.maxConnections))
+    this.tombs = this.newTombstones()
     this.oooTotal = 0
   }
 
@@ -399,9 +412,14 @@ export class TcpReassembler {
     return m
   }
 
+  /**
+   * Ends the stream; the record then lingers (closed list) only when an observer counts trailing
+   * packets. Without one it is retired at once: its tombstone absorbs the late copies instead.
+   */
   private closeAndLinger(c: TcpConn, reason: EndReason, at: Moment): void {
     this.closeStream(c, reason, at)
-    this.table.markClosed(c)
+    if (this.observer === undefined) this.retire(c, at)
+    else this.table.markClosed(c)
   }
 
   /** Removes the record from the table and tells the observer (once per conn). */

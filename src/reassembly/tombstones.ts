@@ -14,11 +14,10 @@
  * Bounded: at most `max` tombstones (the reassembler passes limits.maxConnections), the oldest
  * dropped first, and each expires TIME_WAIT_SEC of capture time after its connection's last packet
  * (2 * MSL, RFC 9293 section 3.6.1). Lookup is allocation-free (tuple hash, then address words);
- * one small object per closed connection.
+ * no object per closed connection (see the layout below).
  */
 import type {DecodedPacket} from '../decode/types.js'
 import {zoneOf} from './conn-table.js'
-import type {Dir} from './types.js'
 
 /** Capture seconds a tombstone stays (TIME-WAIT, 2 * MSL of 2 minutes). */
 export const TIME_WAIT_SEC = 240
@@ -30,27 +29,6 @@ export interface TombSide {
   isn: number
   low: number
   high: number
-}
-
-interface Tomb {
-  hash: number
-  ipVersion: 4 | 6
-  zone: number
-  c0: number
-  c1: number
-  c2: number
-  c3: number
-  s0: number
-  s1: number
-  s2: number
-  s3: number
-  clientPort: number
-  serverPort: number
-  lastSec: number
-  side: [TombSide, TombSide]
-  /** Next tombstone in the same hash chain. */
-  next: Tomb | null
-  dead: boolean
 }
 
 /** What a retired connection tells the tombstone table (a structural subset of TcpConn). */
@@ -69,16 +47,68 @@ export interface TombSource {
   clientPort: number
   serverPort: number
   lastSec: number
+  lastNsec: number
 }
 
+/** What stale() found: no record for the packet, a late copy, or a packet inside the linger window. */
+export const Stale = {No: 0, LateCopy: 1, Lingering: 2} as const
+export type Stale = (typeof Stale)[keyof typeof Stale]
+
+// Int32 words of one tombstone record (all 32-bit values stored with `| 0`, compared likewise).
+const HASH = 0
+/** Bits: 0-3 IP version, 4 dead, 5 known0, 6 syn0, 7 known1, 8 syn1. */
+const META = 1
+const ZONE = 2
+const C0 = 3
+const S0 = 7
+/** clientPort << 16 | serverPort. */
+const PORTS = 11
+const ISN0 = 12
+const LOW0 = 13
+const HIGH0 = 14
+const ISN1 = 15
+const LOW1 = 16
+const HIGH1 = 17
+/** Next record (slot) in the same hash bucket, -1 at the end. */
+const NEXT = 18
+const W = 19
+
+const DEAD = 1 << 4
+const KNOWN0 = 1 << 5
+const SYN0 = 1 << 6
+const KNOWN1 = 1 << 7
+const SYN1 = 1 << 8
+
+/**
+ * Records live in flat typed arrays (19 int32 words and one float64 per record; no object per
+ * tombstone), in a ring ordered by retirement: a record's slot is its ring position, so the oldest
+ * is at `head` and slots are freed in order. A record killed early (forget) stays in the ring,
+ * marked dead, until the head passes it. Hash buckets chain slots (newest first). The ring doubles
+ * when full (at most `max` live records; dead ones wait for the head).
+ */
 export class Tombstones {
-  private readonly chains = new Map<number, Tomb>()
-  /** Insertion (= retirement) order, for the count bound and expiry; `head` is the oldest live index. */
-  private readonly order: Tomb[] = []
+  private cap = 0
+  private words = new Int32Array(0)
+  private last = new Float64Array(0)
+  /** Per slot: capture time of the last packet seen on the tuple (the linger window). */
+  private touched = new Float64Array(0)
+  private buckets = new Int32Array(0)
+  private mask = 0
+  /** Ring: slot of the oldest record, and records (live or dead) in the ring. */
   private head = 0
+  private count = 0
   private live = 0
 
-  constructor(private readonly max: number) {}
+  /**
+   * `max`: live records at most. `lingerSec`: for this many capture seconds after its connection's
+   * last packet (extended by every packet it absorbs) a record absorbs every packet of its tuple
+   * except a SYN that starts a new connection, as a lingering closed connection record would (0: no
+   * such window).
+   */
+  constructor(
+    private readonly max: number,
+    private readonly lingerSec = 0,
+  ) {}
 
   get size(): number {
     return this.live
@@ -88,125 +118,184 @@ export class Tombstones {
   add(c: TombSource, d0: TombSide, d1: TombSide): void {
     if (this.max <= 0) return
     while (this.live >= this.max) this.dropOldest()
-    const t: Tomb = {
-      hash: c.hash,
-      ipVersion: c.ipVersion,
-      zone: c.zone,
-      c0: c.c0,
-      c1: c.c1,
-      c2: c.c2,
-      c3: c.c3,
-      s0: c.s0,
-      s1: c.s1,
-      s2: c.s2,
-      s3: c.s3,
-      clientPort: c.clientPort,
-      serverPort: c.serverPort,
-      lastSec: c.lastSec,
-      side: [{...d0}, {...d1}],
-      next: this.chains.get(c.hash) ?? null,
-      dead: false,
-    }
-    this.chains.set(c.hash, t)
-    this.order.push(t)
+    if (this.count === this.cap) this.grow()
+    const slot = (this.head + this.count) % this.cap
+    this.count++
     this.live++
+    const w = this.words
+    const o = slot * W
+    const h = c.hash | 0
+    w[o + HASH] = h
+    w[o + META] =
+      c.ipVersion |
+      (d0.known ? KNOWN0 : 0) |
+      (d0.synSeen ? SYN0 : 0) |
+      (d1.known ? KNOWN1 : 0) |
+      (d1.synSeen ? SYN1 : 0)
+    w[o + ZONE] = c.zone
+    w[o + C0] = c.c0
+    w[o + C0 + 1] = c.c1
+    w[o + C0 + 2] = c.c2
+    w[o + C0 + 3] = c.c3
+    w[o + S0] = c.s0
+    w[o + S0 + 1] = c.s1
+    w[o + S0 + 2] = c.s2
+    w[o + S0 + 3] = c.s3
+    w[o + PORTS] = (c.clientPort << 16) | c.serverPort
+    w[o + ISN0] = d0.isn
+    w[o + LOW0] = d0.low
+    w[o + HIGH0] = d0.high
+    w[o + ISN1] = d1.isn
+    w[o + LOW1] = d1.low
+    w[o + HIGH1] = d1.high
+    this.last[slot] = c.lastSec
+    this.touched[slot] = c.lastSec + c.lastNsec / 1e9
+    const b = h & this.mask
+    w[o + NEXT] = this.buckets[b]
+    this.buckets[b] = slot
   }
 
   /**
    * True when `p` (whose tuple hash is `hash`) is a late copy of a closed connection's packet: a
    * SYN / SYN-ACK with the recorded ISN, or a segment (payload `len` bytes, FIN counted) entirely
-   * inside the range that direction covered. `nowSec` is the capture clock (expiry).
+   * inside the range that direction covered (LateCopy); or, within the linger window, any packet but
+   * a SYN without ACK whose ISN is not the recorded one (Lingering). `nowSec` is the capture clock.
    */
-  stale(p: DecodedPacket, hash: number, syn: boolean, ack: boolean, fin: boolean, nowSec: number): boolean {
+  stale(p: DecodedPacket, hash: number, syn: boolean, ack: boolean, fin: boolean, nowSec: number): Stale {
     this.expire(nowSec)
-    let t = this.chains.get(hash) ?? null
-    const zone = zoneOf(p)
-    for (; t !== null; t = t.next) {
-      if (t.dead || t.ipVersion !== p.ipVersion || t.zone !== zone) continue
-      const dir = this.dirOf(t, p)
+    if (this.count === 0) return Stale.No
+    const zone = zoneOf(p) | 0
+    const w = this.words
+    for (let slot = this.buckets[hash & this.mask]; slot !== -1; slot = w[slot * W + NEXT]) {
+      const o = slot * W
+      const meta = w[o + META]
+      if (w[o + HASH] !== (hash | 0) || (meta & DEAD) !== 0 || (meta & 15) !== p.ipVersion || w[o + ZONE] !== zone) continue
+      const dir = this.dirOf(o, p)
       if (dir === -1) continue
-      const s = t.side[dir]
-      if (!s.known) return false
-      if (syn) return s.synSeen && s.isn === p.seq && ack === (dir === 1)
+      const sameIsn = (meta & (dir === 0 ? SYN0 : SYN1)) !== 0 && w[o + (dir === 0 ? ISN0 : ISN1)] === (p.seq | 0)
+      if (nowSec - this.touched[slot] <= this.lingerSec) {
+        if (syn && !ack && !sameIsn) return Stale.No
+        this.touched[slot] = nowSec
+        return Stale.Lingering
+      }
+      if ((meta & (dir === 0 ? KNOWN0 : KNOWN1)) === 0) return Stale.No
+      if (syn) return sameIsn && ack === (dir === 1) ? Stale.LateCopy : Stale.No
       const start = p.seq
       const end = (p.seq + p.payload.length + p.payloadTruncated + (fin ? 1 : 0)) >>> 0
-      return ((start - s.low) | 0) >= 0 && ((end - s.high) | 0) <= 0
+      const inside = ((start - w[o + (dir === 0 ? LOW0 : LOW1)]) | 0) >= 0 && ((end - w[o + (dir === 0 ? HIGH0 : HIGH1)]) | 0) <= 0
+      return inside ? Stale.LateCopy : Stale.No
     }
-    return false
+    return Stale.No
   }
 
   /** Forgets the tombstone of `p`'s tuple (a new connection took the tuple over). */
   forget(p: DecodedPacket, hash: number): void {
-    const zone = zoneOf(p)
-    for (let t = this.chains.get(hash) ?? null; t !== null; t = t.next) {
-      if (!t.dead && t.ipVersion === p.ipVersion && t.zone === zone && this.dirOf(t, p) >= 0) this.kill(t)
+    if (this.count === 0) return
+    const zone = zoneOf(p) | 0
+    const w = this.words
+    for (let slot = this.buckets[hash & this.mask]; slot !== -1; slot = w[slot * W + NEXT]) {
+      const o = slot * W
+      const meta = w[o + META]
+      if (w[o + HASH] === (hash | 0) && (meta & DEAD) === 0 && (meta & 15) === p.ipVersion && w[o + ZONE] === zone && this.dirOf(o, p) >= 0) this.kill(slot)
     }
   }
 
-  private dirOf(t: Tomb, p: DecodedPacket): Dir | -1 {
+  private dirOf(o: number, p: DecodedPacket): 0 | 1 | -1 {
+    const w = this.words
+    const ports = w[o + PORTS]
+    const cp = ports >>> 16
+    const sp = ports & 0xffff
     if (
-      p.srcPort === t.clientPort &&
-      p.dstPort === t.serverPort &&
-      p.src0 === t.c0 &&
-      p.src1 === t.c1 &&
-      p.src2 === t.c2 &&
-      p.src3 === t.c3 &&
-      p.dst0 === t.s0 &&
-      p.dst1 === t.s1 &&
-      p.dst2 === t.s2 &&
-      p.dst3 === t.s3
+      p.srcPort === cp &&
+      p.dstPort === sp &&
+      (p.src0 | 0) === w[o + C0] &&
+      (p.src1 | 0) === w[o + C0 + 1] &&
+      (p.src2 | 0) === w[o + C0 + 2] &&
+      (p.src3 | 0) === w[o + C0 + 3] &&
+      (p.dst0 | 0) === w[o + S0] &&
+      (p.dst1 | 0) === w[o + S0 + 1] &&
+      (p.dst2 | 0) === w[o + S0 + 2] &&
+      (p.dst3 | 0) === w[o + S0 + 3]
     )
       return 0
     if (
-      p.srcPort === t.serverPort &&
-      p.dstPort === t.clientPort &&
-      p.src0 === t.s0 &&
-      p.src1 === t.s1 &&
-      p.src2 === t.s2 &&
-      p.src3 === t.s3 &&
-      p.dst0 === t.c0 &&
-      p.dst1 === t.c1 &&
-      p.dst2 === t.c2 &&
-      p.dst3 === t.c3
+      p.srcPort === sp &&
+      p.dstPort === cp &&
+      (p.src0 | 0) === w[o + S0] &&
+      (p.src1 | 0) === w[o + S0 + 1] &&
+      (p.src2 | 0) === w[o + S0 + 2] &&
+      (p.src3 | 0) === w[o + S0 + 3] &&
+      (p.dst0 | 0) === w[o + C0] &&
+      (p.dst1 | 0) === w[o + C0 + 1] &&
+      (p.dst2 | 0) === w[o + C0 + 2] &&
+      (p.dst3 | 0) === w[o + C0 + 3]
     )
       return 1
     return -1
   }
 
   private expire(nowSec: number): void {
-    while (this.head < this.order.length) {
-      const t = this.order[this.head]
-      if (!t.dead && nowSec - t.lastSec <= TIME_WAIT_SEC) break
+    while (this.count > 0) {
+      const slot = this.head
+      if ((this.words[slot * W + META] & DEAD) === 0 && nowSec - this.last[slot] <= TIME_WAIT_SEC) break
       this.dropOldest()
     }
   }
 
+  /** Frees the ring's oldest slot (killing its record when still live). */
   private dropOldest(): void {
-    const t = this.order[this.head]
-    this.order[this.head] = undefined as unknown as Tomb
-    this.head++
-    if (t !== undefined && !t.dead) this.kill(t)
-    // compact the queue once half of it is consumed
-    if (this.head > 1024 && this.head * 2 > this.order.length) {
-      this.order.splice(0, this.head)
-      this.head = 0
-    }
+    if (this.count === 0) return
+    const slot = this.head
+    if ((this.words[slot * W + META] & DEAD) === 0) this.kill(slot)
+    this.head = (this.head + 1) % this.cap
+    this.count--
   }
 
-  private kill(t: Tomb): void {
-    t.dead = true
+  private kill(slot: number): void {
+    const w = this.words
+    const o = slot * W
+    w[o + META] |= DEAD
     this.live--
-    // unlink from its chain
-    let cur = this.chains.get(t.hash) ?? null
-    let prev: Tomb | null = null
-    while (cur !== null && cur !== t) {
+    const b = w[o + HASH] & this.mask
+    let cur = this.buckets[b]
+    let prev = -1
+    while (cur !== -1 && cur !== slot) {
       prev = cur
-      cur = cur.next
+      cur = w[cur * W + NEXT]
     }
-    if (cur === null) return
-    if (prev === null) {
-      if (t.next === null) this.chains.delete(t.hash)
-      else this.chains.set(t.hash, t.next)
-    } else prev.next = t.next
+    if (cur === -1) return
+    if (prev === -1) this.buckets[b] = w[o + NEXT]
+    else w[prev * W + NEXT] = w[o + NEXT]
+  }
+
+  /** Doubles the ring (re-linearised from the head) and rebuilds the buckets (2 per slot). */
+  private grow(): void {
+    const cap = this.cap === 0 ? 1024 : this.cap * 2
+    const words = new Int32Array(cap * W)
+    const last = new Float64Array(cap)
+    const touched = new Float64Array(cap)
+    for (let i = 0; i < this.count; i++) {
+      const from = (this.head + i) % this.cap
+      words.set(this.words.subarray(from * W, from * W + W), i * W)
+      last[i] = this.last[from]
+      touched[i] = this.touched[from]
+    }
+    const buckets = new Int32Array(cap * 2).fill(-1)
+    const mask = cap * 2 - 1
+    // oldest first, each pushed at its bucket's head: chains stay newest first
+    for (let i = 0; i < this.count; i++) {
+      const o = i * W
+      if ((words[o + META] & DEAD) !== 0) continue
+      const b = words[o + HASH] & mask
+      words[o + NEXT] = buckets[b]
+      buckets[b] = i
+    }
+    this.words = words
+    this.last = last
+    this.touched = touched
+    this.buckets = buckets
+    this.mask = mask
+    this.cap = cap
+    this.head = 0
   }
 }

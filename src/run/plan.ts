@@ -11,7 +11,6 @@
 import {type CaptureSource, fileSources} from '../capture/source.js'
 import {ConfigError, type EffectiveConfig, loadEffectiveConfig, parseLimitFlags} from '../config/index.js'
 import type {RecordFilter} from '../engine/engine.js'
-import {compileFilter, FilterError} from '../filter/index.js'
 import {compileWhere} from '../processors/where.js'
 import type {ProcessorCounters} from '../processors/options.js'
 import type {Processor} from '../processors/types.js'
@@ -195,6 +194,8 @@ export async function planRun(inv: Invocation): Promise<Plan> {
 
   let filter: RecordFilter | undefined
   if (inv.filter !== undefined) {
+    // Loaded only for a run with --filter (its lexer, parser and predicates are start-up cost otherwise).
+    const {compileFilter, FilterError} = await import('../filter/index.js')
     try {
       const f = compileFilter(inv.filter)
       filter = {match: (data, linkType, origLen) => f.match(data, linkType, origLen)}

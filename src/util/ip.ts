@@ -71,18 +71,75 @@ export interface ParsedIp {
   words: [number, number, number, number]
 }
 
-/** Parses a dotted quad (exactly four decimal octets, no leading "+"/"-"); NaN when invalid. */
-function parseV4Word(s: string): number {
-  const parts = s.split('.')
-  if (parts.length !== 4) return Number.NaN
+/**
+ * Parses s[from, to) as a dotted quad (exactly four decimal octets of one to three digits, each at
+ * most 255; no sign, no spaces); NaN when invalid. Scans character codes: no substrings, no regex.
+ */
+function parseV4Word(s: string, from: number, to: number): number {
   let w = 0
-  for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part)) return Number.NaN
-    const n = Number(part)
-    if (n > 255) return Number.NaN
+  let octets = 0
+  let i = from
+  for (;;) {
+    const start = i
+    let n = 0
+    while (i < to) {
+      const c = s.charCodeAt(i)
+      if (c < 48 || c > 57) break
+      n = n * 10 + (c - 48)
+      i++
+    }
+    const digits = i - start
+    if (digits === 0 || digits > 3 || n > 255) return Number.NaN
     w = w * 256 + n
+    octets++
+    if (i === to) return octets === 4 ? w : Number.NaN
+    if (octets === 4 || s.charCodeAt(i) !== 46) return Number.NaN // '.'
+    i++
   }
-  return w
+}
+
+/** Value of one hexadecimal digit's character code, or -1. */
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48
+  if (c >= 97 && c <= 102) return c - 87
+  if (c >= 65 && c <= 70) return c - 55
+  return -1
+}
+
+/**
+ * Parses s[from, to), one side of an IPv6 literal's "::" (or the whole literal), into 16-bit
+ * groups appended to g from index gi: colon-separated groups of one to four hex digits, the last
+ * of which may be a dotted quad when `allowV4` (two groups). An empty range is no groups. Returns
+ * the new group count, or -1 when invalid or beyond eight groups.
+ */
+function parseGroups(s: string, from: number, to: number, g: number[], gi: number, allowV4: boolean): number {
+  if (from === to) return gi
+  let i = from
+  for (;;) {
+    const start = i
+    let v = 0
+    while (i < to) {
+      const h = hexDigit(s.charCodeAt(i))
+      if (h < 0) break
+      v = v * 16 + h
+      i++
+    }
+    if (i < to && s.charCodeAt(i) === 46) {
+      // '.': the rest of the side is a dotted quad, which must be its last part
+      if (!allowV4 || gi > 6) return -1
+      const w = parseV4Word(s, start, to)
+      if (Number.isNaN(w)) return -1
+      g[gi++] = Math.floor(w / 65536)
+      g[gi++] = w % 65536
+      return gi
+    }
+    const digits = i - start
+    if (digits === 0 || digits > 4 || gi >= 8) return -1
+    g[gi++] = v
+    if (i === to) return gi
+    if (s.charCodeAt(i) !== 58) return -1 // ':'
+    i++ // (a trailing colon leaves an empty last group: invalid above)
+  }
 }
 
 /**
@@ -90,40 +147,24 @@ function parseV4Word(s: string): number {
  * dotted quad; no zone id, no brackets). Returns null when the text is not an address.
  */
 export function tryParseIp(s: string): ParsedIp | null {
-  if (s.indexOf(':') < 0) {
-    const w = parseV4Word(s)
+  const n = s.length
+  const dbl = s.indexOf('::')
+  if (dbl < 0 && s.indexOf(':') < 0) {
+    const w = parseV4Word(s, 0, n)
     return Number.isNaN(w) ? null : {version: 4, words: [w, 0, 0, 0]}
   }
-  const g: number[] = []
-  const dbl = s.indexOf('::')
-  if (dbl >= 0 && s.indexOf('::', dbl + 1) >= 0) return null
-  const parseSide = (side: string, out: number[], allowV4: boolean): boolean => {
-    if (side === '') return true
-    const parts = side.split(':')
-    for (let i = 0; i < parts.length; i++) {
-      const part = parts[i]
-      if (allowV4 && i === parts.length - 1 && part.indexOf('.') >= 0) {
-        const w = parseV4Word(part)
-        if (Number.isNaN(w)) return false
-        out.push(Math.floor(w / 65536), w % 65536)
-        continue
-      }
-      if (!/^[0-9a-fA-F]{1,4}$/.test(part)) return false
-      out.push(Number.parseInt(part, 16))
-    }
-    return true
-  }
+  const g = [0, 0, 0, 0, 0, 0, 0, 0]
   if (dbl >= 0) {
+    if (s.indexOf('::', dbl + 1) >= 0) return null
     const head: number[] = []
     const tail: number[] = []
-    if (!parseSide(s.slice(0, dbl), head, false) || !parseSide(s.slice(dbl + 2), tail, true)) return null
-    if (head.length + tail.length > 7) return null
-    g.push(...head)
-    for (let i = head.length + tail.length; i < 8; i++) g.push(0)
-    g.push(...tail)
-  } else {
-    if (!parseSide(s, g, true) || g.length !== 8) return null
-  }
+    const hn = parseGroups(s, 0, dbl, head, 0, false)
+    if (hn < 0) return null
+    const tn = parseGroups(s, dbl + 2, n, tail, 0, true)
+    if (tn < 0 || hn + tn > 7) return null
+    for (let i = 0; i < hn; i++) g[i] = head[i]
+    for (let i = 0; i < tn; i++) g[8 - tn + i] = tail[i]
+  } else if (parseGroups(s, 0, n, g, 0, true) !== 8) return null
   return {
     version: 6,
     words: [(g[0] * 65536 + g[1]) >>> 0, (g[2] * 65536 + g[3]) >>> 0, (g[4] * 65536 + g[5]) >>> 0, (g[6] * 65536 + g[7]) >>> 0],

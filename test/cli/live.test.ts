@@ -123,7 +123,7 @@ describe('pbx live -i lo', () => {
     for (const e of fillers.slice(0, -1)) expect(triples([e])).toEqual([['GET', '/filler', 200]])
     expect(triples(fillers.slice(-1))[0].slice(0, 2)).toEqual(['GET', '/filler'])
     for (const e of evs) expect(e).toMatchObject({type: 'http', destination: {ip: '127.0.0.1', port}})
-    expect(p.err()).toMatch(/dropped \(libpcap \/ interface\) +not reported \/ 0/)
+    expect(p.err()).toMatch(/dropped \(libpcap \/ interface\) +0 \/ 0\n/) // pcap_stats
     expect(p.err()).toMatch(/\n {2}packets +100 \(/) // the summary moved to stderr
   })
 
@@ -188,19 +188,19 @@ describe('pbx live errors', () => {
     expect(r.stderr).toContain('pbx: lo: capturing needs root or CAP_NET_RAW (e.g. `sudo setcap cap_net_raw,cap_net_admin=eip $(readlink -f $(which node))`)')
   })
 
-  it('without the native build of cap says how to install it, exit 3; analyze never loads cap', () => {
-    const missing = path.join(tmp, 'no-cap-here.cjs')
-    const r = spawnSync(process.execPath, [BIN, 'live', '-i', 'lo'], {cwd: ROOT, encoding: 'utf8', env: {...process.env, PBX_CAP_MODULE: missing}})
+  it('without the native binding says how to build it, exit 3; analyze never loads it', () => {
+    const missing = path.join(tmp, 'no-binding-here.cjs')
+    const r = spawnSync(process.execPath, [BIN, 'live', '-i', 'lo'], {cwd: ROOT, encoding: 'utf8', env: {...process.env, PBX_PCAP_MODULE: missing}})
     expect(r.status).toBe(3)
-    expect(r.stderr).toMatch(/^pbx: live capture needs the optional native module "cap", which is not built here: install libpcap-dev .* and run `npm rebuild cap`/)
+    expect(r.stderr).toMatch(/^pbx: live capture needs pbx's libpcap binding, which is not built here: install libpcap-dev .* then run `npm run build:native`/)
     // A stand-in module that records being loaded: `live --list` loads it, `analyze` does not.
     const marker = path.join(tmp, 'loaded')
-    const fake = path.join(tmp, 'fake-cap.cjs')
+    const fake = path.join(tmp, 'fake-pcap.cjs')
     writeFileSync(
       fake,
-      `require('fs').appendFileSync(${JSON.stringify(marker)}, 'x'); module.exports = {Cap: {deviceList: () => [{name: 'fake0', addresses: [{addr: '10.9.8.7'}], description: 'a stand-in'}]}}`,
+      `require('fs').appendFileSync(${JSON.stringify(marker)}, 'x'); module.exports = {findAllDevs: () => [{name: 'fake0', addresses: [{addr: '10.9.8.7'}], description: 'a stand-in', loopback: false}]}`,
     )
-    const env = {...process.env, PBX_CAP_MODULE: fake}
+    const env = {...process.env, PBX_PCAP_MODULE: fake}
     const a = spawnSync(process.execPath, [BIN, 'analyze', path.join(ROOT, 'samples/http/nginx.pcap')], {cwd: ROOT, encoding: 'utf8', env})
     expect(a.status).toBe(0)
     expect(() => readFileSync(marker)).toThrow()

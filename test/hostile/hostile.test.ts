@@ -10,11 +10,13 @@ import {describe, expect, it} from 'vitest'
 import {
   deepBson,
   dnsLoops,
+  dnsUnanswered,
   endlessHeader,
   type HostileResult,
   hugeChunk,
   okWitnessPaths,
   oooFlood,
+  oooPerConn,
   redisPipeline,
   runHostile,
   synFlood,
@@ -42,6 +44,26 @@ describe('hostile captures: bounded memory, pbx keeps producing the other transa
     noHandlerThrew(r)
     // A SYN that never carries data yields no transaction.
     expect([...r.byTypeStatus]).toEqual([['http OK', 20]])
+  })
+
+  it('20,000 unanswered DNS flows with maxConnections 2000: evicted flows emit their query alone', () => {
+    const r = runHostile(dnsUnanswered(20_000, 10), {maxConnections: 2000})
+    expect(r.stats.udpFlows).toBe(20_000 + 10)
+    expect(r.stats.limitsHit.get('maxConnections')).toBeGreaterThanOrEqual(18_000)
+    expect(r.byTypeStatus.get('dns Error')).toBe(20_000)
+    expect(r.notes.get('dns: no response')).toBe(20_000)
+    expect(r.witnesses.filter((e) => e.type === 'dns' && e.status === 'OK')).toHaveLength(10)
+    noHandlerThrew(r)
+  })
+
+  it('20,000 connections each holding one out-of-order segment: total bound and eviction turn holes into gaps', () => {
+    const r = runHostile(oooPerConn(20_000, 1000, 10), {maxConnections: 2000, tcpOooBytesTotal: MB})
+    expect(r.stats.tcpConnections).toBe(20_000 + 10)
+    expect(r.stats.limitsHit.get('tcpOooBytesTotal')).toBeGreaterThan(0)
+    expect(r.stats.limitsHit.get('maxConnections')).toBeGreaterThanOrEqual(18_000)
+    expect(r.stats.malformed.get('http: gap between messages')).toBe(20_000)
+    expect(okWitnessPaths(r)).toEqual(witnessPaths(10))
+    noHandlerThrew(r)
   })
 
   it('out-of-order flood that never fills its hole: per-connection and total bounds turn holes into gaps', () => {

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import type {PbxEvent} from '../../src/event/build.js'
-import {compileProcessors, ProcessorConfigError, runChain, runChainOn} from '../../src/processors/index.js'
+import {compileProcessors, ProcessorConfigError, runChainOn} from '../../src/processors/index.js'
 import {accessorOf, getPath} from '../../src/processors/path.js'
 import {communityIdFromStrings} from '../../src/util/community-id.js'
 import {sampleEvents} from './samples.js'
@@ -22,26 +22,6 @@ describe('drop_event', () => {
   })
   it('without when drops everything', () => {
     expect(run([{drop_event: null}], nginx())).toHaveLength(0)
-  })
-})
-
-describe('runChain', () => {
-  it('runs filters on the view and builds the event once, at the first mutation', () => {
-    const c = chain([{drop_event: {when: {equals: {status: 'Error'}}}}, {add_tags: {tags: ['kept']}}, {drop_event: {when: {equals: {tags: 'kept'}}}}])
-    const ev = nginx()[0]
-    let builds = 0
-    const out = runChain(c, accessorOf(ev), () => {
-      builds++
-      return ev
-    })
-    expect(out).toBeNull() // the last filter sees the tag added by the mutation
-    expect(builds).toBe(1)
-  })
-  it('returns undefined when only filters ran and the event is kept', () => {
-    const c = chain([{drop_event: {when: {equals: {status: 'Error'}}}}])
-    const ev = nginx()[0]
-    expect(runChain(c, accessorOf(ev), () => ({}))).toBeUndefined()
-    expect(runChain(c, accessorOf(nginx()[1]), () => ({}))).toBeNull()
   })
 })
 

@@ -389,3 +389,68 @@ export function redisPipeline(n: number, witnesses = 5) {
     emitConversation(s, r)
   }
 }
+
+/**
+ * Unanswered DNS: `n` UDP flows (distinct client address/port) that each send one query to port
+ * 53 and never get an answer. Each flow holds a pending query until the transaction timeout, the
+ * flow idle timeout or eviction (maxConnections), whichever comes first; valid witness DNS
+ * exchanges (client 192.168.77.x) are interleaved.
+ */
+export function dnsUnanswered(n: number, witnesses = 20) {
+  return (s: FrameSink) => {
+    const query = Buffer.concat([dnsHeader(0, 0x0100, 1, 0), QNAME, Q_A_IN])
+    const f = udpFrame({src: '10.8.0.1', dst: '10.9.9.53', srcPort: 1024, dstPort: 53, payload: query})
+    // Ethernet 14 + IPv4 20 + UDP 8: the DNS id sits at 42
+    const every = Math.max(1, Math.floor(n / witnesses))
+    const answer = Buffer.from([0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 93, 184, 216, 34])
+    let w = 0
+    for (let i = 0; i < n; i++) {
+      // client 10.8+.y.z (from i), port 40000 + (i % 20000): no UDP service port on the client side
+      const h = (i / 20000) | 0
+      f[26] = 10
+      f[27] = 8 + ((h >> 16) & 127)
+      f[28] = (h >> 8) & 255
+      f[29] = h & 255
+      f.writeUInt16BE(40000 + (i % 20000), 34)
+      f.writeUInt16BE(i & 0xffff, 42)
+      f.writeUInt16BE(0, 24)
+      f.writeUInt16BE(internetChecksum(f, 14, 34), 24)
+      f.writeUInt16BE(0, 40) // UDP checksum 0: not computed (RFC 768)
+      s.frame(f, s.clock.sec, s.clock.nsec)
+      if (i % every === every - 1 && w < witnesses) {
+        const wsrc = `${WITNESS}${(w % 250) + 1}`
+        const wid = 0x7700 + w
+        s.frame(udpFrame({src: wsrc, dst: '10.9.9.53', srcPort: 5353 + w, dstPort: 53, payload: Buffer.concat([dnsHeader(wid, 0x0100, 1, 0), QNAME, Q_A_IN])}), s.clock.sec, s.clock.nsec)
+        s.frame(udpFrame({src: '10.9.9.53', dst: wsrc, srcPort: 53, dstPort: 5353 + w, payload: Buffer.concat([dnsHeader(wid, 0x8180, 1, 1), QNAME, Q_A_IN, answer])}), s.clock.sec, s.clock.nsec)
+        w++
+      }
+    }
+  }
+}
+
+/**
+ * Out-of-order segment per connection: `conns` HTTP connections each complete a handshake and
+ * send one `bytes`-byte segment 1000 bytes beyond the expected sequence (a hole never filled), and
+ * nothing else. Every connection holds one stored segment until it is evicted (maxConnections) or
+ * tcpOooBytesTotal turns its hole into a gap. Witness HTTP exchanges are interleaved.
+ */
+export function oooPerConn(conns: number, bytes = 1000, witnesses = 20) {
+  return (s: FrameSink) => {
+    const payload = Buffer.alloc(bytes, 0x42)
+    const every = Math.max(1, Math.floor(conns / witnesses))
+    let w = 0
+    for (let c = 0; c < conns; c++) {
+      const h = (c / 60000) | 0
+      const conv = new TcpConversation({
+        client: `10.${16 + (h & 127)}.${((c % 60000) >> 8) & 255}.${c & 255}`,
+        server: '10.9.9.86',
+        clientPort: 1024 + (c % 60000),
+        serverPort: 80,
+      })
+      conv.handshake()
+      conv.segment('client', {flags: TcpFlag.ACK | TcpFlag.PSH, payload, seq: (conv.nextSeq('client') + 1000) >>> 0})
+      emitConversation(s, conv)
+      if (c % every === every - 1 && w < witnesses) witnessHttp(s, w++)
+    }
+  }
+}

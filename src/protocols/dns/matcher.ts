@@ -20,7 +20,8 @@
  *   limits.udpTransactionTimeoutSec) seconds of capture time have passed since it (checked on every datagram of the flow and at end()), with
  *   status Error and the note "no response".
  *
- * Memory: a pending query keeps its decoded message (strings, no views). Queries wait in the
+ * Memory: a pending TCP query keeps its decoded message (strings, no views); a pending UDP query
+ * only its bytes (a one-byte string), decoded again when it is emitted. Queries wait in the
  * shared PendingQueue keyed by (id, question): at most limits.maxPendingRequests per flow, beyond
  * that the oldest is emitted as unanswered (note `limit.pending_requests`, ctx.stats.limit). Records listed per section are capped at MAX_LISTED_RECORDS (counts stay
  * exact; a note says the list was cut) - Limits has no field for this, so it is a constant here.
@@ -37,9 +38,18 @@ import {className, opcodeName, rcodeName, typeName} from './names.js'
 
 export const MAX_LISTED_RECORDS = 1000
 
+/**
+ * A query waiting for its response. Over TCP it keeps the decoded message; over UDP (where many
+ * flows may each hold an unanswered query until eviction) only the message bytes as a one-byte
+ * string plus what matching reads (id, question count), decoded again when the transaction is
+ * emitted (queryOf).
+ */
 interface Pending {
   key: string
-  query: DnsMessage
+  query: DnsMessage | undefined
+  raw: string | undefined
+  id: number
+  questions: number
   startSec: number
   startNsec: number
   startFrame: number
@@ -60,6 +70,16 @@ interface Folded {
   additionals: number
   soaSeen: number
   cut: boolean
+}
+
+/** Key of a queued query for PendingQueue (no closure per matcher). */
+const pendingKey = (p: Pending): string => p.key
+
+/** The pending query's message (decoded again from its bytes when only those were kept). */
+function queryOf(p: Pending): DnsMessage {
+  if (p.query !== undefined) return p.query
+  const raw = Buffer.from(p.raw ?? '', 'latin1')
+  return (decodeMessage(raw, 0, raw.length) as {message: DnsMessage}).message
 }
 
 function keyOf(m: DnsMessage): string {
@@ -161,7 +181,7 @@ export class DnsMatcher {
     this.sendRequest = ctx.options.send_request === true
     this.sendResponse = ctx.options.send_response === true
     this.psl = sharedPublicSuffixCache(ctx.limits.publicSuffixCacheEntries)
-    this.pending = new PendingQueue<Pending, string>(ctx.limits, ctx.stats, (old, n) => this.flushPending(old, n), (p) => p.key)
+    this.pending = new PendingQueue<Pending, string>(ctx.limits, ctx.stats, (old, n) => this.flushPending(old, n), pendingKey)
   }
 
   /** Adds a note to the next transaction emitted (e.g. a message lost in a TCP gap). */
@@ -185,11 +205,12 @@ export class DnsMatcher {
     const m = d.message
     const size = end - offset
     for (const e of m.errors) this.ctx.stats.bad(`dns: ${withoutSection(e)}`)
-    if (!m.qr) this.onQuery(m, size, at)
+    if (!m.qr) this.onQuery(m, size, at, this.isUdp ? buf.toString('latin1', offset, end) : undefined)
     else this.onResponse(m, size, at)
   }
 
-  private onQuery(m: DnsMessage, size: number, at: Moment): void {
+  /** `raw`: the message bytes as a latin1 string, kept instead of `m` when given. */
+  private onQuery(m: DnsMessage, size: number, at: Moment, raw: string | undefined): void {
     const key = keyOf(m)
     const old = this.pending.get(key)
     if (old !== undefined) {
@@ -199,7 +220,10 @@ export class DnsMatcher {
     const notes = m.errors.length > 0 ? m.errors.map((e) => codecNote(`malformed query: ${e}`)) : undefined
     this.pending.push({
       key,
-      query: m,
+      query: raw === undefined ? m : undefined,
+      raw,
+      id: m.id,
+      questions: m.questions.length,
       startSec: at.tsSec,
       startNsec: at.tsNsec,
       startFrame: at.frame,
@@ -215,7 +239,7 @@ export class DnsMatcher {
     }
     // no question on one side (zone-transfer continuations, inverse queries, mDNS): first with the id
     for (const p of this.pending) {
-      if (p.query.id === m.id && (m.questions.length === 0 || p.query.questions.length === 0 || p.xfr)) return p
+      if (p.id === m.id && (m.questions.length === 0 || p.questions === 0 || p.xfr)) return p
     }
     return undefined
   }
@@ -230,12 +254,12 @@ export class DnsMatcher {
       return
     }
     if (errNotes.length > 0) (p.notes ??= []).push(...errNotes)
-    if (isTransfer(p.query) && !this.isUdp) {
+    if (!this.isUdp && isTransfer(queryOf(p))) {
       this.fold(p, m, size, at)
       return
     }
     this.pending.remove(p)
-    this.emit(p.query, m, p.startSec, p.startNsec, p.startFrame, at.tsSec, at.tsNsec, at.frame, p.bytes, size, p.notes)
+    this.emit(queryOf(p), m, p.startSec, p.startNsec, p.startFrame, at.tsSec, at.tsNsec, at.frame, p.bytes, size, p.notes)
   }
 
   /** Zone transfer: adds one response message to the transfer's transaction. */
@@ -262,7 +286,7 @@ export class DnsMatcher {
       f.cut = true
     }
     // AXFR ends with the second SOA (RFC 5936 2.2); IXFR likewise ends with the zone's SOA again.
-    const done = m.rcode !== 0 || f.soaSeen >= 2 || (p.query.questions[0]?.type === 251 && f.soaSeen === 1 && m.answers.length === 1)
+    const done = m.rcode !== 0 || f.soaSeen >= 2 || (queryOf(p).questions[0]?.type === 251 && f.soaSeen === 1 && m.answers.length === 1)
     if (done) {
       this.pending.remove(p)
       this.emitFolded(p)
@@ -276,7 +300,7 @@ export class DnsMatcher {
     f.msg.ancount = f.answers
     f.msg.nscount = f.authorities
     f.msg.arcount = f.additionals
-    this.emit(p.query, f.msg, p.startSec, p.startNsec, p.startFrame, f.endSec, f.endNsec, f.endFrame, p.bytes, f.bytes, notes)
+    this.emit(queryOf(p), f.msg, p.startSec, p.startNsec, p.startFrame, f.endSec, f.endNsec, f.endFrame, p.bytes, f.bytes, notes)
   }
 
   private flushPending(p: Pending, reason: Note): void {
@@ -288,7 +312,7 @@ export class DnsMatcher {
     this.ctx.stats.unmatchedRequests++
     const notes = p.notes ?? []
     notes.unshift(reason)
-    this.emit(p.query, undefined, p.startSec, p.startNsec, p.startFrame, p.startSec, p.startNsec, p.startFrame, p.bytes, 0, notes)
+    this.emit(queryOf(p), undefined, p.startSec, p.startNsec, p.startFrame, p.startSec, p.startNsec, p.startFrame, p.bytes, 0, notes)
   }
 
   /**

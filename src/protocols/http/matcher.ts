@@ -29,6 +29,9 @@ import {bodyContentType, type HttpOptions, includesBody} from './options.js'
 import {decodeBody, encodeParams, hideParams, parseParams, redactAuthorizationLines, splitCookie} from './payload.js'
 import {isIP} from 'node:net'
 
+/** The notes of a clean transaction (never written to). */
+const NO_NOTES: Note[] = []
+
 interface Pending {
   req: HttpMessage
   reqDone: boolean
@@ -156,6 +159,10 @@ export class HttpMatcher implements ParserHooks {
   }
 
   private emit(p: Pending, extraNote: Note | null): void {
+    if (p.reqDone && p.resp !== null && extraNote === null && p.req.notes === null && p.interim === null && p.resp.notes === null) {
+      this.ctx.emit(this.build(p.req, null, p.resp, NO_NOTES))
+      return
+    }
     const notes: Note[] = []
     if (p.req.notes !== null) notes.push(...p.req.notes)
     if (!p.reqDone) notes.push(note('http.request_incomplete'))
@@ -268,7 +275,7 @@ export class HttpMatcher implements ParserHooks {
       fields.url = url.fields
       // destination.domain / server.domain: the requested host when it is a name (Packetbeat's rule)
       const domain = url.fields.domain
-      if (typeof domain === 'string' && domain !== '' && isIP(domain) === 0) fields.destination = {domain}
+      if (typeof domain === 'string' && domain !== '' && !isIpAddress(domain)) fields.destination = {domain}
       const ua = req.header('user-agent')
       if (ua !== undefined) fields.user_agent = {original: ua}
       const user = o.redactAuthorization ? undefined : basicAuthUser(req.header('authorization'))
@@ -299,7 +306,7 @@ export class HttpMatcher implements ParserHooks {
       if (resp.decodedBytes >= 0) pbxHttp.response = {body: {decoded_bytes: resp.decodedBytes}}
     }
     if (interim !== null) pbxHttp.interim_status_codes = interim.map((i) => i.statusCode)
-    if (Object.keys(pbxHttp).length > 0) fields.pbx = {http: pbxHttp}
+    if (pbxHttp.request !== undefined || pbxHttp.response !== undefined || pbxHttp.interim_status_codes !== undefined) fields.pbx = {http: pbxHttp}
     if (extra.length > 0) setNotes(t, uniqueNotes([...notes, ...extra]))
     return t
   }
@@ -323,7 +330,7 @@ function realIp(m: HttpMessage, name: string): string | undefined {
     if (h.name !== name) continue
     const comma = h.value.indexOf(',')
     const v = (comma === -1 ? h.value : h.value.slice(0, comma)).trim()
-    return isIP(v) !== 0 ? v : undefined
+    return isIpAddress(v) ? v : undefined
   }
   return undefined
 }
@@ -388,13 +395,34 @@ function basicAuthUser(auth: string | undefined): string | undefined {
   return user === '' ? undefined : user
 }
 
+/**
+ * isIP(s) !== 0 of node:net, with its regular expressions run only when `s` could be an address:
+ * every IPv6 form has a ':', and an IPv4 one is digits and dots only.
+ */
+function isIpAddress(s: string): boolean {
+  if (s.indexOf(':') === -1) {
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i)
+      if (c !== 0x2e && (c < 0x30 || c > 0x39)) return false
+    }
+  }
+  return isIP(s) !== 0
+}
+
+/** The latest mimeType() argument and result (Content-Type values repeat; the parser shares their strings). */
+let lastContentType = ''
+let lastMimeType: string | undefined
+
 /** Content-Type without parameters, lower-cased (RFC 9110 §8.3.1). */
 function mimeType(m: HttpMessage): string | undefined {
   const ct = m.header('content-type')
   if (ct === undefined) return undefined
+  if (ct === lastContentType) return lastMimeType
   const semi = ct.indexOf(';')
   const v = (semi === -1 ? ct : ct.slice(0, semi)).trim().toLowerCase()
-  return v === '' ? undefined : v
+  lastContentType = ct
+  lastMimeType = v === '' ? undefined : v
+  return lastMimeType
 }
 
 
@@ -488,8 +516,19 @@ function isScheme(s: string, end: number): boolean {
   return end > 0
 }
 
+/** The latest splitHostPort() argument and result (Host values repeat; the parser shares their strings). */
+let lastAuthority = ''
+let lastHostPort: {readonly host: string; readonly port: number | undefined} = {host: '', port: undefined}
+
 /** "host", "host:port", "[v6]", "[v6]:port" -> host (lower-cased, brackets removed) and port. */
-function splitHostPort(a: string): {host: string; port: number | undefined} {
+function splitHostPort(a: string): {readonly host: string; readonly port: number | undefined} {
+  if (a === lastAuthority) return lastHostPort
+  lastAuthority = a
+  lastHostPort = hostPort(a)
+  return lastHostPort
+}
+
+function hostPort(a: string): {host: string; port: number | undefined} {
   a = a.trim()
   let host = a
   let portStr: string | undefined

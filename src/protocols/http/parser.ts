@@ -113,27 +113,87 @@ export const USED_HEADERS: readonly string[] = [
   'upgrade',
 ]
 
-/** USED_HEADERS by name length: [name, its bytes]. */
-const USED_BY_LENGTH: [string, Buffer][][] = []
-for (const n of USED_HEADERS) (USED_BY_LENGTH[n.length] ??= []).push([n, Buffer.from(n, 'latin1')])
+/**
+ * Strings looked up by their bytes, so that a token seen on the wire costs no decode nor string:
+ * by length, the candidate strings and their latin1 bytes (lower-cased when `fold`).
+ */
+interface TextTable {
+  readonly fold: boolean
+  readonly names: (string[] | undefined)[]
+  readonly bytes: (Buffer[] | undefined)[]
+}
+
+function textTable(list: Iterable<string>, fold: boolean): TextTable {
+  const names: string[][] = []
+  const bytes: Buffer[][] = []
+  for (const n of list) {
+    const k = fold ? n.toLowerCase() : n
+    ;(names[k.length] ??= []).push(k)
+    ;(bytes[k.length] ??= []).push(Buffer.from(k, 'latin1'))
+  }
+  return {fold, names, bytes}
+}
 
 /**
- * The USED_HEADERS name that v[s, e) spells (ASCII case-insensitively, which for latin1 text is what
- * toLowerCase() compares: no other latin1 character lower-cases into ASCII), or null.
+ * The string of `t` that v[s, e) spells, or null. With t.fold, ASCII letters compare
+ * case-insensitively, which for latin1 text is what toLowerCase() compares: no other latin1
+ * character lower-cases into ASCII.
  */
-function usedHeader(v: Buffer, s: number, e: number): string | null {
-  const cands = USED_BY_LENGTH[e - s]
+function knownText(t: TextTable, v: Buffer, s: number, e: number): string | null {
+  const cands = t.bytes[e - s]
   if (cands === undefined) return null
-  next: for (const [name, want] of cands) {
-    for (let i = 0; i < want.length; i++) {
+  const n = e - s
+  next: for (let c = 0; c < cands.length; c++) {
+    const want = cands[c]
+    for (let i = 0; i < n; i++) {
       let b = v[s + i]
-      if (b >= 0x41 && b <= 0x5a) b |= 0x20
+      if (t.fold && b >= 0x41 && b <= 0x5a) b |= 0x20
       if (b !== want[i]) continue next
     }
-    return name
+    return t.names[n]![c]
   }
   return null
 }
+
+const USED_TEXT = textTable(USED_HEADERS, true)
+const USED_SET: ReadonlySet<string> = new Set(USED_HEADERS)
+
+/** The USED_HEADERS name that v[s, e) spells (ASCII case-insensitively), or null. */
+function usedHeader(v: Buffer, s: number, e: number): string | null {
+  return knownText(USED_TEXT, v, s, e)
+}
+
+/** Field names common enough that their lower-cased strings are kept ready (send_headers). */
+const COMMON_TEXT = textTable(
+  [
+    ...USED_HEADERS,
+    'accept', 'accept-encoding', 'accept-language', 'accept-ranges', 'age', 'cache-control', 'connection', 'cookie',
+    'date', 'etag', 'expires', 'keep-alive', 'last-modified', 'location', 'origin', 'pragma', 'server', 'set-cookie',
+    'vary', 'via', 'x-forwarded-for', 'x-real-ip', 'x-powered-by', 'x-request-id', 'content-language',
+    'access-control-allow-origin', 'strict-transport-security', 'if-modified-since', 'if-none-match', 'range',
+    'content-range', 'proxy-authorization', 'www-authenticate', 'dnt', 'upgrade-insecure-requests',
+  ],
+  true,
+)
+
+/** Lower-cased field name of v[s, e) (latin1). */
+function headerName(v: Buffer, s: number, e: number): string {
+  return knownText(COMMON_TEXT, v, s, e) ?? v.toString('latin1', s, e).toLowerCase()
+}
+
+/** Method tokens (case-sensitive, RFC 9110 §9.1). */
+const METHOD_TEXT = textTable(METHODS, false)
+
+/** Reason phrases common enough to be kept ready (RFC 9110 §15). */
+const PHRASE_TEXT = textTable(
+  [
+    'OK', 'Created', 'Accepted', 'No Content', 'Partial Content', 'Moved Permanently', 'Found', 'See Other',
+    'Not Modified', 'Temporary Redirect', 'Permanent Redirect', 'Bad Request', 'Unauthorized', 'Forbidden',
+    'Not Found', 'Method Not Allowed', 'Conflict', 'Gone', 'Too Many Requests', 'Internal Server Error',
+    'Not Implemented', 'Bad Gateway', 'Service Unavailable', 'Gateway Timeout', 'Continue', 'Switching Protocols',
+  ],
+  false,
+)
 
 /** One HTTP message. Allocated once per message (never per packet); owned by the hooks after onMessage. */
 export class HttpMessage {
@@ -225,9 +285,14 @@ export class HttpParser {
   private headLen = 0
   /** Index in the current push() view of the first head byte not yet copied into headBuf. */
   private seg = 0
+  /** Offset of the head's first byte in the buffer the latest headView() returned. */
+  private viewOff = 0
   /** Head offset where the current line starts, and the number of complete lines so far. */
   private lineStart = 0
   private lineNo = 0
+  /** Field lines of the current head: well-formed ones so far, whether the latest was kept (obs-fold). */
+  private fields = 0
+  private lastKept = false
   /** After a gap or garbage: lines are discarded until one is a plausible start line. */
   private resyncing = false
   private skipped = 0
@@ -491,20 +556,24 @@ export class HttpParser {
     const max = this.limits.maxHeaderBytes
     this.seg = pos
     while (pos < end) {
-      const lf = data.indexOf(LF, pos)
-      const stop = lf === -1 ? end : lf + 1
+      // Each field line is parsed here, once, in place, as soon as its LF is found.
+      let lf = data.indexOf(LF, pos)
+      if (lf === -1) lf = end
+      const stop = lf === end ? end : lf + 1
       const total = this.headLen + (stop - this.seg)
       if (total > max) return this.overflow(data, pos)
-      if (lf === -1) {
+      if (lf === end) {
         this.copyHead(data, this.seg, end)
         return end
       }
       const lineLen = total - 1 - this.lineStart
       const prev = lf > this.seg ? data[lf - 1] : this.headLen > 0 ? this.headBuf![this.headLen - 1] : 0
+      const from = pos
       pos = lf + 1
       if (this.lineNo === 0) {
         const view = this.headView(data, pos)
-        const kind = this.startLine(view, lineLen)
+        const vo = this.viewOff
+        const kind = this.startLine(view, vo, lineLen)
         if (kind === Line.Bad) {
           // Not a start line: drop it and look at the next line.
           if (!this.resyncing) {
@@ -530,18 +599,27 @@ export class HttpParser {
           // HTTP/0.9 simple request: the request line is the whole message.
           const m = this.msg!
           m.bytes = total
-          if (this.capture?.keepHead) m.head = view.toString('latin1', 0, total)
+          if (this.capture?.keepHead) m.head = view.toString('latin1', vo, vo + total)
           this.hooks.onHead(this, m)
           this.finish(true)
           return pos
         }
         this.lineNo = 1
         this.lineStart = total
+        this.fields = 0
+        this.lastKept = false
       } else if (lineLen === 0 || (lineLen === 1 && prev === CR)) {
-        const view = this.headView(data, pos)
-        this.headComplete(view, total)
+        this.headComplete(data, pos, total)
         return pos
       } else {
+        if (this.lineStart >= this.headLen) {
+          // The whole line is in `data`, from `from`.
+          this.fieldLine(this.msg!, data, from, lf)
+        } else {
+          // The line began in an earlier push(): parse it from the copied head.
+          const v = this.headView(data, pos)
+          this.fieldLine(this.msg!, v, this.viewOff + this.lineStart, this.viewOff + total - 1)
+        }
         this.lineNo++
         this.lineStart = total
       }
@@ -550,12 +628,20 @@ export class HttpParser {
     return end
   }
 
-  /** The head so far as one contiguous view: the caller's view when nothing was copied yet. */
+  /**
+   * The buffer holding the head so far contiguously, which starts at its offset this.viewOff: the
+   * caller's `data` when nothing was copied yet (no subarray is made), else headBuf with the bytes
+   * up to `upTo` appended.
+   */
   private headView(data: Buffer, upTo: number): Buffer {
-    if (this.headLen === 0) return data.subarray(this.seg, upTo)
+    if (this.headLen === 0) {
+      this.viewOff = this.seg
+      return data
+    }
     this.copyHead(data, this.seg, upTo)
     this.seg = upTo
-    return this.headBuf!.subarray(0, this.headLen)
+    this.viewOff = 0
+    return this.headBuf!
   }
 
   /** Copies head bytes that must outlive this push() call (the head spans calls). */
@@ -623,22 +709,22 @@ export class HttpParser {
    * malformed version only noted. While resynchronising only a strict line is accepted
    * (method SP target SP HTTP/1.x), so that body bytes are not taken for a message.
    */
-  private startLine(v: Buffer, len: number): Line {
-    let e = len
-    while (e > 0 && (v[e - 1] === CR || v[e - 1] === SP || v[e - 1] === HT)) e--
+  private startLine(v: Buffer, o: number, len: number): Line {
+    let e = o + len
+    while (e > o && (v[e - 1] === CR || v[e - 1] === SP || v[e - 1] === HT)) e--
     const m = this.msg!
     const strict = this.resyncing
     if (this.isRequest) {
-      let i = 0
+      let i = o
       while (i < e && isTchar(v[i])) i++
-      if (i > 0 && i === e && !strict && METHODS.has(v.toString('latin1', 0, i))) {
+      if (i > o && i === e && !strict && knownText(METHOD_TEXT, v, o, i) !== null) {
         // "OPTIONS" alone on the line: a known method without target or version, read as tshark
         // reads it (a request whose header section follows).
-        m.method = v.toString('latin1', 0, i)
+        m.method = knownText(METHOD_TEXT, v, o, i)!
         this.bad(m, 'http.bad_request_line', 'request line without request-target')
         return Line.Ok
       }
-      if (i === 0 || i >= e || v[i] !== SP) return Line.Bad
+      if (i === o || i >= e || v[i] !== SP) return Line.Bad
       let ts = i + 1
       while (ts < e && v[ts] === SP) ts++
       let te = ts
@@ -647,9 +733,10 @@ export class HttpParser {
       let vs = te
       while (vs < e && v[vs] === SP) vs++
       const ver = parseVersion(v, vs, e)
-      if (ver === '' && (strict || !METHODS.has(v.toString('latin1', 0, i)))) return Line.Bad
+      const known = knownText(METHOD_TEXT, v, o, i)
+      if (ver === '' && (strict || known === null)) return Line.Bad
       if (strict && te === ts) return Line.Bad
-      m.method = v.toString('latin1', 0, i)
+      m.method = known ?? v.toString('latin1', o, i)
       m.target = utf8Escaped(v, ts, te)
       if (ver !== '') {
         m.version = ver
@@ -663,19 +750,19 @@ export class HttpParser {
       return Line.Ok
     }
     // HTTP-version SP status-code SP [reason-phrase]
-    if (e < 12 || v[8] !== SP) return Line.Bad
-    const ver = parseVersion(v, 0, 8)
+    if (e - o < 12 || v[o + 8] !== SP) return Line.Bad
+    const ver = parseVersion(v, o, o + 8)
     if (ver === '') return Line.Bad
-    const d0 = v[9] - 0x30
-    const d1 = v[10] - 0x30
-    const d2 = v[11] - 0x30
+    const d0 = v[o + 9] - 0x30
+    const d1 = v[o + 10] - 0x30
+    const d2 = v[o + 11] - 0x30
     if (d0 < 1 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return Line.Bad
-    if (e > 12 && v[12] !== SP) return Line.Bad
+    if (e - o > 12 && v[o + 12] !== SP) return Line.Bad
     m.version = ver
     m.statusCode = d0 * 100 + d1 * 10 + d2
-    let ps = 13
+    let ps = o + 13
     while (ps < e && v[ps] === SP) ps++
-    m.statusPhrase = ps < e ? utf8Escaped(v, ps, e) : ''
+    m.statusPhrase = ps < e ? (knownText(PHRASE_TEXT, v, ps, e) ?? utf8Escaped(v, ps, e)) : ''
     return Line.Ok
   }
 
@@ -688,81 +775,75 @@ export class HttpParser {
     if (this.msg === null || this.resyncing) return false
     if (this.lineNo > 0) return true
     if (this.headBuf === null || this.headLen === 0) return false
-    const kind = this.startLine(this.headBuf, this.headLen)
+    const kind = this.startLine(this.headBuf, 0, this.headLen)
     if (kind === Line.Bad) return false
     if (kind === Line.Simple) this.msg.version = ''
     this.lineStart = this.headLen
     return true
   }
 
-  /** Parses the field lines of a complete head of `total` bytes (RFC 9112 §5) and picks the body. */
-  private headComplete(v: Buffer, total: number): void {
+  /**
+   * The head of `total` bytes is complete, its last byte before data[upTo] (its field lines were
+   * parsed as they came): keeps its text when asked and picks the body.
+   */
+  private headComplete(data: Buffer, upTo: number, total: number): void {
     const m = this.msg!
     m.bytes = total
-    if (this.capture?.keepHead) m.head = v.toString('latin1', 0, total)
-    this.fieldLines(m, v, total)
+    if (this.capture?.keepHead) {
+      const v = this.headView(data, upTo)
+      m.head = v.toString('latin1', this.viewOff, this.viewOff + total)
+    }
     this.selectBody(m)
   }
 
   /**
-   * A head cut short (gap, connection end) after its start line: the complete field lines seen so
-   * far (all in headBuf: a partial head is always copied at the end of a push) are parsed and the
-   * message is handed over as it is, with a note. No body is read: its framing may be unknown.
+   * A head cut short (gap, connection end) after its start line: the message is handed over with
+   * the complete field lines seen so far (already parsed; a partial head is always copied into
+   * headBuf at the end of a push), with a note. No body is read: its framing may be unknown.
    */
   private truncatedHead(n: Note): void {
     const m = this.msg!
     m.bytes = this.headLen
     if (this.capture?.keepHead && this.headBuf !== null) m.head = this.headBuf.toString('latin1', 0, this.headLen)
-    if (this.headBuf !== null) this.fieldLines(m, this.headBuf, this.lineStart)
     m.note(n)
     this.hooks.onHead(this, m)
     this.finish(false)
   }
 
-  /** Field lines (RFC 9112 §5) of v[0, total), after the start line, up to an empty line. */
-  private fieldLines(m: HttpMessage, v: Buffer, total: number): void {
-    // Skip the start line.
-    let p = v.indexOf(LF) + 1
-    if (p === 0 || p > total) return
-    const all = this.keepAllHeaders
-    // Whether a well-formed field line was seen, and whether the latest one was kept (obs-fold).
-    let fields = 0
-    let lastKept = false
-    while (p < total) {
-      let lf = v.indexOf(LF, p)
-      if (lf === -1 || lf >= total) lf = total - 1
-      let e = lf
-      if (e > p && v[e - 1] === CR) e--
-      if (e === p) break // the empty line
-      const first = v[p]
-      if (first === SP || first === HT) {
-        // obs-fold (RFC 9112 §5.2): replace the fold with one SP and append to the previous value.
-        const hs = m.headers
-        if (fields > 0) {
-          if (lastKept) {
-            const h = hs[hs.length - 1]
-            const cont = trimmed(v, p, e)
-            if (cont !== '') h.value = h.value === '' ? cont : h.value + ' ' + cont
-          }
-          this.bad(m, 'http.obs_fold', 'obsolete header line folding')
-        } else {
-          this.bad(m, 'http.bad_header', 'bad header line')
+  /**
+   * One field line (RFC 9112 §5) of a head, v[p, lf) with `lf` its LF, not the empty line. Only
+   * the names and values of kept fields become strings.
+   */
+  private fieldLine(m: HttpMessage, v: Buffer, p: number, lf: number): void {
+    let e = lf
+    if (e > p && v[e - 1] === CR) e--
+    const first = v[p]
+    let colon = p
+    while (colon < e && v[colon] !== 0x3a) colon++
+    if (first === SP || first === HT) {
+      // obs-fold (RFC 9112 §5.2): replace the fold with one SP and append to the previous value.
+      const hs = m.headers
+      if (this.fields > 0) {
+        if (this.lastKept) {
+          const h = hs[hs.length - 1]
+          const cont = trimmed(v, p, e)
+          if (cont !== '') h.value = h.value === '' ? cont : h.value + ' ' + cont
         }
+        this.bad(m, 'http.obs_fold', 'obsolete header line folding')
       } else {
-        const colon = v.indexOf(0x3a, p)
-        if (colon === -1 || colon >= e || colon === p) {
-          this.bad(m, 'http.bad_header', 'bad header line')
-        } else {
-          let ne = colon
-          while (ne > p && (v[ne - 1] === SP || v[ne - 1] === HT)) ne--
-          if (ne !== colon) this.bad(m, 'http.bad_header', 'whitespace before colon in header')
-          const name = all ? v.toString('latin1', p, ne).toLowerCase() : usedHeader(v, p, ne)
-          fields++
-          lastKept = name !== null
-          if (name !== null) m.headers.push({name, value: trimmed(v, colon + 1, e)})
-        }
+        this.bad(m, 'http.bad_header', 'bad header line')
       }
-      p = lf + 1
+    } else if (colon === e || colon === p) {
+      this.bad(m, 'http.bad_header', 'bad header line')
+    } else {
+      let ne = colon
+      while (ne > p && (v[ne - 1] === SP || v[ne - 1] === HT)) ne--
+      if (ne !== colon) this.bad(m, 'http.bad_header', 'whitespace before colon in header')
+      const name = this.keepAllHeaders ? headerName(v, p, ne) : usedHeader(v, p, ne)
+      this.fields++
+      this.lastKept = name !== null
+      // Values of the fields pbx reads repeat (Content-Length aside): they go through the cache.
+      if (name !== null) m.headers.push({name, value: trimmed(v, colon + 1, e, name !== 'content-length' && USED_SET.has(name))})
     }
   }
 
@@ -1069,12 +1150,58 @@ function hexValue(b: number): number {
   return -1
 }
 
-/** Text of v[s, e) without leading/trailing SP / HT (UTF-8, invalid bytes as \xNN: ../shared/text.ts). */
-function trimmed(v: Buffer, s: number, e: number): string {
+/**
+ * Text of v[s, e) without leading/trailing SP / HT (UTF-8, invalid bytes as \xNN: ../shared/text.ts),
+ * through VALUE_CACHE when `cached`.
+ */
+function trimmed(v: Buffer, s: number, e: number, cached = false): string {
   while (s < e && (v[s] === SP || v[s] === HT)) s++
   while (e > s && (v[e - 1] === SP || v[e - 1] === HT)) e--
-  return s < e ? utf8Escaped(v, s, e) : ''
+  if (s === e) return ''
+  return cached ? VALUE_CACHE.text(v, s, e) : utf8Escaped(v, s, e)
 }
+
+/**
+ * Recently decoded texts by their bytes: header values repeat across messages and connections
+ * (Host, User-Agent, Content-Type), and a hit costs one byte comparison instead of a decode and a
+ * new string. Direct-mapped (a slot per hash of the length and a few sampled bytes; a miss takes
+ * the slot over), fixed size (SLOTS x MAX_BYTES bytes, shared by every parser), texts longer than
+ * MAX_BYTES are not kept. text() returns exactly what utf8Escaped() returns for the same bytes.
+ */
+class TextCache {
+  private static readonly SLOTS = 256
+  private static readonly MAX_BYTES = 160
+  private readonly slab = Buffer.alloc(TextCache.SLOTS * TextCache.MAX_BYTES)
+  private readonly lens = new Int32Array(TextCache.SLOTS)
+  private readonly strs: string[] = new Array<string>(TextCache.SLOTS).fill('')
+
+  text(v: Buffer, s: number, e: number): string {
+    const n = e - s
+    const max = TextCache.MAX_BYTES
+    if (n > max) return utf8Escaped(v, s, e)
+    let h = Math.imul(n, 0x9e3779b1)
+    h = Math.imul(h ^ v[s], 0x01000193)
+    h = Math.imul(h ^ v[e - 1], 0x01000193)
+    h = Math.imul(h ^ v[s + (n >> 1)], 0x01000193)
+    h = Math.imul(h ^ v[s + (n >> 2)], 0x01000193)
+    h = Math.imul(h ^ v[e - 1 - (n >> 2)], 0x01000193)
+    const slot = (h ^ (h >>> 15)) & (TextCache.SLOTS - 1)
+    const o = slot * max
+    const slab = this.slab
+    if (this.lens[slot] === n) {
+      let i = 0
+      while (i < n && slab[o + i] === v[s + i]) i++
+      if (i === n) return this.strs[slot]
+    }
+    const t = utf8Escaped(v, s, e)
+    v.copy(slab, o, s, e)
+    this.lens[slot] = n
+    this.strs[slot] = t
+    return t
+  }
+}
+
+const VALUE_CACHE = new TextCache()
 
 /**
  * Content-Length = 1*DIGIT (RFC 9110 §8.6); a list of identical values ("5, 5") is accepted as the

@@ -9,7 +9,9 @@
  * the callback sees the queue without the new item. A bound of 0 is read as 1: a request can always
  * wait for its own response.
  *
- * Items are kept in a plain array (FIFO: shift at the head, push at the tail). A protocol whose
+ * Items are kept in a plain array (FIFO: shift at the head, push at the tail), allocated at the
+ * first push and released by drain() (with the key index): an idle or finished connection holds no
+ * storage. A protocol whose
  * responses name their request (DNS id and question, MongoDB responseTo) passes `key`: get(k) is
  * then a map lookup. Keys are expected to be unique among the queued items (a protocol takes the
  * old item out, or replace()s it, before queueing one with the same key); with a repeated key get()
@@ -22,10 +24,12 @@ import type {Stats} from '../../stats.js'
 /** The note attached to a request emitted unanswered because the queue was full. */
 export const PENDING_OVERFLOW: Note = note('limit.pending_requests')
 
+const NONE: readonly never[] = Object.freeze([])
+
 export class PendingQueue<T, K = never> {
-  private readonly items: T[] = []
+  private items: T[] | null = null
   private readonly max: number
-  private readonly index: Map<K, T> | null
+  private index: Map<K, T> | null = null
 
   /**
    * @param onOverflow receives the oldest item when push() finds the queue full (already removed
@@ -39,23 +43,22 @@ export class PendingQueue<T, K = never> {
     private readonly key?: (item: T) => K,
   ) {
     this.max = Math.max(1, limits.maxPendingRequests)
-    this.index = key === undefined ? null : new Map()
   }
 
   get length(): number {
-    return this.items.length
+    return this.items === null ? 0 : this.items.length
   }
 
   /** Queues `item` last; on a full queue the oldest goes first (see the file comment). */
   push(item: T): void {
-    if (this.items.length >= this.max) {
+    if (this.items !== null && this.items.length >= this.max) {
       const oldest = this.items.shift() as T
       this.unindex(oldest)
       this.stats.limit('maxPendingRequests')
       this.onOverflow(oldest, PENDING_OVERFLOW)
     }
-    this.items.push(item)
-    if (this.index !== null) this.index.set(this.key!(item), item)
+    ;(this.items ??= []).push(item)
+    if (this.key !== undefined) (this.index ??= new Map()).set(this.key(item), item)
   }
 
   /** The queued item with key `k` (keyed queues only). */
@@ -65,37 +68,37 @@ export class PendingQueue<T, K = never> {
 
   /** The oldest item, left in place. */
   peek(): T | undefined {
-    return this.items[0]
+    return this.items?.[0]
   }
 
   /** The newest item, left in place. */
   last(): T | undefined {
-    return this.items[this.items.length - 1]
+    return this.items === null ? undefined : this.items[this.items.length - 1]
   }
 
   /** Takes the oldest item out. */
   shift(): T | undefined {
-    const x = this.items.shift()
+    const x = this.items?.shift()
     if (x !== undefined) this.unindex(x)
     return x
   }
 
   at(i: number): T | undefined {
-    return this.items[i]
+    return this.items?.[i]
   }
 
   find(pred: (item: T) => boolean): T | undefined {
-    return this.items.find(pred)
+    return this.items?.find(pred)
   }
 
   findIndex(pred: (item: T) => boolean): number {
-    return this.items.findIndex(pred)
+    return this.items === null ? -1 : this.items.findIndex(pred)
   }
 
   /** Puts `item` in the place of `old` (same position); false when `old` is not queued. */
   replace(old: T, item: T): boolean {
-    const i = this.items.indexOf(old)
-    if (i < 0) return false
+    const i = this.items === null ? -1 : this.items.indexOf(old)
+    if (i < 0 || this.items === null) return false
     this.items[i] = item
     if (this.index !== null) {
       this.unindex(old)
@@ -106,8 +109,8 @@ export class PendingQueue<T, K = never> {
 
   /** Takes `item` out wherever it is; false when it is not queued. */
   remove(item: T): boolean {
-    const i = this.items.indexOf(item)
-    if (i < 0) return false
+    const i = this.items === null ? -1 : this.items.indexOf(item)
+    if (i < 0 || this.items === null) return false
     this.items.splice(i, 1)
     this.unindex(item)
     return true
@@ -115,28 +118,32 @@ export class PendingQueue<T, K = never> {
 
   /** Keeps the items for which `keep` answers true (called once per item, oldest first). */
   retain(keep: (item: T) => boolean): void {
+    const items = this.items
+    if (items === null) return
     let j = 0
-    for (let i = 0; i < this.items.length; i++) {
-      const x = this.items[i] as T
-      if (keep(x)) this.items[j++] = x
+    for (let i = 0; i < items.length; i++) {
+      const x = items[i] as T
+      if (keep(x)) items[j++] = x
       else this.unindex(x)
     }
-    this.items.length = j
+    items.length = j
   }
 
-  /** Takes every item out, oldest first (end of connection). */
+  /** Takes every item out, oldest first (end of connection); the storage is released. */
   drain(): T[] {
-    this.index?.clear()
-    return this.items.splice(0, this.items.length)
+    const out = this.items ?? []
+    this.items = null
+    this.index = null
+    return out
   }
 
   [Symbol.iterator](): Iterator<T> {
-    return this.items[Symbol.iterator]()
+    return (this.items ?? NONE)[Symbol.iterator]() as Iterator<T>
   }
 
   private unindex(x: T): void {
-    if (this.index === null) return
-    const k = this.key!(x)
+    if (this.index === null || this.key === undefined) return
+    const k = this.key(x)
     if (this.index.get(k) === x) this.index.delete(k)
   }
 }

@@ -247,19 +247,24 @@ export interface SipUri {
  * grammars below are written with these so that they match exactly what the JavaScript patterns
  * they replaced matched (RE2's own `\s` and `.` are narrower / wider).
  */
+/** A pattern compiled on its first use (compiling all three costs ~15 ms of every run's start-up). */
+function lazyRe(source: string): () => RE2JS {
+  let re: RE2JS | null = null
+  return () => (re ??= RE2JS.compile(source))
+}
 const WS = '\\x{09}-\\x{0d} \\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}\\x{feff}'
 const DOT = '[^\\n\\r\\x{2028}\\x{2029}]'
 /** scheme ":" [user "@"] host [":" port], anchored at the start (RE2: linear time on packet data). */
-export const URI = RE2JS.compile('^([a-zA-Z][a-zA-Z0-9+.-]*):(?:([^@;?]*)@)?(\\[[^\\]]+\\]|[^:;?>]*)(?::([0-9]+))?')
+const URI = lazyRe('^([a-zA-Z][a-zA-Z0-9+.-]*):(?:([^@;?]*)@)?(\\[[^\\]]+\\]|[^:;?>]*)(?::([0-9]+))?')
 /** "SIP/2.0/" transport, sent-by host [":" port], the rest (parameters). */
-export const VIA = RE2JS.compile(`^SIP[${WS}]*/[${WS}]*2\\.0[${WS}]*/[${WS}]*([A-Za-z]+)[${WS}]+(\\[[^\\]]+\\]|[^:;${WS}]+)(?::([0-9]+))?(${DOT}*)$`)
+const VIA = lazyRe(`^SIP[${WS}]*/[${WS}]*2\\.0[${WS}]*/[${WS}]*([A-Za-z]+)[${WS}]+(\\[[^\\]]+\\]|[^:;${WS}]+)(?::([0-9]+))?(${DOT}*)$`)
 /** One auth parameter: name "=" quoted-string or token. */
-export const AUTH_PARAM = RE2JS.compile(`([A-Za-z0-9_-]+)[${WS}]*=[${WS}]*("(?:[^"\\\\]|\\\\${DOT})*"|[^,${WS}]*)`)
+const AUTH_PARAM = lazyRe(`([A-Za-z0-9_-]+)[${WS}]*=[${WS}]*("(?:[^"\\\\]|\\\\${DOT})*"|[^,${WS}]*)`)
 
 /** sip:user@host:port;params (or tel:, sips:). */
 export function parseUri(s: string): SipUri {
   const u: SipUri = {original: s}
-  const m = URI.matcher(s)
+  const m = URI().matcher(s)
   if (!m.lookingAt()) return u
   u.scheme = m.group(1)!.toLowerCase()
   const user = m.group(2)
@@ -328,7 +333,7 @@ export interface Via {
 /** The first value of a Via header: SIP/2.0/UDP host:port;branch=...;received=... */
 export function parseVia(s: string): Via {
   const first = s.split(',')[0].trim()
-  const m = VIA.matcher(first)
+  const m = VIA().matcher(first)
   if (!m.matches()) return {}
   const v: Via = {transport: m.group(1)!.toUpperCase(), host: m.group(2)!}
   const port = m.group(3)
@@ -346,7 +351,7 @@ export function parseAuth(s: string): {scheme: string; params: Map<string, strin
   const scheme = sp < 0 ? s : s.slice(0, sp)
   const out = new Map<string, string>()
   const rest = sp < 0 ? '' : s.slice(sp + 1)
-  const m = AUTH_PARAM.matcher(rest)
+  const m = AUTH_PARAM().matcher(rest)
   while (m.find()) out.set(m.group(1)!.toLowerCase(), unquote(m.group(2)!))
   return {scheme, params: out}
 }
