@@ -14,14 +14,9 @@
  * by a direction-independent flow hash). One engine reads one capture: frame numbers and
  * connections do not cross files.
  *
- * Sharding (`shard`, src/run/parallel.ts): every shard's engine is given EVERY record and decodes
- * it (fragments are reassembled in each, identically), then keeps only its share: the TCP and UDP
- * packets whose direction-independent 5-tuple hash (tupleHash, the connection table's own) falls
- * on its index, and, on shard 0, everything else (ICMP and other IP protocols). For the packets of
- * other shards only the capture clocks advance and the idle sweeps run (TcpReassembler.tick), so
- * conns expire at the same capture instants as in one engine. Decoder counters are counted by
- * shard 0 only (the others count them into `decodeStats`, thrown away), so summing every shard's
- * Stats gives the one-engine figures. `order` tells which part of the one-engine order the
+ * A run split over workers (src/run/parallel.ts) decodes on the main thread and hands each worker's
+ * engine only the packets of its connections, through ip(); tick() then keeps the reassemblers'
+ * capture clocks on the one-thread clock, and `order` tells which part of the one-engine order the
  * transactions being emitted belong to (EmitOrder in ../reassembly/types.ts).
  */
 import type {Packet, PacketSink} from '../capture/types.js'
@@ -35,7 +30,6 @@ import type {Protocol, ProtocolContext} from '../protocols/types.js'
 import type {ConnObserver} from '../reassembly/conn.js'
 import {TcpReassembler} from '../reassembly/tcp.js'
 import {type EmitOrder, EmitPhase, type Moment} from '../reassembly/types.js'
-import {tupleHash} from '../reassembly/conn-table.js'
 import {UdpFlows} from '../reassembly/udp.js'
 import {IcmpFlows} from '../reassembly/icmp-flows.js'
 import type {Stats} from '../stats.js'
@@ -58,10 +52,6 @@ export interface EngineOptions {
   observer?: ConnObserver & {end(): void}
   /** Records not matching are skipped before decoding (they keep their frame numbers). */
   filter?: RecordFilter
-  /** This engine's share of a sharded run (see the module comment); unset: everything. */
-  shard?: {index: number; count: number}
-  /** Where the decoder counts (default `stats`); a sharded run's shards > 0 pass a scratch Stats. */
-  decodeStats?: Stats
   /** Written by the engine's stages before transactions are emitted (EmitOrder). */
   order?: EmitOrder
 }
@@ -75,11 +65,10 @@ export class Engine implements PacketSink, DecodedSink {
   private readonly icmpFlows: IcmpFlows | undefined
   private readonly filter: RecordFilter | undefined
   private ended = false
-  private readonly shardIndex: number
-  private readonly shardCount: number
   private readonly order: EmitOrder
   /** The last IP packet's time and frame, for flushing at end of input. */
   readonly last: Moment = {frame: 0, tsSec: 0, tsNsec: 0}
+  private readonly tickAt = {tsSec: 0, tsNsec: 0}
 
   constructor(o: EngineOptions) {
     const contexts = new Map<string, ProtocolContext>()
@@ -100,15 +89,13 @@ export class Engine implements PacketSink, DecodedSink {
     }
     this.observer = o.observer
     this.filter = o.filter
-    this.shardIndex = o.shard?.index ?? 0
-    this.shardCount = o.shard?.count ?? 1
     this.order = o.order ?? {phase: EmitPhase.PACKET, sub: 0}
     this.chooser = new ProtocolChooser(o.protocols, ctxFor)
     this.tcp = new TcpReassembler(this.chooser, o.limits, o.stats, o.observer, this.order)
     this.udp = new UdpFlows((c) => this.chooser.openUdp(c), o.limits, o.stats, o.observer, this.chooser.udpRole, this.order)
     // ICMP flows exist for the flows feature only (an observer); ICMP events come from the icmp protocol.
     this.icmpFlows = o.observer === undefined ? undefined : new IcmpFlows(o.limits, o.stats, o.observer)
-    this.decoder = new Decoder(this, o.limits, o.decodeStats ?? o.stats)
+    this.decoder = new Decoder(this, o.limits, o.stats)
   }
 
   /** PacketSink: one capture record. */
@@ -123,17 +110,24 @@ export class Engine implements PacketSink, DecodedSink {
     last.frame = p.frame
     last.tsSec = p.tsSec
     last.tsNsec = p.tsNsec
-    const n = this.shardCount
-    if (p.proto === IpProto.TCP) {
-      if (n === 1 || (tupleHash(p) >>> 0) % n === this.shardIndex) this.tcp.segment(p)
-      else this.tcp.tick(p)
-    } else if (p.proto === IpProto.UDP) {
-      if (n === 1 || (tupleHash(p) >>> 0) % n === this.shardIndex) this.udp.datagram(p)
-      else this.udp.tick(p)
-    } else if (this.shardIndex === 0) {
+    if (p.proto === IpProto.TCP) this.tcp.segment(p)
+    else if (p.proto === IpProto.UDP) this.udp.datagram(p)
+    else {
       if (this.icmpFlows !== undefined && (p.proto === IpProto.ICMP || p.proto === IpProto.ICMPV6)) this.icmpFlows.packet(p)
       this.chooser.ipHandlers.get(p.proto)?.packet(p)
     }
+  }
+
+  /**
+   * The TCP (proto 6) or UDP (17) table's capture clock advances to this time, with the idle sweep
+   * that is then due (TcpReassembler.tick): a worker's engine is ticked with the one-thread clock.
+   */
+  tick(proto: number, tsSec: number, tsNsec: number): void {
+    const t = this.tickAt
+    t.tsSec = tsSec
+    t.tsNsec = tsNsec
+    if (proto === IpProto.TCP) this.tcp.tick(t)
+    else if (proto === IpProto.UDP) this.udp.tick(t)
   }
 
   /** End of input: every open connection, flow and pending transaction is flushed. Idempotent. */

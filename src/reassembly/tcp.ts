@@ -161,11 +161,12 @@ export class TcpReassembler {
   }
 
   /**
-   * A TCP packet that another reassembler (another worker's) handles: only the capture clock
-   * advances and the idle sweep runs, exactly as segment(p) would, so that every worker expires
-   * its conns at the same capture instants as one reassembler holding all of them.
+   * Advances the capture clock to this time and runs the idle sweep if one is due, exactly as
+   * segment() of a packet with this time would before handling it. A run split over workers
+   * (src/run/parallel.ts) ticks every worker's reassembler with the one-thread clock, so that each
+   * expires its conns at the same capture instants as one reassembler holding all of them.
    */
-  tick(p: DecodedPacket): void {
+  tick(p: Pick<DecodedPacket, 'tsSec' | 'tsNsec'>): void {
     this.sweep(p)
   }
 
@@ -381,7 +382,7 @@ export class TcpReassembler {
    * TCP_CLOSED_LINGER_SEC are released. Both lists are ordered by last activity, so only heads
    * are examined.
    */
-  private sweep(p: DecodedPacket): void {
+  private sweep(p: Pick<DecodedPacket, 'tsSec' | 'tsNsec'>): void {
     if (!this.clock.tick(p.tsSec, p.tsNsec)) return
     const now = this.clock.now
     const idle = this.limits.tcpIdleTimeoutSec

@@ -56,10 +56,10 @@ export class UdpFlows {
   }
 
   /**
-   * A UDP datagram another table (another worker's) handles: only the capture clock advances and
-   * the idle sweep runs, exactly as datagram(p) would (see TcpReassembler.tick).
+   * Advances the capture clock to this time and runs the idle sweep if one is due, exactly as
+   * datagram() of a packet with this time would before handling it (see TcpReassembler.tick).
    */
-  tick(p: DecodedPacket): void {
+  tick(p: Pick<DecodedPacket, 'tsSec' | 'tsNsec'>): void {
     this.sweep(p)
   }
 
@@ -133,7 +133,7 @@ export class UdpFlows {
   }
 
   /** At most once per second of capture time: flows idle longer than the timeout end. */
-  private sweep(p: DecodedPacket): void {
+  private sweep(p: Pick<DecodedPacket, 'tsSec' | 'tsNsec'>): void {
     if (!this.clock.tick(p.tsSec, p.tsNsec)) return
     const now = this.clock.now
     const order = this.order

@@ -172,10 +172,14 @@ export async function run(o: RunOptions): Promise<RunResult> {
     let sink: PacketSink
     if (parallel) {
       pool ??= new WorkerPool({count: o.workers!, protocols: o.protocols, limits: o.limits, protocolOptions: o.protocolOptions})
-      const p = pool.begin(many ? source.name : undefined, (json) => {
-        stats.transactions++
-        fanout.json(json)
-      })
+      const p = pool.begin(
+        many ? source.name : undefined,
+        (json) => {
+          stats.transactions++
+          fanout.json(json)
+        },
+        stats,
+      )
       ps = p
       // The capture filter runs here, before the ring: a record it drops reaches no engine.
       const f = o.filter
@@ -205,11 +209,12 @@ export async function run(o: RunOptions): Promise<RunResult> {
           ps?.info(i)
         },
         afterChunk: (bytesRead) => {
-          ps?.chunkEnd()
+          // On workers: wait (asynchronously) for ring room before the next chunk.
+          const room = ps?.chunkEnd()
           o.progress?.update(source, bytesRead)
           // The readers of every output went away (`| head`): stop quietly, nothing more to write.
           if (fanout.closed) source.stop()
-          else return fanout.drain()
+          else return room === undefined ? fanout.drain() : room.then(() => fanout.drain())
         },
       })
     } catch (err) {
