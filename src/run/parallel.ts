@@ -65,8 +65,10 @@ import {
   CTRL_DEAD,
   CTRL_READ,
   CTRL_WRITE,
+  type FirstSeen,
   Kind,
   newRing,
+  ORDERED_MAPS,
   PKT_ACK,
   PKT_CLOCK_NSEC,
   PKT_CLOCK_SEC,
@@ -141,13 +143,50 @@ export interface PoolOptions {
   protocolOptions?: Readonly<Record<string, Readonly<Record<string, unknown>>>>
 }
 
-/** Adds a worker's counters (PlainStats) into the run's Stats. */
+/** Adds a worker's counters (PlainStats) into the run's Stats, except the ordered maps. */
 function addStats(into: Stats, s: PlainStats): void {
   const target = into as unknown as Record<string, unknown>
   for (const [k, v] of Object.entries(s)) {
+    if ((ORDERED_MAPS as readonly string[]).includes(k)) continue
     const cur = target[k]
     if (typeof v === 'number' && typeof cur === 'number') target[k] = cur + v
     else if (Array.isArray(v) && cur instanceof Map) for (const [key, n] of v) cur.set(key, (cur.get(key) ?? 0) + n)
+  }
+}
+
+/**
+ * Merges the ordered maps (ORDERED_MAPS) of one source into the run's Stats so that their keys
+ * stand in the order one thread would have inserted them: keys from earlier sources first, as
+ * they are; then this source's new keys by the frame they first appeared at (main-thread keys,
+ * the capture and decode stages, before the workers' at the same frame), then by worker.
+ * `mainSeen`: the main thread's new keys in insertion order with their frames; `before`: the
+ * maps' sizes when the source began.
+ */
+function mergeOrdered(into: Stats, before: Record<string, number>, mainSeen: FirstSeen, workers: {stats: PlainStats; firstSeen: FirstSeen}[]): void {
+  for (const name of ORDERED_MAPS) {
+    const map = into[name]
+    const counts = new Map(map)
+    const first = new Map<string, [number, number, number]>()
+    mainSeen[name].forEach(([k, f], i) => {
+      first.set(k, [f, 0, i])
+    })
+    workers.forEach((w, wi) => {
+      const entries = (w.stats[name] ?? []) as [string, number][]
+      for (const [k, n] of entries) counts.set(k, (counts.get(k) ?? 0) + n)
+      w.firstSeen[name].forEach(([k, f], i) => {
+        const cur = first.get(k)
+        if (cur === undefined || f < cur[0] || (f === cur[0] && 1 + wi < cur[1])) first.set(k, [f, 1 + wi, i])
+      })
+    })
+    const old = [...map.keys()].slice(0, before[name])
+    const oldSet = new Set(old)
+    const fresh = [...first.entries()].filter(([k]) => !oldSet.has(k))
+    fresh.sort((a, b) => a[1][0] - b[1][0] || a[1][1] - b[1][1] || a[1][2] - b[1][2])
+    map.clear()
+    for (const k of old) map.set(k, counts.get(k)!)
+    for (const [k] of fresh) map.set(k, counts.get(k)!)
+    // (a key no first-seen list names cannot happen; kept rather than lost)
+    for (const [k, n] of counts) if (!map.has(k)) map.set(k, n)
   }
 }
 
@@ -254,7 +293,7 @@ export class WorkerPool implements DecodedSink {
   private failure: Error | null = null
   private deliver: ((json: Buffer) => void) | null = null
   private doneCount = 0
-  private doneStats: PlainStats[] = []
+  private doneStats: {stats: PlainStats; firstSeen: FirstSeen}[] = []
   private onDone: (() => void) | null = null
   private onFail: ((e: Error) => void) | null = null
   private readonly limits: Limits
@@ -265,6 +304,10 @@ export class WorkerPool implements DecodedSink {
   private lastFrame = 0
   private lastSec = 0
   private lastNsec = 0
+  private stats: Stats | null = null
+  private sizesBefore: Record<string, number> = {}
+  private seen: Record<string, number> = {}
+  private mainSeen: FirstSeen = {malformed: [], limitsHit: []}
 
   constructor(o: PoolOptions) {
     this.count = o.count
@@ -320,6 +363,10 @@ export class WorkerPool implements DecodedSink {
     this.udpClock = new SweepClock()
     this.lastFrame = this.lastSec = this.lastNsec = 0
     this.decoder = new Decoder(this, this.limits, stats)
+    this.stats = stats
+    this.sizesBefore = {malformed: stats.malformed.size, limitsHit: stats.limitsHit.size}
+    this.seen = {...this.sizesBefore}
+    this.mainSeen = {malformed: [], limitsHit: []}
     this.broadcastText(Kind.BEGIN, {file})
     return new ParallelSource(this)
   }
@@ -327,6 +374,20 @@ export class WorkerPool implements DecodedSink {
   /** One capture record (after the filter): decoded here, its IP packet routed by ip(). */
   packet(p: Packet): void {
     this.decoder!.packet(p)
+    const s = this.stats!
+    if (s.malformed.size !== this.seen.malformed || s.limitsHit.size !== this.seen.limitsHit) this.noteNewKeys(p.frame)
+  }
+
+  /** Records the frame at which the main thread's new anomaly and limit keys appeared. */
+  private noteNewKeys(frame: number): void {
+    const s = this.stats!
+    for (const name of ORDERED_MAPS) {
+      const m = s[name]
+      if (m.size === this.seen[name]) continue
+      const keys = [...m.keys()]
+      for (let k = this.seen[name]!; k < keys.length; k++) this.mainSeen[name].push([keys[k]!, frame])
+      this.seen[name] = m.size
+    }
   }
 
   /** DecodedSink: one IP packet or completed fragment set, to the worker owning its flow. */
@@ -408,7 +469,9 @@ export class WorkerPool implements DecodedSink {
     await done
     this.onDone = this.onFail = null
     this.release()
-    for (const s of this.doneStats) addStats(stats, s)
+    this.noteNewKeys(END_FRAME)
+    for (const s of this.doneStats) addStats(stats, s.stats)
+    mergeOrdered(stats, this.sizesBefore, this.mainSeen, this.doneStats)
     this.deliver = null
   }
 
@@ -540,7 +603,7 @@ export class WorkerPool implements DecodedSink {
       this.handled[w] = e.watermark
       this.release()
     } else if (m.type === 'done') {
-      this.doneStats.push((m as unknown as {stats: PlainStats}).stats)
+      this.doneStats.push(m as unknown as {stats: PlainStats; firstSeen: FirstSeen})
       if (++this.doneCount === this.count) this.onDone?.()
     }
   }

@@ -78,6 +78,13 @@ export const TUN_WORDS = 24
 /** Tunnel type names by their number in a record. */
 export const TUNNEL_TYPES = ['vxlan', 'geneve', 'gre', 'erspan', 'mpls', 'gtpu', 'ipv4-in-ip', 'ipv6-in-ip', 'pppoe', 'teredo'] as const
 
+/** The Stats maps whose insertion order shows (the summary lists ties in it); ./parallel.ts merges
+ * them in the one-thread order from where each key first appeared (FirstSeen, sent by workers). */
+export const ORDERED_MAPS = ['malformed', 'limitsHit'] as const
+
+/** Per ordered map: each key's frame of first appearance, in insertion order. */
+export type FirstSeen = Record<(typeof ORDERED_MAPS)[number], [string, number][]>
+
 export function align8(n: number): number {
   return (n + 7) & ~7
 }

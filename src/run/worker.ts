@@ -7,11 +7,12 @@
  *   emission order (non-decreasing); bytes holds the events' JSON texts back to back, event i
  *   ending at ends[i]; watermark is the frame of the last record handled (every event of every
  *   frame <= watermark has been posted);
- *   {type: 'done', stats}: the source ended (engine.end() ran, its events were posted before);
- *   `stats` are this worker's counters for the source (./parallel.ts sums them).
+ *   {type: 'done', stats, firstSeen}: the source ended (engine.end() ran, its events were posted
+ *   before); `stats` are this worker's counters for the source (./parallel.ts sums them), and
+ *   `firstSeen` the frame at which each anomaly and limit key first appeared (for the maps' order).
  * A failure sets the ring's DEAD flag (so a writer waiting for room stops waiting) and rethrows.
  */
-import {parentPort, workerData} from 'node:worker_threads'
+import {isMainThread, parentPort, workerData} from 'node:worker_threads'
 import type {DecodedPacket} from '../decode/types.js'
 import {newTunnelState, type TunnelType} from '../decode/tunnel.js'
 import {Engine} from '../engine/engine.js'
@@ -27,6 +28,8 @@ import {Stats} from '../stats.js'
 import type {TsPrecision} from '../util/time.js'
 import {
   CTRL_DEAD,
+  type FirstSeen,
+  ORDERED_MAPS,
   CTRL_READ,
   CTRL_WRITE,
   Kind,
@@ -152,6 +155,19 @@ function main(init: WorkerInit): void {
     keys.push(frame, order.phase, order.sub)
     serializeEvent(t, buildOpts, json)
     ends.push(arena.pos)
+  }
+  // Where each counter key of the ordered maps first appeared (the summary lists them in that
+  // order): checked after every record, which costs one size comparison per map.
+  let seen = {malformed: 0, limitsHit: 0}
+  let firstSeen: FirstSeen = {malformed: [], limitsHit: []}
+  const noteNewKeys = () => {
+    for (const name of ORDERED_MAPS) {
+      const m = stats[name]
+      if (m.size === seen[name]) continue
+      const keys = [...m.keys()]
+      for (let k = seen[name]; k < keys.length; k++) firstSeen[name].push([keys[k]!, frame])
+      seen[name] = m.size
+    }
   }
   const post = (watermark: number) => {
     if (ends.length === 0 && watermark === posted) return
@@ -286,9 +302,11 @@ function main(init: WorkerInit): void {
         dp.payload = plen > 0 ? local.subarray(off + head, off + head + plen) : EMPTY
         if (proto === 6 || proto === 17) engine!.tick(proto, f64[(i + PKT_CLOCK_SEC) >> 1]!, f64[(i + PKT_CLOCK_NSEC) >> 1]!)
         engine!.ip(dp)
+        noteNewKeys()
       } else if (kind === Kind.SWEEP) {
         frame = i32[i + 2]!
         engine!.tick(i32[i + 3]!, f64[(i + 4) >> 1]!, f64[(i + 6) >> 1]!)
+        noteNewKeys()
       } else if (kind === Kind.BEGIN || kind === Kind.INFO) {
         const n = i32[i + 2]!
         const o = JSON.parse(local.toString('utf8', off + 16, off + 16 + n)) as {file?: string; precision?: TsPrecision}
@@ -298,6 +316,8 @@ function main(init: WorkerInit): void {
           buildOpts.file = o.file
           frame = 0
           posted = 0
+          seen = {malformed: 0, limitsHit: 0}
+          firstSeen = {malformed: [], limitsHit: []}
           engine = new Engine({protocols, limits, stats, protocolOptions, emit, order})
         } else if (o.precision !== undefined) buildOpts.precision = o.precision
       } else if (kind === Kind.SECRETS) {
@@ -311,8 +331,9 @@ function main(init: WorkerInit): void {
         frame = END_FRAME
         engine!.end()
         engine = null
+        noteNewKeys()
         post(END_FRAME)
-        port.postMessage({type: 'done', stats: plainStats(stats)})
+        port.postMessage({type: 'done', stats: plainStats(stats), firstSeen})
       } else if (kind === Kind.QUIT) quit = true
       off += len
     }
@@ -321,11 +342,14 @@ function main(init: WorkerInit): void {
   }
 }
 
-try {
-  main(workerData as WorkerInit)
-} catch (e) {
-  const ctrl = new Int32Array((workerData as WorkerInit).ctrl)
-  Atomics.store(ctrl, CTRL_DEAD, 1)
-  Atomics.notify(ctrl, CTRL_READ)
-  throw e
+// Only as a worker thread (importing this module elsewhere must do nothing).
+if (!isMainThread) {
+  try {
+    main(workerData as WorkerInit)
+  } catch (e) {
+    const ctrl = new Int32Array((workerData as WorkerInit).ctrl)
+    Atomics.store(ctrl, CTRL_DEAD, 1)
+    Atomics.notify(ctrl, CTRL_READ)
+    throw e
+  }
 }
