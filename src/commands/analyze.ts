@@ -60,7 +60,7 @@ flushing everything in flight.`
     flows: Flags.boolean({description: 'also emit a flow record (type "flow") per TCP connection and UDP flow'}),
     'flow-period': Flags.string({description: 'with --flows: also emit interim flow records every SECONDS of capture time'}),
     workers: Flags.integer({
-      description: 'worker threads for the analysis (1: this thread only; default: 2 on a machine with two or more cores for inputs of 32 MiB or more, else 1); the output is the same',
+      description: 'worker threads for the analysis (default 1: this thread only); the output is the same whatever N',
       min: 1,
       max: 64,
     }),
