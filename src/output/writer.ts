@@ -196,7 +196,8 @@ export class TextWriter {
    */
   async drain(): Promise<void> {
     if (!this.waiting || this.closed) return
-    if (!this.stream.writableNeedDrain) {
+    const st = this.stream
+    if (!st.writableNeedDrain && !st.destroyed && st.errored === null) {
       this.waiting = false
       this.check()
       return
