@@ -59,6 +59,11 @@ flushing everything in flight.`
     color: Flags.boolean({description: 'colour the summary (default: when stdout is a terminal)', allowNo: true}),
     flows: Flags.boolean({description: 'also emit a flow record (type "flow") per TCP connection and UDP flow'}),
     'flow-period': Flags.string({description: 'with --flows: also emit interim flow records every SECONDS of capture time'}),
+    workers: Flags.integer({
+      description: 'worker threads for the analysis (default 1: this thread only); the output is the same whatever N',
+      min: 1,
+      max: 64,
+    }),
     progress: Flags.boolean({description: 'show a progress bar on stderr (default: when stderr is a terminal)', allowNo: true}),
   }
 
@@ -88,6 +93,7 @@ flushing everything in flight.`
         filter: flags.filter,
         top: flags.top,
         color: flags.color,
+        workers: flags.workers,
       },
       progress: flags.progress ?? process.stderr.isTTY === true,
     })

@@ -13,6 +13,11 @@
  * read-only protocol list and limits, so several can run side by side (one per worker thread, fed
  * by a direction-independent flow hash). One engine reads one capture: frame numbers and
  * connections do not cross files.
+ *
+ * A run split over workers (src/run/parallel.ts) decodes on the main thread and hands each worker's
+ * engine only the packets of its connections, through ip(); tick() then keeps the reassemblers'
+ * capture clocks on the one-thread clock, and `order` tells which part of the one-engine order the
+ * transactions being emitted belong to (EmitOrder in ../reassembly/types.ts).
  */
 import type {Packet, PacketSink} from '../capture/types.js'
 import type {DecodedPacket, DecodedSink} from '../decode/types.js'
@@ -24,7 +29,7 @@ import type {Transaction} from '../event/types.js'
 import type {Protocol, ProtocolContext} from '../protocols/types.js'
 import type {ConnObserver} from '../reassembly/conn.js'
 import {TcpReassembler} from '../reassembly/tcp.js'
-import type {Moment} from '../reassembly/types.js'
+import {type EmitOrder, EmitPhase, type Moment} from '../reassembly/types.js'
 import {UdpFlows} from '../reassembly/udp.js'
 import {IcmpFlows} from '../reassembly/icmp-flows.js'
 import type {Stats} from '../stats.js'
@@ -47,6 +52,8 @@ export interface EngineOptions {
   observer?: ConnObserver & {end(): void}
   /** Records not matching are skipped before decoding (they keep their frame numbers). */
   filter?: RecordFilter
+  /** Written by the engine's stages before transactions are emitted (EmitOrder). */
+  order?: EmitOrder
 }
 
 export class Engine implements PacketSink, DecodedSink {
@@ -58,8 +65,10 @@ export class Engine implements PacketSink, DecodedSink {
   private readonly icmpFlows: IcmpFlows | undefined
   private readonly filter: RecordFilter | undefined
   private ended = false
+  private readonly order: EmitOrder
   /** The last IP packet's time and frame, for flushing at end of input. */
   readonly last: Moment = {frame: 0, tsSec: 0, tsNsec: 0}
+  private readonly tickAt = {tsSec: 0, tsNsec: 0}
 
   constructor(o: EngineOptions) {
     const contexts = new Map<string, ProtocolContext>()
@@ -80,9 +89,10 @@ export class Engine implements PacketSink, DecodedSink {
     }
     this.observer = o.observer
     this.filter = o.filter
+    this.order = o.order ?? {phase: EmitPhase.PACKET, sub: 0}
     this.chooser = new ProtocolChooser(o.protocols, ctxFor)
-    this.tcp = new TcpReassembler(this.chooser, o.limits, o.stats, o.observer)
-    this.udp = new UdpFlows((c) => this.chooser.openUdp(c), o.limits, o.stats, o.observer, this.chooser.udpRole)
+    this.tcp = new TcpReassembler(this.chooser, o.limits, o.stats, o.observer, this.order)
+    this.udp = new UdpFlows((c) => this.chooser.openUdp(c), o.limits, o.stats, o.observer, this.chooser.udpRole, this.order)
     // ICMP flows exist for the flows feature only (an observer); ICMP events come from the icmp protocol.
     this.icmpFlows = o.observer === undefined ? undefined : new IcmpFlows(o.limits, o.stats, o.observer)
     this.decoder = new Decoder(this, o.limits, o.stats)
@@ -108,15 +118,33 @@ export class Engine implements PacketSink, DecodedSink {
     }
   }
 
+  /**
+   * The TCP (proto 6) or UDP (17) table's capture clock advances to this time, with the idle sweep
+   * that is then due (TcpReassembler.tick): a worker's engine is ticked with the one-thread clock.
+   */
+  tick(proto: number, tsSec: number, tsNsec: number): void {
+    const t = this.tickAt
+    t.tsSec = tsSec
+    t.tsNsec = tsNsec
+    if (proto === IpProto.TCP) this.tcp.tick(t)
+    else if (proto === IpProto.UDP) this.udp.tick(t)
+  }
+
   /** End of input: every open connection, flow and pending transaction is flushed. Idempotent. */
   end(): void {
     if (this.ended) return
     this.ended = true
+    const order = this.order
+    order.phase = EmitPhase.END_DECODE
+    order.sub = 0
     this.decoder.end()
     this.tcp.end(this.last)
     this.udp.end(this.last)
     this.icmpFlows?.end(this.last)
+    order.phase = EmitPhase.END_IP
+    order.sub = 0
     for (const h of this.chooser.ipHandlerList) h.end(this.last)
+    order.phase = EmitPhase.END_OBSERVER
     this.observer?.end()
   }
 }

@@ -32,6 +32,13 @@ export interface Output {
    * the protocols and the output.
    */
   writeTransaction?(t: Transaction, o: BuildOptions): void
+  /**
+   * Optional fast path of a run split over workers (src/run/parallel.ts): `json` is exactly the
+   * UTF-8 bytes of JSON.stringify(buildEvent(t, o)), serialised in a worker; a view valid during
+   * the call. Must write what write(buildEvent(t, o)) would. Outputs without it get write() with
+   * the event parsed back from those bytes.
+   */
+  writeJson?(json: Uint8Array): void
   readonly blocked: boolean
   readonly closed: boolean
   drain(): Promise<void>

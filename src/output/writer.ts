@@ -189,8 +189,19 @@ export class TextWriter {
     if (e) throw new OutputError(`cannot write ${this.name}: ${e.code ? `${e.code} (${e.message.replace(/^[A-Z]+: /, '')})` : e.message}`)
   }
 
+  /**
+   * Resolves once the stream takes writes again. The stream may have drained already (writes made
+   * between two input chunks, e.g. events merged back from worker threads, are not followed by a
+   * drain() at once): then its 'drain' event has passed, and waiting for it would never end.
+   */
   async drain(): Promise<void> {
     if (!this.waiting || this.closed) return
+    const st = this.stream
+    if (!st.writableNeedDrain && !st.destroyed && st.errored === null) {
+      this.waiting = false
+      this.check()
+      return
+    }
     await new Promise<void>((resolve) => {
       const done = () => {
         this.stream.off('drain', done)

@@ -93,6 +93,13 @@ export class Conn implements ConnInfo {
   lastNsec = 0
   firstFrame = 0
   lastFrame = 0
+  /**
+   * The owning table's capture clock (SweepClock.now: the latest packet time so far, never going
+   * back) at the conn's last packet; set by the table on every packet. Idle checks read it, so the
+   * activity lists stay ordered by it even when packet timestamps go backwards, and the conns a
+   * sweep expires are always exactly the idle ones, whichever table (worker) holds them.
+   */
+  activeAt = 0
   /** Zeek-style history, e.g. "ShADadFf". */
   history = ''
   private histBits = 0
@@ -258,8 +265,8 @@ export class Conn implements ConnInfo {
     this.history += dir === 0 ? HIST_UPPER[letter] : HIST_LOWER[letter]
   }
 
-  /** Capture time of the last packet, in seconds (for idle checks). */
+  /** Capture clock at the last packet, in seconds (for idle checks; see `activeAt`). */
   lastActivity(): number {
-    return this.lastSec + this.lastNsec / 1e9
+    return this.activeAt
   }
 }

@@ -38,7 +38,9 @@ const IB0 = 25
 const FL0 = 26
 const ISN = 27
 const STAMP = 28
-const V = 29
+/** The table's capture clock at the last packet (as Conn.activeAt). */
+const ACTIVE = 29
+const V = 30
 
 // int32 words of one record
 const HASH = 0
@@ -135,7 +137,7 @@ export class HalfOpen {
    * A record for the untunneled SYN `p` (its sender is the client), counted as TcpConn.count
    * counts a packet; it becomes the most recently active record. Returns its slot.
    */
-  add(p: DecodedPacket, hash: number, id: number, stamp: number): number {
+  add(p: DecodedPacket, hash: number, id: number, stamp: number, activeAt: number): number {
     if (this.free === -1) this.grow()
     const s = this.free
     const w = this.w
@@ -167,7 +169,7 @@ export class HalfOpen {
     v[o + IB0] = 0
     v[o + FL0] = 0
     v[o + ISN] = p.seq
-    this.count(s, p, stamp)
+    this.count(s, p, stamp, activeAt)
     w[s * L + HASH] = hash
     const b = hash & this.mask
     w[s * L + BNEXT] = this.buckets[b]
@@ -178,8 +180,8 @@ export class HalfOpen {
   }
 
   /** Counts another client packet on the record (a repeated SYN) and makes it the most recent. */
-  again(s: number, p: DecodedPacket, stamp: number): void {
-    this.count(s, p, stamp)
+  again(s: number, p: DecodedPacket, stamp: number, activeAt: number): void {
+    this.count(s, p, stamp, activeAt)
     if (this.tail === s) return
     this.unlink(s)
     this.push(s)
@@ -198,10 +200,9 @@ export class HalfOpen {
     return this.w[s * L + HASH]
   }
 
-  /** Capture time of the record's last packet in seconds (as Conn.lastActivity). */
+  /** The capture clock at the record's last packet, in seconds (as Conn.lastActivity). */
   lastActivity(s: number): number {
-    const o = s * V
-    return this.v[o + LASTSEC] + this.v[o + LASTNSEC] / 1e9
+    return this.v[s * V + ACTIVE]
   }
 
   /** Drops a record (promoted, evicted or timed out). */
@@ -229,7 +230,7 @@ export class HalfOpen {
     while (this.head !== -1) this.remove(this.head)
   }
 
-  private count(s: number, p: DecodedPacket, stamp: number): void {
+  private count(s: number, p: DecodedPacket, stamp: number, activeAt: number): void {
     const v = this.v
     const o = s * V
     v[o + PK0] += p.wirePackets ?? 1
@@ -239,6 +240,7 @@ export class HalfOpen {
     v[o + LASTNSEC] = p.tsNsec
     v[o + LASTFRAME] = p.frame
     v[o + STAMP] = stamp
+    v[o + ACTIVE] = activeAt
   }
 
   private push(s: number): void {

@@ -43,7 +43,7 @@ import {ConnTable, zoneOf} from './conn-table.js'
 import {HalfField, HalfOpen} from './half-open.js'
 import {ARENA_MAX_BYTES, SegArena} from './seg-arena.js'
 import {isTcpServicePort} from './ports.js'
-import type {Dir, EndReason, Moment, StreamFactory, StreamHandler} from './types.js'
+import {type Dir, type EmitOrder, EmitPhase, type EndReason, type Moment, type StreamFactory, type StreamHandler} from './types.js'
 import {Stale, type TombSide, Tombstones} from './tombstones.js'
 import {SweepClock} from '../util/time.js'
 
@@ -176,6 +176,8 @@ export class TcpReassembler {
     private readonly limits: Limits,
     private readonly stats: Stats,
     private readonly observer?: ConnObserver,
+    /** Written before each stream is ended by a sweep or at end of input (see EmitOrder). */
+    private readonly order: EmitOrder = {phase: EmitPhase.PACKET, sub: 0},
   ) {
     this.tombs = this.newTombstones()
   }
@@ -198,6 +200,16 @@ export class TcpReassembler {
     return this.oooTotal
   }
 
+  /**
+   * Advances the capture clock to this time and runs the idle sweep if one is due, exactly as
+   * segment() of a packet with this time would before handling it. A run split over workers
+   * (src/run/parallel.ts) ticks every worker's reassembler with the one-thread clock, so that each
+   * expires its conns at the same capture instants as one reassembler holding all of them.
+   */
+  tick(p: Pick<DecodedPacket, 'tsSec' | 'tsNsec'>): void {
+    this.sweep(p)
+  }
+
   /** One TCP packet. `p` (and its payload view) is only read during the call. */
   segment(p: DecodedPacket): void {
     this.sweep(p)
@@ -216,7 +228,7 @@ export class TcpReassembler {
           this.half.get(s, HalfField.ISN) === p.seq
         ) {
           // The client's SYN again: counted as its TcpConn would count it, nothing else changes.
-          this.half.again(s, p, this.table.nextStamp())
+          this.half.again(s, p, this.table.nextStamp(), this.clock.now)
           return
         }
         c = this.promote(s)
@@ -261,7 +273,7 @@ export class TcpReassembler {
         const hash = this.table.lastHash
         const max = Math.max(1, this.limits.maxConnections)
         while (this.table.size + this.half.size >= max) this.evictOne()
-        this.half.add(p, hash, ++this.nextId, this.table.nextStamp())
+        this.half.add(p, hash, ++this.nextId, this.table.nextStamp(), this.clock.now)
         this.stats.tcpConnections++
         return
       }
@@ -279,6 +291,7 @@ export class TcpReassembler {
     if (fin) c.hist(dir, Hist.FIN)
     if (len + trunc > 0) c.hist(dir, Hist.DATA)
     else if (ack && !syn && !fin && !rst) c.hist(dir, Hist.ACK)
+    c.activeAt = this.clock.now
     this.table.touch(c)
     this.observer?.packet(c, dir, p)
     if (c.ended) return
@@ -366,7 +379,10 @@ export class TcpReassembler {
    */
   end(at: Moment): void {
     const all = this.table.allByCreation()
+    const order = this.order
+    order.phase = EmitPhase.END_TCP
     for (const c of all) {
+      order.sub = c.firstFrame
       if (!c.ended) this.closeStream(c, 'eof', at)
       this.observer?.closed(c, c.endReason, at)
     }
@@ -409,6 +425,7 @@ export class TcpReassembler {
     const max = Math.max(1, this.limits.maxConnections)
     while (this.table.size + this.half.size >= max) this.evictOne()
     const c = new TcpConn(++this.nextId, p, senderIsClient, roleBy)
+    c.activeAt = this.clock.now
     c.hash = hash
     this.table.insert(c)
     this.stats.tcpConnections++
@@ -449,10 +466,11 @@ export class TcpReassembler {
    * TCP_CLOSED_LINGER_SEC are released. Both lists are ordered by last activity, so only heads
    * are examined.
    */
-  private sweep(p: DecodedPacket): void {
+  private sweep(p: Pick<DecodedPacket, 'tsSec' | 'tsNsec'>): void {
     if (!this.clock.tick(p.tsSec, p.tsNsec)) return
     const now = this.clock.now
     const idle = this.limits.tcpIdleTimeoutSec
+    const order = this.order
     for (;;) {
       const c = this.table.open.head as TcpConn | null
       const s = this.half.head
@@ -463,14 +481,20 @@ export class TcpReassembler {
       }
       if (c === null) break
       if (now - c.lastActivity() <= idle) break
+      order.phase = EmitPhase.SWEEP_OPEN
+      order.sub = c.lastFrame
       const at = this.lastMoment(c)
       this.closeStream(c, 'timeout', at)
       this.retire(c, at)
     }
     for (let c = this.table.closed.head as TcpConn | null; c !== null; c = this.table.closed.head as TcpConn | null) {
       if (now - c.lastActivity() <= TCP_CLOSED_LINGER_SEC) break
+      order.phase = EmitPhase.SWEEP_CLOSED
+      order.sub = c.lastFrame
       this.retire(c, this.lastMoment(c))
     }
+    order.phase = EmitPhase.PACKET
+    order.sub = 0
   }
 
   /**
@@ -509,6 +533,7 @@ export class TcpReassembler {
     c.lastSec = h.get(s, HalfField.LASTSEC)
     c.lastNsec = h.get(s, HalfField.LASTNSEC)
     c.lastFrame = h.get(s, HalfField.LASTFRAME)
+    c.activeAt = h.lastActivity(s)
     c.hist(0, Hist.SYN)
     const isn = h.get(s, HalfField.ISN)
     h.remove(s)

@@ -29,6 +29,34 @@ export interface Moment {
   tsNsec: number
 }
 
+/**
+ * Where the transactions being emitted right now sit in the one-thread order, below the frame
+ * being handled (the engine knows the frame; ../engine/engine.ts). The reassemblers write it just
+ * before they end a stream or flush a table, so that a run split over workers (src/run/parallel.ts)
+ * can merge the workers' transactions back into exactly the one-thread order:
+ *   within a frame: idle sweep of open conns (EmitPhase.SWEEP_OPEN, sub = the conn's lastFrame),
+ *   of lingering closed ones (SWEEP_CLOSED, sub = lastFrame), then the packet itself (PACKET, 0);
+ *   at end of input: TCP conns (END_TCP, sub = firstFrame), UDP flows (END_UDP, sub = firstFrame),
+ *   IP-protocol handlers (END_IP, 0), the observer (END_OBSERVER, 0).
+ * A conn's lastFrame orders the sweep exactly as the activity lists do (every packet of a conn
+ * sets it and moves the conn to its list's tail), and its firstFrame orders conns by creation.
+ */
+export interface EmitOrder {
+  phase: number
+  sub: number
+}
+
+export const EmitPhase = {
+  SWEEP_OPEN: 1,
+  SWEEP_CLOSED: 2,
+  PACKET: 3,
+  END_DECODE: 0,
+  END_TCP: 1,
+  END_UDP: 2,
+  END_IP: 3,
+  END_OBSERVER: 4,
+} as const
+
 export type EndReason = 'fin' | 'rst' | 'timeout' | 'eof' | 'evicted' | 'error'
 
 /**

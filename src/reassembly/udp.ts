@@ -23,7 +23,7 @@ import type {Stats} from '../stats.js'
 import {Conn, type ConnObserver, Hist, type RoleBy} from './conn.js'
 import {ConnTable} from './conn-table.js'
 import {isUdpServicePort} from './ports.js'
-import type {Moment, UdpHandler, UdpRoleHint} from './types.js'
+import {type EmitOrder, EmitPhase, type Moment, type UdpHandler, type UdpRoleHint} from './types.js'
 import {SweepClock} from '../util/time.js'
 
 export class UdpFlow extends Conn {
@@ -49,11 +49,21 @@ export class UdpFlows {
     private readonly observer?: ConnObserver,
     /** Protocol knowledge from the dispatch stage: who is the client of a new flow (see UdpRoleHint). */
     private readonly roleHint?: UdpRoleHint,
+    /** Written before each flow is ended by a sweep or at end of input (see EmitOrder). */
+    private readonly order: EmitOrder = {phase: EmitPhase.PACKET, sub: 0},
   ) {}
 
   /** Flows currently tracked. */
   get size(): number {
     return this.table.size
+  }
+
+  /**
+   * Advances the capture clock to this time and runs the idle sweep if one is due, exactly as
+   * datagram() of a packet with this time would before handling it (see TcpReassembler.tick).
+   */
+  tick(p: Pick<DecodedPacket, 'tsSec' | 'tsNsec'>): void {
+    this.sweep(p)
   }
 
   /** One UDP datagram. `p` and its payload view are only read during the call. */
@@ -67,6 +77,7 @@ export class UdpFlows {
     }
     c.count(dir, p)
     if (p.payload.length + p.payloadTruncated > 0) c.hist(dir, Hist.DATA)
+    c.activeAt = this.clock.now
     this.table.touch(c)
     this.observer?.packet(c, dir, p)
     let h = c.handler
@@ -101,7 +112,12 @@ export class UdpFlows {
 
   /** End of input: every flow ends (handler.end, observer.closed 'eof') in creation order. */
   end(at: Moment): void {
-    for (const c of this.table.allByCreation()) this.finish(c, 'eof', at)
+    const order = this.order
+    order.phase = EmitPhase.END_UDP
+    for (const c of this.table.allByCreation()) {
+      order.sub = c.firstFrame
+      this.finish(c, 'eof', at)
+    }
     this.table = new ConnTable<UdpFlow>()
   }
 
@@ -126,6 +142,7 @@ export class UdpFlows {
       this.finish(old, 'evicted', this.lastMoment(old))
     }
     const c = new UdpFlow(++this.nextId, p, senderIsClient, roleBy)
+    c.activeAt = this.clock.now
     c.hash = hash
     this.table.insert(c)
     this.stats.udpFlows++
@@ -135,13 +152,18 @@ export class UdpFlows {
   }
 
   /** At most once per second of capture time: flows idle longer than the timeout end. */
-  private sweep(p: DecodedPacket): void {
+  private sweep(p: Pick<DecodedPacket, 'tsSec' | 'tsNsec'>): void {
     if (!this.clock.tick(p.tsSec, p.tsNsec)) return
     const now = this.clock.now
+    const order = this.order
     for (let c = this.table.open.head as UdpFlow | null; c !== null; c = this.table.open.head as UdpFlow | null) {
       if (now - c.lastActivity() <= this.limits.udpFlowIdleTimeoutSec) break
+      order.phase = EmitPhase.SWEEP_OPEN
+      order.sub = c.lastFrame
       this.finish(c, 'timeout', this.lastMoment(c))
     }
+    order.phase = EmitPhase.PACKET
+    order.sub = 0
   }
 
   private lastMoment(c: Conn): Moment {

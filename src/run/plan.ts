@@ -25,6 +25,7 @@ import {keyLogSecretsHandler, runKeyLog} from '../protocols/tls/decrypt/index.js
 import type {FieldSpec} from '../event/types.js'
 import type {Protocol} from '../protocols/types.js'
 import {ExitCode} from './exit-codes.js'
+import {defaultWorkers} from './parallel.js'
 import type {RunOptions} from './run.js'
 
 export class PlanError extends Error {
@@ -68,6 +69,8 @@ export interface Invocation {
   filter?: string
   /** `--tls-keylog FILE`: NSS key log for TLS decryption (besides SSLKEYLOGFILE, tls.keylog_file). */
   tlsKeylog?: string
+  /** `--workers N`; unset: defaultWorkers() of the inputs' total size (./parallel.ts). */
+  workers?: number
   /** Summary options. */
   top?: number
   color?: boolean
@@ -245,7 +248,15 @@ export async function planRun(inv: Invocation): Promise<Plan> {
     if (c.errors.length > 0) throw new PlanError(c.errors.join('; '), ExitCode.USAGE)
     warnings.push(...c.warnings)
   }
-  const sources = inv.sources ?? fileSources(inv.files, {onSecrets: (t, d, off, f) => keyLogSecretsHandler(keylog, f)(t, d, off)})
+  const secretsTap: NonNullable<RunOptions['secretsTap']> = {fn: null}
+  const sources =
+    inv.sources ??
+    fileSources(inv.files, {
+      onSecrets: (t, d, off, f) => {
+        keyLogSecretsHandler(keylog, f)(t, d, off)
+        secretsTap.fn?.(t, d, off)
+      },
+    })
   const unreadable: Plan['unreadable'] = []
   const readable: CaptureSource[] = []
   for (const s of sources) {
@@ -278,8 +289,23 @@ export async function planRun(inv: Invocation): Promise<Plan> {
     }
   }
   const processors = global.length > 0 || byType.size > 0 ? {global, byType} : undefined
+  let total: number | undefined = 0
+  for (const s of readable) total = s.size === undefined || total === undefined ? undefined : total + s.size
+  const workers = inv.workers ?? (inv.sources !== undefined ? 1 : defaultWorkers(total))
   return {
-    options: {sources: readable, protocols: selected, limits, outputs: outs, protocolOptions, observer, processors, filter, processorCounters: counters},
+    options: {
+      sources: readable,
+      protocols: selected,
+      limits,
+      outputs: outs,
+      protocolOptions,
+      observer,
+      processors,
+      filter,
+      processorCounters: counters,
+      workers,
+      secretsTap,
+    },
     config: cfg,
     processorCounters: counters,
     unreadable,

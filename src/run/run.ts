@@ -22,7 +22,9 @@ import type {Transaction} from '../event/types.js'
 import type {Protocol} from '../protocols/types.js'
 import type {ConnObserver} from '../reassembly/conn.js'
 import {Stats} from '../stats.js'
+import type {PacketSink} from '../capture/types.js'
 import {ExitCode} from './exit-codes.js'
+import {type ParallelSource, WorkerPool} from './parallel.js'
 import type {Progress} from './progress.js'
 
 export {ExitCode} from './exit-codes.js'
@@ -52,6 +54,13 @@ export interface RunOptions {
   processorCounters?: Readonly<Record<string, number>>
   /** Shared with the caller (e.g. to print statistics on SIGINT); a new one by default. */
   stats?: Stats
+  /**
+   * Worker threads to run the engine on (./parallel.ts); 1 or unset: this thread. Runs with
+   * processors or flows stay on this thread whatever is asked (their order spans connections).
+   */
+  workers?: number
+  /** Set by the run while it reads on workers: pcapng secrets blocks must reach them too. */
+  secretsTap?: {fn: ((secretsType: number, data: Buffer, offset: number) => void) | null}
 }
 
 export interface RunResult extends RunInfo {
@@ -89,6 +98,16 @@ class OutputFanout implements EventSink {
   event(ev: PbxEvent): void {
     this.events++
     for (const out of this.outputs) out.write(ev)
+  }
+
+  /** An event serialised by a worker (exactly JSON.stringify(buildEvent(t, o))). */
+  json(bytes: Buffer): void {
+    this.events++
+    let ev: PbxEvent | null = null
+    for (const out of this.outputs) {
+      if (out.writeJson !== undefined) out.writeJson(bytes)
+      else out.write(ev ?? (ev = JSON.parse(bytes.toString('utf8')) as PbxEvent))
+    }
   }
 
   get closed(): boolean {
@@ -137,6 +156,9 @@ export async function run(o: RunOptions): Promise<RunResult> {
   }
   if (o.signal?.aborted) result.interrupted = true
   o.signal?.addEventListener('abort', onAbort, {once: true})
+  const parallel = (o.workers ?? 1) > 1 && direct && o.observer === undefined
+  let pool: WorkerPool | null = null
+  try {
 
   for (const source of o.sources) {
     if (fanout.closed || result.interrupted) break
@@ -152,30 +174,54 @@ export async function run(o: RunOptions): Promise<RunResult> {
           stats.transactions++
           stage!.transaction(t, buildOpts)
         }
-    const observer = o.observer?.(emit)
-    const engine = new Engine({
-      protocols: o.protocols,
-      limits: o.limits,
-      stats,
-      protocolOptions: o.protocolOptions,
-      emit,
-      observer,
-      filter: o.filter,
-    })
+    let engine: Engine | null = null
+    let ps: ParallelSource | null = null
+    let sink: PacketSink
+    if (parallel) {
+      pool ??= new WorkerPool({count: o.workers!, protocols: o.protocols, limits: o.limits, protocolOptions: o.protocolOptions})
+      const p = pool.begin(
+        many ? source.name : undefined,
+        (json) => {
+          stats.transactions++
+          fanout.json(json)
+        },
+        stats,
+      )
+      ps = p
+      // The capture filter runs here, before the ring: a record it drops reaches no engine.
+      const f = o.filter
+      sink = f === undefined ? p : {packet: (r) => (f.match(r.data, r.linkType, r.origLen) ? p.packet(r) : undefined)}
+      if (o.secretsTap) o.secretsTap.fn = (t, d, off) => p.secrets(t, d, off)
+    } else {
+      const observer = o.observer?.(emit)
+      engine = new Engine({
+        protocols: o.protocols,
+        limits: o.limits,
+        stats,
+        protocolOptions: o.protocolOptions,
+        emit,
+        observer,
+        filter: o.filter,
+      })
+      sink = engine
+    }
     let info: CaptureInfo | null = null
     try {
-      info = await source.read(engine, {
+      info = await source.read(sink, {
         limits: o.limits,
         stats,
         onInfo: (i) => {
           info = i
           buildOpts.precision = i.precision
+          ps?.info(i)
         },
         afterChunk: (bytesRead) => {
+          // On workers: wait (asynchronously) for ring room before the next chunk.
+          const room = ps?.chunkEnd()
           o.progress?.update(source, bytesRead)
           // The readers of every output went away (`| head`): stop quietly, nothing more to write.
           if (fanout.closed) source.stop()
-          else return fanout.drain()
+          else return room === undefined ? fanout.drain() : room.then(() => fanout.drain())
         },
       })
     } catch (err) {
@@ -189,8 +235,14 @@ export async function run(o: RunOptions): Promise<RunResult> {
       result.captures.push({file: source.name, format: i.format, gzip: i.gzip, precision: i.precision, linkTypes: i.linkTypes})
     }
     // Flush what is in flight, also after a capture error or a stop: nothing already parsed is lost.
-    engine.end()
+    if (ps !== null) {
+      if (o.secretsTap) o.secretsTap.fn = null
+      await ps.end(stats)
+    } else engine?.end()
     if (!fanout.closed) await fanout.drain()
+  }
+  } finally {
+    pool?.close()
   }
   clearInterval(flusher)
   o.signal?.removeEventListener('abort', onAbort)

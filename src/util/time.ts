@@ -114,4 +114,13 @@ export class SweepClock {
   get now(): number {
     return this.sec + this.nsec / 1e9
   }
+
+  /** Latest capture time as (seconds, nanoseconds); seconds are -Infinity before the first tick. */
+  get latestSec(): number {
+    return this.sec
+  }
+
+  get latestNsec(): number {
+    return this.nsec
+  }
 }

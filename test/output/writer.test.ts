@@ -63,4 +63,21 @@ describe('TextWriter', () => {
     await w.end(true)
     expect(Buffer.concat(chunks).toString('latin1') === expected).toBe(true)
   })
+
+  it('drain() resolves when the stream drained before it was called (writes between input chunks)', async () => {
+    const stream = new PassThrough({highWaterMark: 1024})
+    const w = new TextWriter(stream, 'pass')
+    w.write('x'.repeat(100_000))
+    w.flush()
+    expect(w.blocked).toBe(true)
+    // The reader empties the stream, which emits 'drain' while nobody waits for it...
+    const drained = new Promise((r) => stream.once('drain', r))
+    let read = 0
+    stream.on('data', (c: Buffer) => (read += c.length))
+    await drained
+    expect(read).toBe(100_000)
+    // ...so a drain() called afterwards must not wait for another one (it would wait forever).
+    await w.drain()
+    expect(w.blocked).toBe(false)
+  }, 5000)
 })

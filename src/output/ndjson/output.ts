@@ -38,6 +38,19 @@ export class NdjsonOutput implements Output {
     this.w.write(line)
   }
 
+  /** Output.writeJson: the event's JSON text as UTF-8 (a worker serialised it), plus a newline. */
+  writeJson(json: Uint8Array): void {
+    const w = this.w
+    if (!w.startRecord()) return
+    const n = json.length
+    w.room(n + 1)
+    w.arena.set(json, w.pos)
+    w.pos += n
+    w.arena[w.pos++] = 0x0a
+    if (w.recordBytes > this.longestLine) this.longestLine = w.recordBytes
+    w.finishRecord()
+  }
+
   writeTransaction(t: Transaction, o: BuildOptions): void {
     const w = this.w
     if (!w.startRecord()) return

@@ -149,6 +149,22 @@ export class KeyLog {
     return null
   }
 
+  /** Every entry, as plain data a worker thread can be given (structured clone; see restore). */
+  snapshot(): [string, Record<string, Uint8Array>][] {
+    return [...this.byRandom].map(([id, e]) => [id, {...e} as Record<string, Uint8Array>])
+  }
+
+  /** A KeyLog holding a snapshot's entries (in a worker thread of the run). */
+  static restore(entries: readonly [string, Record<string, Uint8Array>][]): KeyLog {
+    const k = new KeyLog()
+    for (const [id, e] of entries) {
+      const entry: Record<string, Buffer> = {}
+      for (const [key, v] of Object.entries(e)) entry[key] = Buffer.from(v.buffer, v.byteOffset, v.byteLength)
+      k.byRandom.set(id, entry as TlsSecrets)
+    }
+    return k
+  }
+
   /** Secrets for the connection with this 32-byte client random, or undefined. */
   get(clientRandom: Buffer): TlsSecrets | undefined {
     if (clientRandom.length !== 32) return undefined
