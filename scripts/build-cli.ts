@@ -4,6 +4,7 @@
  * (pbx's ~250 modules plus oclif's ~100). Input is tsc's output (the code that runs is the code tsc
  * wrote), output replaces dist/commands/** in place and adds:
  *   dist/cli.js        execute and settings of the bundled oclif, what bin/run.js imports
+ *   dist/chunks/worker.js  the --workers thread script (beside the chunk that starts it)
  *   dist/chunks/*.js   code shared by several entries (one copy of oclif, pbx's stages), with
  *                      source maps chained through tsc's maps back to src/*.ts
  * Commands and bin/run.js must share one copy of oclif (ExitError is recognised with instanceof).
@@ -38,6 +39,9 @@ const result = await build({
   entryPoints: [
     ...commands.map((file) => ({in: file, out: path.relative(dist, file).replace(/\.js$/, '')})),
     {in: OCLIF_ENTRY, out: 'cli'},
+    // The --workers thread script: src/run/parallel.ts starts it as ./worker.js next to itself,
+    // and parallel.ts lands in a chunk (checked below).
+    {in: path.join(dist, 'run', 'worker.js'), out: 'chunks/worker'},
   ],
   outdir: dist,
   allowOverwrite: true,
@@ -83,5 +87,8 @@ const result = await build({
 for (const [out, info] of Object.entries(result.metafile.outputs)) {
   if (Object.keys(info.inputs).some((i) => i.endsWith('dist/capture/live.js')) && out.split('/').length !== 3) {
     throw new Error(`build-cli: dist/capture/live.js was bundled into ${out}; it must sit one folder below dist/`)
+  }
+  if (Object.keys(info.inputs).some((i) => i.endsWith('dist/run/parallel.js')) && !out.startsWith('dist/chunks/')) {
+    throw new Error(`build-cli: dist/run/parallel.js was bundled into ${out}; it must sit in dist/chunks/ beside chunks/worker.js`)
   }
 }
