@@ -38,7 +38,7 @@
 import {type DecodedPacket, TcpFlag} from '../decode/types.js'
 import type {Limits} from '../limits.js'
 import type {Stats} from '../stats.js'
-import {Conn, type ConnObserver, Hist, type RoleBy} from './conn.js'
+import {Conn, type ConnObserver, Hist, type RoleBy, smi} from './conn.js'
 import {ConnTable, zoneOf} from './conn-table.js'
 import {HalfField, HalfOpen} from './half-open.js'
 import {NIL, type OooList, OooStore} from './ooo-store.js'
@@ -214,7 +214,7 @@ export class TcpReassembler {
           this.half.get(s, HalfField.ISN) === p.seq
         ) {
           // The client's SYN again: counted as its TcpConn would count it, nothing else changes.
-          this.half.again(s, p, this.table.nextStamp(), this.clock.now)
+          this.half.again(s, p, this.table.nextStamp(), this.clock.latestSec, this.clock.latestNsec)
           return
         }
         c = this.promote(s)
@@ -259,7 +259,7 @@ export class TcpReassembler {
         const hash = this.table.lastHash
         const max = Math.max(1, this.limits.maxConnections)
         while (this.table.size + this.half.size >= max) this.evictOne()
-        this.half.add(p, hash, ++this.nextId, this.table.nextStamp(), this.clock.now)
+        this.half.add(p, hash, ++this.nextId, this.table.nextStamp(), this.clock.latestSec, this.clock.latestNsec)
         this.stats.tcpConnections++
         return
       }
@@ -277,7 +277,7 @@ export class TcpReassembler {
     if (fin) c.hist(dir, Hist.FIN)
     if (len + trunc > 0) c.hist(dir, Hist.DATA)
     else if (ack && !syn && !fin && !rst) c.hist(dir, Hist.ACK)
-    c.activeAt = this.clock.now
+    c.setActive(this.clock.latestSec, this.clock.latestNsec)
     this.table.touch(c)
     this.observer?.packet(c, dir, p)
     if (c.ended) return
@@ -410,7 +410,7 @@ export class TcpReassembler {
     const max = Math.max(1, this.limits.maxConnections)
     while (this.table.size + this.half.size >= max) this.evictOne()
     const c = new TcpConn(++this.nextId, p, senderIsClient, roleBy)
-    c.activeAt = this.clock.now
+    c.setActive(this.clock.latestSec, this.clock.latestNsec)
     c.hash = hash
     this.table.insert(c)
     this.stats.tcpConnections++
@@ -490,37 +490,37 @@ export class TcpReassembler {
   private promote(s: number): TcpConn {
     const h = this.half
     const f = this.promoteFrom
-    f.ipVersion = h.get(s, HalfField.IPV)
-    f.src0 = h.get(s, HalfField.C0)
-    f.src1 = h.get(s, HalfField.C0 + 1)
-    f.src2 = h.get(s, HalfField.C0 + 2)
-    f.src3 = h.get(s, HalfField.C0 + 3)
-    f.dst0 = h.get(s, HalfField.S0)
-    f.dst1 = h.get(s, HalfField.S0 + 1)
-    f.dst2 = h.get(s, HalfField.S0 + 2)
-    f.dst3 = h.get(s, HalfField.S0 + 3)
-    f.srcPort = h.get(s, HalfField.CPORT)
-    f.dstPort = h.get(s, HalfField.SPORT)
-    f.vlan = h.get(s, HalfField.VLAN)
-    f.vlanInner = h.get(s, HalfField.VLANIN)
-    f.srcMacHi = h.get(s, HalfField.CMACHI)
-    f.srcMacLo = h.get(s, HalfField.CMACLO)
-    f.dstMacHi = h.get(s, HalfField.SMACHI)
-    f.dstMacLo = h.get(s, HalfField.SMACLO)
-    f.tsSec = h.get(s, HalfField.FIRSTSEC)
-    f.tsNsec = h.get(s, HalfField.FIRSTNSEC)
-    f.frame = h.get(s, HalfField.FIRSTFRAME)
+    f.ipVersion = smi(h.get(s, HalfField.IPV))
+    f.src0 = smi(h.get(s, HalfField.C0))
+    f.src1 = smi(h.get(s, HalfField.C0 + 1))
+    f.src2 = smi(h.get(s, HalfField.C0 + 2))
+    f.src3 = smi(h.get(s, HalfField.C0 + 3))
+    f.dst0 = smi(h.get(s, HalfField.S0))
+    f.dst1 = smi(h.get(s, HalfField.S0 + 1))
+    f.dst2 = smi(h.get(s, HalfField.S0 + 2))
+    f.dst3 = smi(h.get(s, HalfField.S0 + 3))
+    f.srcPort = smi(h.get(s, HalfField.CPORT))
+    f.dstPort = smi(h.get(s, HalfField.SPORT))
+    f.vlan = smi(h.get(s, HalfField.VLAN))
+    f.vlanInner = smi(h.get(s, HalfField.VLANIN))
+    f.srcMacHi = smi(h.get(s, HalfField.CMACHI))
+    f.srcMacLo = smi(h.get(s, HalfField.CMACLO))
+    f.dstMacHi = smi(h.get(s, HalfField.SMACHI))
+    f.dstMacLo = smi(h.get(s, HalfField.SMACLO))
+    f.tsSec = smi(h.get(s, HalfField.FIRSTSEC))
+    f.tsNsec = smi(h.get(s, HalfField.FIRSTNSEC))
+    f.frame = smi(h.get(s, HalfField.FIRSTFRAME))
     const c = new TcpConn(h.get(s, HalfField.ID), f as unknown as DecodedPacket, true, 'syn')
     c.hash = h.hash(s)
-    c.pk0 = h.get(s, HalfField.PK0)
-    c.ib0 = h.get(s, HalfField.IB0)
-    c.fl0 = h.get(s, HalfField.FL0)
-    c.lastSec = h.get(s, HalfField.LASTSEC)
-    c.lastNsec = h.get(s, HalfField.LASTNSEC)
-    c.lastFrame = h.get(s, HalfField.LASTFRAME)
-    c.activeAt = h.lastActivity(s)
+    c.pk0 = smi(h.get(s, HalfField.PK0))
+    c.ib0 = smi(h.get(s, HalfField.IB0))
+    c.fl0 = smi(h.get(s, HalfField.FL0))
+    c.lastSec = smi(h.get(s, HalfField.LASTSEC))
+    c.lastNsec = smi(h.get(s, HalfField.LASTNSEC))
+    c.lastFrame = smi(h.get(s, HalfField.LASTFRAME))
+    c.setActive(h.activeSec(s), h.activeNsec(s))
     c.hist(0, Hist.SYN)
-    const isn = h.get(s, HalfField.ISN)
+    const isn = smi(h.get(s, HalfField.ISN))
     h.remove(s)
     this.table.insert(c)
     c.opened = true
