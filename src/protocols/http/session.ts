@@ -26,7 +26,13 @@ const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n', 'latin1')
 
 export class HttpSession implements StreamHandler {
   private readonly req: HttpParser
-  private readonly resp: HttpParser
+  /**
+   * The response-direction parser, made on the first bytes or gap of that direction (a connection
+   * whose server never sends, e.g. a flood or a capture of one side, does not carry it).
+   */
+  private resp: HttpParser | null = null
+  private readonly keepAll: boolean
+  private readonly respCapture: CapturePolicy | null
   private readonly matcher: HttpMatcher
   /** The handler the connection switched to, if any. */
   private next: StreamHandler | null = null
@@ -79,7 +85,8 @@ export class HttpSession implements StreamHandler {
     const anyReq = o.sendRequest || o.hideKeywords.size > 0 || o.includeRequestBodyFor.length > 0
     const anyResp = o.sendResponse || o.includeResponseBodyFor.length > 0
     this.req = new HttpParser(true, ctx.limits, ctx.stats, this.matcher, all, anyReq ? reqCapture : null)
-    this.resp = new HttpParser(false, ctx.limits, ctx.stats, this.matcher, all, anyResp ? respCapture : null)
+    this.keepAll = all
+    this.respCapture = anyResp ? respCapture : null
     this.matcher.attach(this.req)
     this.matcher.onConnect = (req, resp) => {
       // the tunnel's bytes are a connection of their own, chosen by content (TLS usually, plaintext
@@ -97,7 +104,7 @@ export class HttpSession implements StreamHandler {
       if (h == null) return
       this.next = h
       this.req.tunnelSink = (b, at) => h.data(0, b, at)
-      this.resp.tunnelSink = (b, at) => h.data(1, b, at)
+      this.respParser().tunnelSink = (b, at) => h.data(1, b, at)
     }
     this.matcher.onSwitch = (m, up) => {
       const f = upgradeFor(up)
@@ -113,7 +120,7 @@ export class HttpSession implements StreamHandler {
       })
       this.next = h
       this.req.tunnelSink = (b, at) => h.data(this.swapped ? 1 : 0, b, at)
-      this.resp.tunnelSink = (b, at) => h.data(this.swapped ? 0 : 1, b, at)
+      this.respParser().tunnelSink = (b, at) => h.data(this.swapped ? 0 : 1, b, at)
     }
   }
 
@@ -149,7 +156,15 @@ export class HttpSession implements StreamHandler {
     }
     if (this.timeoutSec > 0) this.matcher.expire(at.tsSec)
     if ((dir === 0) !== this.swapped) this.req.push(bytes, at)
-    else this.resp.push(bytes, at)
+    else this.respParser().push(bytes, at)
+  }
+
+  private respParser(): HttpParser {
+    if (this.resp === null) {
+      const c = this.ctx
+      this.resp = new HttpParser(false, c.limits, c.stats, this.matcher, this.keepAll, this.respCapture)
+    }
+    return this.resp
   }
 
   /** Fixes the roles before anything else is parsed; held server bytes go to the response parser. */
@@ -165,14 +180,14 @@ export class HttpSession implements StreamHandler {
     if (!this.decided) this.decide(false, at)
     if (this.next !== null) this.next.gap(dir, nbytes, at)
     else if ((dir === 0) !== this.swapped) this.req.gap(nbytes)
-    else this.resp.gap(nbytes)
+    else this.respParser().gap(nbytes)
   }
 
   /** Requests end first (their bodies are never close-delimited), then responses, then the queue. */
   end(reason: EndReason, at: Moment): void {
     if (!this.decided) this.decide(false, at)
     this.req.end(reason)
-    this.resp.end(reason)
+    this.resp?.end(reason) // a parser never fed has nothing to end
     this.matcher.end()
     this.next?.end(reason, at)
   }
