@@ -18,7 +18,7 @@
 import type {ConnInfo, Dir, EndReason, Moment, StreamHandler} from '../../reassembly/types.js'
 import type {ProtocolContext} from '../types.js'
 import {HttpMatcher} from './matcher.js'
-import {bodyContentType, httpOptions, includesBody} from './options.js'
+import {bodyContentType, type HttpOptions, httpOptions, includesBody} from './options.js'
 import {type CapturePolicy, type HttpMessage, HttpParser, METHODS} from './parser.js'
 import {upgradeFor} from '../shared/upgrade.js'
 
@@ -67,26 +67,10 @@ export class HttpSession implements StreamHandler {
     this.timeoutSec = o.transactionTimeoutSec
     // Header fields become strings only where an event can show them (send_headers, real_ip_header).
     const all = o.keepAllHeaders
-    // Bytes kept beyond counting: heads for send_request/send_response, bodies for include_*_body_for
-    // and, with hide_keywords, urlencoded request bodies (their parameters are hidden in url.query).
-    const budget = (m: HttpMessage) => Math.max(0, o.maxMessageSize - m.bytes)
-    const reqCapture: CapturePolicy = {
-      keepHead: o.sendRequest,
-      bodyBytes: (m) => {
-        const ct = bodyContentType(m)
-        const form = o.hideKeywords.size > 0 && m.contentLength > 0 && ct?.includes('urlencoded')
-        return form || includesBody(ct, o.includeRequestBodyFor) ? budget(m) : 0
-      },
-    }
-    const respCapture: CapturePolicy = {
-      keepHead: o.sendResponse,
-      bodyBytes: (m) => (includesBody(bodyContentType(m), o.includeResponseBodyFor) ? budget(m) : 0),
-    }
-    const anyReq = o.sendRequest || o.hideKeywords.size > 0 || o.includeRequestBodyFor.length > 0
-    const anyResp = o.sendResponse || o.includeResponseBodyFor.length > 0
-    this.req = new HttpParser(true, ctx.limits, ctx.stats, this.matcher, all, anyReq ? reqCapture : null)
+    const cap = capturePolicies(o)
+    this.req = new HttpParser(true, ctx.limits, ctx.stats, this.matcher, all, cap.req)
     this.keepAll = all
-    this.respCapture = anyResp ? respCapture : null
+    this.respCapture = cap.resp
     this.matcher.attach(this.req)
     this.matcher.onConnect = (req, resp) => {
       // the tunnel's bytes are a connection of their own, chosen by content (TLS usually, plaintext
@@ -191,6 +175,34 @@ export class HttpSession implements StreamHandler {
     this.matcher.end()
     this.next?.end(reason, at)
   }
+}
+
+/** Capture policies per (cached) options object: they depend on the options only, not the session. */
+const POLICIES = new WeakMap<HttpOptions, {req: CapturePolicy | null; resp: CapturePolicy | null}>()
+
+function capturePolicies(o: HttpOptions): {req: CapturePolicy | null; resp: CapturePolicy | null} {
+  let p = POLICIES.get(o)
+  if (p !== undefined) return p
+  // Bytes kept beyond counting: heads for send_request/send_response, bodies for include_*_body_for
+  // and, with hide_keywords, urlencoded request bodies (their parameters are hidden in url.query).
+  const budget = (m: HttpMessage) => Math.max(0, o.maxMessageSize - m.bytes)
+  const reqCapture: CapturePolicy = {
+    keepHead: o.sendRequest,
+    bodyBytes: (m) => {
+      const ct = bodyContentType(m)
+      const form = o.hideKeywords.size > 0 && m.contentLength > 0 && ct?.includes('urlencoded')
+      return form || includesBody(ct, o.includeRequestBodyFor) ? budget(m) : 0
+    },
+  }
+  const respCapture: CapturePolicy = {
+    keepHead: o.sendResponse,
+    bodyBytes: (m) => (includesBody(bodyContentType(m), o.includeResponseBodyFor) ? budget(m) : 0),
+  }
+  const anyReq = o.sendRequest || o.hideKeywords.size > 0 || o.includeRequestBodyFor.length > 0
+  const anyResp = o.sendResponse || o.includeResponseBodyFor.length > 0
+  p = {req: anyReq ? reqCapture : null, resp: anyResp ? respCapture : null}
+  POLICIES.set(o, p)
+  return p
 }
 
 /**
