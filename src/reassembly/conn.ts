@@ -49,16 +49,18 @@ export class Conn implements ConnInfo {
   icmpType = 0
   icmpCode = 0
   readonly ipVersion: 4 | 6
-  /** Client address words (DecodedPacket layout). */
-  readonly c0: number
-  readonly c1: number
-  readonly c2: number
-  readonly c3: number
-  /** Server address words. */
-  readonly s0: number
-  readonly s1: number
-  readonly s2: number
-  readonly s3: number
+  // Address and MAC words are held as int32 (`| 0`) and read through unsigned getters: a field
+  // that ever holds a number outside the small-integer range is boxed (a heap number per conn and
+  // field) for every conn, while int32 values stay in the object. Likewise every other number field
+  // is written only with integers (see smi()); counters that outgrow int32 are promoted by V8.
+  private readonly w0: number
+  private readonly w1: number
+  private readonly w2: number
+  private readonly w3: number
+  private readonly w4: number
+  private readonly w5: number
+  private readonly w6: number
+  private readonly w7: number
   readonly clientPort: number
   readonly serverPort: number
   readonly roleBy: RoleBy
@@ -71,9 +73,9 @@ export class Conn implements ConnInfo {
   readonly vlanInner: number
   /** MACs of the opening packet's Ethernet header, oriented (Hi -1: none; see DecodedPacket). */
   readonly clientMacHi: number
-  readonly clientMacLo: number
+  private readonly cMacLo: number
   readonly serverMacHi: number
-  readonly serverMacLo: number
+  private readonly sMacLo: number
 
   // Per direction (suffix = Dir): packets and IP bytes (IP total length) as on the wire (a
   // reassembled datagram counts its fragments), transport payload bytes, OR
@@ -94,12 +96,14 @@ export class Conn implements ConnInfo {
   firstFrame = 0
   lastFrame = 0
   /**
-   * The owning table's capture clock (SweepClock.now: the latest packet time so far, never going
-   * back) at the conn's last packet; set by the table on every packet. Idle checks read it, so the
-   * activity lists stay ordered by it even when packet timestamps go backwards, and the conns a
-   * sweep expires are always exactly the idle ones, whichever table (worker) holds them.
+   * The owning table's capture clock (SweepClock latestSec / latestNsec: the latest packet time so
+   * far, never going back) at the conn's last packet; set by the table on every packet (setActive).
+   * Idle checks read it (lastActivity), so the activity lists stay ordered by it even when packet
+   * timestamps go backwards, and the conns a sweep expires are always exactly the idle ones,
+   * whichever table (worker) holds them. Two integers rather than one fractional number (boxed).
    */
-  activeAt = 0
+  private activeSec = 0
+  private activeNsec = 0
   /** Zeek-style history, e.g. "ShADadFf". */
   history = ''
   private histBits = 0
@@ -128,42 +132,76 @@ export class Conn implements ConnInfo {
     this.ipVersion = p.ipVersion
     this.roleBy = roleBy
     if (senderIsClient) {
-      this.c0 = p.src0
-      this.c1 = p.src1
-      this.c2 = p.src2
-      this.c3 = p.src3
-      this.s0 = p.dst0
-      this.s1 = p.dst1
-      this.s2 = p.dst2
-      this.s3 = p.dst3
-      this.clientPort = p.srcPort
-      this.serverPort = p.dstPort
+      this.w0 = p.src0 | 0
+      this.w1 = p.src1 | 0
+      this.w2 = p.src2 | 0
+      this.w3 = p.src3 | 0
+      this.w4 = p.dst0 | 0
+      this.w5 = p.dst1 | 0
+      this.w6 = p.dst2 | 0
+      this.w7 = p.dst3 | 0
+      this.clientPort = p.srcPort | 0
+      this.serverPort = p.dstPort | 0
     } else {
-      this.c0 = p.dst0
-      this.c1 = p.dst1
-      this.c2 = p.dst2
-      this.c3 = p.dst3
-      this.s0 = p.src0
-      this.s1 = p.src1
-      this.s2 = p.src2
-      this.s3 = p.src3
-      this.clientPort = p.dstPort
-      this.serverPort = p.srcPort
+      this.w0 = p.dst0 | 0
+      this.w1 = p.dst1 | 0
+      this.w2 = p.dst2 | 0
+      this.w3 = p.dst3 | 0
+      this.w4 = p.src0 | 0
+      this.w5 = p.src1 | 0
+      this.w6 = p.src2 | 0
+      this.w7 = p.src3 | 0
+      this.clientPort = p.dstPort | 0
+      this.serverPort = p.srcPort | 0
     }
-    this.vlan = p.vlan
-    this.vlanInner = p.vlanInner ?? -1
-    const sHi = p.srcMacHi ?? -1
-    const dHi = p.dstMacHi ?? -1
+    this.vlan = (p.vlan ?? -1) | 0
+    this.vlanInner = (p.vlanInner ?? -1) | 0
+    const sHi = (p.srcMacHi ?? -1) | 0
+    const dHi = (p.dstMacHi ?? -1) | 0
     this.clientMacHi = senderIsClient ? sHi : dHi
-    this.clientMacLo = (senderIsClient ? p.srcMacLo : p.dstMacLo) ?? 0
+    this.cMacLo = ((senderIsClient ? p.srcMacLo : p.dstMacLo) ?? 0) | 0
     this.serverMacHi = senderIsClient ? dHi : sHi
-    this.serverMacLo = (senderIsClient ? p.dstMacLo : p.srcMacLo) ?? 0
+    this.sMacLo = ((senderIsClient ? p.dstMacLo : p.srcMacLo) ?? 0) | 0
     const t = p.tunnel
     this.tunnel = t === undefined || t.depth === 0 ? undefined : snapshotTunnel(t, senderIsClient)
     this.zone = t === undefined || t.depth === 0 ? 0 : t.zone
-    this.firstSec = this.lastSec = p.tsSec
-    this.firstNsec = this.lastNsec = p.tsNsec
-    this.firstFrame = this.lastFrame = p.frame
+    this.firstSec = this.lastSec = smi(p.tsSec)
+    this.firstNsec = this.lastNsec = p.tsNsec | 0
+    this.firstFrame = this.lastFrame = smi(p.frame)
+  }
+
+  /** Client address words (DecodedPacket layout, unsigned). */
+  get c0(): number {
+    return this.w0 >>> 0
+  }
+  get c1(): number {
+    return this.w1 >>> 0
+  }
+  get c2(): number {
+    return this.w2 >>> 0
+  }
+  get c3(): number {
+    return this.w3 >>> 0
+  }
+  /** Server address words. */
+  get s0(): number {
+    return this.w4 >>> 0
+  }
+  get s1(): number {
+    return this.w5 >>> 0
+  }
+  get s2(): number {
+    return this.w6 >>> 0
+  }
+  get s3(): number {
+    return this.w7 >>> 0
+  }
+  /** Low 32 bits of the client's / server's MAC (unsigned; see clientMacHi). */
+  get clientMacLo(): number {
+    return this.cMacLo >>> 0
+  }
+  get serverMacLo(): number {
+    return this.sMacLo >>> 0
   }
 
   get clientIp(): string {
@@ -203,15 +241,15 @@ export class Conn implements ConnInfo {
    */
   dirOf(p: DecodedPacket): Dir {
     return p.srcPort === this.clientPort &&
-      p.src0 === this.c0 &&
-      p.src1 === this.c1 &&
-      p.src2 === this.c2 &&
-      p.src3 === this.c3 &&
+      (p.src0 | 0) === this.w0 &&
+      (p.src1 | 0) === this.w1 &&
+      (p.src2 | 0) === this.w2 &&
+      (p.src3 | 0) === this.w3 &&
       p.dstPort === this.serverPort &&
-      p.dst0 === this.s0 &&
-      p.dst1 === this.s1 &&
-      p.dst2 === this.s2 &&
-      p.dst3 === this.s3
+      (p.dst0 | 0) === this.w4 &&
+      (p.dst1 | 0) === this.w5 &&
+      (p.dst2 | 0) === this.w6 &&
+      (p.dst3 | 0) === this.w7
       ? 0
       : 1
   }
@@ -252,9 +290,9 @@ export class Conn implements ConnInfo {
       this.pb1 += p.payload.length + p.payloadTruncated
       this.fl1 |= p.tcpFlags
     }
-    this.lastSec = p.tsSec
-    this.lastNsec = p.tsNsec
-    this.lastFrame = p.frame
+    this.lastSec = smi(p.tsSec)
+    this.lastNsec = p.tsNsec | 0
+    this.lastFrame = smi(p.frame)
   }
 
   /** Records a history letter once per direction (string work only the first time). */
@@ -267,6 +305,20 @@ export class Conn implements ConnInfo {
 
   /** Capture clock at the last packet, in seconds (for idle checks; see `activeAt`). */
   lastActivity(): number {
-    return this.activeAt
+    return this.activeSec + this.activeNsec / 1e9
   }
+
+  /** Records the table's capture clock (SweepClock latestSec / latestNsec) at this packet. */
+  setActive(sec: number, nsec: number): void {
+    this.activeSec = smi(sec)
+    this.activeNsec = nsec | 0
+  }
+}
+
+/**
+ * `x` (an integer) as an int32 when it is one, so that it is stored unboxed; larger values
+ * (seconds after 2038, frame counts past 2^31) pass unchanged.
+ */
+export function smi(x: number): number {
+  return (x | 0) === x ? x | 0 : x
 }

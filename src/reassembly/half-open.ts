@@ -38,9 +38,10 @@ const IB0 = 25
 const FL0 = 26
 const ISN = 27
 const STAMP = 28
-/** The table's capture clock at the last packet (as Conn.activeAt). */
-const ACTIVE = 29
-const V = 30
+/** The table's capture clock at the last packet (as Conn.setActive): seconds, nanoseconds. */
+const ACTIVESEC = 29
+const ACTIVENSEC = 30
+const V = 31
 
 // int32 words of one record
 const HASH = 0
@@ -137,7 +138,7 @@ export class HalfOpen {
    * A record for the untunneled SYN `p` (its sender is the client), counted as TcpConn.count
    * counts a packet; it becomes the most recently active record. Returns its slot.
    */
-  add(p: DecodedPacket, hash: number, id: number, stamp: number, activeAt: number): number {
+  add(p: DecodedPacket, hash: number, id: number, stamp: number, activeSec: number, activeNsec: number): number {
     if (this.free === -1) this.grow()
     const s = this.free
     const w = this.w
@@ -169,7 +170,7 @@ export class HalfOpen {
     v[o + IB0] = 0
     v[o + FL0] = 0
     v[o + ISN] = p.seq
-    this.count(s, p, stamp, activeAt)
+    this.count(s, p, stamp, activeSec, activeNsec)
     w[s * L + HASH] = hash
     const b = hash & this.mask
     w[s * L + BNEXT] = this.buckets[b]
@@ -180,8 +181,8 @@ export class HalfOpen {
   }
 
   /** Counts another client packet on the record (a repeated SYN) and makes it the most recent. */
-  again(s: number, p: DecodedPacket, stamp: number, activeAt: number): void {
-    this.count(s, p, stamp, activeAt)
+  again(s: number, p: DecodedPacket, stamp: number, activeSec: number, activeNsec: number): void {
+    this.count(s, p, stamp, activeSec, activeNsec)
     if (this.tail === s) return
     this.unlink(s)
     this.push(s)
@@ -202,7 +203,16 @@ export class HalfOpen {
 
   /** The capture clock at the record's last packet, in seconds (as Conn.lastActivity). */
   lastActivity(s: number): number {
-    return this.v[s * V + ACTIVE]
+    return this.v[s * V + ACTIVESEC] + this.v[s * V + ACTIVENSEC] / 1e9
+  }
+
+  /** The capture clock at the record's last packet as (seconds, nanoseconds). */
+  activeSec(s: number): number {
+    return this.v[s * V + ACTIVESEC]
+  }
+
+  activeNsec(s: number): number {
+    return this.v[s * V + ACTIVENSEC]
   }
 
   /** Drops a record (promoted, evicted or timed out). */
@@ -230,7 +240,7 @@ export class HalfOpen {
     while (this.head !== -1) this.remove(this.head)
   }
 
-  private count(s: number, p: DecodedPacket, stamp: number, activeAt: number): void {
+  private count(s: number, p: DecodedPacket, stamp: number, activeSec: number, activeNsec: number): void {
     const v = this.v
     const o = s * V
     v[o + PK0] += p.wirePackets ?? 1
@@ -240,7 +250,8 @@ export class HalfOpen {
     v[o + LASTNSEC] = p.tsNsec
     v[o + LASTFRAME] = p.frame
     v[o + STAMP] = stamp
-    v[o + ACTIVE] = activeAt
+    v[o + ACTIVESEC] = activeSec
+    v[o + ACTIVENSEC] = activeNsec
   }
 
   private push(s: number): void {

@@ -71,7 +71,7 @@ export class IcmpFlows {
         dir = c.dirOf(p)
       }
       c.count(dir, p)
-      c.activeAt = this.clock.now
+      c.setActive(this.clock.latestSec, this.clock.latestNsec)
       this.table.touch(c)
       this.observer.packet(c, dir, p)
     } finally {
@@ -98,7 +98,7 @@ export class IcmpFlows {
       this.finish(old, 'evicted')
     }
     const c = new Conn(++this.nextId, v6 ? 'ipv6-icmp' : 'icmp', p, senderIsClient, 'first-packet')
-    c.activeAt = this.clock.now
+    c.setActive(this.clock.latestSec, this.clock.latestNsec)
     c.hash = hash
     this.table.insert(c)
     this.observer.opened(c)

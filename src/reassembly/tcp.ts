@@ -38,10 +38,10 @@
 import {type DecodedPacket, TcpFlag} from '../decode/types.js'
 import type {Limits} from '../limits.js'
 import type {Stats} from '../stats.js'
-import {Conn, type ConnObserver, Hist, type RoleBy} from './conn.js'
+import {Conn, type ConnObserver, Hist, type RoleBy, smi} from './conn.js'
 import {ConnTable, zoneOf} from './conn-table.js'
 import {HalfField, HalfOpen} from './half-open.js'
-import {ARENA_MAX_BYTES, SegArena} from './seg-arena.js'
+import {NIL, type OooList, OooStore} from './ooo-store.js'
 import {isTcpServicePort} from './ports.js'
 import {type Dir, type EmitOrder, EmitPhase, type EndReason, type Moment, type StreamFactory, type StreamHandler} from './types.js'
 import {Stale, type TombSide, Tombstones} from './tombstones.js'
@@ -53,30 +53,16 @@ export const TCP_CLOSED_LINGER_SEC = 5
 /** Segments starting further than this beyond the expected sequence are treated as bogus. */
 const MAX_SEQ_AHEAD = 1 << 30
 
-/** Pooled out-of-order segment records (at most this many kept for reuse). */
-const SEG_POOL_MAX = 1024
-
-const EMPTY = Buffer.alloc(0)
-
 /** Flags that keep a SYN from being a half-open record's (see ./half-open.ts). */
 const NOT_HALF_OPEN = TcpFlag.ACK | TcpFlag.FIN | TcpFlag.RST
 
 /**
- * One out-of-order segment: an owned copy of its `len` bytes, the first bytes of `block` (an arena
- * block, its own allocation, or EMPTY); `trunc` bytes follow it that were not captured.
+ * Reassembly state of one direction. Its out-of-order segments are records of the reassembler's
+ * OooStore (./ooo-store.ts), listed from oooHead (fields written by the store only).
  */
-interface OooSeg {
-  seq: number
-  len: number
-  block: Buffer
-  trunc: number
-  frame: number
-  tsSec: number
-  tsNsec: number
-}
-
-/** Reassembly state of one direction. The store is allocated on first out-of-order segment only. */
-class TcpDir {
+class TcpDir implements OooList {
+  // Sequence numbers (nextSeq, isn, finSeq, base) are stored as int32 (`seq | 0`: small integers,
+  // never boxed) and compared only by signed 32-bit differences or equality of int32 values.
   /** nextSeq is known (SYN or first segment seen). */
   started = false
   nextSeq = 0
@@ -87,22 +73,24 @@ class TcpDir {
   finSeq = 0
   /** Sequence number the direction started at (ISN, or the first one seen mid-stream). */
   base = 0
-  store: OooSeg[] | null = null
+  oooHead = NIL
+  oooTail = NIL
+  oooCount = 0
 }
 
 /** A direction's covered sequence range for its tombstone (written into `out`, a reused object). */
 function tombSide(d: TcpDir, out: TombSide): TombSide {
   out.known = d.started
   out.synSeen = d.synSeen
-  out.isn = d.isn
-  out.low = d.synSeen ? d.isn : d.base
-  out.high = d.finSeen ? (d.finSeq + 1) >>> 0 : d.nextSeq
+  out.isn = d.isn >>> 0
+  out.low = (d.synSeen ? d.isn : d.base) >>> 0
+  out.high = (d.finSeen ? d.finSeq + 1 : d.nextSeq) >>> 0
   return out
 }
 
 /** All bytes up to the FIN have been delivered (or reported as gaps). */
 function complete(d: TcpDir): boolean {
-  return (d.store === null || d.store.length === 0) && ((d.nextSeq - d.finSeq) | 0) >= 0
+  return d.oooCount === 0 && ((d.nextSeq - d.finSeq) | 0) >= 0
 }
 
 export class TcpConn extends Conn {
@@ -156,10 +144,8 @@ export class TcpReassembler {
     frame: 0,
   }
   private nextId = 0
-  private oooTotal = 0
-  private readonly pool: OooSeg[] = []
-  /** Storage of the out-of-order copies (./seg-arena.ts). */
-  private readonly arena = new SegArena()
+  /** Every direction's out-of-order segments and their copied bytes (./ooo-store.ts). */
+  private readonly ooo = new OooStore()
   /** Reused Moment for data delivered from the out-of-order store (the segment's own frame/time). */
   private readonly segAt: Moment = {frame: 0, tsSec: 0, tsNsec: 0}
   /** Reused tombstone sides (copied by Tombstones.add). */
@@ -197,7 +183,7 @@ export class TcpReassembler {
 
   /** Out-of-order bytes currently stored across all connections. */
   get storedBytes(): number {
-    return this.oooTotal
+    return this.ooo.bytes
   }
 
   /**
@@ -228,7 +214,7 @@ export class TcpReassembler {
           this.half.get(s, HalfField.ISN) === p.seq
         ) {
           // The client's SYN again: counted as its TcpConn would count it, nothing else changes.
-          this.half.again(s, p, this.table.nextStamp(), this.clock.now)
+          this.half.again(s, p, this.table.nextStamp(), this.clock.latestSec, this.clock.latestNsec)
           return
         }
         c = this.promote(s)
@@ -239,7 +225,7 @@ export class TcpReassembler {
       // Port reuse: a SYN with a new ISN on a finished 4-tuple, or on one whose sender already
       // carried a stream, starts a new connection.
       const sd = dir === 0 ? c.d0 : c.d1
-      if (c.ended ? !sd.synSeen || sd.isn !== p.seq : sd.started && (!sd.synSeen || sd.isn !== p.seq)) {
+      if (c.ended ? !sd.synSeen || sd.isn !== (p.seq | 0) : sd.started && (!sd.synSeen || sd.isn !== (p.seq | 0))) {
         if (!c.ended) {
           // The old stream was abandoned without a close we saw: end it like an idle timeout.
           this.stats.bad('tcp: new syn on open connection')
@@ -273,7 +259,7 @@ export class TcpReassembler {
         const hash = this.table.lastHash
         const max = Math.max(1, this.limits.maxConnections)
         while (this.table.size + this.half.size >= max) this.evictOne()
-        this.half.add(p, hash, ++this.nextId, this.table.nextStamp(), this.clock.now)
+        this.half.add(p, hash, ++this.nextId, this.table.nextStamp(), this.clock.latestSec, this.clock.latestNsec)
         this.stats.tcpConnections++
         return
       }
@@ -291,7 +277,7 @@ export class TcpReassembler {
     if (fin) c.hist(dir, Hist.FIN)
     if (len + trunc > 0) c.hist(dir, Hist.DATA)
     else if (ack && !syn && !fin && !rst) c.hist(dir, Hist.ACK)
-    c.activeAt = this.clock.now
+    c.setActive(this.clock.latestSec, this.clock.latestNsec)
     this.table.touch(c)
     this.observer?.packet(c, dir, p)
     if (c.ended) return
@@ -309,7 +295,7 @@ export class TcpReassembler {
     const d = dir === 0 ? c.d0 : c.d1
     if (syn && !d.synSeen) {
       d.synSeen = true
-      d.isn = p.seq
+      d.isn = p.seq | 0
     }
     if (c.handler === null) {
       // Not reassembling: only follow the close.
@@ -328,7 +314,7 @@ export class TcpReassembler {
     if (ack) {
       const od: Dir = dir === 0 ? 1 : 0
       const o = od === 0 ? c.d0 : c.d1
-      if ((o.store !== null && o.store.length > 0) || (o.finSeen && o.nextSeq !== o.finSeq)) {
+      if (o.oooCount > 0 || (o.finSeen && o.nextSeq !== o.finSeq)) {
         this.ackPastHole(c, od, o, p.ack, p)
         if (c.handler === null) return
       }
@@ -338,14 +324,14 @@ export class TcpReassembler {
       return
     }
 
-    let seq = p.seq
+    let seq = p.seq | 0
     if (syn) {
       if (!d.started) {
         d.started = true
         d.base = seq
-        d.nextSeq = (seq + 1) >>> 0
+        d.nextSeq = (seq + 1) | 0
       }
-      seq = (seq + 1) >>> 0 // data in a SYN segment starts after the SYN's sequence number
+      seq = (seq + 1) | 0 // data in a SYN segment starts after the SYN's sequence number
     }
     if (len + trunc > 0) {
       if (!d.started) {
@@ -357,7 +343,7 @@ export class TcpReassembler {
       if (c.handler === null) return
     }
     if (fin) {
-      const finSeq = (seq + len + trunc) >>> 0
+      const finSeq = (seq + len + trunc) | 0
       if (!d.started) {
         d.started = true
         d.base = finSeq
@@ -389,7 +375,6 @@ export class TcpReassembler {
     this.half.clear() // records are SYNs only: nothing to flush or end
     this.table = new ConnTable<TcpConn>()
     this.tombs = this.newTombstones()
-    this.oooTotal = 0
   }
 
   // --- connection lifecycle -------------------------------------------------------------------
@@ -425,7 +410,7 @@ export class TcpReassembler {
     const max = Math.max(1, this.limits.maxConnections)
     while (this.table.size + this.half.size >= max) this.evictOne()
     const c = new TcpConn(++this.nextId, p, senderIsClient, roleBy)
-    c.activeAt = this.clock.now
+    c.setActive(this.clock.latestSec, this.clock.latestNsec)
     c.hash = hash
     this.table.insert(c)
     this.stats.tcpConnections++
@@ -505,37 +490,37 @@ export class TcpReassembler {
   private promote(s: number): TcpConn {
     const h = this.half
     const f = this.promoteFrom
-    f.ipVersion = h.get(s, HalfField.IPV)
-    f.src0 = h.get(s, HalfField.C0)
-    f.src1 = h.get(s, HalfField.C0 + 1)
-    f.src2 = h.get(s, HalfField.C0 + 2)
-    f.src3 = h.get(s, HalfField.C0 + 3)
-    f.dst0 = h.get(s, HalfField.S0)
-    f.dst1 = h.get(s, HalfField.S0 + 1)
-    f.dst2 = h.get(s, HalfField.S0 + 2)
-    f.dst3 = h.get(s, HalfField.S0 + 3)
-    f.srcPort = h.get(s, HalfField.CPORT)
-    f.dstPort = h.get(s, HalfField.SPORT)
-    f.vlan = h.get(s, HalfField.VLAN)
-    f.vlanInner = h.get(s, HalfField.VLANIN)
-    f.srcMacHi = h.get(s, HalfField.CMACHI)
-    f.srcMacLo = h.get(s, HalfField.CMACLO)
-    f.dstMacHi = h.get(s, HalfField.SMACHI)
-    f.dstMacLo = h.get(s, HalfField.SMACLO)
-    f.tsSec = h.get(s, HalfField.FIRSTSEC)
-    f.tsNsec = h.get(s, HalfField.FIRSTNSEC)
-    f.frame = h.get(s, HalfField.FIRSTFRAME)
+    f.ipVersion = smi(h.get(s, HalfField.IPV))
+    f.src0 = smi(h.get(s, HalfField.C0))
+    f.src1 = smi(h.get(s, HalfField.C0 + 1))
+    f.src2 = smi(h.get(s, HalfField.C0 + 2))
+    f.src3 = smi(h.get(s, HalfField.C0 + 3))
+    f.dst0 = smi(h.get(s, HalfField.S0))
+    f.dst1 = smi(h.get(s, HalfField.S0 + 1))
+    f.dst2 = smi(h.get(s, HalfField.S0 + 2))
+    f.dst3 = smi(h.get(s, HalfField.S0 + 3))
+    f.srcPort = smi(h.get(s, HalfField.CPORT))
+    f.dstPort = smi(h.get(s, HalfField.SPORT))
+    f.vlan = smi(h.get(s, HalfField.VLAN))
+    f.vlanInner = smi(h.get(s, HalfField.VLANIN))
+    f.srcMacHi = smi(h.get(s, HalfField.CMACHI))
+    f.srcMacLo = smi(h.get(s, HalfField.CMACLO))
+    f.dstMacHi = smi(h.get(s, HalfField.SMACHI))
+    f.dstMacLo = smi(h.get(s, HalfField.SMACLO))
+    f.tsSec = smi(h.get(s, HalfField.FIRSTSEC))
+    f.tsNsec = smi(h.get(s, HalfField.FIRSTNSEC))
+    f.frame = smi(h.get(s, HalfField.FIRSTFRAME))
     const c = new TcpConn(h.get(s, HalfField.ID), f as unknown as DecodedPacket, true, 'syn')
     c.hash = h.hash(s)
-    c.pk0 = h.get(s, HalfField.PK0)
-    c.ib0 = h.get(s, HalfField.IB0)
-    c.fl0 = h.get(s, HalfField.FL0)
-    c.lastSec = h.get(s, HalfField.LASTSEC)
-    c.lastNsec = h.get(s, HalfField.LASTNSEC)
-    c.lastFrame = h.get(s, HalfField.LASTFRAME)
-    c.activeAt = h.lastActivity(s)
+    c.pk0 = smi(h.get(s, HalfField.PK0))
+    c.ib0 = smi(h.get(s, HalfField.IB0))
+    c.fl0 = smi(h.get(s, HalfField.FL0))
+    c.lastSec = smi(h.get(s, HalfField.LASTSEC))
+    c.lastNsec = smi(h.get(s, HalfField.LASTNSEC))
+    c.lastFrame = smi(h.get(s, HalfField.LASTFRAME))
+    c.setActive(h.activeSec(s), h.activeNsec(s))
     c.hist(0, Hist.SYN)
-    const isn = h.get(s, HalfField.ISN)
+    const isn = smi(h.get(s, HalfField.ISN))
     h.remove(s)
     this.table.insert(c)
     c.opened = true
@@ -547,11 +532,11 @@ export class TcpReassembler {
     }
     const d = c.d0
     d.synSeen = true
-    d.isn = isn
+    d.isn = isn | 0
     if (c.handler !== null) {
       d.started = true
-      d.base = isn
-      d.nextSeq = (isn + 1) >>> 0
+      d.base = isn | 0
+      d.nextSeq = (isn + 1) | 0
     }
     return c
   }
@@ -687,19 +672,18 @@ export class TcpReassembler {
         this.stats.bad('tcp: segment far beyond window')
         return
       }
-      const st = d.store
-      const n = st === null ? 0 : st.length
+      const n = d.oooCount
       let over: string | null = null
       if (n + 1 > this.limits.tcpOooSegmentsPerDir) over = 'tcpOooSegmentsPerDir'
       else if (c.oooBytes + len > this.limits.tcpOooBytesPerConn) over = 'tcpOooBytesPerConn'
-      else if (this.oooTotal + len > this.limits.tcpOooBytesTotal) over = 'tcpOooBytesTotal'
+      else if (this.ooo.bytes + len > this.limits.tcpOooBytesTotal) over = 'tcpOooBytesTotal'
       if (over === null) {
         this.store(c, d, seq, buf, trunc, at)
         return
       }
       // A bound is reached: give up on the earliest hole and move on.
       this.stats.limit(over)
-      if (st === null || n === 0 || rel <= ((st[0].seq - d.nextSeq) | 0)) {
+      if (n === 0 || rel <= ((this.ooo.seq(d.oooHead) - d.nextSeq) | 0)) {
         // This segment is the earliest data we have: skip to it; the next turn delivers it.
         d.nextSeq = seq
         this.reportGap(c, dir, rel, at)
@@ -716,49 +700,46 @@ export class TcpReassembler {
   private deliver(c: TcpConn, dir: Dir, d: TcpDir, buf: Buffer, trunc: number, skip: number, at: Moment): void {
     const len = buf.length
     if (skip < len) {
-      d.nextSeq = (d.nextSeq + (len - skip)) >>> 0
+      d.nextSeq = (d.nextSeq + (len - skip)) | 0
       this.callData(c, dir, skip === 0 ? buf : buf.subarray(skip), at)
       skip = 0
     } else skip -= len
     if (trunc > skip) {
       const n = trunc - skip
-      d.nextSeq = (d.nextSeq + n) >>> 0
+      d.nextSeq = (d.nextSeq + n) | 0
       this.reportGap(c, dir, n, at)
     }
   }
 
   /** Delivers stored segments that have become in order. */
   private drain(c: TcpConn, dir: Dir, d: TcpDir): void {
-    const st = d.store
-    if (st === null) return
-    while (st.length > 0 && c.handler !== null) {
-      const s = st[0]
-      const rel = (s.seq - d.nextSeq) | 0
+    const st = this.ooo
+    while (d.oooCount > 0 && c.handler !== null) {
+      const s = d.oooHead
+      const rel = (st.seq(s) - d.nextSeq) | 0
       if (rel > 0) break
-      st.shift()
-      this.unaccount(c, s)
-      const len = s.len
-      if (rel + len + s.trunc > 0) {
+      st.shift(d)
+      const len = st.len(s)
+      c.oooBytes -= len
+      const trunc = st.trunc(s)
+      if (rel + len + trunc > 0) {
         if (rel < 0) this.stats.tcpRetransmittedBytes += Math.min(-rel, len)
-        const m = this.segAt
-        m.frame = s.frame
-        m.tsSec = s.tsSec
-        m.tsNsec = s.tsNsec
-        this.deliver(c, dir, d, len === s.block.length ? s.block : s.block.subarray(0, len), s.trunc, -rel, m)
+        // A view of the held copy (one per delivered segment), valid until the free() below.
+        this.deliver(c, dir, d, st.data(s), trunc, -rel, st.moment(s, this.segAt))
       } else {
         this.stats.tcpRetransmittedBytes += len
       }
-      this.recycle(s)
+      st.free(s)
     }
   }
 
   /** Reports the hole before the first stored segment as a gap and delivers what follows it. */
   private skipHole(c: TcpConn, dir: Dir, d: TcpDir, at: Moment): void {
-    const st = d.store
-    if (st === null || st.length === 0) return
-    const hole = (st[0].seq - d.nextSeq) | 0
+    if (d.oooCount === 0) return
+    const first = this.ooo.seq(d.oooHead)
+    const hole = (first - d.nextSeq) | 0
     if (hole > 0) {
-      d.nextSeq = st[0].seq
+      d.nextSeq = first
       this.reportGap(c, dir, hole, at)
     }
     this.drain(c, dir, d)
@@ -769,9 +750,8 @@ export class TcpReassembler {
    * missing before an acknowledged FIN, were received by the peer but never captured.
    */
   private ackPastHole(c: TcpConn, dir: Dir, d: TcpDir, ackNum: number, at: Moment): void {
-    const st = d.store
-    while (c.handler !== null && st !== null && st.length > 0 && ((ackNum - st[0].seq) | 0) > 0) this.skipHole(c, dir, d, at)
-    if (c.handler === null || !d.finSeen || (st !== null && st.length > 0)) return
+    while (c.handler !== null && d.oooCount > 0 && ((ackNum - this.ooo.seq(d.oooHead)) | 0) > 0) this.skipHole(c, dir, d, at)
+    if (c.handler === null || !d.finSeen || d.oooCount > 0) return
     const missing = (d.finSeq - d.nextSeq) | 0
     if (missing > 0 && ((ackNum - d.finSeq) | 0) > 0) {
       d.nextSeq = d.finSeq
@@ -781,8 +761,7 @@ export class TcpReassembler {
 
   /** Flushes one direction at close: all holes become gaps, and bytes missing before a FIN too. */
   private flushDir(c: TcpConn, dir: Dir, d: TcpDir, at: Moment): void {
-    const st = d.store
-    while (c.handler !== null && st !== null && st.length > 0) this.skipHole(c, dir, d, at)
+    while (c.handler !== null && d.oooCount > 0) this.skipHole(c, dir, d, at)
     if (c.handler !== null && d.finSeen && d.started) {
       const missing = (d.finSeq - d.nextSeq) | 0
       if (missing > 0) {
@@ -797,62 +776,16 @@ export class TcpReassembler {
   /** Stores a COPY of an out-of-order segment (its bytes must outlive the packet), sorted by seq. */
   private store(c: TcpConn, d: TcpDir, seq: number, buf: Buffer, trunc: number, at: Moment): void {
     this.stats.tcpOutOfOrderSegments++
-    if (d.store === null) d.store = []
-    const st = d.store
-    const base = d.nextSeq
-    const rel = (seq - base) | 0
-    const len = buf.length
-    let i = st.length
-    while (i > 0 && ((st[i - 1].seq - base) | 0) > rel) i--
-    // A stored segment starting at the same or an earlier point that already covers this one.
-    if (i > 0) {
-      const prev = st[i - 1]
-      if (((prev.seq - base) | 0) + prev.len + prev.trunc >= rel + len + trunc) {
-        this.stats.tcpRetransmittedBytes += len
-        return
-      }
+    // A held segment starting at the same or an earlier point that already covers this one.
+    if (!this.ooo.insert(d, d.nextSeq, seq, buf, trunc, at)) {
+      this.stats.tcpRetransmittedBytes += buf.length
+      return
     }
-    const s = this.pool.pop() ?? {seq: 0, len: 0, block: EMPTY, trunc: 0, frame: 0, tsSec: 0, tsNsec: 0}
-    s.seq = seq
-    // Copy: the packet's bytes are only valid during this call. The copy lives in the arena's own
-    // slabs (freed at once when delivered); the bounds count the segment bytes, not the blocks.
-    s.len = len
-    s.block = len === 0 ? EMPTY : len > ARENA_MAX_BYTES ? Buffer.allocUnsafeSlow(len) : this.arena.alloc(len)
-    buf.copy(s.block)
-    s.trunc = trunc
-    s.frame = at.frame
-    s.tsSec = at.tsSec
-    s.tsNsec = at.tsNsec
-    st.splice(i, 0, s)
-    c.oooBytes += len
-    this.oooTotal += len
-  }
-
-  private unaccount(c: TcpConn, s: OooSeg): void {
-    c.oooBytes -= s.len
-    this.oooTotal -= s.len
-  }
-
-  /** Frees the segment's copy (its bytes must not be used after this) and pools the record. */
-  private recycle(s: OooSeg): void {
-    if (s.block.length > 0 && s.block.length <= ARENA_MAX_BYTES) {
-      this.arena.free(s.block)
-      if (this.oooTotal === 0) this.arena.reset()
-    }
-    s.block = EMPTY
-    s.len = 0
-    if (this.pool.length < SEG_POOL_MAX) this.pool.push(s)
+    c.oooBytes += buf.length
   }
 
   private releaseStores(c: TcpConn): void {
-    for (let k = 0; k < 2; k++) {
-      const st = (k === 0 ? c.d0 : c.d1).store
-      if (st === null) continue
-      for (const s of st) {
-        this.unaccount(c, s)
-        this.recycle(s)
-      }
-      st.length = 0
-    }
+    if (c.d0.oooCount > 0) c.oooBytes -= this.ooo.clear(c.d0)
+    if (c.d1.oooCount > 0) c.oooBytes -= this.ooo.clear(c.d1)
   }
 }

@@ -77,7 +77,7 @@ export class UdpFlows {
     }
     c.count(dir, p)
     if (p.payload.length + p.payloadTruncated > 0) c.hist(dir, Hist.DATA)
-    c.activeAt = this.clock.now
+    c.setActive(this.clock.latestSec, this.clock.latestNsec)
     this.table.touch(c)
     this.observer?.packet(c, dir, p)
     let h = c.handler
@@ -142,7 +142,7 @@ export class UdpFlows {
       this.finish(old, 'evicted', this.lastMoment(old))
     }
     const c = new UdpFlow(++this.nextId, p, senderIsClient, roleBy)
-    c.activeAt = this.clock.now
+    c.setActive(this.clock.latestSec, this.clock.latestNsec)
     c.hash = hash
     this.table.insert(c)
     this.stats.udpFlows++

@@ -9,7 +9,8 @@
  * `scale` is the flood size: tests use counts that run in seconds, scripts/fuzz/hostile-bench.ts
  * the full sizes (1,000,000 SYNs, ...) and prints peak RSS.
  */
-import {serialize as bsonSerialize} from 'bson'
+import {createRequire} from 'node:module'
+import type * as Bson from 'bson'
 import {CaptureParser} from '../../src/capture/parser.js'
 import {TcpFlag} from '../../src/decode/types.js'
 import {buildEvent, type PbxEvent} from '../../src/event/build.js'
@@ -307,7 +308,11 @@ export function dnsLoops(n: number, witnesses = 20) {
 }
 
 /** bson's serialize as a Buffer. */
-const serialize = (doc: Record<string, unknown>): Buffer => Buffer.from(bsonSerialize(doc))
+// bson is loaded on first use, as pbx's MongoDB parser loads it: importing it allocates a 17 MB
+// buffer, which would otherwise sit in the peak RSS of every scenario, not only the BSON one.
+let bsonLib: typeof Bson | undefined
+const serialize = (doc: Record<string, unknown>): Buffer =>
+  Buffer.from((bsonLib ??= createRequire(import.meta.url)('bson') as typeof Bson).serialize(doc))
 
 /** A BSON document nested `depth` levels deep ({a: {a: {... {}}}}), built iteratively. */
 export function nestedBson(depth: number): Buffer {

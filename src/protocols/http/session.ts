@@ -18,7 +18,7 @@
 import type {ConnInfo, Dir, EndReason, Moment, StreamHandler} from '../../reassembly/types.js'
 import type {ProtocolContext} from '../types.js'
 import {HttpMatcher} from './matcher.js'
-import {bodyContentType, httpOptions, includesBody} from './options.js'
+import {bodyContentType, type HttpOptions, httpOptions, includesBody} from './options.js'
 import {type CapturePolicy, type HttpMessage, HttpParser, METHODS} from './parser.js'
 import {upgradeFor} from '../shared/upgrade.js'
 
@@ -26,7 +26,13 @@ const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n', 'latin1')
 
 export class HttpSession implements StreamHandler {
   private readonly req: HttpParser
-  private readonly resp: HttpParser
+  /**
+   * The response-direction parser, made on the first bytes or gap of that direction (a connection
+   * whose server never sends, e.g. a flood or a capture of one side, does not carry it).
+   */
+  private resp: HttpParser | null = null
+  private readonly keepAll: boolean
+  private readonly respCapture: CapturePolicy | null
   private readonly matcher: HttpMatcher
   /** The handler the connection switched to, if any. */
   private next: StreamHandler | null = null
@@ -61,25 +67,10 @@ export class HttpSession implements StreamHandler {
     this.timeoutSec = o.transactionTimeoutSec
     // Header fields become strings only where an event can show them (send_headers, real_ip_header).
     const all = o.keepAllHeaders
-    // Bytes kept beyond counting: heads for send_request/send_response, bodies for include_*_body_for
-    // and, with hide_keywords, urlencoded request bodies (their parameters are hidden in url.query).
-    const budget = (m: HttpMessage) => Math.max(0, o.maxMessageSize - m.bytes)
-    const reqCapture: CapturePolicy = {
-      keepHead: o.sendRequest,
-      bodyBytes: (m) => {
-        const ct = bodyContentType(m)
-        const form = o.hideKeywords.size > 0 && m.contentLength > 0 && ct?.includes('urlencoded')
-        return form || includesBody(ct, o.includeRequestBodyFor) ? budget(m) : 0
-      },
-    }
-    const respCapture: CapturePolicy = {
-      keepHead: o.sendResponse,
-      bodyBytes: (m) => (includesBody(bodyContentType(m), o.includeResponseBodyFor) ? budget(m) : 0),
-    }
-    const anyReq = o.sendRequest || o.hideKeywords.size > 0 || o.includeRequestBodyFor.length > 0
-    const anyResp = o.sendResponse || o.includeResponseBodyFor.length > 0
-    this.req = new HttpParser(true, ctx.limits, ctx.stats, this.matcher, all, anyReq ? reqCapture : null)
-    this.resp = new HttpParser(false, ctx.limits, ctx.stats, this.matcher, all, anyResp ? respCapture : null)
+    const cap = capturePolicies(o)
+    this.req = new HttpParser(true, ctx.limits, ctx.stats, this.matcher, all, cap.req)
+    this.keepAll = all
+    this.respCapture = cap.resp
     this.matcher.attach(this.req)
     this.matcher.onConnect = (req, resp) => {
       // the tunnel's bytes are a connection of their own, chosen by content (TLS usually, plaintext
@@ -97,7 +88,7 @@ export class HttpSession implements StreamHandler {
       if (h == null) return
       this.next = h
       this.req.tunnelSink = (b, at) => h.data(0, b, at)
-      this.resp.tunnelSink = (b, at) => h.data(1, b, at)
+      this.respParser().tunnelSink = (b, at) => h.data(1, b, at)
     }
     this.matcher.onSwitch = (m, up) => {
       const f = upgradeFor(up)
@@ -113,7 +104,7 @@ export class HttpSession implements StreamHandler {
       })
       this.next = h
       this.req.tunnelSink = (b, at) => h.data(this.swapped ? 1 : 0, b, at)
-      this.resp.tunnelSink = (b, at) => h.data(this.swapped ? 0 : 1, b, at)
+      this.respParser().tunnelSink = (b, at) => h.data(this.swapped ? 0 : 1, b, at)
     }
   }
 
@@ -149,7 +140,15 @@ export class HttpSession implements StreamHandler {
     }
     if (this.timeoutSec > 0) this.matcher.expire(at.tsSec)
     if ((dir === 0) !== this.swapped) this.req.push(bytes, at)
-    else this.resp.push(bytes, at)
+    else this.respParser().push(bytes, at)
+  }
+
+  private respParser(): HttpParser {
+    if (this.resp === null) {
+      const c = this.ctx
+      this.resp = new HttpParser(false, c.limits, c.stats, this.matcher, this.keepAll, this.respCapture)
+    }
+    return this.resp
   }
 
   /** Fixes the roles before anything else is parsed; held server bytes go to the response parser. */
@@ -165,17 +164,45 @@ export class HttpSession implements StreamHandler {
     if (!this.decided) this.decide(false, at)
     if (this.next !== null) this.next.gap(dir, nbytes, at)
     else if ((dir === 0) !== this.swapped) this.req.gap(nbytes)
-    else this.resp.gap(nbytes)
+    else this.respParser().gap(nbytes)
   }
 
   /** Requests end first (their bodies are never close-delimited), then responses, then the queue. */
   end(reason: EndReason, at: Moment): void {
     if (!this.decided) this.decide(false, at)
     this.req.end(reason)
-    this.resp.end(reason)
+    this.resp?.end(reason) // a parser never fed has nothing to end
     this.matcher.end()
     this.next?.end(reason, at)
   }
+}
+
+/** Capture policies per (cached) options object: they depend on the options only, not the session. */
+const POLICIES = new WeakMap<HttpOptions, {req: CapturePolicy | null; resp: CapturePolicy | null}>()
+
+function capturePolicies(o: HttpOptions): {req: CapturePolicy | null; resp: CapturePolicy | null} {
+  let p = POLICIES.get(o)
+  if (p !== undefined) return p
+  // Bytes kept beyond counting: heads for send_request/send_response, bodies for include_*_body_for
+  // and, with hide_keywords, urlencoded request bodies (their parameters are hidden in url.query).
+  const budget = (m: HttpMessage) => Math.max(0, o.maxMessageSize - m.bytes)
+  const reqCapture: CapturePolicy = {
+    keepHead: o.sendRequest,
+    bodyBytes: (m) => {
+      const ct = bodyContentType(m)
+      const form = o.hideKeywords.size > 0 && m.contentLength > 0 && ct?.includes('urlencoded')
+      return form || includesBody(ct, o.includeRequestBodyFor) ? budget(m) : 0
+    },
+  }
+  const respCapture: CapturePolicy = {
+    keepHead: o.sendResponse,
+    bodyBytes: (m) => (includesBody(bodyContentType(m), o.includeResponseBodyFor) ? budget(m) : 0),
+  }
+  const anyReq = o.sendRequest || o.hideKeywords.size > 0 || o.includeRequestBodyFor.length > 0
+  const anyResp = o.sendResponse || o.includeResponseBodyFor.length > 0
+  p = {req: anyReq ? reqCapture : null, resp: anyResp ? respCapture : null}
+  POLICIES.set(o, p)
+  return p
 }
 
 /**
