@@ -86,10 +86,11 @@ const SYN1 = 1 << 8
  * tombstone), in a ring ordered by retirement: a record's slot is its ring position, so the oldest
  * is at `head` and slots are freed in order. A record killed early (forget) stays in the ring,
  * marked dead, until the head passes it. Hash buckets chain slots (newest first).
- * The ring doubles when full up to `max` slots and never past it (at most `max` live records). A
- * full ring at `max` slots whose dead records are at least a quarter of it is compacted (live
- * records moved together, in order); with fewer dead ones its oldest record is dropped instead,
- * so compaction costs O(max) at most once per max/4 additions.
+ * The ring doubles when full up to `ceiling` = max + max/8 slots and never past it. A full ring
+ * at the ceiling holds at most max - 1 live records, so more than max/8 of its slots are dead: it
+ * is compacted (live records moved together, in order), which costs O(ceiling) at most once per
+ * max/8 additions. Live records are only ever dropped by the `max` bound and by expiry, oldest
+ * first, exactly as with an unbounded ring.
  */
 export class Tombstones {
   private cap = 0
@@ -110,10 +111,15 @@ export class Tombstones {
    * except a SYN that starts a new connection, as a lingering closed connection record would (0: no
    * such window).
    */
+  /** Ring slots at most (see the class comment). */
+  readonly ceiling: number
+
   constructor(
     private readonly max: number,
     private readonly lingerSec = 0,
-  ) {}
+  ) {
+    this.ceiling = max + Math.ceil(max / 8)
+  }
 
   get size(): number {
     return this.live
@@ -123,11 +129,7 @@ export class Tombstones {
   add(c: TombSource, d0: TombSide, d1: TombSide): void {
     if (this.max <= 0) return
     while (this.live >= this.max) this.dropOldest()
-    if (this.count === this.cap) {
-      if (this.cap < this.max) this.resize(Math.min(this.max, this.cap === 0 ? 1024 : this.cap * 2))
-      else if ((this.count - this.live) * 4 >= this.cap) this.resize(this.cap)
-      else this.dropOldest()
-    }
+    if (this.count === this.cap) this.resize(this.cap < this.ceiling ? Math.min(this.ceiling, this.cap === 0 ? 1024 : this.cap * 2) : this.cap)
     const slot = (this.head + this.count) % this.cap
     this.count++
     this.live++
