@@ -105,15 +105,15 @@ export class Tombstones {
   private count = 0
   private live = 0
 
+  /** Ring slots at most (see the class comment). */
+  readonly ceiling: number
+
   /**
    * `max`: live records at most. `lingerSec`: for this many capture seconds after its connection's
    * last packet (extended by every packet it absorbs) a record absorbs every packet of its tuple
    * except a SYN that starts a new connection, as a lingering closed connection record would (0: no
    * such window).
    */
-  /** Ring slots at most (see the class comment). */
-  readonly ceiling: number
-
   constructor(
     private readonly max: number,
     private readonly lingerSec = 0,
