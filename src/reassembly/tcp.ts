@@ -82,7 +82,7 @@ class TcpDir implements OooList {
 function tombSide(d: TcpDir, out: TombSide): TombSide {
   out.known = d.started
   out.synSeen = d.synSeen
-  out.isn = d.isn >>> 0
+  // With a SYN seen low is the ISN: the tombstone keeps no separate ISN word (./tombstones.ts).
   out.low = (d.synSeen ? d.isn : d.base) >>> 0
   out.high = (d.finSeen ? d.finSeq + 1 : d.nextSeq) >>> 0
   return out
@@ -149,8 +149,8 @@ export class TcpReassembler {
   /** Reused Moment for data delivered from the out-of-order store (the segment's own frame/time). */
   private readonly segAt: Moment = {frame: 0, tsSec: 0, tsNsec: 0}
   /** Reused tombstone sides (copied by Tombstones.add). */
-  private readonly side0: TombSide = {known: false, synSeen: false, isn: 0, low: 0, high: 0}
-  private readonly side1: TombSide = {known: false, synSeen: false, isn: 0, low: 0, high: 0}
+  private readonly side0: TombSide = {known: false, synSeen: false, low: 0, high: 0}
+  private readonly side1: TombSide = {known: false, synSeen: false, low: 0, high: 0}
   /** Reused Moment carrying a connection's last packet (timeout / eviction). */
   private readonly lastAt: Moment = {frame: 0, tsSec: 0, tsNsec: 0}
   private readonly clock = new SweepClock()

@@ -26,7 +26,7 @@ export interface TombSide {
   /** The direction carried anything the reassembler tracked (its sequence numbers are known). */
   known: boolean
   synSeen: boolean
-  isn: number
+  /** The ISN when synSeen (the SYN check compares against it), else the first sequence seen. */
   low: number
   high: number
 }
@@ -63,15 +63,17 @@ const C0 = 3
 const S0 = 7
 /** clientPort << 16 | serverPort. */
 const PORTS = 11
-const ISN0 = 12
-const LOW0 = 13
-const HIGH0 = 14
-const ISN1 = 15
-const LOW1 = 16
-const HIGH1 = 17
+/**
+ * Per direction: low and high of the covered range. No ISN word: a direction whose SYN was seen
+ * has low === its ISN (tcp.ts tombSide), so the SYN check compares against LOW.
+ */
+const LOW0 = 12
+const HIGH0 = 13
+const LOW1 = 14
+const HIGH1 = 15
 /** Next record (slot) in the same hash bucket, -1 at the end. */
-const NEXT = 18
-const W = 19
+const NEXT = 16
+const W = 17
 
 const DEAD = 1 << 4
 const KNOWN0 = 1 << 5
@@ -80,11 +82,15 @@ const KNOWN1 = 1 << 7
 const SYN1 = 1 << 8
 
 /**
- * Records live in flat typed arrays (19 int32 words and one float64 per record; no object per
+ * Records live in flat typed arrays (17 int32 words and two float64 per record; no object per
  * tombstone), in a ring ordered by retirement: a record's slot is its ring position, so the oldest
  * is at `head` and slots are freed in order. A record killed early (forget) stays in the ring,
- * marked dead, until the head passes it. Hash buckets chain slots (newest first). The ring doubles
- * when full (at most `max` live records; dead ones wait for the head).
+ * marked dead, until the head passes it. Hash buckets chain slots (newest first).
+ * The ring doubles when full up to `ceiling` = max + max/8 slots and never past it. A full ring
+ * at the ceiling holds at most max - 1 live records, so more than max/8 of its slots are dead: it
+ * is compacted (live records moved together, in order), which costs O(ceiling) at most once per
+ * max/8 additions. Live records are only ever dropped by the `max` bound and by expiry, oldest
+ * first, exactly as with an unbounded ring.
  */
 export class Tombstones {
   private cap = 0
@@ -99,6 +105,9 @@ export class Tombstones {
   private count = 0
   private live = 0
 
+  /** Ring slots at most (see the class comment). */
+  readonly ceiling: number
+
   /**
    * `max`: live records at most. `lingerSec`: for this many capture seconds after its connection's
    * last packet (extended by every packet it absorbs) a record absorbs every packet of its tuple
@@ -108,7 +117,9 @@ export class Tombstones {
   constructor(
     private readonly max: number,
     private readonly lingerSec = 0,
-  ) {}
+  ) {
+    this.ceiling = max + Math.ceil(max / 8)
+  }
 
   get size(): number {
     return this.live
@@ -118,7 +129,7 @@ export class Tombstones {
   add(c: TombSource, d0: TombSide, d1: TombSide): void {
     if (this.max <= 0) return
     while (this.live >= this.max) this.dropOldest()
-    if (this.count === this.cap) this.grow()
+    if (this.count === this.cap) this.resize(this.cap < this.ceiling ? Math.min(this.ceiling, this.cap === 0 ? 1024 : this.cap * 2) : this.cap)
     const slot = (this.head + this.count) % this.cap
     this.count++
     this.live++
@@ -142,10 +153,8 @@ export class Tombstones {
     w[o + S0 + 2] = c.s2
     w[o + S0 + 3] = c.s3
     w[o + PORTS] = (c.clientPort << 16) | c.serverPort
-    w[o + ISN0] = d0.isn
     w[o + LOW0] = d0.low
     w[o + HIGH0] = d0.high
-    w[o + ISN1] = d1.isn
     w[o + LOW1] = d1.low
     w[o + HIGH1] = d1.high
     this.last[slot] = c.lastSec
@@ -172,7 +181,7 @@ export class Tombstones {
       if (w[o + HASH] !== (hash | 0) || (meta & DEAD) !== 0 || (meta & 15) !== p.ipVersion || w[o + ZONE] !== zone) continue
       const dir = this.dirOf(o, p)
       if (dir === -1) continue
-      const sameIsn = (meta & (dir === 0 ? SYN0 : SYN1)) !== 0 && w[o + (dir === 0 ? ISN0 : ISN1)] === (p.seq | 0)
+      const sameIsn = (meta & (dir === 0 ? SYN0 : SYN1)) !== 0 && w[o + (dir === 0 ? LOW0 : LOW1)] === (p.seq | 0)
       if (nowSec - this.touched[slot] <= this.lingerSec) {
         if (syn && !ack && !sameIsn) return Stale.No
         this.touched[slot] = nowSec
@@ -268,27 +277,46 @@ export class Tombstones {
     else w[prev * W + NEXT] = w[o + NEXT]
   }
 
-  /** Doubles the ring (re-linearised from the head) and rebuilds the buckets (2 per slot). */
-  private grow(): void {
-    const cap = this.cap === 0 ? 1024 : this.cap * 2
-    const words = new Int32Array(cap * W)
-    const last = new Float64Array(cap)
-    const touched = new Float64Array(cap)
+  /** Ring slots allocated (tests: the bound). */
+  get capacity(): number {
+    return this.cap
+  }
+
+  /**
+   * Moves the live records, oldest first and in ring order, into a ring of `cap` slots, dropping
+   * the dead ones, and rebuilds the buckets (a power of two, at least 2 per slot). `cap` equal to
+   * the current size compacts in place (keeping the head: a record only moves towards it, onto a
+   * slot already read); a larger one copies into new arrays from slot 0.
+   */
+  private resize(cap: number): void {
+    const same = cap === this.cap
+    const words = same ? this.words : new Int32Array(cap * W)
+    const last = same ? this.last : new Float64Array(cap)
+    const touched = same ? this.touched : new Float64Array(cap)
+    const head = same ? this.head : 0
+    let n = 0
     for (let i = 0; i < this.count; i++) {
       const from = (this.head + i) % this.cap
-      words.set(this.words.subarray(from * W, from * W + W), i * W)
-      last[i] = this.last[from]
-      touched[i] = this.touched[from]
+      if ((this.words[from * W + META] & DEAD) !== 0) continue
+      const to = (head + n) % cap
+      n++
+      if (same && to === from) continue
+      if (same) words.copyWithin(to * W, from * W, from * W + W)
+      else words.set(this.words.subarray(from * W, from * W + W), to * W)
+      last[to] = this.last[from]
+      touched[to] = this.touched[from]
     }
-    const buckets = new Int32Array(cap * 2).fill(-1)
-    const mask = cap * 2 - 1
+    let nb = 2
+    while (nb < cap * 2) nb *= 2
+    const buckets = this.buckets.length === nb ? this.buckets.fill(-1) : new Int32Array(nb).fill(-1)
+    const mask = nb - 1
     // oldest first, each pushed at its bucket's head: chains stay newest first
-    for (let i = 0; i < this.count; i++) {
-      const o = i * W
-      if ((words[o + META] & DEAD) !== 0) continue
+    for (let i = 0; i < n; i++) {
+      const slot = (head + i) % cap
+      const o = slot * W
       const b = words[o + HASH] & mask
       words[o + NEXT] = buckets[b]
-      buckets[b] = i
+      buckets[b] = slot
     }
     this.words = words
     this.last = last
@@ -296,6 +324,7 @@ export class Tombstones {
     this.buckets = buckets
     this.mask = mask
     this.cap = cap
-    this.head = 0
+    this.head = head
+    this.count = n
   }
 }

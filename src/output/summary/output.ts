@@ -40,7 +40,7 @@ const LINK_NAMES: Record<number, string> = {
 /** Inputs listed one per line in the summary's header; more are summarised in one line. */
 const MAX_CAPTURE_LINES = 3
 /**
- * Bounds of the per-service and per-route latency tables: each key holds a LogHistogram (12.8 KB),
+ * Bounds of the per-service and per-route latency tables: each key holds a LogHistogram (64 bytes to 12.8 KB),
  * so these stay far below summaryTopKeys. Transactions of services or routes past the bound are
  * still counted in the protocol table; the summary says how many were not placed.
  */
