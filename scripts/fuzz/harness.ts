@@ -286,6 +286,8 @@ function fakeIpPacket(proto: number, dir: Dir, payload: Buffer, at: Moment): Dec
     dst3: dir === 0 ? 2 : 1,
     proto,
     ipLength: payload.length + 20,
+    wirePackets: 1,
+    wireBytes: payload.length + 20,
     vlan: -1,
     srcPort: 0,
     dstPort: 0,

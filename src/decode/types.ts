@@ -66,11 +66,12 @@ export interface DecodedPacket {
   /**
    * The IP packets on the wire this packet stands for, and their IP bytes (total lengths summed):
    * 1 and ipLength for an unfragmented packet; for a reassembled datagram, its fragments (each
-   * counted with its own IP header). What flow records count. Absent (hand-built packets): 1 and
-   * ipLength.
+   * counted with its own IP header). What flow records count. Always set by every producer (the
+   * decoder, the worker rings, tests' hand-built packets): plain numbers, so the per-packet counters
+   * (Conn.count, half-open records) read one field of one shape.
    */
-  wirePackets?: number
-  wireBytes?: number
+  wirePackets: number
+  wireBytes: number
   /** TCP/UDP ports; 0 for other protocols. */
   srcPort: number
   dstPort: number

@@ -151,6 +151,13 @@ export interface JsonOut {
   member(key: string, v: unknown): void
 }
 
+/**
+ * Object.prototype.hasOwnProperty, called as hasOwn.call(o, k): the same answer as Object.hasOwn(o, k), but
+ * V8 (Node 20) turns it into a map check inside for-in, where Object.hasOwn costs a runtime call (4x the
+ * loop's time in a micro-benchmark).
+ */
+const hasOwn = Object.prototype.hasOwnProperty
+
 const enc = (s: string): Uint8Array => Buffer.from(s, 'utf8')
 
 /** Keys whose position in the event is fixed before t.fields is copied (see buildEvent). */
@@ -171,7 +178,7 @@ function plainObject(v: unknown): v is Record<string, unknown> {
 
 /** Whether every key of `o` may be serialised in place: no array-index keys, none of `reserved`. */
 function keysOk(o: Record<string, unknown>, reserved: ReadonlySet<string> | null): boolean {
-  for (const k in o) if (Object.hasOwn(o, k) && (indexKey(k) || reserved?.has(k))) return false
+  for (const k in o) if (hasOwn.call(o, k) && (indexKey(k) || reserved?.has(k))) return false
   return true
 }
 
@@ -186,7 +193,7 @@ function direct(t: Transaction): boolean {
   const f = t.fields
   if (!plainObject(f)) return false
   for (const k in f) {
-    if (!Object.hasOwn(f, k)) return false
+    if (!hasOwn.call(f, k)) return false
     const v = f[k]
     if (v === undefined) continue
     if (indexKey(k) || EVENT_KEYS.has(k)) return false
@@ -318,7 +325,7 @@ function endpoint(out: JsonOut, head: Uint8Array, ip: string, port: number, byte
   }
   out.raw(BYTES)
   out.num(bytes)
-  if (extra) for (const k in extra) if (Object.hasOwn(extra, k) && endpointKeep(k, hasPorts)) out.member(k, extra[k])
+  if (extra) for (const k in extra) if (hasOwn.call(extra, k) && endpointKeep(k, hasPorts)) out.member(k, extra[k])
 }
 
 /**
@@ -346,7 +353,7 @@ export function serializeEvent(t: Transaction, o: BuildOptions, out: JsonOut): v
   out.raw(DURATION)
   out.num(Math.max(0, diffNs(t.startSec, t.startNsec, t.endSec, t.endNsec)))
   const ev = t.event
-  if (ev) for (const k in ev) if (Object.hasOwn(ev, k)) out.member(k, ev[k])
+  if (ev) for (const k in ev) if (hasOwn.call(ev, k)) out.member(k, ev[k])
   // Endpoint additions from the protocol (destination.domain from TLS SNI) follow ip, port, bytes.
   const fs = f.source as Record<string, unknown> | undefined
   const fd = f.destination as Record<string, unknown> | undefined
@@ -417,6 +424,6 @@ export function serializeEvent(t: Transaction, o: BuildOptions, out: JsonOut): v
   if (o.file !== undefined) out.member('file', o.file)
   if (hasAnomalies) out.member('anomalies', an)
   if (tun !== undefined) out.raw(tunnelBytes(tun, t.sentByServer === true))
-  if (pbxExtra) for (const k in pbxExtra) if (Object.hasOwn(pbxExtra, k)) out.member(k, pbxExtra[k])
+  if (pbxExtra) for (const k in pbxExtra) if (hasOwn.call(pbxExtra, k)) out.member(k, pbxExtra[k])
   out.raw(CLOSE2)
 }

@@ -277,8 +277,8 @@ export class Conn implements ConnInfo {
   /** Updates the counters with one packet (no allocation). */
   count(dir: Dir, p: DecodedPacket): void {
     // Fragments as they were on the wire (DecodedPacket.wirePackets / wireBytes).
-    const n = p.wirePackets ?? 1
-    const ipBytes = p.wireBytes ?? p.ipLength
+    const n = p.wirePackets
+    const ipBytes = p.wireBytes
     if (dir === 0) {
       this.pk0 += n
       this.ib0 += ipBytes

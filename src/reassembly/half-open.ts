@@ -243,8 +243,8 @@ export class HalfOpen {
   private count(s: number, p: DecodedPacket, stamp: number, activeSec: number, activeNsec: number): void {
     const v = this.v
     const o = s * V
-    v[o + PK0] += p.wirePackets ?? 1
-    v[o + IB0] += p.wireBytes ?? p.ipLength
+    v[o + PK0] += p.wirePackets
+    v[o + IB0] += p.wireBytes
     v[o + FL0] = v[o + FL0] | p.tcpFlags
     v[o + LASTSEC] = p.tsSec
     v[o + LASTNSEC] = p.tsNsec

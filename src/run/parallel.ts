@@ -534,8 +534,8 @@ export class WorkerPool implements DecodedSink {
     u32[i + PKT_SMAC_LO] = dp.srcMacLo ?? 0
     i32[i + PKT_DMAC_HI] = dp.dstMacHi ?? -1
     u32[i + PKT_DMAC_LO] = dp.dstMacLo ?? 0
-    i32[i + PKT_WIRE_PACKETS] = dp.wirePackets ?? 1
-    i32[i + PKT_WIRE_BYTES] = dp.wireBytes ?? dp.ipLength
+    i32[i + PKT_WIRE_PACKETS] = dp.wirePackets
+    i32[i + PKT_WIRE_BYTES] = dp.wireBytes
     i32[i + PKT_SPORT] = dp.srcPort
     i32[i + PKT_DPORT] = dp.dstPort
     u32[i + PKT_SEQ] = dp.seq

@@ -115,7 +115,8 @@ export function communityId(
     input.writeUInt16BE(flip ? sport : dport, o + 2)
     o += 4
   }
-  return '1:' + sha1Base64(input.subarray(0, o))
+  sha1Digest(input, o)
+  return base64Text(0)
 }
 
 /**
@@ -141,7 +142,11 @@ export function communityIdFromStrings(
 
 /** One SHA-1 message block (16 words) and the message schedule, reused (synchronous use only). */
 const W = new Int32Array(80)
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+/** The base64 alphabet as byte values. */
+const B64 = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', 'latin1')
+/** Where base64Text writes: the Community ID prefix `1:`, then the 28 base64 characters (reused). */
+const text = Buffer.from('1:' + ' '.repeat(28), 'latin1')
+const ID_PREFIX = 2
 const digest = new Uint8Array(20)
 
 /**
@@ -153,6 +158,12 @@ const digest = new Uint8Array(20)
 export function sha1Base64(b: Uint8Array): string {
   const n = b.length
   if (n > 55) return createHash('sha1').update(b).digest('base64')
+  sha1Digest(b, n)
+  return base64Text(ID_PREFIX)
+}
+
+/** SHA-1 of b[0, n) (n at most 55) into `digest`. */
+function sha1Digest(b: Uint8Array, n: number): void {
   const w = W
   w.fill(0, 0, 16)
   for (let i = 0; i < n; i++) w[i >> 2] |= b[i] << (24 - 8 * (i & 3))
@@ -190,18 +201,39 @@ export function sha1Base64(b: Uint8Array): string {
     bb = a
     a = tmp
   }
-  const h = [(0x67452301 + a) | 0, (0xefcdab89 + bb) | 0, (0x98badcfe + c) | 0, (0x10325476 + d) | 0, (0xc3d2e1f0 + e) | 0]
-  for (let i = 0; i < 5; i++) {
-    digest[4 * i] = h[i] >>> 24
-    digest[4 * i + 1] = (h[i] >>> 16) & 255
-    digest[4 * i + 2] = (h[i] >>> 8) & 255
-    digest[4 * i + 3] = h[i] & 255
-  }
-  let out = ''
+  word(0, (0x67452301 + a) | 0)
+  word(4, (0xefcdab89 + bb) | 0)
+  word(8, (0x98badcfe + c) | 0)
+  word(12, (0x10325476 + d) | 0)
+  word(16, (0xc3d2e1f0 + e) | 0)
+}
+
+function word(at: number, h: number): void {
+  digest[at] = h >>> 24
+  digest[at + 1] = (h >>> 16) & 255
+  digest[at + 2] = (h >>> 8) & 255
+  digest[at + 3] = h & 255
+}
+
+/**
+ * `digest` in base64 (28 characters with the padding) from `text[from]`: from 0 with the `1:` prefix,
+ * from ID_PREFIX without. One flat string, written as bytes and decoded once (a chain of
+ * concatenations left ~30 rope pieces per Community ID to flatten and collect).
+ */
+function base64Text(from: number): string {
+  const out = text
+  let o = ID_PREFIX
   for (let i = 0; i < 18; i += 3) {
     const v = (digest[i] << 16) | (digest[i + 1] << 8) | digest[i + 2]
-    out += B64[v >>> 18] + B64[(v >>> 12) & 63] + B64[(v >>> 6) & 63] + B64[v & 63]
+    out[o++] = B64[v >>> 18]
+    out[o++] = B64[(v >>> 12) & 63]
+    out[o++] = B64[(v >>> 6) & 63]
+    out[o++] = B64[v & 63]
   }
   const v = (digest[18] << 16) | (digest[19] << 8)
-  return out + B64[v >>> 18] + B64[(v >>> 12) & 63] + B64[(v >>> 6) & 63] + '='
+  out[o++] = B64[v >>> 18]
+  out[o++] = B64[(v >>> 12) & 63]
+  out[o++] = B64[(v >>> 6) & 63]
+  out[o++] = 0x3d
+  return out.toString('latin1', from, o)
 }

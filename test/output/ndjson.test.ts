@@ -13,6 +13,7 @@ import {TextWriter} from '../../src/output/writer.js'
 import type {ConnInfo} from '../../src/reassembly/types.js'
 import type {Transaction} from '../../src/event/types.js'
 import {Stats} from '../../src/stats.js'
+import {networkDirection} from '../../src/util/ip.js'
 
 const run = {files: [], stats: new Stats(), captures: [], errors: []}
 
@@ -185,6 +186,39 @@ describe('NdjsonOutput.writeTransaction', () => {
     },
     {requiredKeys: ['type', 'conn', 'status', 'startSec', 'startNsec', 'startFrame', 'endSec', 'endNsec', 'endFrame', 'requestBytes', 'responseBytes', 'fields']},
   ) as fc.Arbitrary<Transaction>
+
+  it('never writes another connection\'s values (same id, different addresses, ports, transport, community id)', async () => {
+    // serializeEvent caches by connection id (network.direction): an entry must serve only the
+    // connection it was computed for.
+    const conns: ConnInfo[] = [
+      tcp,
+      {...tcp, clientIp: '8.8.8.8'},
+      {...tcp, serverIp: '1.1.1.1'},
+      {...tcp, serverIp: '10.0.0.1'},
+      {...tcp, clientPort: 7},
+      {...tcp, serverPort: 8080},
+      {...tcp, transport: 'udp'},
+      {...tcp, transport: 'icmp', clientPort: 0, serverPort: 0},
+      {...tcp, communityId: '1:"q\\\u2028\ud800\u0001'},
+      {...tcp, id: tcp.id + 4096},
+      icmp6,
+      {...icmp6, id: tcp.id, clientIp: 'fe80::1', serverIp: 'fe80::1'},
+    ]
+    const ts = [...conns, ...conns.reverse()].flatMap((conn) => [txn({conn}), txn({conn, sentByServer: true})])
+    for (const o of [{precision: 'us'}, {precision: 'ns'}] as BuildOptions[]) {
+      const [fast, ref] = await both(ts, o)
+      expect(fast).toBe(ref)
+      // Both paths share that cache: each line's direction is checked against its own addresses too.
+      const reversed = {internal: 'internal', outbound: 'inbound', inbound: 'outbound', external: 'external', unknown: 'unknown'} as const
+      const lines = fast.trimEnd().split('\n').map((l) => JSON.parse(l) as {network: {direction: string}})
+      expect(lines.map((l) => l.network.direction)).toEqual(
+        ts.map((t) => {
+          const d = networkDirection(t.conn.clientIp, t.conn.serverIp)
+          return t.sentByServer ? reversed[d] : d
+        }),
+      )
+    }
+  })
 
   it('writes what write(buildEvent()) writes for random transactions', async () => {
     await fc.assert(

@@ -38,6 +38,7 @@ export function pkt(o: PktOpts): DecodedPacket {
   const payload = o.data === undefined ? Buffer.alloc(0) : typeof o.data === 'string' ? Buffer.from(o.data, 'latin1') : o.data
   const t = o.t ?? 0
   const proto = o.proto ?? IpProto.TCP
+  const ipLength = 20 + (proto === IpProto.TCP ? 20 : 8) + payload.length + (o.trunc ?? 0)
   return {
     frame: o.frame ?? ++frameCounter,
     tsSec: Math.floor(t),
@@ -52,7 +53,9 @@ export function pkt(o: PktOpts): DecodedPacket {
     dst2: 0,
     dst3: 0,
     proto,
-    ipLength: 20 + (proto === IpProto.TCP ? 20 : 8) + payload.length + (o.trunc ?? 0),
+    ipLength,
+    wirePackets: 1,
+    wireBytes: ipLength,
     vlan: -1,
     srcPort: o.sport,
     dstPort: o.dport,

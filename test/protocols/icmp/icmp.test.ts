@@ -27,6 +27,8 @@ function pkt(src: string, dst: string, payload: Buffer, sec: number, frame: numb
     dst3: d[3],
     proto: v === 4 ? 1 : 58,
     ipLength: payload.length + 20,
+    wirePackets: 1,
+    wireBytes: payload.length + 20,
     vlan: -1,
     srcPort: 0,
     dstPort: 0,
