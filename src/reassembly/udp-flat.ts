@@ -1,7 +1,7 @@
 /**
  * FlatUdp: young UDP flows (at most FLAT_MAX_DATAGRAMS datagrams so far) whose handler holds
  * nothing or has parked its state (UdpHandler.park), kept in flat typed arrays instead of a
- * UdpFlow, its handler and the handler's objects (about 0.3 KB per record, outside the heap,
+ * UdpFlow, its handler and the handler's objects (232 bytes per record, outside the heap,
  * instead of ~1.5 KB of heap for a flow holding one DNS query, and no garbage when a flood evicts
  * them). The flow table (./udp.ts) turns a record back into a UdpFlow (restore) at the flow's next
  * datagram, or when it ends with something to end; until then a record behaves exactly like the
@@ -10,9 +10,11 @@
  *
  * Only untunneled flows are kept here (the tunnel snapshot is an object; zone 0). Records are
  * slots of the arrays; free slots are chained. Lookup is allocation-free (the ConnTable tuple
- * hash, then the address words). Every value is stored in a float64 (exact for every number a
- * DecodedPacket carries); links and hashes in int32 words; a parked handler's text in a plain
- * array beside them. The arrays double when full; the flow table keeps the record count within
+ * hash, then the address words). Ids, capture times, stamps and parked numbers are stored in
+ * float64s; address words and MAC low words in uint32s, the rest (ports, counters of at most
+ * FLAT_MAX_DATAGRAMS datagrams, links, hashes) in int32s, and only a flow whose values fit is kept
+ * (flattenable); a parked handler's text in a plain array beside them. The arrays double when
+ * full, up to the expected count; the flow table keeps the record count within
  * Limits.maxConnections (with the UdpFlows).
  */
 import type {DecodedPacket} from '../decode/types.js'
@@ -38,42 +40,26 @@ export const FlatKind = {
 
 // float64 values of one record
 const ID = 0
-const C0 = 1
-const S0 = 5
-const CPORT = 9
-const SPORT = 10
-const IPV = 11
-const ROLE = 12
-const VLAN = 13
-const VLANIN = 14
-const CMACHI = 15
-const CMACLO = 16
-const SMACHI = 17
-const SMACLO = 18
-const PK0 = 19
-const PK1 = 20
-const IB0 = 21
-const IB1 = 22
-const PB0 = 23
-const PB1 = 24
-const FL0 = 25
-const FL1 = 26
-const FIRSTSEC = 27
-const FIRSTNSEC = 28
-const FIRSTFRAME = 29
-const LASTSEC = 30
-const LASTNSEC = 31
-const LASTFRAME = 32
+const FIRSTSEC = 1
+const FIRSTNSEC = 2
+const FIRSTFRAME = 3
+const LASTSEC = 4
+const LASTNSEC = 5
+const LASTFRAME = 6
 /** The table's capture clock at the last datagram (Conn.activeAt). */
-const ACTIVE = 33
-const STAMP = 34
-/** Conn.history as HISTORIES index. */
-const HIST = 35
-const KIND = 36
-const N0 = 37
-const N1 = 38
-const N2 = 39
-const V = 40
+const ACTIVE = 7
+const STAMP = 8
+const N0 = 9
+const N1 = 10
+const N2 = 11
+const V = 12
+
+// uint32 words of one record: the address words and the MACs' low words
+const C0 = 0
+const S0 = 4
+const CMACLO = 8
+const SMACLO = 9
+const U = 10
 
 // int32 words of one record
 const HASH = 0
@@ -81,52 +67,79 @@ const HASH = 0
 const BNEXT = 1
 const PREV = 2
 const NEXT = 3
-const L = 4
+const CPORT = 4
+const SPORT = 5
+const IPV = 6
+const ROLE = 7
+const VLAN = 8
+const VLANIN = 9
+const CMACHI = 10
+const SMACHI = 11
+const PK0 = 12
+const PK1 = 13
+const IB0 = 14
+const IB1 = 15
+const PB0 = 16
+const PB1 = 17
+const FL0 = 18
+const FL1 = 19
+/** Conn.history as HISTORIES index. */
+const HIST = 20
+const KIND = 21
+const L = 22
 
 /** The Conn.history values a UDP flow can have (only the DATA letters are recorded for UDP). */
 const HISTORIES = ['', 'D', 'd', 'Dd', 'dD']
 const ROLES: readonly RoleBy[] = ['first-packet', 'port', 'syn', 'synack']
 
-/** The values a restored record hands to its UdpFlow (see UdpFlows.restore). */
-export const FlatField = {
-  ID,
-  C0,
-  S0,
-  CPORT,
-  SPORT,
-  IPV,
-  VLAN,
-  VLANIN,
-  CMACHI,
-  CMACLO,
-  SMACHI,
-  SMACLO,
-  PK0,
-  PK1,
-  IB0,
-  IB1,
-  PB0,
-  PB1,
-  FL0,
-  FL1,
-  FIRSTSEC,
-  FIRSTNSEC,
-  FIRSTFRAME,
-  LASTSEC,
-  LASTNSEC,
-  LASTFRAME,
-  ACTIVE,
-  KIND,
-} as const
+/** The float64 values a restored record hands to its UdpFlow (FlatUdp.f64; see UdpFlows.restore). */
+export const FlatF64 = {ID, FIRSTSEC, FIRSTNSEC, FIRSTFRAME, LASTSEC, LASTNSEC, LASTFRAME, ACTIVE} as const
+/** Its uint32 words (FlatUdp.u32). */
+export const FlatU32 = {C0, S0, CMACLO, SMACLO} as const
+/** Its int32 words (FlatUdp.i32). */
+export const FlatI32 = {CPORT, SPORT, IPV, VLAN, VLANIN, CMACHI, SMACHI, PK0, PK1, IB0, IB1, PB0, PB1, FL0, FL1} as const
 
-/** True when `c` can be kept as a record (untunneled, a history FlatUdp can store). */
+const u32ok = (x: number): boolean => x >>> 0 === x
+const i32ok = (x: number): boolean => (x | 0) === x
+
+/**
+ * True when `c` can be kept as a record: untunneled, a history FlatUdp can store, and every value
+ * stored in 32 bits exact there (always so for what the decoder builds; checked, not assumed).
+ */
 export function flattenable(c: Conn): boolean {
-  return c.tunnel === undefined && c.zone === 0 && HISTORIES.indexOf(c.history) >= 0
+  return (
+    c.tunnel === undefined &&
+    c.zone === 0 &&
+    HISTORIES.indexOf(c.history) >= 0 &&
+    u32ok(c.c0) &&
+    u32ok(c.c1) &&
+    u32ok(c.c2) &&
+    u32ok(c.c3) &&
+    u32ok(c.s0) &&
+    u32ok(c.s1) &&
+    u32ok(c.s2) &&
+    u32ok(c.s3) &&
+    u32ok(c.clientMacLo) &&
+    u32ok(c.serverMacLo) &&
+    i32ok(c.vlan) &&
+    i32ok(c.vlanInner) &&
+    i32ok(c.clientMacHi) &&
+    i32ok(c.serverMacHi) &&
+    i32ok(c.pk0) &&
+    i32ok(c.pk1) &&
+    i32ok(c.ib0) &&
+    i32ok(c.ib1) &&
+    i32ok(c.pb0) &&
+    i32ok(c.pb1) &&
+    i32ok(c.fl0) &&
+    i32ok(c.fl1)
+  )
 }
 
 export class FlatUdp {
   private cap = 0
   private v = new Float64Array(0)
+  private u = new Uint32Array(0)
   private w = new Int32Array(0)
   private texts: (string | undefined)[] = []
   private buckets = new Int32Array(0)
@@ -137,40 +150,46 @@ export class FlatUdp {
   private tail = -1
   size = 0
 
+  /**
+   * @param expected the most records the owner will hold (Limits.maxConnections): the arrays
+   *   double up to it rather than past it (they still grow beyond it if asked to).
+   */
+  constructor(private readonly expected = 0) {}
+
   /** The record of p's tuple (either direction) or -1; `hash` is ConnTable's tupleHash(p). */
   find(p: DecodedPacket, hash: number): number {
     if (this.size === 0) return -1
-    const v = this.v
+    const u = this.u
     const w = this.w
     for (let s = this.buckets[hash & this.mask]; s !== -1; s = w[s * L + BNEXT]) {
-      if (w[s * L + HASH] !== hash) continue
-      const o = s * V
-      if (v[o + IPV] !== p.ipVersion) continue
+      const o = s * L
+      if (w[o + HASH] !== hash || w[o + IPV] !== p.ipVersion) continue
+      const a = s * U
       if (
-        p.srcPort === v[o + CPORT] &&
-        p.dstPort === v[o + SPORT] &&
-        p.src0 === v[o + C0] &&
-        p.src1 === v[o + C0 + 1] &&
-        p.src2 === v[o + C0 + 2] &&
-        p.src3 === v[o + C0 + 3] &&
-        p.dst0 === v[o + S0] &&
-        p.dst1 === v[o + S0 + 1] &&
-        p.dst2 === v[o + S0 + 2] &&
-        p.dst3 === v[o + S0 + 3]
+        p.srcPort === w[o + CPORT] &&
+        p.dstPort === w[o + SPORT] &&
+        p.src0 === u[a + C0] &&
+        p.src1 === u[a + C0 + 1] &&
+        p.src2 === u[a + C0 + 2] &&
+        p.src3 === u[a + C0 + 3] &&
+        p.dst0 === u[a + S0] &&
+        p.dst1 === u[a + S0 + 1] &&
+        p.dst2 === u[a + S0 + 2] &&
+        p.dst3 === u[a + S0 + 3]
       ) {
         return s
       }
       if (
-        p.srcPort === v[o + SPORT] &&
-        p.dstPort === v[o + CPORT] &&
-        p.src0 === v[o + S0] &&
-        p.src1 === v[o + S0 + 1] &&
-        p.src2 === v[o + S0 + 2] &&
-        p.src3 === v[o + S0 + 3] &&
-        p.dst0 === v[o + C0] &&
-        p.dst1 === v[o + C0 + 1] &&
-        p.dst2 === v[o + C0 + 2] &&
-        p.dst3 === v[o + C0 + 3]
+        p.srcPort === w[o + SPORT] &&
+        p.dstPort === w[o + CPORT] &&
+        p.src0 === u[a + S0] &&
+        p.src1 === u[a + S0 + 1] &&
+        p.src2 === u[a + S0 + 2] &&
+        p.src3 === u[a + S0 + 3] &&
+        p.dst0 === u[a + C0] &&
+        p.dst1 === u[a + C0 + 1] &&
+        p.dst2 === u[a + C0 + 2] &&
+        p.dst3 === u[a + C0 + 3]
       ) {
         return s
       }
@@ -187,64 +206,77 @@ export class FlatUdp {
     if (this.free === -1) this.grow()
     const s = this.free
     const w = this.w
-    this.free = w[s * L + BNEXT]
+    const o = s * L
+    this.free = w[o + BNEXT]
     const v = this.v
-    const o = s * V
-    v[o + ID] = c.id
-    v[o + C0] = c.c0
-    v[o + C0 + 1] = c.c1
-    v[o + C0 + 2] = c.c2
-    v[o + C0 + 3] = c.c3
-    v[o + S0] = c.s0
-    v[o + S0 + 1] = c.s1
-    v[o + S0 + 2] = c.s2
-    v[o + S0 + 3] = c.s3
-    v[o + CPORT] = c.clientPort
-    v[o + SPORT] = c.serverPort
-    v[o + IPV] = c.ipVersion
-    v[o + ROLE] = ROLES.indexOf(c.roleBy)
-    v[o + VLAN] = c.vlan
-    v[o + VLANIN] = c.vlanInner
-    v[o + CMACHI] = c.clientMacHi
-    v[o + CMACLO] = c.clientMacLo
-    v[o + SMACHI] = c.serverMacHi
-    v[o + SMACLO] = c.serverMacLo
-    v[o + PK0] = c.pk0
-    v[o + PK1] = c.pk1
-    v[o + IB0] = c.ib0
-    v[o + IB1] = c.ib1
-    v[o + PB0] = c.pb0
-    v[o + PB1] = c.pb1
-    v[o + FL0] = c.fl0
-    v[o + FL1] = c.fl1
-    v[o + FIRSTSEC] = c.firstSec
-    v[o + FIRSTNSEC] = c.firstNsec
-    v[o + FIRSTFRAME] = c.firstFrame
-    v[o + LASTSEC] = c.lastSec
-    v[o + LASTNSEC] = c.lastNsec
-    v[o + LASTFRAME] = c.lastFrame
-    v[o + ACTIVE] = c.activeAt
-    v[o + STAMP] = c.stamp
-    v[o + HIST] = HISTORIES.indexOf(c.history)
-    v[o + KIND] = kind
+    const f = s * V
+    v[f + ID] = c.id
+    v[f + FIRSTSEC] = c.firstSec
+    v[f + FIRSTNSEC] = c.firstNsec
+    v[f + FIRSTFRAME] = c.firstFrame
+    v[f + LASTSEC] = c.lastSec
+    v[f + LASTNSEC] = c.lastNsec
+    v[f + LASTFRAME] = c.lastFrame
+    v[f + ACTIVE] = c.activeAt
+    v[f + STAMP] = c.stamp
+    const u = this.u
+    const a = s * U
+    u[a + C0] = c.c0
+    u[a + C0 + 1] = c.c1
+    u[a + C0 + 2] = c.c2
+    u[a + C0 + 3] = c.c3
+    u[a + S0] = c.s0
+    u[a + S0 + 1] = c.s1
+    u[a + S0 + 2] = c.s2
+    u[a + S0 + 3] = c.s3
+    u[a + CMACLO] = c.clientMacLo
+    u[a + SMACLO] = c.serverMacLo
+    w[o + CPORT] = c.clientPort
+    w[o + SPORT] = c.serverPort
+    w[o + IPV] = c.ipVersion
+    w[o + ROLE] = ROLES.indexOf(c.roleBy)
+    w[o + VLAN] = c.vlan
+    w[o + VLANIN] = c.vlanInner
+    w[o + CMACHI] = c.clientMacHi
+    w[o + SMACHI] = c.serverMacHi
+    w[o + PK0] = c.pk0
+    w[o + PK1] = c.pk1
+    w[o + IB0] = c.ib0
+    w[o + IB1] = c.ib1
+    w[o + PB0] = c.pb0
+    w[o + PB1] = c.pb1
+    w[o + FL0] = c.fl0
+    w[o + FL1] = c.fl1
+    w[o + HIST] = HISTORIES.indexOf(c.history)
+    w[o + KIND] = kind
     if (st !== null) {
-      v[o + N0] = st.n0
-      v[o + N1] = st.n1
-      v[o + N2] = st.n2
+      v[f + N0] = st.n0
+      v[f + N1] = st.n1
+      v[f + N2] = st.n2
       this.texts[s] = st.text
     }
-    w[s * L + HASH] = c.hash
+    w[o + HASH] = c.hash
     const b = c.hash & this.mask
-    w[s * L + BNEXT] = this.buckets[b]
+    w[o + BNEXT] = this.buckets[b]
     this.buckets[b] = s
     this.push(s)
     this.size++
     return s
   }
 
-  /** Value `f` (a FlatField) of record `s`. */
-  get(s: number, f: number): number {
+  /** Float64 value `f` (a FlatF64) of record `s`. */
+  f64(s: number, f: number): number {
     return this.v[s * V + f]
+  }
+
+  /** Uint32 word `f` (a FlatU32) of record `s`. */
+  u32(s: number, f: number): number {
+    return this.u[s * U + f]
+  }
+
+  /** Int32 word `f` (a FlatI32) of record `s`. */
+  i32(s: number, f: number): number {
+    return this.w[s * L + f]
   }
 
   hash(s: number): number {
@@ -256,15 +288,15 @@ export class FlatUdp {
   }
 
   roleBy(s: number): RoleBy {
-    return ROLES[this.v[s * V + ROLE]]
+    return ROLES[this.w[s * L + ROLE]]
   }
 
   history(s: number): string {
-    return HISTORIES[this.v[s * V + HIST]]
+    return HISTORIES[this.w[s * L + HIST]]
   }
 
   kind(s: number): number {
-    return this.v[s * V + KIND]
+    return this.w[s * L + KIND]
   }
 
   /** The capture clock at the record's last datagram, in seconds (as Conn.lastActivity). */
@@ -274,11 +306,11 @@ export class FlatUdp {
 
   /** The parked state of a FlatKind.STATE record, into `st`. */
   state(s: number, st: ParkedState): void {
-    const o = s * V
+    const f = s * V
     st.text = this.texts[s] ?? ''
-    st.n0 = this.v[o + N0]
-    st.n1 = this.v[o + N1]
-    st.n2 = this.v[o + N2]
+    st.n0 = this.v[f + N0]
+    st.n1 = this.v[f + N1]
+    st.n2 = this.v[f + N2]
   }
 
   /** The record after `s` in least-recently-active order (-1: none). */
@@ -331,12 +363,18 @@ export class FlatUdp {
     else this.tail = prev
   }
 
-  /** Doubles the arrays (slots keep their numbers) and rebuilds the buckets (2 per slot). */
+  /**
+   * Grows the arrays (slots keep their numbers): doubles them, but not past `expected` while
+   * below it; the buckets (a power of two, at least 2 per slot) are rebuilt.
+   */
   private grow(): void {
     const old = this.cap
-    const cap = old === 0 ? 1024 : old * 2
+    let cap = old === 0 ? 1024 : old * 2
+    if (old < this.expected && cap > this.expected) cap = this.expected
     const v = new Float64Array(cap * V)
     v.set(this.v)
+    const u = new Uint32Array(cap * U)
+    u.set(this.u)
     const w = new Int32Array(cap * L)
     w.set(this.w)
     for (let s = cap - 1; s >= old; s--) {
@@ -345,14 +383,17 @@ export class FlatUdp {
     }
     const texts: (string | undefined)[] = new Array(cap).fill(undefined)
     for (let s = 0; s < old; s++) texts[s] = this.texts[s]
-    const buckets = new Int32Array(cap * 2).fill(-1)
-    const mask = cap * 2 - 1
+    let nb = 16
+    while (nb < cap * 2) nb *= 2
+    const buckets = new Int32Array(nb).fill(-1)
+    const mask = nb - 1
     for (let s = this.head; s !== -1; s = w[s * L + NEXT]) {
       const b = w[s * L + HASH] & mask
       w[s * L + BNEXT] = buckets[b]
       buckets[b] = s
     }
     this.v = v
+    this.u = u
     this.w = w
     this.texts = texts
     this.buckets = buckets

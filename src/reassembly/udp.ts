@@ -30,7 +30,7 @@ import {Conn, type ConnObserver, Hist, type RoleBy} from './conn.js'
 import {ConnTable} from './conn-table.js'
 import {isUdpServicePort} from './ports.js'
 import {type Dir, type EmitOrder, EmitPhase, type Moment, type ParkedState, type UdpHandler, type UdpRoleHint} from './types.js'
-import {FLAT_MAX_DATAGRAMS, FlatField, FlatKind, FlatUdp, flattenable} from './udp-flat.js'
+import {FLAT_MAX_DATAGRAMS, FlatF64, FlatI32, FlatKind, FlatU32, FlatUdp, flattenable} from './udp-flat.js'
 import {zoneOf} from './conn-table.js'
 import {SweepClock} from '../util/time.js'
 
@@ -50,7 +50,7 @@ export class UdpFlows {
   private readonly lastAt: Moment = {frame: 0, tsSec: 0, tsNsec: 0}
   private readonly clock = new SweepClock()
   /** Young flows with nothing to hold or a parked handler, as flat records (see the file comment). */
-  private readonly flat = new FlatUdp()
+  private readonly flat: FlatUdp
   /** Reused: a handler's parked state on its way into or out of `flat`. */
   private readonly st: ParkedState = {text: '', n0: 0, n1: 0, n2: 0}
   /** Reused packet-shaped source for a restored record's UdpFlow (the fields Conn reads). */
@@ -87,7 +87,9 @@ export class UdpFlows {
     private readonly roleHint?: UdpRoleHint,
     /** Written before each flow is ended by a sweep or at end of input (see EmitOrder). */
     private readonly order: EmitOrder = {phase: EmitPhase.PACKET, sub: 0},
-  ) {}
+  ) {
+    this.flat = new FlatUdp(Math.max(1, limits.maxConnections))
+  }
 
   /** Flows currently tracked. */
   get size(): number {
@@ -179,40 +181,40 @@ export class UdpFlows {
   private restore(s: number): UdpFlow {
     const r = this.flat
     const f = this.restoreFrom
-    f.ipVersion = r.get(s, FlatField.IPV)
-    f.src0 = r.get(s, FlatField.C0)
-    f.src1 = r.get(s, FlatField.C0 + 1)
-    f.src2 = r.get(s, FlatField.C0 + 2)
-    f.src3 = r.get(s, FlatField.C0 + 3)
-    f.dst0 = r.get(s, FlatField.S0)
-    f.dst1 = r.get(s, FlatField.S0 + 1)
-    f.dst2 = r.get(s, FlatField.S0 + 2)
-    f.dst3 = r.get(s, FlatField.S0 + 3)
-    f.srcPort = r.get(s, FlatField.CPORT)
-    f.dstPort = r.get(s, FlatField.SPORT)
-    f.vlan = r.get(s, FlatField.VLAN)
-    f.vlanInner = r.get(s, FlatField.VLANIN)
-    f.srcMacHi = r.get(s, FlatField.CMACHI)
-    f.srcMacLo = r.get(s, FlatField.CMACLO)
-    f.dstMacHi = r.get(s, FlatField.SMACHI)
-    f.dstMacLo = r.get(s, FlatField.SMACLO)
-    f.tsSec = r.get(s, FlatField.FIRSTSEC)
-    f.tsNsec = r.get(s, FlatField.FIRSTNSEC)
-    f.frame = r.get(s, FlatField.FIRSTFRAME)
-    const c = new UdpFlow(r.get(s, FlatField.ID), f as unknown as DecodedPacket, true, r.roleBy(s))
+    f.ipVersion = r.i32(s, FlatI32.IPV)
+    f.src0 = r.u32(s, FlatU32.C0)
+    f.src1 = r.u32(s, FlatU32.C0 + 1)
+    f.src2 = r.u32(s, FlatU32.C0 + 2)
+    f.src3 = r.u32(s, FlatU32.C0 + 3)
+    f.dst0 = r.u32(s, FlatU32.S0)
+    f.dst1 = r.u32(s, FlatU32.S0 + 1)
+    f.dst2 = r.u32(s, FlatU32.S0 + 2)
+    f.dst3 = r.u32(s, FlatU32.S0 + 3)
+    f.srcPort = r.i32(s, FlatI32.CPORT)
+    f.dstPort = r.i32(s, FlatI32.SPORT)
+    f.vlan = r.i32(s, FlatI32.VLAN)
+    f.vlanInner = r.i32(s, FlatI32.VLANIN)
+    f.srcMacHi = r.i32(s, FlatI32.CMACHI)
+    f.srcMacLo = r.u32(s, FlatU32.CMACLO)
+    f.dstMacHi = r.i32(s, FlatI32.SMACHI)
+    f.dstMacLo = r.u32(s, FlatU32.SMACLO)
+    f.tsSec = r.f64(s, FlatF64.FIRSTSEC)
+    f.tsNsec = r.f64(s, FlatF64.FIRSTNSEC)
+    f.frame = r.f64(s, FlatF64.FIRSTFRAME)
+    const c = new UdpFlow(r.f64(s, FlatF64.ID), f as unknown as DecodedPacket, true, r.roleBy(s))
     c.hash = r.hash(s)
-    c.pk0 = r.get(s, FlatField.PK0)
-    c.pk1 = r.get(s, FlatField.PK1)
-    c.ib0 = r.get(s, FlatField.IB0)
-    c.ib1 = r.get(s, FlatField.IB1)
-    c.pb0 = r.get(s, FlatField.PB0)
-    c.pb1 = r.get(s, FlatField.PB1)
-    c.fl0 = r.get(s, FlatField.FL0)
-    c.fl1 = r.get(s, FlatField.FL1)
-    c.lastSec = r.get(s, FlatField.LASTSEC)
-    c.lastNsec = r.get(s, FlatField.LASTNSEC)
-    c.lastFrame = r.get(s, FlatField.LASTFRAME)
-    c.activeAt = r.get(s, FlatField.ACTIVE)
+    c.pk0 = r.i32(s, FlatI32.PK0)
+    c.pk1 = r.i32(s, FlatI32.PK1)
+    c.ib0 = r.i32(s, FlatI32.IB0)
+    c.ib1 = r.i32(s, FlatI32.IB1)
+    c.pb0 = r.i32(s, FlatI32.PB0)
+    c.pb1 = r.i32(s, FlatI32.PB1)
+    c.fl0 = r.i32(s, FlatI32.FL0)
+    c.fl1 = r.i32(s, FlatI32.FL1)
+    c.lastSec = r.f64(s, FlatF64.LASTSEC)
+    c.lastNsec = r.f64(s, FlatF64.LASTNSEC)
+    c.lastFrame = r.f64(s, FlatF64.LASTFRAME)
+    c.activeAt = r.f64(s, FlatF64.ACTIVE)
     // the history letters in their order (a UDP flow records DATA only)
     for (const ch of r.history(s)) c.hist(ch === 'D' ? 0 : 1, Hist.DATA)
     const kind = r.kind(s)
@@ -272,13 +274,13 @@ export class UdpFlows {
     const r = this.flat
     const parked: number[] = []
     for (let s = r.head; s !== -1; s = r.next(s)) if (r.kind(s) === FlatKind.STATE) parked.push(s)
-    parked.sort((a, b) => r.get(a, FlatField.ID) - r.get(b, FlatField.ID))
+    parked.sort((a, b) => r.f64(a, FlatF64.ID) - r.f64(b, FlatF64.ID))
     const flows = this.table.allByCreation()
     let i = 0
     let j = 0
     while (i < flows.length || j < parked.length) {
       let c: UdpFlow
-      if (j < parked.length && (i === flows.length || r.get(parked[j], FlatField.ID) < flows[i].id)) c = this.restore(parked[j++])
+      if (j < parked.length && (i === flows.length || r.f64(parked[j], FlatF64.ID) < flows[i].id)) c = this.restore(parked[j++])
       else c = flows[i++]
       order.sub = c.firstFrame
       this.finish(c, 'eof', at)
