@@ -1,7 +1,7 @@
 /**
  * FlatUdp: young UDP flows (at most FLAT_MAX_DATAGRAMS datagrams so far) whose handler holds
  * nothing or has parked its state (UdpHandler.park), kept in flat typed arrays instead of a
- * UdpFlow, its handler and the handler's objects (232 bytes per record, outside the heap,
+ * UdpFlow, its handler and the handler's objects (300 bytes per record, outside the heap,
  * instead of ~1.5 KB of heap for a flow holding one DNS query, and no garbage when a flood evicts
  * them). The flow table (./udp.ts) turns a record back into a UdpFlow (restore) at the flow's next
  * datagram, or when it ends with something to end; until then a record behaves exactly like the
@@ -13,7 +13,8 @@
  * hash, then the address words). Ids, capture times, stamps and parked numbers are stored in
  * float64s; address words and MAC low words in uint32s, the rest (ports, counters of at most
  * FLAT_MAX_DATAGRAMS datagrams, links, hashes) in int32s, and only a flow whose values fit is kept
- * (flattenable); a parked handler's text in a plain array beside them. The arrays double when
+ * (flattenable); a parked handler's text in the record's bytes (up to INLINE_TEXT) or a plain
+ * array beside them. The arrays double when
  * full, up to the expected count; the flow table keeps the record count within
  * Limits.maxConnections (with the UdpFlows).
  */
@@ -86,7 +87,16 @@ const FL1 = 19
 /** Conn.history as HISTORIES index. */
 const HIST = 20
 const KIND = 21
-const L = 22
+/** Length of the parked text held in the record's bytes; -1: held in `texts` (or none). */
+const TLEN = 22
+const L = 23
+
+/**
+ * A parked text of up to this many latin1 characters (a DNS query's bytes, typically) is held in
+ * the record's own bytes, not as a string on the heap (which would outlive young-generation
+ * collections and become old garbage when the record goes); a longer one is kept as the string.
+ */
+const INLINE_TEXT = 64
 
 /** The Conn.history values a UDP flow can have (only the DATA letters are recorded for UDP). */
 const HISTORIES = ['', 'D', 'd', 'Dd', 'dD']
@@ -142,6 +152,9 @@ export class FlatUdp {
   private u = new Uint32Array(0)
   private w = new Int32Array(0)
   private texts: (string | undefined)[] = []
+  /** INLINE_TEXT bytes per record for parked texts (TLEN), and a Buffer over them for decoding. */
+  private tbytes = new Uint8Array(0)
+  private tbuf = Buffer.alloc(0)
   private buckets = new Int32Array(0)
   private mask = 0
   private free = -1
@@ -253,8 +266,8 @@ export class FlatUdp {
       v[f + N0] = st.n0
       v[f + N1] = st.n1
       v[f + N2] = st.n2
-      this.texts[s] = st.text
-    }
+      this.putText(s, st.text)
+    } else w[o + TLEN] = -1
     w[o + HASH] = c.hash
     const b = c.hash & this.mask
     w[o + BNEXT] = this.buckets[b]
@@ -307,10 +320,32 @@ export class FlatUdp {
   /** The parked state of a FlatKind.STATE record, into `st`. */
   state(s: number, st: ParkedState): void {
     const f = s * V
-    st.text = this.texts[s] ?? ''
+    const n = this.w[s * L + TLEN]
+    st.text = n >= 0 ? this.tbuf.toString('latin1', s * INLINE_TEXT, s * INLINE_TEXT + n) : (this.texts[s] ?? '')
     st.n0 = this.v[f + N0]
     st.n1 = this.v[f + N1]
     st.n2 = this.v[f + N2]
+  }
+
+  /** Holds `t` in the record's bytes when it fits (latin1, at most INLINE_TEXT), else as the string. */
+  private putText(s: number, t: string): void {
+    const n = t.length
+    if (n <= INLINE_TEXT) {
+      const b = this.tbytes
+      const o = s * INLINE_TEXT
+      let i = 0
+      for (; i < n; i++) {
+        const ch = t.charCodeAt(i)
+        if (ch > 0xff) break
+        b[o + i] = ch
+      }
+      if (i === n) {
+        this.w[s * L + TLEN] = n
+        return
+      }
+    }
+    this.w[s * L + TLEN] = -1
+    this.texts[s] = t
   }
 
   /** The record after `s` in least-recently-active order (-1: none). */
@@ -383,6 +418,8 @@ export class FlatUdp {
     }
     const texts: (string | undefined)[] = new Array(cap).fill(undefined)
     for (let s = 0; s < old; s++) texts[s] = this.texts[s]
+    const tbytes = new Uint8Array(cap * INLINE_TEXT)
+    tbytes.set(this.tbytes)
     let nb = 16
     while (nb < cap * 2) nb *= 2
     const buckets = new Int32Array(nb).fill(-1)
@@ -396,6 +433,8 @@ export class FlatUdp {
     this.u = u
     this.w = w
     this.texts = texts
+    this.tbytes = tbytes
+    this.tbuf = Buffer.from(tbytes.buffer, tbytes.byteOffset, tbytes.byteLength)
     this.buckets = buckets
     this.mask = mask
     this.cap = cap

@@ -103,7 +103,6 @@ describe('UdpFlows', () => {
         },
         end: (at: Moment) => log.push(`${n} end ${held} @${at.frame}`),
         park: (st) => {
-          if (held.length > 4) return false
           st.text = held
           st.n0 = n
           st.n1 = -1.5
@@ -123,7 +122,8 @@ describe('UdpFlows', () => {
     expect(f.size).toBe(1)
     f.datagram(B(53, 53000, 'a1', 2)) // restored, fed, parked again (2 datagrams)
     f.datagram(A(53001, 53, 'xy', 3)) // a second flow, parked
-    f.datagram(A(53002, 53, 'z', 4)) // a third: the least recently active (flow 1) is evicted
+    const z = 'zé'.repeat(50) // 100 latin1 bytes: longer than a record holds inline (64)
+    f.datagram(A(53002, 53, z, 4)) // a third: the least recently active (flow 1) is evicted
     f.datagram(A(53001, 53, 'w', 5)) // flow 2's second datagram: restored, fed, parked again
     f.datagram(B(53, 53001, 'v', 6)) // its third: restored and kept an object
     f.end({frame: 99, tsSec: 9, tsNsec: 0})
@@ -142,7 +142,7 @@ describe('UdpFlows', () => {
       '4 unpark q1a1 2 -1.5 1099511627776',
       '4 end q1a1 @2',
       'open 5 conn 3',
-      '5 d0 z @4',
+      `5 d0 ${z} @4`,
       '5 park',
       'open 6 conn 2',
       '6 unpark xy 3 -1.5 1099511627776',
@@ -153,8 +153,8 @@ describe('UdpFlows', () => {
       '7 d1 v @6',
       '7 end xywv @99',
       'open 8 conn 3',
-      '8 unpark z 5 -1.5 1099511627776',
-      '8 end z @99',
+      `8 unpark ${z} 5 -1.5 1099511627776`,
+      `8 end ${z} @99`,
     ])
     expect(stats.limitsHit.get('maxConnections')).toBe(1)
     // the restored conns are the same conversation: id, roles, counters, history, capture times
