@@ -126,7 +126,7 @@ export class UdpFlows {
     this.table.touch(c)
     this.observer?.packet(c, dir, p)
     this.deliver(c, dir, p)
-    if (this.observer === undefined && c.pk0 + c.pk1 <= FLAT_MAX_DATAGRAMS) this.maybeFlatten(c)
+    if (this.observer === undefined && c.pk0 + c.pk1 <= FLAT_MAX_DATAGRAMS) this.maybeFlatten(c, p)
   }
 
   /** The datagram to the flow's handler (opened first when the flow's idle one was dropped). */
@@ -151,7 +151,7 @@ export class UdpFlows {
   }
 
   /** A young flow with no handler, an idle one or one that parks its state becomes a flat record. */
-  private maybeFlatten(c: UdpFlow): void {
+  private maybeFlatten(c: UdpFlow, p: DecodedPacket): void {
     if (!flattenable(c)) return
     const h = c.handler
     let kind: number
@@ -162,7 +162,7 @@ export class UdpFlows {
       try {
         parked = h.park(this.st)
       } catch {
-        this.stats.bad('udp: handler threw')
+        this.fail(c, p) // counted, ended and dropped like a throw from datagram()
         return
       }
       if (!parked) return
@@ -228,8 +228,7 @@ export class UdpFlows {
         try {
           h.unpark?.(this.st)
         } catch {
-          this.stats.bad('udp: handler threw')
-          c.handler = null
+          this.fail(c, this.lastMoment(c)) // counted, ended and dropped; the flow stays tracked
         }
       }
     }
