@@ -303,9 +303,18 @@ export class Conn implements ConnInfo {
     this.history += dir === 0 ? HIST_UPPER[letter] : HIST_LOWER[letter]
   }
 
-  /** Capture clock at the last packet, in seconds (for idle checks; see `activeAt`). */
+  /** Capture clock at the last packet, in seconds (for idle checks; see `setActive`). */
   lastActivity(): number {
     return this.activeSec + this.activeNsec / 1e9
+  }
+
+  /** The two halves of that clock (seconds, nanoseconds), as setActive was given them. */
+  activeClockSec(): number {
+    return this.activeSec
+  }
+
+  activeClockNsec(): number {
+    return this.activeNsec
   }
 
   /** Records the table's capture clock (SweepClock latestSec / latestNsec) at this packet. */

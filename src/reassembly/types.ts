@@ -106,6 +106,26 @@ export interface UdpHandler {
    * its next datagram (an idle DNS flow then costs its Conn record only).
    */
   idle?(): boolean
+  /**
+   * Optional, with unpark: asked after a datagram of a young flow (see ./udp.ts) that is not idle.
+   * True when the handler's whole state fits in `st` (a reused object: one string and three
+   * numbers, written by the handler); the flow then drops the handler without calling end() and
+   * keeps `st` in a flat record. The handler's next call is never made: at the flow's next
+   * datagram, or when it ends, open(conn) is asked for a new handler of the same flow (a Conn with
+   * the same fields) and its unpark(st) gets the state back before any other call. False: nothing
+   * was taken, the handler stays.
+   */
+  park?(st: ParkedState): boolean
+  /** Takes back what park() wrote (see park); called at most once, before any other call. */
+  unpark?(st: Readonly<ParkedState>): void
+}
+
+/** A parked UdpHandler's state (UdpHandler.park): what the handler needs, in its own encoding. */
+export interface ParkedState {
+  text: string
+  n0: number
+  n1: number
+  n2: number
 }
 
 /** Sees whole IP packets of the given IP protocols (ICMP, ICMPv6, ...). One instance per run. */

@@ -12,6 +12,7 @@ import {
   dnsLoops,
   dnsUnanswered,
   endlessHeader,
+  type FrameSink,
   type HostileResult,
   hugeChunk,
   okWitnessPaths,
@@ -65,6 +66,53 @@ describe('hostile captures: bounded memory, pbx keeps producing the other transa
     expect(r.notes.get('dns: no response')).toBe(20_000)
     expect(r.witnesses.filter((e) => e.type === 'dns' && e.status === 'OK')).toHaveLength(10)
     noHandlerThrew(r)
+  })
+
+  it('130,000 unanswered DNS flows at the default maxConnections (100,000): flat records, not flow objects', () => {
+    // 100,000 flows each holding a UdpFlow, a DnsMatcher, its PendingQueue, Map and the pending
+    // query were ~150 MB of heap; flat records are typed arrays (outside the heap) plus the query
+    // bytes as a string, and create almost no garbage when evicted
+    const base = process.memoryUsage().heapUsed
+    const r = runHostile(dnsUnanswered(130_000, 10))
+    expect(r.stats.limitsHit.get('maxConnections')).toBeGreaterThanOrEqual(30_000)
+    expect(r.byTypeStatus.get('dns Error')).toBe(130_000)
+    expect(r.witnesses.filter((e) => e.type === 'dns' && e.status === 'OK')).toHaveLength(10)
+    expect(r.peakHeap - base).toBeLessThan(48 * MB)
+    noHandlerThrew(r)
+  })
+
+  it.each([
+    ['default limits', {}],
+    ['maxConnections 2000', {maxConnections: 2000}],
+  ] as [string, {maxConnections?: number}][])('UDP flows kept as flat records emit exactly what flow objects emit (%s)', (_name, lim) => {
+    // An observer keeps every UDP flow an object; without one, young flows become flat records.
+    // The mix parks queries (restored by their answer, a retransmission, eviction, the transaction
+    // timeout, the flow idle timeout and the end of input) and idle flows (answered loops).
+    const mix = (s: FrameSink) => {
+      dnsUnanswered(3000, 5)(s)
+      dnsUnanswered(3000, 5)(s) // the same flows again: each query retransmitted once
+      s.clock.sec += 20 // past udpTransactionTimeoutSec (10), within udpFlowIdleTimeoutSec (60)
+      dnsUnanswered(3000, 5)(s)
+      dnsLoops(2000, 5)(s)
+      s.clock.sec += 100 // past the flow idle timeout: a sweep ends everything so far
+      dnsUnanswered(1500, 5)(s)
+      dnsLoops(1000, 5)(s)
+    }
+    const observer = {opened() {}, packet() {}, closed() {}, end() {}}
+    const objects = runHostile(mix, lim, {observer, keepEvents: true})
+    const flat = runHostile(mix, lim, {keepEvents: true})
+    expect(flat.events.length).toBeGreaterThan(10_000)
+    expect(flat.events).toEqual(objects.events)
+    expect([...flat.byTypeStatus]).toEqual([...objects.byTypeStatus])
+    expect([...flat.notes]).toEqual([...objects.notes])
+    expect(flat.stats.udpFlows).toBe(objects.stats.udpFlows)
+    expect([...flat.stats.limitsHit]).toEqual([...objects.stats.limitsHit])
+    expect([...flat.stats.malformed]).toEqual([...objects.stats.malformed])
+    // the ways out of a parked query happened (with 2000 flows at most, eviction comes first)
+    expect(objects.notes.get('dns: no response')).toBeGreaterThan(0)
+    if (lim.maxConnections === undefined) expect(objects.notes.get('dns: no response before the query was retransmitted')).toBe(3000)
+    else expect(objects.stats.limitsHit.get('maxConnections')).toBeGreaterThan(0)
+    noHandlerThrew(flat)
   })
 
   it('20,000 connections each holding one out-of-order segment: total bound and eviction turn holes into gaps', () => {

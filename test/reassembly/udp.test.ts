@@ -87,6 +87,86 @@ describe('UdpFlows', () => {
     expect(f.size).toBe(0)
   })
 
+  it('a young flow whose handler parks its state is a flat record: open + unpark at its next datagram or end, same conn fields', () => {
+    const log: string[] = []
+    const conns: Conn[] = []
+    let handlers = 0
+    const open = (c: Conn): UdpHandler => {
+      const n = ++handlers
+      conns.push(c)
+      let held = ''
+      log.push(`open ${n} conn ${c.id}`)
+      return {
+        datagram: (dir: Dir, payload: Buffer, at: Moment) => {
+          held += payload.toString('latin1')
+          log.push(`${n} d${dir} ${payload.toString('latin1')} @${at.frame}`)
+        },
+        end: (at: Moment) => log.push(`${n} end ${held} @${at.frame}`),
+        park: (st) => {
+          st.text = held
+          st.n0 = n
+          st.n1 = -1.5
+          st.n2 = 2 ** 40
+          log.push(`${n} park`)
+          return true
+        },
+        unpark: (st) => {
+          held = st.text
+          log.push(`${n} unpark ${st.text} ${st.n0} ${st.n1} ${st.n2}`)
+        },
+      }
+    }
+    const stats = new Stats()
+    const f = new UdpFlows(open, limits({maxConnections: 2}), stats)
+    f.datagram(A(53000, 53, 'q1', 1)) // parked
+    expect(f.size).toBe(1)
+    f.datagram(B(53, 53000, 'a1', 2)) // restored, fed, parked again (2 datagrams)
+    f.datagram(A(53001, 53, 'xy', 3)) // a second flow, parked
+    const z = 'zé'.repeat(50) // 100 latin1 bytes: longer than a record holds inline (64)
+    f.datagram(A(53002, 53, z, 4)) // a third: the least recently active (flow 1) is evicted
+    f.datagram(A(53001, 53, 'w', 5)) // flow 2's second datagram: restored, fed, parked again
+    f.datagram(B(53, 53001, 'v', 6)) // its third: restored and kept an object
+    f.end({frame: 99, tsSec: 9, tsNsec: 0})
+    expect(log).toEqual([
+      'open 1 conn 1',
+      '1 d0 q1 @1',
+      '1 park',
+      'open 2 conn 1',
+      '2 unpark q1 1 -1.5 1099511627776',
+      '2 d1 a1 @2',
+      '2 park',
+      'open 3 conn 2',
+      '3 d0 xy @3',
+      '3 park',
+      'open 4 conn 1',
+      '4 unpark q1a1 2 -1.5 1099511627776',
+      '4 end q1a1 @2',
+      'open 5 conn 3',
+      `5 d0 ${z} @4`,
+      '5 park',
+      'open 6 conn 2',
+      '6 unpark xy 3 -1.5 1099511627776',
+      '6 d0 w @5',
+      '6 park',
+      'open 7 conn 2',
+      '7 unpark xyw 6 -1.5 1099511627776',
+      '7 d1 v @6',
+      '7 end xywv @99',
+      'open 8 conn 3',
+      `8 unpark ${z} 5 -1.5 1099511627776`,
+      `8 end ${z} @99`,
+    ])
+    expect(stats.limitsHit.get('maxConnections')).toBe(1)
+    // the restored conns are the same conversation: id, roles, counters, history, capture times
+    const c1 = conns[3]
+    expect([c1.id, c1.clientIp, c1.clientPort, c1.serverIp, c1.serverPort, c1.roleBy]).toEqual([1, '10.0.0.1', 53000, '10.0.0.2', 53, 'first-packet'])
+    expect([c1.packets, c1.payloadBytes, c1.history, c1.firstFrame, c1.lastFrame]).toEqual([[1, 1], [2, 2], 'Dd', 1, 2])
+    expect([c1.firstSec, c1.lastSec]).toEqual([conns[0].firstSec, conns[1].lastSec])
+    expect(c1.ipBytes).toEqual([conns[1].ipBytes[0], conns[1].ipBytes[1]])
+    expect(c1.communityId).toBe(conns[0].communityId)
+    expect(f.size).toBe(0)
+  })
+
   it('pairs both directions into one flow and ends it at end of input', () => {
     const rec = recorder()
     const stats = new Stats()

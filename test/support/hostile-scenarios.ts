@@ -16,6 +16,7 @@ import {TcpFlag} from '../../src/decode/types.js'
 import {buildEvent, type PbxEvent} from '../../src/event/build.js'
 import {type Limits, makeLimits} from '../../src/limits.js'
 import {Engine} from '../../src/engine/engine.js'
+import type {ConnObserver} from '../../src/reassembly/conn.js'
 import {protocols} from '../../src/protocols/registry.js'
 import type {Transaction} from '../../src/event/types.js'
 import type {Protocol, ProtocolContext} from '../../src/protocols/types.js'
@@ -43,15 +44,24 @@ export interface HostileResult {
   peakRss: number
   /** Peak V8 heap used sampled likewise, in bytes. */
   peakHeap: number
+  /** Every event as JSON, in emission order (only with `keepEvents`). */
+  events: string[]
+}
+
+export interface HostileOptions {
+  /** Passed to the engine (a ConnObserver keeps every UDP flow an object: no flat records). */
+  observer?: ConnObserver & {end(): void}
+  /** Keep every event's JSON in `events`. */
+  keepEvents?: boolean
 }
 
 const WITNESS = '192.168.77.'
 
 /** Runs a generator's capture through decode -> reassembly -> all protocols -> event. */
-export function runHostile(gen: (s: FrameSink) => void, limitOverrides: Record<string, number> = {}): HostileResult {
+export function runHostile(gen: (s: FrameSink) => void, limitOverrides: Record<string, number> = {}, opts: HostileOptions = {}): HostileResult {
   const limits: Limits = makeLimits(limitOverrides)
   const stats = new Stats()
-  const res: HostileResult = {stats, packets: 0, byTypeStatus: new Map(), notes: new Map(), witnesses: [], peakRss: 0, peakHeap: 0}
+  const res: HostileResult = {stats, packets: 0, byTypeStatus: new Map(), notes: new Map(), witnesses: [], peakRss: 0, peakHeap: 0, events: []}
   const emit = (t: Transaction) => {
     stats.transactions++
     const k = `${t.type} ${t.status}`
@@ -62,9 +72,10 @@ export function runHostile(gen: (s: FrameSink) => void, limitOverrides: Record<s
     }
     const ev = buildEvent(t, {precision: 'us'})
     if (t.conn.clientIp.startsWith(WITNESS)) res.witnesses.push(ev)
-    else JSON.stringify(ev) // serialised like the NDJSON output would, then dropped (counted, not stored)
+    const json = JSON.stringify(ev) // serialised like the NDJSON output would, then dropped (counted, not stored)
+    if (opts.keepEvents) res.events.push(json)
   }
-  const engine = new Engine({protocols, limits, stats, emit})
+  const engine = new Engine({protocols, limits, stats, emit, observer: opts.observer})
   const parser = new CaptureParser('hostile', engine, limits, stats)
   const sample = () => {
     const m = process.memoryUsage()

@@ -29,7 +29,7 @@
 import {type Note, note} from '../../event/anomalies.js'
 import {newTransaction} from '../../event/transaction.js'
 import type {Status} from '../../event/types.js'
-import type {ConnInfo, Moment} from '../../reassembly/types.js'
+import type {ConnInfo, Moment, ParkedState} from '../../reassembly/types.js'
 import {type PublicSuffixCache, sharedPublicSuffixCache} from '../../util/public-suffix.js'
 import {PendingQueue} from '../shared/pending-queue.js'
 import type {ProtocolContext} from '../types.js'
@@ -187,6 +187,43 @@ export class DnsMatcher {
   /** Nothing pending and no note carried: end() would emit nothing (UdpHandler.idle). */
   idle(): boolean {
     return this.pending.length === 0 && this.carryNotes === undefined
+  }
+
+  /**
+   * UdpHandler.park: when all the matcher holds is one UDP query with no notes, writes it to `st`
+   * (text: the query bytes as kept, n0/n1/n2: its start seconds, nanoseconds and frame) and
+   * answers true; the matcher is then dropped. Else false, nothing written.
+   */
+  park(st: ParkedState): boolean {
+    if (this.carryNotes !== undefined || this.pending.length !== 1) return false
+    const p = this.pending.peek() as Pending
+    if (p.raw === undefined || p.notes !== undefined || p.xfr !== undefined) return false
+    st.text = p.raw
+    st.n0 = p.startSec
+    st.n1 = p.startNsec
+    st.n2 = p.startFrame
+    return true
+  }
+
+  /**
+   * UdpHandler.unpark: the query park() wrote, pending again as it was (its message decoded once
+   * here: matching needs its key, and the transaction it ends in reads it).
+   */
+  unpark(st: Readonly<ParkedState>): void {
+    const raw = Buffer.from(st.text, 'latin1')
+    const m = (decodeMessage(raw, 0, raw.length) as {message: DnsMessage}).message
+    this.pending.push({
+      key: keyOf(m),
+      query: m,
+      raw: st.text,
+      id: m.id,
+      questions: m.questions.length,
+      startSec: st.n0,
+      startNsec: st.n1,
+      startFrame: st.n2,
+      bytes: raw.length,
+      notes: undefined,
+    })
   }
 
   /** Adds a note to the next transaction emitted (e.g. a message lost in a TCP gap). */

@@ -4,7 +4,7 @@
  * and LLMNR 5355: one datagram is one message). Both feed one DnsMatcher (./matcher.ts).
  */
 import {note} from '../../event/anomalies.js'
-import type {ConnInfo, Dir, EndReason, Moment, StreamHandler, UdpHandler} from '../../reassembly/types.js'
+import type {ConnInfo, Dir, EndReason, Moment, ParkedState, StreamHandler, UdpHandler} from '../../reassembly/types.js'
 import type {ProtocolContext} from '../types.js'
 import {DnsMatcher} from './matcher.js'
 import {Framer, St} from './parser.js'
@@ -57,5 +57,14 @@ export class DnsUdpSession implements UdpHandler {
 
   idle(): boolean {
     return this.matcher.idle()
+  }
+
+  /** A flow whose one pending query is all it holds parks it (DnsMatcher.park). */
+  park(st: ParkedState): boolean {
+    return this.matcher.park(st)
+  }
+
+  unpark(st: Readonly<ParkedState>): void {
+    this.matcher.unpark(st)
   }
 }
