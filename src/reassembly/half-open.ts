@@ -13,6 +13,7 @@
  * full; the reassembler keeps the record count within Limits.maxConnections (with the full ones).
  */
 import type {DecodedPacket} from '../decode/types.js'
+import {SlotOrder} from './slot-order.js'
 
 // float64 values of one record
 const ID = 0
@@ -84,9 +85,13 @@ export class HalfOpen {
   private buckets = new Int32Array(0)
   private mask = 0
   private free = -1
-  /** Least recently active record (-1: none) and most recent one. */
-  head = -1
-  private tail = -1
+  /** The activity order (least recently active at its head). */
+  private readonly order = new SlotOrder(L, PREV, NEXT)
+
+  /** Least recently active record (-1: none). */
+  get head(): number {
+    return this.order.head
+  }
   size = 0
   /** Direction of the packet passed to the last successful find() (0: from the client). */
   dir: 0 | 1 = 0
@@ -175,7 +180,7 @@ export class HalfOpen {
     const b = hash & this.mask
     w[s * L + BNEXT] = this.buckets[b]
     this.buckets[b] = s
-    this.push(s)
+    this.order.push(this.w, s)
     this.size++
     return s
   }
@@ -183,9 +188,9 @@ export class HalfOpen {
   /** Counts another client packet on the record (a repeated SYN) and makes it the most recent. */
   again(s: number, p: DecodedPacket, stamp: number, activeSec: number, activeNsec: number): void {
     this.count(s, p, stamp, activeSec, activeNsec)
-    if (this.tail === s) return
-    this.unlink(s)
-    this.push(s)
+    if (this.order.tail === s) return
+    this.order.unlink(this.w, s)
+    this.order.push(this.w, s)
   }
 
   /** Value `f` (a HalfField) of record `s`. */
@@ -229,7 +234,7 @@ export class HalfOpen {
       if (prev === -1) this.buckets[b] = w[s * L + BNEXT]
       else w[prev * L + BNEXT] = w[s * L + BNEXT]
     }
-    this.unlink(s)
+    this.order.unlink(this.w, s)
     w[s * L + BNEXT] = this.free
     this.free = s
     this.size--
@@ -254,24 +259,6 @@ export class HalfOpen {
     v[o + ACTIVENSEC] = activeNsec
   }
 
-  private push(s: number): void {
-    const w = this.w
-    w[s * L + PREV] = this.tail
-    w[s * L + NEXT] = -1
-    if (this.tail !== -1) w[this.tail * L + NEXT] = s
-    else this.head = s
-    this.tail = s
-  }
-
-  private unlink(s: number): void {
-    const w = this.w
-    const prev = w[s * L + PREV]
-    const next = w[s * L + NEXT]
-    if (prev !== -1) w[prev * L + NEXT] = next
-    else this.head = next
-    if (next !== -1) w[next * L + PREV] = prev
-    else this.tail = prev
-  }
 
   /** Doubles the arrays (slots keep their numbers) and rebuilds the buckets (2 per slot). */
   private grow(): void {

@@ -38,7 +38,7 @@
 import {type DecodedPacket, TcpFlag} from '../decode/types.js'
 import type {Limits} from '../limits.js'
 import type {Stats} from '../stats.js'
-import {Conn, type ConnObserver, Hist, type RoleBy, smi} from './conn.js'
+import {Conn, type ConnObserver, connSource, Hist, type RoleBy, smi} from './conn.js'
 import {ConnTable, zoneOf} from './conn-table.js'
 import {HalfField, HalfOpen} from './half-open.js'
 import {NIL, type OooList, OooStore} from './ooo-store.js'
@@ -120,29 +120,7 @@ export class TcpReassembler {
    */
   private readonly half = new HalfOpen()
   /** Reused packet-shaped source for a promoted record's TcpConn (the fields Conn reads). */
-  private readonly promoteFrom = {
-    ipVersion: 4,
-    src0: 0,
-    src1: 0,
-    src2: 0,
-    src3: 0,
-    dst0: 0,
-    dst1: 0,
-    dst2: 0,
-    dst3: 0,
-    srcPort: 0,
-    dstPort: 0,
-    vlan: -1,
-    vlanInner: -1,
-    srcMacHi: -1,
-    srcMacLo: 0,
-    dstMacHi: -1,
-    dstMacLo: 0,
-    tunnel: undefined,
-    tsSec: 0,
-    tsNsec: 0,
-    frame: 0,
-  }
+  private readonly promoteFrom = connSource()
   private nextId = 0
   /** Every direction's out-of-order segments and their copied bytes (./ooo-store.ts). */
   private readonly ooo = new OooStore()
@@ -510,7 +488,7 @@ export class TcpReassembler {
     f.tsSec = smi(h.get(s, HalfField.FIRSTSEC))
     f.tsNsec = smi(h.get(s, HalfField.FIRSTNSEC))
     f.frame = smi(h.get(s, HalfField.FIRSTFRAME))
-    const c = new TcpConn(h.get(s, HalfField.ID), f as unknown as DecodedPacket, true, 'syn')
+    const c = new TcpConn(h.get(s, HalfField.ID), f.packet(), true, 'syn')
     c.hash = h.hash(s)
     c.pk0 = smi(h.get(s, HalfField.PK0))
     c.ib0 = smi(h.get(s, HalfField.IB0))

@@ -21,6 +21,7 @@
 import type {DecodedPacket} from '../decode/types.js'
 import type {Conn, RoleBy} from './conn.js'
 import type {ParkedState} from './types.js'
+import {SlotOrder} from './slot-order.js'
 
 /**
  * A flow is kept flat only while it has had at most this many datagrams (both directions): each
@@ -160,9 +161,13 @@ export class FlatUdp {
   private buckets = new Int32Array(0)
   private mask = 0
   private free = -1
-  /** Least recently active record (-1: none) and most recent one. */
-  head = -1
-  private tail = -1
+  /** The activity order (least recently active at its head). */
+  private readonly order = new SlotOrder(L, PREV, NEXT)
+
+  /** Least recently active record (-1: none). */
+  get head(): number {
+    return this.order.head
+  }
   size = 0
 
   /**
@@ -275,7 +280,7 @@ export class FlatUdp {
     const b = c.hash & this.mask
     w[o + BNEXT] = this.buckets[b]
     this.buckets[b] = s
-    this.push(s)
+    this.order.push(this.w, s)
     this.size++
     return s
   }
@@ -370,7 +375,7 @@ export class FlatUdp {
       if (prev === -1) this.buckets[b] = w[s * L + BNEXT]
       else w[prev * L + BNEXT] = w[s * L + BNEXT]
     }
-    this.unlink(s)
+    this.order.unlink(this.w, s)
     this.texts[s] = undefined
     w[s * L + BNEXT] = this.free
     this.free = s
@@ -382,24 +387,6 @@ export class FlatUdp {
     while (this.head !== -1) this.remove(this.head)
   }
 
-  private push(s: number): void {
-    const w = this.w
-    w[s * L + PREV] = this.tail
-    w[s * L + NEXT] = -1
-    if (this.tail !== -1) w[this.tail * L + NEXT] = s
-    else this.head = s
-    this.tail = s
-  }
-
-  private unlink(s: number): void {
-    const w = this.w
-    const prev = w[s * L + PREV]
-    const next = w[s * L + NEXT]
-    if (prev !== -1) w[prev * L + NEXT] = next
-    else this.head = next
-    if (next !== -1) w[next * L + PREV] = prev
-    else this.tail = prev
-  }
 
   /**
    * Grows the arrays (slots keep their numbers): doubles them, but not past `expected` while

@@ -26,7 +26,7 @@
 import type {DecodedPacket} from '../decode/types.js'
 import type {Limits} from '../limits.js'
 import type {Stats} from '../stats.js'
-import {Conn, type ConnObserver, Hist, type RoleBy} from './conn.js'
+import {Conn, type ConnObserver, connSource, Hist, type RoleBy} from './conn.js'
 import {ConnTable} from './conn-table.js'
 import {isUdpServicePort} from './ports.js'
 import {type Dir, type EmitOrder, EmitPhase, type Moment, type ParkedState, type UdpHandler, type UdpRoleHint} from './types.js'
@@ -54,29 +54,7 @@ export class UdpFlows {
   /** Reused: a handler's parked state on its way into or out of `flat`. */
   private readonly st: ParkedState = {text: '', n0: 0, n1: 0, n2: 0}
   /** Reused packet-shaped source for a restored record's UdpFlow (the fields Conn reads). */
-  private readonly restoreFrom = {
-    ipVersion: 4,
-    src0: 0,
-    src1: 0,
-    src2: 0,
-    src3: 0,
-    dst0: 0,
-    dst1: 0,
-    dst2: 0,
-    dst3: 0,
-    srcPort: 0,
-    dstPort: 0,
-    vlan: -1,
-    vlanInner: -1,
-    srcMacHi: -1,
-    srcMacLo: 0,
-    dstMacHi: -1,
-    dstMacLo: 0,
-    tunnel: undefined,
-    tsSec: 0,
-    tsNsec: 0,
-    frame: 0,
-  }
+  private readonly restoreFrom = connSource()
 
   constructor(
     private readonly open: (conn: Conn) => UdpHandler | null,
@@ -201,7 +179,7 @@ export class UdpFlows {
     f.tsSec = r.f64(s, FlatF64.FIRSTSEC)
     f.tsNsec = r.f64(s, FlatF64.FIRSTNSEC)
     f.frame = r.f64(s, FlatF64.FIRSTFRAME)
-    const c = new UdpFlow(r.f64(s, FlatF64.ID), f as unknown as DecodedPacket, true, r.roleBy(s))
+    const c = new UdpFlow(r.f64(s, FlatF64.ID), f.packet(), true, r.roleBy(s))
     c.hash = r.hash(s)
     c.pk0 = r.i32(s, FlatI32.PK0)
     c.pk1 = r.i32(s, FlatI32.PK1)
