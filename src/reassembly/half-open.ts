@@ -13,7 +13,7 @@
  * full; the reassembler keeps the record count within Limits.maxConnections (with the full ones).
  */
 import type {DecodedPacket} from '../decode/types.js'
-import {SlotOrder} from './slot-order.js'
+import {BNEXT, HASH, Slots} from './slots.js'
 
 // float64 values of one record
 const ID = 0
@@ -44,12 +44,7 @@ const ACTIVESEC = 29
 const ACTIVENSEC = 30
 const V = 31
 
-// int32 words of one record
-const HASH = 0
-/** Next slot in the same hash bucket (-1: end); next free slot while free. */
-const BNEXT = 1
-const PREV = 2
-const NEXT = 3
+// int32 words of one record: only HASH, BNEXT, PREV and NEXT (./slots.ts)
 const L = 4
 
 /** The values a promoted record hands to its TcpConn (see TcpReassembler.promote). */
@@ -82,26 +77,26 @@ export class HalfOpen {
   private cap = 0
   private v = new Float64Array(0)
   private w = new Int32Array(0)
-  private buckets = new Int32Array(0)
-  private mask = 0
-  private free = -1
-  /** The activity order (least recently active at its head). */
-  private readonly order = new SlotOrder(L, PREV, NEXT)
+  /** Free slots, hash buckets and the activity order. */
+  private readonly slots = new Slots(L)
 
   /** Least recently active record (-1: none). */
   get head(): number {
-    return this.order.head
+    return this.slots.head
   }
-  size = 0
+
+  /** Records held. */
+  get size(): number {
+    return this.slots.size
+  }
   /** Direction of the packet passed to the last successful find() (0: from the client). */
   dir: 0 | 1 = 0
 
   /** The record of p's tuple (either direction) or -1; `hash` is ConnTable's tupleHash(p). */
   find(p: DecodedPacket, hash: number): number {
-    if (this.size === 0) return -1
     const v = this.v
     const w = this.w
-    for (let s = this.buckets[hash & this.mask]; s !== -1; s = w[s * L + BNEXT]) {
+    for (let s = this.slots.first(hash); s !== -1; s = w[s * L + BNEXT]) {
       if (w[s * L + HASH] !== hash) continue
       const o = s * V
       if (v[o + IPV] !== p.ipVersion) continue
@@ -144,10 +139,12 @@ export class HalfOpen {
    * counts a packet; it becomes the most recently active record. Returns its slot.
    */
   add(p: DecodedPacket, hash: number, id: number, stamp: number, activeSec: number, activeNsec: number): number {
-    if (this.free === -1) this.grow()
-    const s = this.free
+    let s = this.slots.take(this.w)
+    if (s === -1) {
+      this.grow()
+      s = this.slots.take(this.w)
+    }
     const w = this.w
-    this.free = w[s * L + BNEXT]
     const v = this.v
     const o = s * V
     v[o + ID] = id
@@ -176,21 +173,14 @@ export class HalfOpen {
     v[o + FL0] = 0
     v[o + ISN] = p.seq
     this.count(s, p, stamp, activeSec, activeNsec)
-    w[s * L + HASH] = hash
-    const b = hash & this.mask
-    w[s * L + BNEXT] = this.buckets[b]
-    this.buckets[b] = s
-    this.order.push(this.w, s)
-    this.size++
+    this.slots.insert(w, s, hash)
     return s
   }
 
   /** Counts another client packet on the record (a repeated SYN) and makes it the most recent. */
   again(s: number, p: DecodedPacket, stamp: number, activeSec: number, activeNsec: number): void {
     this.count(s, p, stamp, activeSec, activeNsec)
-    if (this.order.tail === s) return
-    this.order.unlink(this.w, s)
-    this.order.push(this.w, s)
+    this.slots.touch(this.w, s)
   }
 
   /** Value `f` (a HalfField) of record `s`. */
@@ -222,22 +212,7 @@ export class HalfOpen {
 
   /** Drops a record (promoted, evicted or timed out). */
   remove(s: number): void {
-    const w = this.w
-    const b = w[s * L + HASH] & this.mask
-    let prev = -1
-    let cur = this.buckets[b]
-    while (cur !== -1 && cur !== s) {
-      prev = cur
-      cur = w[cur * L + BNEXT]
-    }
-    if (cur === s) {
-      if (prev === -1) this.buckets[b] = w[s * L + BNEXT]
-      else w[prev * L + BNEXT] = w[s * L + BNEXT]
-    }
-    this.order.unlink(this.w, s)
-    w[s * L + BNEXT] = this.free
-    this.free = s
-    this.size--
+    this.slots.remove(this.w, s)
   }
 
   /** Drops every record (the arrays are kept for reuse). */
@@ -260,7 +235,7 @@ export class HalfOpen {
   }
 
 
-  /** Doubles the arrays (slots keep their numbers) and rebuilds the buckets (2 per slot). */
+  /** Doubles the arrays (slots keep their numbers); Slots frees the new slots and rebuilds its buckets. */
   private grow(): void {
     const old = this.cap
     const cap = old === 0 ? 1024 : old * 2
@@ -268,21 +243,9 @@ export class HalfOpen {
     v.set(this.v)
     const w = new Int32Array(cap * L)
     w.set(this.w)
-    for (let s = cap - 1; s >= old; s--) {
-      w[s * L + BNEXT] = this.free
-      this.free = s
-    }
-    const buckets = new Int32Array(cap * 2).fill(-1)
-    const mask = cap * 2 - 1
-    for (let s = this.head; s !== -1; s = w[s * L + NEXT]) {
-      const b = w[s * L + HASH] & mask
-      w[s * L + BNEXT] = buckets[b]
-      buckets[b] = s
-    }
+    this.slots.grown(w, old, cap)
     this.v = v
     this.w = w
-    this.buckets = buckets
-    this.mask = mask
     this.cap = cap
   }
 }

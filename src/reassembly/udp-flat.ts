@@ -21,7 +21,7 @@
 import type {DecodedPacket} from '../decode/types.js'
 import type {Conn, RoleBy} from './conn.js'
 import type {ParkedState} from './types.js'
-import {SlotOrder} from './slot-order.js'
+import {BNEXT, HASH, NEXT, Slots} from './slots.js'
 
 /**
  * A flow is kept flat only while it has had at most this many datagrams (both directions): each
@@ -63,12 +63,7 @@ const CMACLO = 8
 const SMACLO = 9
 const U = 10
 
-// int32 words of one record
-const HASH = 0
-/** Next slot in the same hash bucket (-1: end); next free slot while free. */
-const BNEXT = 1
-const PREV = 2
-const NEXT = 3
+// int32 words of one record: HASH, BNEXT, PREV, NEXT (words 0-3, ./slots.ts), then:
 const CPORT = 4
 const SPORT = 5
 const IPV = 6
@@ -158,17 +153,18 @@ export class FlatUdp {
   /** INLINE_TEXT bytes per record for parked texts (TLEN), and a Buffer over them for decoding. */
   private tbytes = new Uint8Array(0)
   private tbuf = Buffer.alloc(0)
-  private buckets = new Int32Array(0)
-  private mask = 0
-  private free = -1
-  /** The activity order (least recently active at its head). */
-  private readonly order = new SlotOrder(L, PREV, NEXT)
+  /** Free slots, hash buckets and the activity order. */
+  private readonly slots = new Slots(L)
 
   /** Least recently active record (-1: none). */
   get head(): number {
-    return this.order.head
+    return this.slots.head
   }
-  size = 0
+
+  /** Records held. */
+  get size(): number {
+    return this.slots.size
+  }
 
   /**
    * @param expected the most records the owner will hold (Limits.maxConnections): the arrays
@@ -178,10 +174,9 @@ export class FlatUdp {
 
   /** The record of p's tuple (either direction) or -1; `hash` is ConnTable's tupleHash(p). */
   find(p: DecodedPacket, hash: number): number {
-    if (this.size === 0) return -1
     const u = this.u
     const w = this.w
-    for (let s = this.buckets[hash & this.mask]; s !== -1; s = w[s * L + BNEXT]) {
+    for (let s = this.slots.first(hash); s !== -1; s = w[s * L + BNEXT]) {
       const o = s * L
       if (w[o + HASH] !== hash || w[o + IPV] !== p.ipVersion) continue
       const a = s * U
@@ -223,11 +218,13 @@ export class FlatUdp {
    * record. Returns its slot.
    */
   add(c: Conn, kind: number, st: ParkedState | null): number {
-    if (this.free === -1) this.grow()
-    const s = this.free
+    let s = this.slots.take(this.w)
+    if (s === -1) {
+      this.grow()
+      s = this.slots.take(this.w)
+    }
     const w = this.w
     const o = s * L
-    this.free = w[o + BNEXT]
     const v = this.v
     const f = s * V
     v[f + ID] = c.id
@@ -276,12 +273,7 @@ export class FlatUdp {
       v[f + N2] = st.n2
       this.putText(s, st.text)
     } else w[o + TLEN] = -1
-    w[o + HASH] = c.hash
-    const b = c.hash & this.mask
-    w[o + BNEXT] = this.buckets[b]
-    this.buckets[b] = s
-    this.order.push(this.w, s)
-    this.size++
+    this.slots.insert(w, s, c.hash)
     return s
   }
 
@@ -363,23 +355,8 @@ export class FlatUdp {
 
   /** Drops a record (restored, evicted or timed out). */
   remove(s: number): void {
-    const w = this.w
-    const b = w[s * L + HASH] & this.mask
-    let prev = -1
-    let cur = this.buckets[b]
-    while (cur !== -1 && cur !== s) {
-      prev = cur
-      cur = w[cur * L + BNEXT]
-    }
-    if (cur === s) {
-      if (prev === -1) this.buckets[b] = w[s * L + BNEXT]
-      else w[prev * L + BNEXT] = w[s * L + BNEXT]
-    }
-    this.order.unlink(this.w, s)
+    this.slots.remove(this.w, s)
     this.texts[s] = undefined
-    w[s * L + BNEXT] = this.free
-    this.free = s
-    this.size--
   }
 
   /** Drops every record (the arrays are kept for reuse). */
@@ -390,7 +367,7 @@ export class FlatUdp {
 
   /**
    * Grows the arrays (slots keep their numbers): doubles them, but not past `expected` while
-   * below it; the buckets (a power of two, at least 2 per slot) are rebuilt.
+   * below it; Slots frees the new slots and rebuilds its buckets.
    */
   private grow(): void {
     const old = this.cap
@@ -402,31 +379,17 @@ export class FlatUdp {
     u.set(this.u)
     const w = new Int32Array(cap * L)
     w.set(this.w)
-    for (let s = cap - 1; s >= old; s--) {
-      w[s * L + BNEXT] = this.free
-      this.free = s
-    }
     const texts: (string | undefined)[] = new Array(cap).fill(undefined)
     for (let s = 0; s < old; s++) texts[s] = this.texts[s]
     const tbytes = new Uint8Array(cap * INLINE_TEXT)
     tbytes.set(this.tbytes)
-    let nb = 16
-    while (nb < cap * 2) nb *= 2
-    const buckets = new Int32Array(nb).fill(-1)
-    const mask = nb - 1
-    for (let s = this.head; s !== -1; s = w[s * L + NEXT]) {
-      const b = w[s * L + HASH] & mask
-      w[s * L + BNEXT] = buckets[b]
-      buckets[b] = s
-    }
+    this.slots.grown(w, old, cap)
     this.v = v
     this.u = u
     this.w = w
     this.texts = texts
     this.tbytes = tbytes
     this.tbuf = Buffer.from(tbytes.buffer, tbytes.byteOffset, tbytes.byteLength)
-    this.buckets = buckets
-    this.mask = mask
     this.cap = cap
   }
 }
