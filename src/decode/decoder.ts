@@ -62,7 +62,7 @@ import type {Stats} from '../stats.js'
 import {u16be, u16le, u32be, u32le} from '../util/bytes.js'
 import {Defragmenter} from './defrag.js'
 import {MAX_MPLS_LABELS, newTunnelState, type TunnelState, type TunnelType, ZONE_GENEVE, ZONE_VXLAN} from './tunnel.js'
-import type {DecodedPacket, DecodedSink} from './types.js'
+import {blankPacket, type DecodedPacket, type DecodedSink} from './types.js'
 
 const ETH_IPV4 = 0x0800
 const ETH_IPV6 = 0x86dd
@@ -119,39 +119,7 @@ export class Decoder implements PacketSink {
     this.defrag = new Defragmenter(limits, stats)
     this.maxTunnelDepth = limits.maxTunnelDepth
     this.tun = newTunnelState()
-    this.dp = {
-      frame: 0,
-      tsSec: 0,
-      tsNsec: 0,
-      ipVersion: 4,
-      src0: 0,
-      src1: 0,
-      src2: 0,
-      src3: 0,
-      dst0: 0,
-      dst1: 0,
-      dst2: 0,
-      dst3: 0,
-      proto: 0,
-      ipLength: 0,
-      vlan: -1,
-      vlanInner: -1,
-      srcMacHi: -1,
-      srcMacLo: 0,
-      dstMacHi: -1,
-      dstMacLo: 0,
-      wirePackets: 1,
-      wireBytes: 0,
-      srcPort: 0,
-      dstPort: 0,
-      seq: 0,
-      ack: 0,
-      tcpFlags: 0,
-      window: 0,
-      payload: EMPTY,
-      payloadTruncated: 0,
-      tunnel: this.tun,
-    }
+    this.dp = blankPacket(this.tun)
   }
 
   /** Incomplete fragment sets held (diagnostics/tests). */

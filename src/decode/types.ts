@@ -102,3 +102,46 @@ export interface DecodedSink {
   /** Called once per IP packet (any IP protocol) and once per completed fragment set. */
   ip(p: DecodedPacket): void
 }
+
+/**
+ * A DecodedPacket with every field at its "nothing yet" value, for a stage that owns one packet
+ * object and refills it in place for every packet (the decoder's, a worker's) or for every record it
+ * rebuilds a connection from (the flow tables' flat records). Made once per owner, never per
+ * packet; every such packet has the same shape. `tunnel`: the owner's reused TunnelState, or
+ * undefined for none.
+ */
+export function blankPacket(tunnel: TunnelState | undefined): DecodedPacket {
+  return {
+    frame: 0,
+    tsSec: 0,
+    tsNsec: 0,
+    ipVersion: 4,
+    src0: 0,
+    src1: 0,
+    src2: 0,
+    src3: 0,
+    dst0: 0,
+    dst1: 0,
+    dst2: 0,
+    dst3: 0,
+    proto: 0,
+    ipLength: 0,
+    vlan: -1,
+    vlanInner: -1,
+    srcMacHi: -1,
+    srcMacLo: 0,
+    dstMacHi: -1,
+    dstMacLo: 0,
+    wirePackets: 1,
+    wireBytes: 0,
+    srcPort: 0,
+    dstPort: 0,
+    seq: 0,
+    ack: 0,
+    tcpFlags: 0,
+    window: 0,
+    payload: Buffer.alloc(0),
+    payloadTruncated: 0,
+    tunnel,
+  }
+}

@@ -325,40 +325,6 @@ export class Conn implements ConnInfo {
 }
 
 /**
- * A reusable packet-shaped source holding only the fields the Conn constructor reads, for tables
- * that rebuild a Conn from one of their flat records (tcp.ts promote, udp.ts restore): the table
- * writes the record's values into it, then hands `packet()` to the constructor. One per table.
- */
-export function connSource() {
-  const f = {
-    ipVersion: 4,
-    src0: 0,
-    src1: 0,
-    src2: 0,
-    src3: 0,
-    dst0: 0,
-    dst1: 0,
-    dst2: 0,
-    dst3: 0,
-    srcPort: 0,
-    dstPort: 0,
-    vlan: -1,
-    vlanInner: -1,
-    srcMacHi: -1,
-    srcMacLo: 0,
-    dstMacHi: -1,
-    dstMacLo: 0,
-    tunnel: undefined,
-    tsSec: 0,
-    tsNsec: 0,
-    frame: 0,
-    /** The source as the DecodedPacket the constructor takes (it reads only the fields above). */
-    packet: (): DecodedPacket => f as unknown as DecodedPacket,
-  }
-  return f
-}
-
-/**
  * `x` (an integer) as an int32 when it is one, so that it is stored unboxed; larger values
  * (seconds after 2038, frame counts past 2^31) pass unchanged.
  */

@@ -35,10 +35,10 @@
  * A handler that throws ends its connection with reason 'error' (stats.bad('tcp: handler threw'));
  * this class is the session boundary where that single catch lives.
  */
-import {type DecodedPacket, TcpFlag} from '../decode/types.js'
+import {blankPacket, type DecodedPacket, TcpFlag} from '../decode/types.js'
 import type {Limits} from '../limits.js'
 import type {Stats} from '../stats.js'
-import {Conn, type ConnObserver, connSource, Hist, type RoleBy, smi} from './conn.js'
+import {Conn, type ConnObserver, Hist, type RoleBy, smi} from './conn.js'
 import {ConnTable, zoneOf} from './conn-table.js'
 import {HalfField, HalfOpen} from './half-open.js'
 import {NIL, type OooList, OooStore} from './ooo-store.js'
@@ -119,8 +119,8 @@ export class TcpReassembler {
    * Conn from the first packet: flat records, turned into a TcpConn by their next other packet.
    */
   private readonly half = new HalfOpen()
-  /** Reused packet-shaped source for a promoted record's TcpConn (the fields Conn reads). */
-  private readonly promoteFrom = connSource()
+  /** Reused packet (blankPacket) filled from a promoted record's TcpConn (the fields Conn reads). */
+  private readonly promoteFrom = blankPacket(undefined)
   private nextId = 0
   /** Every direction's out-of-order segments and their copied bytes (./ooo-store.ts). */
   private readonly ooo = new OooStore()
@@ -468,7 +468,7 @@ export class TcpReassembler {
   private promote(s: number): TcpConn {
     const h = this.half
     const f = this.promoteFrom
-    f.ipVersion = smi(h.get(s, HalfField.IPV))
+    f.ipVersion = smi(h.get(s, HalfField.IPV)) as 4 | 6 // copied from a packet
     f.src0 = smi(h.get(s, HalfField.C0))
     f.src1 = smi(h.get(s, HalfField.C0 + 1))
     f.src2 = smi(h.get(s, HalfField.C0 + 2))
@@ -488,7 +488,7 @@ export class TcpReassembler {
     f.tsSec = smi(h.get(s, HalfField.FIRSTSEC))
     f.tsNsec = smi(h.get(s, HalfField.FIRSTNSEC))
     f.frame = smi(h.get(s, HalfField.FIRSTFRAME))
-    const c = new TcpConn(h.get(s, HalfField.ID), f.packet(), true, 'syn')
+    const c = new TcpConn(h.get(s, HalfField.ID), f, true, 'syn')
     c.hash = h.hash(s)
     c.pk0 = smi(h.get(s, HalfField.PK0))
     c.ib0 = smi(h.get(s, HalfField.IB0))

@@ -23,10 +23,10 @@
  * A handler (or open) that throws: counted as stats.bad('udp: handler threw'), the handler is
  * ended and dropped; the flow stays tracked for the observer.
  */
-import type {DecodedPacket} from '../decode/types.js'
+import {blankPacket, type DecodedPacket} from '../decode/types.js'
 import type {Limits} from '../limits.js'
 import type {Stats} from '../stats.js'
-import {Conn, type ConnObserver, connSource, Hist, type RoleBy} from './conn.js'
+import {Conn, type ConnObserver, Hist, type RoleBy} from './conn.js'
 import {ConnTable} from './conn-table.js'
 import {isUdpServicePort} from './ports.js'
 import {type Dir, type EmitOrder, EmitPhase, type Moment, type ParkedState, type UdpHandler, type UdpRoleHint} from './types.js'
@@ -53,8 +53,8 @@ export class UdpFlows {
   private readonly flat: FlatUdp
   /** Reused: a handler's parked state on its way into or out of `flat`. */
   private readonly st: ParkedState = {text: '', n0: 0, n1: 0, n2: 0}
-  /** Reused packet-shaped source for a restored record's UdpFlow (the fields Conn reads). */
-  private readonly restoreFrom = connSource()
+  /** Reused packet (blankPacket) filled from a restored record's UdpFlow (the fields Conn reads). */
+  private readonly restoreFrom = blankPacket(undefined)
 
   constructor(
     private readonly open: (conn: Conn) => UdpHandler | null,
@@ -159,7 +159,7 @@ export class UdpFlows {
   private restore(s: number): UdpFlow {
     const r = this.flat
     const f = this.restoreFrom
-    f.ipVersion = r.i32(s, FlatI32.IPV)
+    f.ipVersion = r.i32(s, FlatI32.IPV) as 4 | 6 // copied from a packet
     f.src0 = r.u32(s, FlatU32.C0)
     f.src1 = r.u32(s, FlatU32.C0 + 1)
     f.src2 = r.u32(s, FlatU32.C0 + 2)
@@ -179,7 +179,7 @@ export class UdpFlows {
     f.tsSec = r.f64(s, FlatF64.FIRSTSEC)
     f.tsNsec = r.f64(s, FlatF64.FIRSTNSEC)
     f.frame = r.f64(s, FlatF64.FIRSTFRAME)
-    const c = new UdpFlow(r.f64(s, FlatF64.ID), f.packet(), true, r.roleBy(s))
+    const c = new UdpFlow(r.f64(s, FlatF64.ID), f, true, r.roleBy(s))
     c.hash = r.hash(s)
     c.pk0 = r.i32(s, FlatI32.PK0)
     c.pk1 = r.i32(s, FlatI32.PK1)

@@ -13,7 +13,7 @@
  * A failure sets the ring's DEAD flag (so a writer waiting for room stops waiting) and rethrows.
  */
 import {isMainThread, parentPort, workerData} from 'node:worker_threads'
-import type {DecodedPacket} from '../decode/types.js'
+import {blankPacket, type DecodedPacket} from '../decode/types.js'
 import {newTunnelState, type TunnelType} from '../decode/tunnel.js'
 import {Engine} from '../engine/engine.js'
 import {type BuildOptions, serializeEvent} from '../event/build.js'
@@ -182,39 +182,7 @@ function main(init: WorkerInit): void {
     arena.pos = 0
   }
   const tun = newTunnelState()
-  const dp: DecodedPacket = {
-    frame: 0,
-    tsSec: 0,
-    tsNsec: 0,
-    ipVersion: 4,
-    src0: 0,
-    src1: 0,
-    src2: 0,
-    src3: 0,
-    dst0: 0,
-    dst1: 0,
-    dst2: 0,
-    dst3: 0,
-    proto: 0,
-    ipLength: 0,
-    vlan: -1,
-    vlanInner: -1,
-    srcMacHi: -1,
-    srcMacLo: 0,
-    dstMacHi: -1,
-    dstMacLo: 0,
-    wirePackets: 1,
-    wireBytes: 0,
-    srcPort: 0,
-    dstPort: 0,
-    seq: 0,
-    ack: 0,
-    tcpFlags: 0,
-    window: 0,
-    payload: EMPTY,
-    payloadTruncated: 0,
-    tunnel: tun,
-  }
+  const dp = blankPacket(tun)
 
   let read = Atomics.load(ctrl, CTRL_READ)
   for (;;) {
